@@ -1,0 +1,111 @@
+#include "cri/fake_cri_client.h"
+
+#include "cri/quirks.h"
+
+namespace zun::cri::fake {
+
+absl::StatusOr<std::string> FakeCriClient::RunPodSandbox(
+    const PodSandboxConfig& config, std::string_view runtime_handler) {
+  absl::StatusOr<std::string> id =
+      rt_.RunPodSandbox(config, std::string(runtime_handler));
+  if (IsSandboxNameReserved(id.status())) {
+    return RecoverReservedSandbox(*this, config, id.status());
+  }
+  return id;
+}
+
+absl::Status FakeCriClient::StopPodSandbox(std::string_view sandbox_id) {
+  return NotFoundIsOk(rt_.StopPodSandbox(std::string(sandbox_id)));
+}
+
+absl::Status FakeCriClient::RemovePodSandbox(std::string_view sandbox_id) {
+  return NotFoundIsOk(rt_.RemovePodSandbox(std::string(sandbox_id)));
+}
+
+absl::StatusOr<SandboxStatusInfo> FakeCriClient::PodSandboxStatus(
+    std::string_view sandbox_id) {
+  return rt_.PodSandboxStatus(std::string(sandbox_id));
+}
+
+absl::StatusOr<std::vector<SandboxInfo>> FakeCriClient::ListPodSandbox(
+    const SandboxFilter& filter) {
+  return rt_.ListPodSandbox(filter);
+}
+
+absl::StatusOr<std::string> FakeCriClient::CreateContainer(
+    std::string_view sandbox_id, const ContainerConfig& config,
+    const PodSandboxConfig&) {
+  return rt_.CreateContainer(std::string(sandbox_id), config);
+}
+
+absl::Status FakeCriClient::StartContainer(std::string_view container_id) {
+  return rt_.StartContainer(std::string(container_id));
+}
+
+absl::Status FakeCriClient::StopContainer(std::string_view container_id,
+                                          absl::Duration grace) {
+  return NotFoundIsOk(rt_.StopContainer(std::string(container_id),
+                                        absl::ToInt64Seconds(grace)));
+}
+
+absl::Status FakeCriClient::RemoveContainer(std::string_view container_id) {
+  return NotFoundIsOk(rt_.RemoveContainer(std::string(container_id)));
+}
+
+absl::StatusOr<std::vector<ContainerInfo>> FakeCriClient::ListContainers(
+    const ContainerFilter& filter) {
+  return rt_.ListContainers(filter);
+}
+
+absl::StatusOr<ContainerStatusInfo> FakeCriClient::ContainerStatus(
+    std::string_view container_id) {
+  return rt_.ContainerStatus(std::string(container_id));
+}
+
+absl::Status FakeCriClient::UpdateContainerResources(
+    std::string_view container_id, const LinuxResources& resources) {
+  return rt_.UpdateContainerResources(std::string(container_id), resources);
+}
+
+absl::StatusOr<ExecResult> FakeCriClient::ExecSync(
+    std::string_view container_id, const std::vector<std::string>& cmd,
+    absl::Duration) {
+  return rt_.ExecSync(std::string(container_id), cmd);
+}
+
+absl::StatusOr<ContainerStatsInfo> FakeCriClient::ContainerStats(
+    std::string_view container_id) {
+  return rt_.ContainerStats(std::string(container_id));
+}
+
+absl::StatusOr<std::vector<ContainerStatsInfo>>
+FakeCriClient::ListContainerStats(const Labels& labels) {
+  return rt_.ListContainerStats(labels);
+}
+
+absl::StatusOr<std::optional<ImageInfo>> FakeCriClient::ImageStatus(
+    std::string_view image) {
+  ImageInfo info = rt_.ImageStatus(std::string(image));
+  if (info.id.empty()) return std::nullopt;
+  return info;
+}
+
+absl::StatusOr<std::string> FakeCriClient::PullImage(
+    std::string_view image, const std::optional<AuthConfig>& auth,
+    const PodSandboxConfig*) {
+  return rt_.PullImage(std::string(image), auth ? &*auth : nullptr);
+}
+
+absl::StatusOr<std::vector<ImageInfo>> FakeCriClient::ListImages() {
+  return rt_.ListImages();
+}
+
+absl::Status FakeCriClient::RemoveImage(std::string_view image) {
+  return NotFoundIsOk(rt_.RemoveImage(std::string(image)));
+}
+
+absl::StatusOr<std::vector<FilesystemUsage>> FakeCriClient::ImageFsInfo() {
+  return rt_.ImageFsInfo();
+}
+
+}  // namespace zun::cri::fake

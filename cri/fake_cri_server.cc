@@ -1,0 +1,281 @@
+#include "cri/fake_cri_server.h"
+
+#include <chrono>
+
+#include "common/logging.h"
+#include "cri/convert.h"
+#include "grpcpp/grpcpp.h"
+#include "runtime/v1/api.grpc.pb.h"
+
+namespace zun::cri::fake {
+
+namespace pb = ::runtime::v1;
+using internal::FromProto;
+using internal::ToGrpc;
+using internal::ToProto;
+
+// Both CRI services in one object; every handler applies faults, logs the
+// call and converts between protobuf and the runtime's domain types.
+class FakeCriServer::Service final : public pb::RuntimeService::Service,
+                                     public pb::ImageService::Service {
+ public:
+  Service(FakeRuntime& rt, FaultInjector& faults) : rt_(rt), faults_(faults) {}
+
+#define ZUN_FAKE_PREAMBLE(method)                                       \
+  ZUN_LOG(kCri, debug, "fake-cri: {}", method);                         \
+  if (absl::Status fault = faults_.Apply(                               \
+          method, absl::FromChrono(ctx->deadline()));                   \
+      !fault.ok()) {                                                    \
+    return ToGrpc(fault);                                               \
+  }
+
+  grpc::Status Version(grpc::ServerContext* ctx, const pb::VersionRequest*,
+                       pb::VersionResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("Version");
+    VersionInfo v = rt_.Version();
+    resp->set_version(v.version);
+    resp->set_runtime_name(v.runtime_name);
+    resp->set_runtime_version(v.runtime_version);
+    resp->set_runtime_api_version(v.runtime_api_version);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Status(grpc::ServerContext* ctx, const pb::StatusRequest*,
+                      pb::StatusResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("Status");
+    ToProto(rt_.Status(), resp);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RunPodSandbox(grpc::ServerContext* ctx,
+                             const pb::RunPodSandboxRequest* req,
+                             pb::RunPodSandboxResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("RunPodSandbox");
+    auto id = rt_.RunPodSandbox(FromProto(req->config()), req->runtime_handler());
+    if (!id.ok()) return ToGrpc(id.status());
+    resp->set_pod_sandbox_id(*id);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status StopPodSandbox(grpc::ServerContext* ctx,
+                              const pb::StopPodSandboxRequest* req,
+                              pb::StopPodSandboxResponse*) override {
+    ZUN_FAKE_PREAMBLE("StopPodSandbox");
+    return ToGrpc(rt_.StopPodSandbox(req->pod_sandbox_id()));
+  }
+
+  grpc::Status RemovePodSandbox(grpc::ServerContext* ctx,
+                                const pb::RemovePodSandboxRequest* req,
+                                pb::RemovePodSandboxResponse*) override {
+    ZUN_FAKE_PREAMBLE("RemovePodSandbox");
+    return ToGrpc(rt_.RemovePodSandbox(req->pod_sandbox_id()));
+  }
+
+  grpc::Status PodSandboxStatus(grpc::ServerContext* ctx,
+                                const pb::PodSandboxStatusRequest* req,
+                                pb::PodSandboxStatusResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("PodSandboxStatus");
+    auto st = rt_.PodSandboxStatus(req->pod_sandbox_id());
+    if (!st.ok()) return ToGrpc(st.status());
+    ToProto(*st, resp->mutable_status());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListPodSandbox(grpc::ServerContext* ctx,
+                              const pb::ListPodSandboxRequest* req,
+                              pb::ListPodSandboxResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ListPodSandbox");
+    for (const auto& sb : rt_.ListPodSandbox(FromProto(req->filter()))) {
+      ToProto(sb, resp->add_items());
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status CreateContainer(grpc::ServerContext* ctx,
+                               const pb::CreateContainerRequest* req,
+                               pb::CreateContainerResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("CreateContainer");
+    auto id = rt_.CreateContainer(req->pod_sandbox_id(), FromProto(req->config()));
+    if (!id.ok()) return ToGrpc(id.status());
+    resp->set_container_id(*id);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status StartContainer(grpc::ServerContext* ctx,
+                              const pb::StartContainerRequest* req,
+                              pb::StartContainerResponse*) override {
+    ZUN_FAKE_PREAMBLE("StartContainer");
+    return ToGrpc(rt_.StartContainer(req->container_id()));
+  }
+
+  grpc::Status StopContainer(grpc::ServerContext* ctx,
+                             const pb::StopContainerRequest* req,
+                             pb::StopContainerResponse*) override {
+    ZUN_FAKE_PREAMBLE("StopContainer");
+    return ToGrpc(rt_.StopContainer(req->container_id(), req->timeout()));
+  }
+
+  grpc::Status RemoveContainer(grpc::ServerContext* ctx,
+                               const pb::RemoveContainerRequest* req,
+                               pb::RemoveContainerResponse*) override {
+    ZUN_FAKE_PREAMBLE("RemoveContainer");
+    return ToGrpc(rt_.RemoveContainer(req->container_id()));
+  }
+
+  grpc::Status ListContainers(grpc::ServerContext* ctx,
+                              const pb::ListContainersRequest* req,
+                              pb::ListContainersResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ListContainers");
+    for (const auto& c : rt_.ListContainers(FromProto(req->filter()))) {
+      ToProto(c, resp->add_containers());
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ContainerStatus(grpc::ServerContext* ctx,
+                               const pb::ContainerStatusRequest* req,
+                               pb::ContainerStatusResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ContainerStatus");
+    auto st = rt_.ContainerStatus(req->container_id());
+    if (!st.ok()) return ToGrpc(st.status());
+    ToProto(*st, resp->mutable_status());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status UpdateContainerResources(
+      grpc::ServerContext* ctx, const pb::UpdateContainerResourcesRequest* req,
+      pb::UpdateContainerResourcesResponse*) override {
+    ZUN_FAKE_PREAMBLE("UpdateContainerResources");
+    return ToGrpc(rt_.UpdateContainerResources(req->container_id(),
+                                               FromProto(req->linux())));
+  }
+
+  grpc::Status ExecSync(grpc::ServerContext* ctx, const pb::ExecSyncRequest* req,
+                        pb::ExecSyncResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ExecSync");
+    auto r = rt_.ExecSync(req->container_id(),
+                          std::vector<std::string>(req->cmd().begin(),
+                                                   req->cmd().end()));
+    if (!r.ok()) return ToGrpc(r.status());
+    resp->set_stdout(r->stdout_data);
+    resp->set_stderr(r->stderr_data);
+    resp->set_exit_code(r->exit_code);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ContainerStats(grpc::ServerContext* ctx,
+                              const pb::ContainerStatsRequest* req,
+                              pb::ContainerStatsResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ContainerStats");
+    auto st = rt_.ContainerStats(req->container_id());
+    if (!st.ok()) return ToGrpc(st.status());
+    ToProto(*st, resp->mutable_stats());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListContainerStats(grpc::ServerContext* ctx,
+                                  const pb::ListContainerStatsRequest* req,
+                                  pb::ListContainerStatsResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ListContainerStats");
+    Labels labels(req->filter().label_selector().begin(),
+                  req->filter().label_selector().end());
+    for (const auto& st : rt_.ListContainerStats(labels)) {
+      ToProto(st, resp->add_stats());
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ImageStatus(grpc::ServerContext* ctx,
+                           const pb::ImageStatusRequest* req,
+                           pb::ImageStatusResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ImageStatus");
+    ImageInfo info = rt_.ImageStatus(req->image().image());
+    if (!info.id.empty()) ToProto(info, resp->mutable_image());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status PullImage(grpc::ServerContext* ctx,
+                         const pb::PullImageRequest* req,
+                         pb::PullImageResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("PullImage");
+    AuthConfig auth = FromProto(req->auth());
+    auto ref = rt_.PullImage(req->image().image(),
+                             req->has_auth() ? &auth : nullptr);
+    if (!ref.ok()) return ToGrpc(ref.status());
+    resp->set_image_ref(*ref);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListImages(grpc::ServerContext* ctx, const pb::ListImagesRequest*,
+                          pb::ListImagesResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ListImages");
+    for (const auto& img : rt_.ListImages()) ToProto(img, resp->add_images());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RemoveImage(grpc::ServerContext* ctx,
+                           const pb::RemoveImageRequest* req,
+                           pb::RemoveImageResponse*) override {
+    ZUN_FAKE_PREAMBLE("RemoveImage");
+    return ToGrpc(rt_.RemoveImage(req->image().image()));
+  }
+
+  grpc::Status ImageFsInfo(grpc::ServerContext* ctx,
+                           const pb::ImageFsInfoRequest*,
+                           pb::ImageFsInfoResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ImageFsInfo");
+    for (const auto& fs : rt_.ImageFsInfo()) {
+      auto* p = resp->add_image_filesystems();
+      p->set_timestamp(fs.timestamp);
+      p->mutable_fs_id()->set_mountpoint(fs.mountpoint);
+      p->mutable_used_bytes()->set_value(fs.used_bytes);
+      p->mutable_inodes_used()->set_value(fs.inodes_used);
+    }
+    return grpc::Status::OK;
+  }
+
+#undef ZUN_FAKE_PREAMBLE
+
+ private:
+  FakeRuntime& rt_;
+  FaultInjector& faults_;
+};
+
+struct FakeCriServer::ServerHolder {
+  std::unique_ptr<grpc::Server> server;
+  std::string path;
+};
+
+FakeCriServer::FakeCriServer(FakeRuntime& runtime, FaultInjector& faults)
+    : service_(std::make_unique<Service>(runtime, faults)) {}
+
+FakeCriServer::~FakeCriServer() { Shutdown(); }
+
+absl::Status FakeCriServer::Start(const std::string& endpoint) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(endpoint, grpc::InsecureServerCredentials());
+  builder.RegisterService(
+      static_cast<pb::RuntimeService::Service*>(service_.get()));
+  builder.RegisterService(static_cast<pb::ImageService::Service*>(service_.get()));
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxSendMessageSize(64 << 20);
+  auto server = builder.BuildAndStart();
+  if (!server) {
+    return absl::UnavailableError("fake-cri: cannot listen on " + endpoint);
+  }
+  server_ = std::make_unique<ServerHolder>();
+  server_->server = std::move(server);
+  server_->path = endpoint;
+  ZUN_LOG(kCri, info, "fake-cri listening on {}", endpoint);
+  return absl::OkStatus();
+}
+
+void FakeCriServer::Shutdown() {
+  if (!server_) return;
+  server_->server->Shutdown(std::chrono::system_clock::now() +
+                            std::chrono::seconds(2));
+  server_->server->Wait();
+  server_.reset();
+}
+
+}  // namespace zun::cri::fake

@@ -1,0 +1,597 @@
+#include "cri/fake_runtime.h"
+
+#include <cstdio>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace zun::cri::fake {
+namespace {
+
+bool LabelsMatch(const Labels& have, const Labels& want) {
+  for (const auto& [k, v] : want) {
+    auto it = have.find(k);
+    if (it == have.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+// containerd-style normalisation: "busybox" -> "docker.io/library/busybox:latest".
+std::string NormalizeImage(const std::string& image) {
+  if (absl::StartsWith(image, "sha256:")) return image;
+  std::string ref = image;
+  size_t slash = ref.find('/');
+  std::string first = slash == std::string::npos ? "" : ref.substr(0, slash);
+  const bool has_domain = slash != std::string::npos &&
+                          (absl::StrContains(first, ".") ||
+                           absl::StrContains(first, ":") || first == "localhost");
+  if (!has_domain) {
+    ref = slash == std::string::npos ? "docker.io/library/" + ref
+                                     : "docker.io/" + ref;
+  }
+  const size_t last_slash = ref.rfind('/');
+  const bool has_tag = ref.find(':', last_slash) != std::string::npos ||
+                       absl::StrContains(ref, "@");
+  if (!has_tag) ref += ":latest";
+  return ref;
+}
+
+std::string ImageId(const std::string& ref) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : ref) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
+  return absl::StrCat("sha256:", buf, buf, buf, buf);
+}
+
+}  // namespace
+
+FakeRuntime::FakeRuntime(Clock& clock, FakeRuntimeOptions options)
+    : clock_(clock), options_(std::move(options)), rng_(options_.seed) {
+  for (const auto& img : options_.preloaded_images) {
+    std::string ref = NormalizeImage(img);
+    images_[ref] = ImageInfo{ImageId(ref), {ref}, {}, 1 << 20, false};
+  }
+}
+
+int64_t FakeRuntime::NowNanos() { return absl::ToUnixNanos(clock_.Now()); }
+
+std::string FakeRuntime::NewIdLocked() {
+  char buf[65];
+  for (int i = 0; i < 4; ++i) {
+    std::snprintf(buf + 16 * i, 17, "%016llx",
+                  static_cast<unsigned long long>(rng_()));
+  }
+  return std::string(buf, 64);
+}
+
+VersionInfo FakeRuntime::Version() {
+  return VersionInfo{"0.1.0", options_.runtime_name, options_.runtime_version,
+                     options_.runtime_api_version};
+}
+
+RuntimeStatusInfo FakeRuntime::Status() {
+  RuntimeStatusInfo s;
+  s.conditions = {{"RuntimeReady", true, "", ""},
+                  {"NetworkReady", true, "", ""}};
+  for (const auto& h : options_.runtime_handlers) {
+    s.handlers.push_back(RuntimeHandlerInfo{h, false, false});
+  }
+  return s;
+}
+
+absl::StatusOr<std::string> FakeRuntime::RunPodSandbox(
+    const PodSandboxConfig& config, const std::string& handler) {
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  bool known_handler = handler.empty();
+  for (const auto& h : options_.runtime_handlers) known_handler |= h == handler;
+  if (!known_handler) {
+    return absl::UnknownError(absl::StrCat(
+        "failed to get sandbox runtime: no runtime for \"", handler,
+        "\" is configured"));
+  }
+  const std::string key = absl::StrCat(config.name, "_", config.namespace_,
+                                       "_", config.uid, "_", config.attempt);
+  if (auto it = sandbox_names_.find(key); it != sandbox_names_.end()) {
+    return absl::UnknownError(absl::StrCat(
+        "failed to reserve sandbox name \"", key,
+        "\": name is reserved for \"", it->second, "\""));
+  }
+  Sandbox sb;
+  sb.info.id = NewIdLocked();
+  sb.info.name = config.name;
+  sb.info.uid = config.uid;
+  sb.info.namespace_ = config.namespace_;
+  sb.info.attempt = config.attempt;
+  sb.info.state = SandboxState::kReady;
+  sb.info.created_at = now;
+  sb.info.labels = config.labels;
+  sb.info.annotations = config.annotations;
+  sb.info.runtime_handler = handler;
+  sb.config = config;
+  if (config.namespaces.network != NamespaceMode::kNode) {
+    const uint64_t n = next_ip_++;
+    sb.ip = absl::StrCat(options_.pod_cidr_prefix, (n / 250) % 250, ".",
+                         n % 250 + 2);
+  }
+  const std::string id = sb.info.id;
+  sandbox_names_[key] = id;
+  sandboxes_.emplace(id, std::move(sb));
+  return id;
+}
+
+FakeRuntime::Sandbox* FakeRuntime::FindSandboxLocked(const std::string& id) {
+  auto it = sandboxes_.find(id);
+  if (it != sandboxes_.end()) return &it->second;
+  // containerd accepts a unique id prefix.
+  if (id.size() >= 4) {
+    auto lb = sandboxes_.lower_bound(id);
+    if (lb != sandboxes_.end() && absl::StartsWith(lb->first, id)) {
+      auto next = std::next(lb);
+      if (next == sandboxes_.end() || !absl::StartsWith(next->first, id)) {
+        return &lb->second;
+      }
+    }
+  }
+  return nullptr;
+}
+
+FakeRuntime::Container* FakeRuntime::FindContainerLocked(const std::string& id) {
+  auto it = containers_.find(id);
+  if (it != containers_.end()) return &it->second;
+  if (id.size() >= 4) {
+    auto lb = containers_.lower_bound(id);
+    if (lb != containers_.end() && absl::StartsWith(lb->first, id)) {
+      auto next = std::next(lb);
+      if (next == containers_.end() || !absl::StartsWith(next->first, id)) {
+        return &lb->second;
+      }
+    }
+  }
+  return nullptr;
+}
+
+void FakeRuntime::KillLocked(Container& c, int64_t now, int exit_code) {
+  if (c.status.state == ContainerState::kRunning) {
+    c.status.state = ContainerState::kExited;
+    c.status.finished_at = now;
+    c.status.exit_code = exit_code;
+    c.status.reason = exit_code == 0 ? "Completed" : "Error";
+  } else if (c.status.state == ContainerState::kCreated) {
+    c.status.state = ContainerState::kExited;
+    c.status.finished_at = now;
+    c.status.exit_code = 0;
+    c.status.reason = "Unknown";
+  }
+}
+
+void FakeRuntime::RefreshLocked(Container& c, int64_t now) {
+  if (c.status.state != ContainerState::kRunning || !c.script.exit_after) {
+    return;
+  }
+  const int64_t due =
+      c.status.started_at + absl::ToInt64Nanoseconds(*c.script.exit_after);
+  if (now < due) return;
+  c.status.state = ContainerState::kExited;
+  c.status.finished_at = due;
+  c.status.exit_code = c.script.exit_code;
+  c.status.reason = c.script.oom             ? "OOMKilled"
+                    : c.script.exit_code == 0 ? "Completed"
+                                              : "Error";
+}
+
+absl::Status FakeRuntime::StopPodSandbox(const std::string& id) {
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  Sandbox* sb = FindSandboxLocked(id);
+  if (sb == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("an error occurred when try to find sandbox \"", id,
+                     "\": not found"));
+  }
+  for (const auto& cid : sb->containers) {
+    Container& c = containers_.at(cid);
+    RefreshLocked(c, now);
+    KillLocked(c, now, 137);
+  }
+  sb->info.state = SandboxState::kNotReady;
+  return absl::OkStatus();
+}
+
+absl::Status FakeRuntime::RemovePodSandbox(const std::string& id) {
+  absl::MutexLock l(&mu_);
+  Sandbox* sb = FindSandboxLocked(id);
+  if (sb == nullptr) return absl::OkStatus();
+  for (const auto& cid : sb->containers) {
+    Container& c = containers_.at(cid);
+    container_names_.erase(absl::StrCat(sb->info.id, "/", c.status.name, "_",
+                                        c.status.attempt));
+    containers_.erase(cid);
+  }
+  sandbox_names_.erase(absl::StrCat(sb->info.name, "_", sb->info.namespace_,
+                                    "_", sb->info.uid, "_", sb->info.attempt));
+  sandboxes_.erase(sb->info.id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SandboxStatusInfo> FakeRuntime::PodSandboxStatus(
+    const std::string& id) {
+  absl::MutexLock l(&mu_);
+  Sandbox* sb = FindSandboxLocked(id);
+  if (sb == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("an error occurred when try to find sandbox \"", id,
+                     "\": not found"));
+  }
+  SandboxStatusInfo st;
+  st.sandbox = sb->info;
+  st.ip = sb->info.state == SandboxState::kReady ? sb->ip : "";
+  st.namespaces = sb->config.namespaces;
+  return st;
+}
+
+std::vector<SandboxInfo> FakeRuntime::ListPodSandbox(
+    const SandboxFilter& filter) {
+  absl::MutexLock l(&mu_);
+  std::vector<SandboxInfo> out;
+  for (const auto& [id, sb] : sandboxes_) {
+    if (!filter.id.empty() && !absl::StartsWith(id, filter.id)) continue;
+    if (filter.state && sb.info.state != *filter.state) continue;
+    if (!LabelsMatch(sb.info.labels, filter.labels)) continue;
+    out.push_back(sb.info);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> FakeRuntime::CreateContainer(
+    const std::string& sandbox_id, const ContainerConfig& config) {
+  absl::StatusOr<Script> script = ParseScript(ScriptTextOf(config));
+  if (!script.ok()) return absl::InvalidArgumentError(script.status().message());
+  if (script->create_fail) {
+    return absl::UnknownError("failed to create containerd container: scripted");
+  }
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  Sandbox* sb = FindSandboxLocked(sandbox_id);
+  if (sb == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "failed to find sandbox id \"", sandbox_id, "\": not found"));
+  }
+  if (sb->info.state != SandboxState::kReady) {
+    return absl::UnknownError(absl::StrCat("sandbox \"", sandbox_id,
+                                           "\" is not running"));
+  }
+  const std::string ref = NormalizeImage(config.image);
+  auto img = images_.find(ref);
+  if (img == images_.end()) {
+    // The image may also be given by id.
+    bool by_id = false;
+    for (const auto& [r, info] : images_) by_id |= info.id == config.image;
+    if (!by_id) {
+      return absl::NotFoundError(absl::StrCat(
+          "failed to get image \"", config.image, "\": not found"));
+    }
+  }
+  const std::string key =
+      absl::StrCat(sb->info.id, "/", config.name, "_", config.attempt);
+  if (auto it = container_names_.find(key); it != container_names_.end()) {
+    return absl::UnknownError(absl::StrCat(
+        "failed to reserve container name \"", key,
+        "\": name is reserved for \"", it->second, "\""));
+  }
+  Container c;
+  c.status.id = NewIdLocked();
+  c.status.name = config.name;
+  c.status.attempt = config.attempt;
+  c.status.state = ContainerState::kCreated;
+  c.status.created_at = now;
+  c.status.image = config.image;
+  c.status.image_ref = img != images_.end() ? img->second.id : config.image;
+  c.status.labels = config.labels;
+  c.status.annotations = config.annotations;
+  c.status.log_path = config.log_path.empty()
+                          ? ""
+                          : absl::StrCat(sb->config.log_directory, "/",
+                                         config.log_path);
+  c.sandbox_id = sb->info.id;
+  c.config = config;
+  c.script = *script;
+  const std::string id = c.status.id;
+  container_names_[key] = id;
+  sb->containers.insert(id);
+  containers_.emplace(id, std::move(c));
+  return id;
+}
+
+absl::Status FakeRuntime::StartContainer(const std::string& id) {
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  Container* c = FindContainerLocked(id);
+  if (c == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "an error occurred when try to find container \"", id, "\": not found"));
+  }
+  if (c->status.state != ContainerState::kCreated) {
+    return absl::UnknownError(absl::StrCat(
+        "container \"", id, "\" is in ", ToString(c->status.state),
+        " state, not CONTAINER_CREATED"));
+  }
+  if (c->script.start_fail) {
+    c->status.state = ContainerState::kExited;
+    c->status.finished_at = now;
+    c->status.exit_code = 128;
+    c->status.reason = "StartError";
+    return absl::UnknownError("failed to start containerd task: scripted");
+  }
+  c->status.state = ContainerState::kRunning;
+  c->status.started_at = now;
+  return absl::OkStatus();
+}
+
+absl::Status FakeRuntime::StopContainer(const std::string& id,
+                                        int64_t timeout_s) {
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  Container* c = FindContainerLocked(id);
+  if (c == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "an error occurred when try to find container \"", id, "\": not found"));
+  }
+  RefreshLocked(*c, now);
+  if (c->status.state == ContainerState::kRunning) {
+    // SIGTERM ends a well-behaved workload at once (143); one that ignores it
+    // is killed (137) once the grace period is over.
+    const int64_t end =
+        c->script.ignore_sigterm ? now + timeout_s * 1000000000 : now;
+    KillLocked(*c, end, c->script.ignore_sigterm ? 137 : 143);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FakeRuntime::RemoveContainer(const std::string& id) {
+  absl::MutexLock l(&mu_);
+  Container* c = FindContainerLocked(id);
+  if (c == nullptr) return absl::OkStatus();
+  if (c->status.state == ContainerState::kRunning) {
+    KillLocked(*c, NowNanos(), 137);
+  }
+  auto sb = sandboxes_.find(c->sandbox_id);
+  if (sb != sandboxes_.end()) sb->second.containers.erase(c->status.id);
+  container_names_.erase(absl::StrCat(c->sandbox_id, "/", c->status.name, "_",
+                                      c->status.attempt));
+  containers_.erase(c->status.id);
+  return absl::OkStatus();
+}
+
+std::vector<ContainerInfo> FakeRuntime::ListContainers(
+    const ContainerFilter& filter) {
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  std::vector<ContainerInfo> out;
+  for (auto& [id, c] : containers_) {
+    RefreshLocked(c, now);
+    if (!filter.id.empty() && !absl::StartsWith(id, filter.id)) continue;
+    if (!filter.sandbox_id.empty() &&
+        !absl::StartsWith(c.sandbox_id, filter.sandbox_id)) {
+      continue;
+    }
+    if (filter.state && c.status.state != *filter.state) continue;
+    if (!LabelsMatch(c.status.labels, filter.labels)) continue;
+    out.push_back(ContainerInfo{id, c.sandbox_id, c.status.name,
+                                c.status.attempt, c.status.image,
+                                c.status.image_ref, c.status.state,
+                                c.status.created_at, c.status.labels,
+                                c.status.annotations});
+  }
+  return out;
+}
+
+absl::StatusOr<ContainerStatusInfo> FakeRuntime::ContainerStatus(
+    const std::string& id) {
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  Container* c = FindContainerLocked(id);
+  if (c == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "an error occurred when try to find container \"", id, "\": not found"));
+  }
+  RefreshLocked(*c, now);
+  return c->status;
+}
+
+absl::Status FakeRuntime::UpdateContainerResources(
+    const std::string& id, const LinuxResources& resources) {
+  absl::MutexLock l(&mu_);
+  Container* c = FindContainerLocked(id);
+  if (c == nullptr) {
+    return absl::NotFoundError(absl::StrCat("container \"", id, "\" not found"));
+  }
+  c->config.resources = resources;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ExecResult> FakeRuntime::ExecSync(
+    const std::string& id, const std::vector<std::string>& cmd) {
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  Container* c = FindContainerLocked(id);
+  if (c == nullptr) {
+    return absl::NotFoundError(absl::StrCat("container \"", id, "\" not found"));
+  }
+  RefreshLocked(*c, now);
+  if (c->status.state != ContainerState::kRunning) {
+    return absl::UnknownError(
+        absl::StrCat("container \"", id, "\" is not running"));
+  }
+  ExecResult r;
+  if (cmd.empty()) return absl::InvalidArgumentError("empty command");
+  if (cmd[0] == "env") {
+    for (const auto& [k, v] : c->config.envs) {
+      absl::StrAppend(&r.stdout_data, k, "=", v, "\n");
+    }
+  } else if (cmd[0] == "pwd") {
+    r.stdout_data = (c->config.working_dir.empty() ? "/"
+                                                   : c->config.working_dir) +
+                    std::string("\n");
+  } else if (cmd[0] == "echo") {
+    std::vector<std::string> rest(cmd.begin() + 1, cmd.end());
+    r.stdout_data = absl::StrJoin(rest, " ") + "\n";
+  } else if (cmd[0] == "false") {
+    r.exit_code = 1;
+  } else if (cmd[0] != "true") {
+    r.stderr_data = absl::StrCat(cmd[0], ": not found\n");
+    r.exit_code = 127;
+  }
+  return r;
+}
+
+absl::StatusOr<ContainerStatsInfo> FakeRuntime::ContainerStats(
+    const std::string& id) {
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  Container* c = FindContainerLocked(id);
+  if (c == nullptr) {
+    return absl::NotFoundError(absl::StrCat("container \"", id, "\" not found"));
+  }
+  RefreshLocked(*c, now);
+  ContainerStatsInfo s;
+  s.id = c->status.id;
+  s.name = c->status.name;
+  s.labels = c->status.labels;
+  s.timestamp = now;
+  const int64_t end = c->status.finished_at ? c->status.finished_at : now;
+  s.cpu_usage_core_nanoseconds =
+      c->status.started_at ? static_cast<uint64_t>((end - c->status.started_at) / 100)
+                           : 0;
+  s.memory_working_set_bytes = 4 << 20;
+  return s;
+}
+
+std::vector<ContainerStatsInfo> FakeRuntime::ListContainerStats(
+    const Labels& labels) {
+  std::vector<std::string> ids;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [id, c] : containers_) {
+      if (LabelsMatch(c.status.labels, labels)) ids.push_back(id);
+    }
+  }
+  std::vector<ContainerStatsInfo> out;
+  for (const auto& id : ids) {
+    absl::StatusOr<ContainerStatsInfo> s = ContainerStats(id);
+    if (s.ok()) out.push_back(*std::move(s));
+  }
+  return out;
+}
+
+ImageInfo FakeRuntime::ImageStatus(const std::string& image) {
+  absl::MutexLock l(&mu_);
+  auto it = images_.find(NormalizeImage(image));
+  if (it != images_.end()) return it->second;
+  for (const auto& [ref, info] : images_) {
+    if (info.id == image) return info;
+  }
+  return ImageInfo{};
+}
+
+absl::StatusOr<std::string> FakeRuntime::PullImage(const std::string& image,
+                                                   const AuthConfig* auth) {
+  const ImageBehaviour b = ImageBehaviourOf(image);
+  if (b.pull_latency > absl::ZeroDuration()) clock_.SleepFor(b.pull_latency);
+  const std::string ref = NormalizeImage(image);
+  absl::MutexLock l(&mu_);
+  ++pull_counts_[ref];
+  pull_auth_[ref] = auth ? std::optional<AuthConfig>(*auth) : std::nullopt;
+  if (b.not_found) {
+    return absl::UnknownError(absl::StrCat(
+        "failed to pull and unpack image \"", ref, "\": failed to resolve "
+        "reference \"", ref, "\": ", ref, ": not found"));
+  }
+  if (b.pull_fails) {
+    return absl::UnknownError(absl::StrCat(
+        "failed to pull and unpack image \"", ref,
+        "\": failed to copy: httpReadSeeker: failed open: unexpected status "
+        "code 500 Internal Server Error"));
+  }
+  ImageInfo& info = images_[ref];
+  info.id = ImageId(ref);
+  info.repo_tags = {ref};
+  info.repo_digests = {absl::StrCat(ref.substr(0, ref.rfind(':')), "@",
+                                    info.id)};
+  info.size = 2 << 20;
+  return info.id;
+}
+
+std::vector<ImageInfo> FakeRuntime::ListImages() {
+  absl::MutexLock l(&mu_);
+  std::vector<ImageInfo> out;
+  for (const auto& [ref, info] : images_) out.push_back(info);
+  return out;
+}
+
+absl::Status FakeRuntime::RemoveImage(const std::string& image) {
+  absl::MutexLock l(&mu_);
+  images_.erase(NormalizeImage(image));
+  for (auto it = images_.begin(); it != images_.end();) {
+    it = it->second.id == image ? images_.erase(it) : std::next(it);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<FilesystemUsage> FakeRuntime::ImageFsInfo() {
+  absl::MutexLock l(&mu_);
+  uint64_t used = 0;
+  for (const auto& [ref, info] : images_) used += info.size;
+  return {FilesystemUsage{"/var/lib/fake-cri/images", used,
+                          static_cast<uint64_t>(images_.size()), NowNanos()}};
+}
+
+void FakeRuntime::ForgetAllPods() {
+  absl::MutexLock l(&mu_);
+  sandboxes_.clear();
+  containers_.clear();
+  sandbox_names_.clear();
+  container_names_.clear();
+}
+
+absl::StatusOr<ContainerConfig> FakeRuntime::ContainerConfigOf(
+    const std::string& id) {
+  absl::MutexLock l(&mu_);
+  Container* c = FindContainerLocked(id);
+  if (c == nullptr) return absl::NotFoundError(id);
+  return c->config;
+}
+
+absl::StatusOr<PodSandboxConfig> FakeRuntime::SandboxConfigOf(
+    const std::string& id) {
+  absl::MutexLock l(&mu_);
+  Sandbox* sb = FindSandboxLocked(id);
+  if (sb == nullptr) return absl::NotFoundError(id);
+  return sb->config;
+}
+
+std::optional<AuthConfig> FakeRuntime::LastPullAuth(const std::string& image) {
+  absl::MutexLock l(&mu_);
+  auto it = pull_auth_.find(NormalizeImage(image));
+  return it == pull_auth_.end() ? std::nullopt : it->second;
+}
+
+int FakeRuntime::NumSandboxes() {
+  absl::MutexLock l(&mu_);
+  return static_cast<int>(sandboxes_.size());
+}
+
+int FakeRuntime::NumContainers() {
+  absl::MutexLock l(&mu_);
+  return static_cast<int>(containers_.size());
+}
+
+int64_t FakeRuntime::PullCount(const std::string& image) {
+  absl::MutexLock l(&mu_);
+  auto it = pull_counts_.find(NormalizeImage(image));
+  return it == pull_counts_.end() ? 0 : it->second;
+}
+
+}  // namespace zun::cri::fake

@@ -1,0 +1,134 @@
+// File: fake_runtime.h
+// An in-memory CRI runtime with containerd 1.6's state machine and raw
+// answers (NOT_FOUND from StopPodSandbox of an unknown id, an empty image
+// from ImageStatus, "failed to reserve ... name" for duplicates), so tests on
+// it predict containerd. Served over gRPC by FakeCriService (the fake-cri
+// binary and in-process tests) and wrapped for in-process unit tests by
+// FakeCriClient.
+//
+// Sandboxes: READY after RunPodSandbox, NOTREADY after StopPodSandbox (which
+// kills every container). Containers: CREATED -> RUNNING -> EXITED; exits
+// follow the container's script (fake_script.h), evaluated lazily against
+// the injected clock, so a SimulatedClock decides when a workload exits.
+// Ids are 64 hex digits drawn from a seeded generator: the same seed and the
+// same calls give the same ids.
+//
+// Thread-safe: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "cri/fake_script.h"
+#include "cri/types.h"
+
+namespace zun::cri::fake {
+
+struct FakeRuntimeOptions {
+  uint64_t seed = 1;
+  std::string runtime_name = "fake-cri";
+  std::string runtime_version = "0.1.0";
+  std::string runtime_api_version = "v1";
+  std::vector<std::string> runtime_handlers = {"runc"};
+  // Images present at start (as if imported).
+  std::vector<std::string> preloaded_images = {"localhost/pause:3.6"};
+  std::string pod_cidr_prefix = "10.88.";  // pods get 10.88.x.y
+};
+
+class FakeRuntime {
+ public:
+  FakeRuntime(Clock& clock, FakeRuntimeOptions options);
+
+  VersionInfo Version();
+  RuntimeStatusInfo Status();
+  absl::StatusOr<std::string> RunPodSandbox(const PodSandboxConfig& config,
+                                            const std::string& handler);
+  absl::Status StopPodSandbox(const std::string& id);
+  absl::Status RemovePodSandbox(const std::string& id);
+  absl::StatusOr<SandboxStatusInfo> PodSandboxStatus(const std::string& id);
+  std::vector<SandboxInfo> ListPodSandbox(const SandboxFilter& filter);
+  absl::StatusOr<std::string> CreateContainer(const std::string& sandbox_id,
+                                              const ContainerConfig& config);
+  absl::Status StartContainer(const std::string& id);
+  absl::Status StopContainer(const std::string& id, int64_t timeout_s);
+  absl::Status RemoveContainer(const std::string& id);
+  std::vector<ContainerInfo> ListContainers(const ContainerFilter& filter);
+  absl::StatusOr<ContainerStatusInfo> ContainerStatus(const std::string& id);
+  absl::Status UpdateContainerResources(const std::string& id,
+                                        const LinuxResources& resources);
+  absl::StatusOr<ExecResult> ExecSync(const std::string& id,
+                                      const std::vector<std::string>& cmd);
+  absl::StatusOr<ContainerStatsInfo> ContainerStats(const std::string& id);
+  std::vector<ContainerStatsInfo> ListContainerStats(const Labels& labels);
+  // Absent image: an ImageInfo with an empty id (containerd's answer).
+  ImageInfo ImageStatus(const std::string& image);
+  absl::StatusOr<std::string> PullImage(const std::string& image,
+                                        const AuthConfig* auth);
+  std::vector<ImageInfo> ListImages();
+  absl::Status RemoveImage(const std::string& image);
+  std::vector<FilesystemUsage> ImageFsInfo();
+
+  // --- Control (tests, fake-cri control flags) ---
+  // Forgets every sandbox and container (a runtime restart that loses
+  // state); images are kept.
+  void ForgetAllPods();
+  // The config a container was created with (for mapping assertions).
+  absl::StatusOr<ContainerConfig> ContainerConfigOf(const std::string& id);
+  absl::StatusOr<PodSandboxConfig> SandboxConfigOf(const std::string& id);
+  // Credentials last used to pull `image` (nullopt if pulled without).
+  std::optional<AuthConfig> LastPullAuth(const std::string& image);
+  int NumSandboxes();
+  int NumContainers();
+  int64_t PullCount(const std::string& image);
+
+ private:
+  struct Sandbox {
+    SandboxInfo info;
+    PodSandboxConfig config;
+    std::string ip;
+    std::set<std::string> containers;
+  };
+  struct Container {
+    ContainerStatusInfo status;
+    std::string sandbox_id;
+    ContainerConfig config;
+    Script script;
+  };
+
+  std::string NewIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t NowNanos();
+  // Applies scripted exits that are due at `now`.
+  void RefreshLocked(Container& c, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void KillLocked(Container& c, int64_t now, int exit_code)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Container* FindContainerLocked(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Sandbox* FindSandboxLocked(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Clock& clock_;
+  const FakeRuntimeOptions options_;
+  absl::Mutex mu_;
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_ip_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, Sandbox> sandboxes_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Container> containers_ ABSL_GUARDED_BY(mu_);
+  // Reserved names: "name_namespace_uid_attempt" -> sandbox id, and
+  // "sandboxid/name_attempt" -> container id.
+  std::map<std::string, std::string> sandbox_names_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> container_names_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, ImageInfo> images_ ABSL_GUARDED_BY(mu_);  // by ref
+  std::map<std::string, int64_t> pull_counts_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::optional<AuthConfig>> pull_auth_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace zun::cri::fake
