@@ -1,0 +1,95 @@
+#include "agent/agent.h"
+
+#include "absl/strings/match.h"
+#include "common/backoff.h"
+#include "common/logging.h"
+
+namespace zun::agent {
+
+OpsOptions OpsOptionsFromConfig(const AgentConfig& c) {
+  OpsOptions o;
+  capsule::MapperOptions& m = o.mapper;
+  m.host = c.host;
+  m.sandbox_namespace = c.cri.sandbox_namespace;
+  m.log_root = c.compute.pod_log_root;
+  m.cgroup_root = c.compute.cgroup_root;
+  m.default_runtime = c.container_runtime;
+  m.runtime_handlers = c.cri.runtime_handlers;
+  m.allow_privileged = c.compute.allow_privileged;
+  m.seccomp_profile = c.compute.seccomp_profile;
+  m.host_path_allowlist = c.compute.host_path_allowlist;
+  m.dns.servers = c.compute.dns_servers;
+  m.dns.searches = c.compute.dns_searches;
+  m.dns.options = c.compute.dns_options;
+  m.sysctls = c.compute.sysctls;
+  o.network_name = c.compute.network_name;
+  o.stop_grace = c.compute.stop_grace_period;
+  return o;
+}
+
+Agent::Agent(const AgentConfig& config, AgentDeps deps)
+    : config_(config), deps_(deps) {
+  ops_ = std::make_unique<CapsuleOps>(deps_.store, deps_.cri, deps_.clock,
+                                      OpsOptionsFromConfig(config_));
+  executor_ = std::make_unique<KeyedExecutor>(
+      config_.compute.max_concurrent_operations);
+  endpoint_ = std::make_unique<RpcEndpoint>(*ops_, *executor_);
+}
+
+Agent::~Agent() { Shutdown(); }
+
+absl::Status Agent::Start(Waker& stop) {
+  Backoff backoff(BackoffPolicy{absl::Milliseconds(200), absl::Seconds(10)});
+  for (;;) {
+    absl::StatusOr<cri::VersionInfo> v = deps_.cri.Version();
+    if (v.ok()) {
+      if (!absl::StartsWith(v->runtime_api_version, "v1") ||
+          absl::StartsWith(v->runtime_api_version, "v1alpha")) {
+        return absl::FailedPreconditionError(
+            "the CRI runtime at " + config_.cri.runtime_endpoint + " serves '" +
+            v->runtime_api_version + "', zun-agent needs runtime.v1");
+      }
+      ZUN_LOG(kAgent, info, "CRI runtime {} {} (API {}) at {}", v->runtime_name,
+              v->runtime_version, v->runtime_api_version,
+              config_.cri.runtime_endpoint);
+      break;
+    }
+    if (v.status().code() == absl::StatusCode::kUnimplemented) {
+      return absl::FailedPreconditionError(
+          "the runtime at " + config_.cri.runtime_endpoint +
+          " does not serve CRI runtime.v1");
+    }
+    const absl::Duration delay = backoff.Next();
+    ZUN_LOG(kAgent, warn, "CRI runtime not reachable ({}); retrying in {}",
+            v.status().message(), absl::FormatDuration(delay));
+    if (deps_.clock.WaitFor(delay, stop)) {
+      return absl::CancelledError("stopped before the runtime came up");
+    }
+  }
+  if (absl::Status s = deps_.bus.Start(*endpoint_); !s.ok()) return s;
+  started_ = true;
+  ZUN_LOG(kAgent, info, "zun-agent serving topic '{}' as host '{}'",
+          config_.compute.topic, config_.host);
+  return absl::OkStatus();
+}
+
+void Agent::Shutdown() {
+  if (!started_) {
+    ops_->Stop();
+    executor_->Shutdown(absl::ZeroDuration());
+    return;
+  }
+  started_ = false;
+  ZUN_LOG(kAgent, info, "shutting down: finishing in-flight operations");
+  endpoint_->BeginShutdown();
+  if (!executor_->Shutdown(config_.compute.shutdown_timeout)) {
+    ZUN_LOG(kAgent, warn,
+            "shutdown timeout: abandoning queued operations (their requests "
+            "are redelivered, the database drives recovery)");
+  }
+  ops_->Stop();
+  deps_.bus.Stop();
+  ZUN_LOG(kAgent, info, "stopped");
+}
+
+}  // namespace zun::agent

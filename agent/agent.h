@@ -1,0 +1,62 @@
+// File: agent.h
+// The zun-agent process core: wires the capsule operations, the keyed
+// executor and the RPC endpoint to the injected seams (CapsuleStore,
+// CriClient, RpcBus, Clock), and runs the startup and shutdown sequences.
+//
+// Start():    wait for a runtime that serves CRI runtime.v1, then start
+//             consuming RPCs.
+// Shutdown(): stop taking requests (new ones are requeued by the broker),
+//             let in-flight operations finish within
+//             [compute] shutdown_timeout, then close the bus.
+//
+// Start and Shutdown are called from one controlling thread (main).
+#pragma once
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "agent/capsule_ops.h"
+#include "agent/config.h"
+#include "agent/keyed_executor.h"
+#include "agent/rpc_endpoint.h"
+#include "common/clock.h"
+#include "cri/cri_client.h"
+#include "db/capsule_store.h"
+#include "rpc/rpc_bus.h"
+
+namespace zun::agent {
+
+struct AgentDeps {
+  db::CapsuleStore& store;
+  cri::CriClient& cri;
+  rpc::RpcBus& bus;
+  Clock& clock;
+};
+
+// The operation options a config implies.
+OpsOptions OpsOptionsFromConfig(const AgentConfig& config);
+
+class Agent {
+ public:
+  Agent(const AgentConfig& config, AgentDeps deps);
+  ~Agent();
+
+  // Blocks until the runtime answers (FAILED_PRECONDITION if it does not
+  // serve runtime.v1) or `stop` is notified (CANCELLED), then starts the
+  // bus.
+  absl::Status Start(Waker& stop);
+  void Shutdown();
+
+  CapsuleOps& ops() { return *ops_; }
+  RpcEndpoint& endpoint() { return *endpoint_; }
+
+ private:
+  const AgentConfig config_;
+  AgentDeps deps_;
+  std::unique_ptr<CapsuleOps> ops_;
+  std::unique_ptr<KeyedExecutor> executor_;
+  std::unique_ptr<RpcEndpoint> endpoint_;
+  bool started_ = false;
+};
+
+}  // namespace zun::agent

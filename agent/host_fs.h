@@ -1,0 +1,30 @@
+// File: host_fs.h
+// The few host filesystem operations the agent performs itself: pod log
+// directories (containerd writes the logs but the directory is ours) and pod
+// cgroups (runc creates <cgroup_parent> in every hierarchy but removes only
+// the container leaves). Paths are rooted at configurable directories so
+// tests run against temporary trees.
+// Thread-safe (stateless).
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace zun::agent {
+
+// mkdir -p with `mode` for the directories it creates.
+absl::Status MakeDirs(const std::string& path, unsigned mode);
+
+// Removes <root>/<hierarchy>/<cgroup_parent> in every hierarchy under
+// `cgroup_fs_root` (v1 controllers and the unified mount), deepest first.
+// Directories that are gone already are fine; a cgroup that still has
+// processes stays and the call returns FAILED_PRECONDITION naming it.
+absl::Status RemovePodCgroup(const std::string& cgroup_fs_root,
+                             const std::string& cgroup_parent);
+
+// True if <cgroup_fs_root>/<any hierarchy>/<cgroup_parent> exists.
+bool PodCgroupExists(const std::string& cgroup_fs_root,
+                     const std::string& cgroup_parent);
+
+}  // namespace zun::agent

@@ -1,0 +1,129 @@
+#include "agent/keyed_executor.h"
+
+namespace zun::agent {
+
+KeyedExecutor::KeyedExecutor(int max_threads, absl::Duration idle_timeout)
+    : max_threads_(max_threads), idle_timeout_(idle_timeout) {}
+
+KeyedExecutor::~KeyedExecutor() { Shutdown(absl::InfiniteDuration()); }
+
+bool KeyedExecutor::Submit(const std::string& key, Task task) {
+  std::vector<std::thread> to_join;
+  {
+    absl::MutexLock l(&mu_);
+    if (shutting_down_) return false;
+    auto& q = queues_[key];
+    q.push_back(std::move(task));
+    ++pending_;
+    if (q.size() == 1 && !running_.count(key)) ready_.push_back(key);
+    if (idle_ == 0 && threads_ < max_threads_) {
+      ++threads_;
+      std::thread t([this] { Worker(); });
+      workers_.emplace(t.get_id(), std::move(t));
+    }
+    to_join.swap(finished_);
+  }
+  for (auto& t : to_join) t.join();
+  return true;
+}
+
+void KeyedExecutor::Worker() {
+  absl::MutexLock l(&mu_);
+  for (;;) {
+    ++idle_;
+    auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !ready_.empty() || shutting_down_;
+    };
+    const bool woke = mu_.AwaitWithTimeout(absl::Condition(&has_work),
+                                           idle_timeout_);
+    --idle_;
+    if (ready_.empty()) {
+      if (shutting_down_ || !woke) break;  // retire
+      continue;
+    }
+    std::string key = std::move(ready_.front());
+    ready_.pop_front();
+    running_.insert(key);
+    auto qit = queues_.find(key);
+    Task task = std::move(qit->second.front());
+    qit->second.pop_front();
+    mu_.Unlock();
+    task();
+    task = nullptr;  // destroy outside the lock
+    mu_.Lock();
+    --pending_;
+    running_.erase(key);
+    qit = queues_.find(key);
+    if (qit->second.empty()) {
+      queues_.erase(qit);
+    } else {
+      ready_.push_back(key);
+    }
+  }
+  --threads_;
+  auto self = workers_.find(std::this_thread::get_id());
+  if (self != workers_.end()) {
+    finished_.push_back(std::move(self->second));
+    workers_.erase(self);
+  }
+}
+
+bool KeyedExecutor::Shutdown(absl::Duration timeout) {
+  std::vector<Task> dropped;
+  bool all_ran;
+  {
+    absl::MutexLock l(&mu_);
+    shutting_down_ = true;
+    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return pending_ == 0;
+    };
+    all_ran = mu_.AwaitWithTimeout(absl::Condition(&drained), timeout);
+    for (auto& [key, q] : queues_) {
+      while (!q.empty()) {
+        dropped.push_back(std::move(q.front()));
+        q.pop_front();
+        --pending_;
+      }
+    }
+    ready_.clear();
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return pending_ == 0 && running_.empty();
+    };
+    mu_.Await(absl::Condition(&idle));
+  }
+  dropped.clear();
+  // Wait for the workers to retire, then join them.
+  for (;;) {
+    std::vector<std::thread> to_join;
+    bool done;
+    {
+      absl::MutexLock l(&mu_);
+      auto retired = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return threads_ == 0 || !finished_.empty();
+      };
+      mu_.Await(absl::Condition(&retired));
+      to_join.swap(finished_);
+      done = threads_ == 0;
+    }
+    for (auto& t : to_join) t.join();
+    if (done) break;
+  }
+  return all_ran;
+}
+
+size_t KeyedExecutor::Pending() const {
+  absl::MutexLock l(&mu_);
+  return pending_;
+}
+
+bool KeyedExecutor::Busy(const std::string& key) const {
+  absl::MutexLock l(&mu_);
+  return queues_.count(key) > 0 || running_.count(key) > 0;
+}
+
+int KeyedExecutor::threads() const {
+  absl::MutexLock l(&mu_);
+  return threads_;
+}
+
+}  // namespace zun::agent

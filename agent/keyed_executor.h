@@ -1,0 +1,65 @@
+// File: keyed_executor.h
+// Runs tasks keyed by capsule uuid: tasks with the same key run one at a
+// time, in submission order; tasks with different keys run concurrently on
+// up to `max_threads` worker threads, created on demand and retired after
+// being idle for a while (so an idle agent holds few threads).
+// Thread-safe.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace zun::agent {
+
+class KeyedExecutor {
+ public:
+  using Task = absl::AnyInvocable<void()>;
+
+  explicit KeyedExecutor(int max_threads,
+                         absl::Duration idle_timeout = absl::Seconds(30));
+  ~KeyedExecutor();  // Shutdown(absl::InfiniteDuration())
+  KeyedExecutor(const KeyedExecutor&) = delete;
+  KeyedExecutor& operator=(const KeyedExecutor&) = delete;
+
+  // Queues `task` behind the other tasks of `key`. Returns false (and
+  // destroys the task) after Shutdown started.
+  bool Submit(const std::string& key, Task task);
+
+  // Stops accepting tasks and waits up to `timeout` for queued and running
+  // ones. Tasks still queued when it expires are destroyed unrun; running
+  // ones are waited for. Returns true if every queued task ran.
+  bool Shutdown(absl::Duration timeout);
+
+  // Tasks queued or running (for metrics and tests).
+  size_t Pending() const;
+  // True if `key` has a task queued or running.
+  bool Busy(const std::string& key) const;
+  int threads() const;
+
+ private:
+  void Worker();
+
+  const int max_threads_;
+  const absl::Duration idle_timeout_;
+  mutable absl::Mutex mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::string, std::deque<Task>> queues_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> ready_ ABSL_GUARDED_BY(mu_);  // keys to run
+  std::set<std::string> running_ ABSL_GUARDED_BY(mu_);
+  size_t pending_ ABSL_GUARDED_BY(mu_) = 0;
+  int threads_ ABSL_GUARDED_BY(mu_) = 0;
+  int idle_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread> finished_ ABSL_GUARDED_BY(mu_);  // to join
+  std::map<std::thread::id, std::thread> workers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace zun::agent

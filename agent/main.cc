@@ -1,0 +1,179 @@
+// zun-agent: the Zun compute agent for capsules over CRI.
+//
+//   zun-agent --config-file FILE              run the agent
+//   zun-agent --config-file FILE db-sync      create/upgrade the schema
+//   zun-agent --config-file FILE --check-config
+//   zun-agent --version
+//
+// main() is the only code no test links: it builds the real implementations
+// of every seam and hands them to the Agent.
+#include <signal.h>
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "agent/agent.h"
+#include "agent/config.h"
+#include "common/cli_args.h"
+#include "common/logging.h"
+#include "cri/grpc_cri_client.h"
+#include "db/pg_capsule_store.h"
+#include "db/pg_pool.h"
+#include "rpc/amqp_rpc_server.h"
+
+#ifndef ZUN_AGENT_VERSION
+#define ZUN_AGENT_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using zun::agent::AgentConfig;
+
+int Fail(const std::string& what) {
+  std::cerr << "zun-agent: " << what << "\n";
+  return 1;
+}
+
+zun::db::PgOptions PgOptionsFrom(const AgentConfig& c) {
+  zun::db::PgOptions o;
+  o.connection = c.database.connection;
+  o.pool_size = c.database.max_pool_size;
+  o.acquire_timeout = c.database.pool_timeout;
+  o.statement_timeout = c.database.statement_timeout;
+  o.connect_timeout = c.database.connect_timeout;
+  return o;
+}
+
+absl::StatusOr<zun::rpc::AmqpRpcOptions> RpcOptionsFrom(const AgentConfig& c) {
+  absl::StatusOr<zun::rpc::TransportUrl> url =
+      zun::rpc::ParseTransportUrl(c.transport_url);
+  if (!url.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("[DEFAULT] transport_url: ", url.status().message()));
+  }
+  zun::rpc::AmqpRpcOptions o;
+  o.url = *url;
+  o.tls.enabled = c.rabbit.ssl || url->ssl;
+  o.tls.ca_file = c.rabbit.ssl_ca_file;
+  o.tls.cert_file = c.rabbit.ssl_cert_file;
+  o.tls.key_file = c.rabbit.ssl_key_file;
+  o.control_exchange = c.control_exchange;
+  o.topic = c.compute.topic;
+  o.server = c.host;
+  o.heartbeat_timeout_threshold = c.rabbit.heartbeat_timeout_threshold;
+  o.prefetch_count = static_cast<uint16_t>(c.rabbit.rabbit_qos_prefetch_count);
+  o.durable_queues = c.rabbit.amqp_durable_queues;
+  o.auto_delete = c.rabbit.amqp_auto_delete;
+  o.ha_queues = c.rabbit.rabbit_ha_queues;
+  o.quorum_queues = c.rabbit.rabbit_quorum_queue;
+  o.transient_queues_ttl = c.rabbit.rabbit_transient_queues_ttl;
+  o.reconnect.initial = c.rabbit.rabbit_retry_interval;
+  o.reconnect.max = c.rabbit.rabbit_interval_max;
+  o.reply_retry_timeout = c.rabbit.kombu_missing_consumer_retry_timeout;
+  o.limits.max_body_bytes = static_cast<size_t>(c.rabbit.max_message_bytes);
+  return o;
+}
+
+zun::cri::GrpcCriOptions CriOptionsFrom(const AgentConfig& c) {
+  zun::cri::GrpcCriOptions o;
+  o.runtime_endpoint = c.cri.runtime_endpoint;
+  o.image_endpoint = c.cri.image_endpoint;
+  o.request_timeout = c.cri.request_timeout;
+  o.image_pull_timeout = c.cri.image_pull_timeout;
+  o.sandbox_create_timeout = c.cri.sandbox_create_timeout;
+  return o;
+}
+
+void InitLogging(const AgentConfig& c) {
+  zun::log::Options opts;
+  opts.level = c.debug ? spdlog::level::debug : spdlog::level::info;
+  opts.file = c.log_file;
+  zun::log::Init(opts);
+  for (const auto& [component, level] : c.log_levels) {
+    zun::log::SetLevel(component, spdlog::level::from_str(level));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::StatusOr<zun::CliArgs> args = zun::CliArgs::Parse(
+      argc, argv, {"config-file"}, {"version", "check-config", "help"});
+  if (!args.ok()) return Fail(std::string(args.status().message()));
+  if (args->Has("version")) {
+    std::cout << "zun-agent " << ZUN_AGENT_VERSION << "\n";
+    return 0;
+  }
+  if (args->Has("help") || !args->Has("config-file")) {
+    std::cerr << "usage: zun-agent --config-file FILE [--check-config] "
+                 "[db-sync]\n       zun-agent --version\n";
+    return args->Has("help") ? 0 : 2;
+  }
+  const std::string command =
+      args->positional().empty() ? "" : args->positional().front();
+  if (!command.empty() && command != "db-sync") {
+    return Fail("unknown command '" + command + "' (expected db-sync)");
+  }
+  absl::StatusOr<AgentConfig> config =
+      zun::agent::LoadConfig(args->Get("config-file"));
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  absl::StatusOr<zun::rpc::AmqpRpcOptions> rpc_options = RpcOptionsFrom(*config);
+  if (!rpc_options.ok()) return Fail(std::string(rpc_options.status().message()));
+  if (absl::Status s = zun::cri::ValidateCriEndpoint(config->cri.runtime_endpoint);
+      !s.ok()) {
+    return Fail("[cri] runtime_endpoint: " + std::string(s.message()));
+  }
+  if (args->Has("check-config")) {
+    std::cout << zun::agent::DescribeConfig(*config);
+    return 0;
+  }
+  InitLogging(*config);
+
+  if (command == "db-sync") {
+    absl::StatusOr<int> v = zun::db::SyncSchema(PgOptionsFrom(*config));
+    if (!v.ok()) return Fail("db-sync: " + std::string(v.status().message()));
+    std::cout << "schema version " << *v << "\n";
+    return 0;
+  }
+
+  // Stop signals are handled by sigwait() below: block them before any
+  // thread starts so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  zun::Clock& clock = zun::RealClock::Default();
+  absl::StatusOr<std::unique_ptr<zun::cri::GrpcCriClient>> cri =
+      zun::cri::GrpcCriClient::Create(CriOptionsFrom(*config), clock);
+  if (!cri.ok()) return Fail(std::string(cri.status().message()));
+  zun::db::PgCapsuleStore store(PgOptionsFrom(*config));
+  zun::rpc::AmqpRpcServer bus(*rpc_options, clock);
+  zun::agent::Agent agent(*config,
+                          zun::agent::AgentDeps{store, **cri, bus, clock});
+
+  zun::Waker stop;
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    ZUN_LOG(kMain, info, "received signal {}", sig);
+    stop.Notify();
+  });
+  absl::Status started = agent.Start(stop);
+  if (!started.ok()) {
+    if (started.code() != absl::StatusCode::kCancelled) {
+      ZUN_LOG(kMain, critical, "cannot start: {}", started.message());
+    }
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+    return started.code() == absl::StatusCode::kCancelled ? 0 : 1;
+  }
+  // Serve until a stop signal arrives.
+  while (!clock.WaitFor(absl::Hours(24), stop)) {
+  }
+  agent.Shutdown();
+  signal_thread.join();
+  return 0;
+}

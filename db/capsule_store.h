@@ -1,0 +1,165 @@
+// File: capsule_store.h
+// `CapsuleStore` is the agent's view of Zun's database: the capsule rows
+// (`container` table, types 1/2/3), the service heartbeat (`zun_service`),
+// the node inventory (`compute_node`) and the action bookkeeping
+// (`container_actions`, `container_actions_events`). Implementations:
+// PgCapsuleStore (PostgreSQL) and MemCapsuleStore (in-memory, tests).
+//
+// Contract shared by every method:
+// - Each call is bounded by the store's deadline (statement timeout and
+//   connection-acquire timeout); DEADLINE_EXCEEDED when it passes.
+// - UNAVAILABLE: the database could not be reached (retry later).
+// - Writes of one call are atomic (one transaction).
+// - Thread-safe: any number of threads may call concurrently.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "capsule/model.h"
+#include "nlohmann/json.hpp"
+
+namespace zun::db {
+
+// A set of column writes to one `container` row, addressed by uuid. Values
+// are JSON: null writes SQL NULL; JsonField/JSON-text columns take any JSON
+// and are stored as its text; string, number, bool and timestamp columns
+// take the matching scalar (timestamps as absl::FormatTime RFC3339 strings).
+// Only the columns the agent owns may be written (see kWritableColumns in
+// row_patch.cc); the store rejects others with INVALID_ARGUMENT.
+class RowPatch {
+ public:
+  explicit RowPatch(std::string uuid) : uuid_(std::move(uuid)) {}
+
+  RowPatch& Set(std::string_view column, nlohmann::json value);
+  // Sets task_state to NULL, but only if it currently equals `expected`
+  // (so the agent never clears a task state the API set meanwhile, such as
+  // container_deleting).
+  RowPatch& ClearTaskStateIf(std::string_view expected);
+
+  const std::string& uuid() const { return uuid_; }
+  const std::map<std::string, nlohmann::json>& values() const { return values_; }
+  const std::optional<std::string>& clear_task_state_if() const {
+    return clear_task_state_if_;
+  }
+  bool empty() const { return values_.empty() && !clear_task_state_if_; }
+
+ private:
+  std::string uuid_;
+  std::map<std::string, nlohmann::json> values_;
+  std::optional<std::string> clear_task_state_if_;
+};
+
+// True if the agent may write `column` through a RowPatch.
+bool IsWritableColumn(std::string_view column);
+// True for columns stored as JSON text (JsonField and JSON-encoded lists and
+// dicts).
+bool IsJsonColumn(std::string_view column);
+
+struct ServiceRecord {
+  int64_t id = 0;
+  std::string host;
+  std::string binary;
+  bool disabled = false;
+  std::string disabled_reason;
+  bool forced_down = false;
+  int64_t report_count = 0;
+  std::optional<absl::Time> last_seen_up;
+  std::string availability_zone;
+};
+
+// One `compute_node` row; every NOT NULL column has a value here.
+struct ComputeNodeRecord {
+  std::string uuid;     // generated on first insert if empty
+  std::string rp_uuid;  // = uuid if empty
+  std::string hostname;
+  nlohmann::json numa_topology;  // {"nodes": [...]}
+  int64_t mem_total = 0, mem_free = 0, mem_available = 0, mem_used = 0;  // MiB
+  int64_t total_containers = 0, running_containers = 0;
+  int64_t paused_containers = 0, stopped_containers = 0;
+  int64_t cpus = 0;
+  double cpu_used = 0;
+  std::string architecture, os_type, os, kernel_version;
+  nlohmann::json labels = nlohmann::json::object();
+  nlohmann::json pci_stats = nlohmann::json::object();
+  int64_t disk_total = 0, disk_used = 0;  // GB
+  bool disk_quota_supported = false;
+  nlohmann::json runtimes = nlohmann::json::array();
+  bool enable_cpu_pinning = false;
+};
+
+// Who asked for an operation (from the RPC context).
+struct ActionContext {
+  std::string request_id;
+  std::string user_id;
+  std::string project_id;
+};
+
+class CapsuleStore {
+ public:
+  virtual ~CapsuleStore() = default;
+
+  // The capsule with this uuid, its children (init containers and containers
+  // by id) and the registry credentials they reference. NOT_FOUND if there is
+  // no capsule row with this uuid.
+  virtual absl::StatusOr<capsule::Capsule> LoadCapsule(std::string_view uuid) = 0;
+
+  // Every capsule whose host is `host`, with children.
+  virtual absl::StatusOr<std::vector<capsule::Capsule>> ListCapsules(
+      std::string_view host) = 0;
+
+  // Claims the capsule for `host` (Zun's resource claim): sets host and
+  // task_state when host is NULL or already `host`, and returns the capsule
+  // as stored afterwards. NOT_FOUND if absent; FAILED_PRECONDITION if another
+  // host holds it. Idempotent.
+  virtual absl::StatusOr<capsule::Capsule> ClaimCapsule(
+      std::string_view uuid, std::string_view host,
+      std::string_view task_state) = 0;
+
+  // Applies every patch in one transaction (updated_at is set on each row
+  // touched). Patches of rows that no longer exist are ignored.
+  virtual absl::Status Apply(const std::vector<RowPatch>& patches) = 0;
+
+  // Deletes a capsule row and its children. OK if already gone.
+  virtual absl::Status DeleteCapsule(std::string_view uuid) = 0;
+
+  // Records the start of an action on a capsule (`container_actions`, e.g.
+  // "create"), reusing the row the API wrote for the same request id if there
+  // is one, and opens an event row (`container_actions_events`) named
+  // `event`. Returns the event id.
+  virtual absl::StatusOr<int64_t> StartAction(std::string_view uuid,
+                                              std::string_view action,
+                                              std::string_view event,
+                                              const ActionContext& ctx) = 0;
+  // Finishes the event and its action: result "Success" or "Error" with
+  // `message` (the action's message is "Error" on failure, as Zun does).
+  virtual absl::Status FinishAction(int64_t event_id, bool success,
+                                    std::string_view message) = 0;
+
+  // The zun_service heartbeat of (host, 'zun-compute'): creates the row if
+  // missing, else increments report_count and sets last_seen_up (and the
+  // availability zone). Returns the row after the update, so the caller sees
+  // disabled / forced_down.
+  virtual absl::StatusOr<ServiceRecord> ReportService(
+      std::string_view host, std::string_view availability_zone) = 0;
+
+  // Inserts or updates the compute_node row of `node.hostname`; returns the
+  // row's uuid.
+  virtual absl::StatusOr<std::string> UpsertComputeNode(
+      const ComputeNodeRecord& node) = 0;
+
+  // Cheap round trip used by /healthz.
+  virtual absl::Status Ping() = 0;
+};
+
+using CapsuleStorePtr = std::unique_ptr<CapsuleStore>;
+
+}  // namespace zun::db

@@ -1,0 +1,53 @@
+// File: pg_capsule_store.h
+// CapsuleStore on PostgreSQL through libpqxx (a pool of connections, each
+// statement bounded by the pool's statement timeout). libpqxx exceptions are
+// caught inside and returned as absl::Status; no pqxx type leaves db/.
+// Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "db/capsule_store.h"
+
+namespace zun::db {
+
+struct PgOptions;
+class PgPool;
+
+class PgCapsuleStore final : public CapsuleStore {
+ public:
+  explicit PgCapsuleStore(const PgOptions& options);
+  ~PgCapsuleStore() override;
+
+  // CapsuleStore
+  absl::StatusOr<capsule::Capsule> LoadCapsule(std::string_view uuid) override;
+  absl::StatusOr<std::vector<capsule::Capsule>> ListCapsules(
+      std::string_view host) override;
+  absl::StatusOr<capsule::Capsule> ClaimCapsule(
+      std::string_view uuid, std::string_view host,
+      std::string_view task_state) override;
+  absl::Status Apply(const std::vector<RowPatch>& patches) override;
+  absl::Status DeleteCapsule(std::string_view uuid) override;
+  absl::StatusOr<int64_t> StartAction(std::string_view uuid,
+                                      std::string_view action,
+                                      std::string_view event,
+                                      const ActionContext& ctx) override;
+  absl::Status FinishAction(int64_t event_id, bool success,
+                            std::string_view message) override;
+  absl::StatusOr<ServiceRecord> ReportService(
+      std::string_view host, std::string_view availability_zone) override;
+  absl::StatusOr<std::string> UpsertComputeNode(
+      const ComputeNodeRecord& node) override;
+  absl::Status Ping() override;
+
+ private:
+  std::unique_ptr<PgPool> pool_;
+};
+
+// Applies the missing schema migrations (schema.h). Idempotent; safe to run
+// concurrently. Returns the schema version afterwards.
+absl::StatusOr<int> SyncSchema(const PgOptions& options);
+// The schema version recorded in the database (0 if none).
+absl::StatusOr<int> SchemaVersion(const PgOptions& options);
+
+}  // namespace zun::db

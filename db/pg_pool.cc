@@ -1,0 +1,147 @@
+#include "db/pg_pool.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace zun::db {
+
+absl::Status FromPqxx(const std::exception& e) {
+  const std::string what = e.what();
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+    return absl::UnavailableError(absl::StrCat("database unreachable: ", what));
+  }
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    const std::string state = sql->sqlstate();
+    if (state == "57014") {
+      return absl::DeadlineExceededError(
+          absl::StrCat("database statement timed out: ", what));
+    }
+    if (state == "23505") return absl::AlreadyExistsError(what);
+    if (state == "40001" || state == "40P01") return absl::AbortedError(what);
+    if (absl::StartsWith(state, "08") || state == "57P01" ||
+        state == "57P02" || state == "57P03") {
+      return absl::UnavailableError(absl::StrCat("database unreachable: ", what));
+    }
+    return absl::InternalError(absl::StrCat("database error (", state, "): ", what));
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("database connection lost during commit: ", what));
+  }
+  return absl::InternalError(absl::StrCat("database error: ", what));
+}
+
+std::string NormalizeConnectionString(const std::string& conn,
+                                      absl::Duration connect_timeout) {
+  std::string c = conn;
+  // SQLAlchemy URLs: postgresql+psycopg2://... -> postgresql://...
+  if (absl::StartsWith(c, "postgresql+") || absl::StartsWith(c, "postgres+")) {
+    size_t plus = c.find('+');
+    size_t colon = c.find("://");
+    if (colon != std::string::npos && plus < colon) {
+      c = c.substr(0, plus) + c.substr(colon);
+    }
+  }
+  const int64_t secs =
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(connect_timeout, absl::Seconds(1))));
+  const bool uri =
+      absl::StartsWith(c, "postgresql://") || absl::StartsWith(c, "postgres://");
+  if (uri) {
+    const char sep = c.find('?') == std::string::npos ? '?' : '&';
+    if (!absl::StrContains(c, "connect_timeout=")) {
+      absl::StrAppend(&c, std::string(1, sep), "connect_timeout=", secs);
+    }
+    if (!absl::StrContains(c, "application_name=")) {
+      absl::StrAppend(&c, "&application_name=zun-agent");
+    }
+  } else {
+    if (!absl::StrContains(c, "connect_timeout")) {
+      absl::StrAppend(&c, " connect_timeout=", secs);
+    }
+    if (!absl::StrContains(c, "application_name")) {
+      absl::StrAppend(&c, " application_name=zun-agent");
+    }
+  }
+  return c;
+}
+
+PgPool::PgPool(PgOptions options)
+    : options_(std::move(options)),
+      conn_string_(NormalizeConnectionString(options_.connection,
+                                             options_.connect_timeout)) {}
+
+PgPool::~PgPool() = default;
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
+  try {
+    auto c = std::make_unique<pqxx::connection>(conn_string_);
+    pqxx::nontransaction n(*c);
+    n.exec(absl::StrCat("SET statement_timeout = ",
+                        absl::ToInt64Milliseconds(options_.statement_timeout)));
+    n.exec(absl::StrCat("SET lock_timeout = ",
+                        absl::ToInt64Milliseconds(options_.statement_timeout)));
+    n.exec("SET TIME ZONE 'UTC'");
+    return c;
+  } catch (const std::exception& e) {
+    return FromPqxx(e);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire() {
+  absl::MutexLock l(&mu_);
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !idle_.empty() || open_ < options_.pool_size;
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&ready), options_.acquire_timeout)) {
+    return absl::DeadlineExceededError(
+        "timed out waiting for a database connection from the pool");
+  }
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return c;
+  }
+  ++open_;
+  mu_.Unlock();
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> c = Connect();
+  mu_.Lock();
+  if (!c.ok()) --open_;
+  return c;
+}
+
+void PgPool::Release(std::unique_ptr<pqxx::connection> c, bool broken) {
+  absl::MutexLock l(&mu_);
+  if (broken || !c->is_open()) {
+    --open_;
+    mu_.Unlock();
+    c.reset();  // closing may block briefly; not under the lock
+    mu_.Lock();
+    return;
+  }
+  idle_.push_back(std::move(c));
+}
+
+absl::Status PgPool::Run(
+    const std::function<absl::Status(pqxx::connection&)>& fn, bool idempotent) {
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<std::unique_ptr<pqxx::connection>> c = Acquire();
+    if (!c.ok()) return c.status();
+    absl::Status result;
+    try {
+      result = fn(**c);
+    } catch (const std::exception& e) {
+      result = FromPqxx(e);
+    }
+    const bool broken = result.code() == absl::StatusCode::kUnavailable;
+    Release(*std::move(c), broken);
+    if (broken && idempotent && attempt == 0) {
+      ZUN_LOG(kDb, info, "database connection broken, retrying once: {}",
+              result.message());
+      continue;
+    }
+    return result;
+  }
+}
+
+}  // namespace zun::db

@@ -1,0 +1,69 @@
+// File: pg_pool.h  (internal to db/)
+// A small pool of libpqxx connections. One pqxx::connection is not
+// thread-safe, so each is lent to one thread at a time. Every connection has
+// a connect timeout and a server-side statement timeout, so no call can
+// block longer than its deadline. libpqxx exceptions are caught here and
+// become absl::Status (see FromPqxx), so none escape db/.
+// Thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "pqxx/pqxx"
+
+namespace zun::db {
+
+struct PgOptions {
+  // libpq URI or key=value string; SQLAlchemy's "postgresql+driver://" is
+  // accepted too ([database] connection of zun.conf).
+  std::string connection;
+  int pool_size = 4;
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration statement_timeout = absl::Seconds(10);
+  absl::Duration acquire_timeout = absl::Seconds(10);
+};
+
+// Maps a libpqxx (or std) exception to a status: broken connection ->
+// UNAVAILABLE, statement timeout -> DEADLINE_EXCEEDED, unique violation ->
+// ALREADY_EXISTS, serialization failure/deadlock -> ABORTED, others INTERNAL.
+absl::Status FromPqxx(const std::exception& e);
+
+// The connection string libpq gets: driver suffix stripped and
+// connect_timeout / application_name added.
+std::string NormalizeConnectionString(const std::string& conn,
+                                      absl::Duration connect_timeout);
+
+class PgPool {
+ public:
+  explicit PgPool(PgOptions options);
+  ~PgPool();
+
+  // Runs `fn` with a connection from the pool. Exceptions thrown by `fn` are
+  // converted with FromPqxx; a connection that broke is discarded, and the
+  // call is retried once on a fresh connection when `idempotent`.
+  absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn,
+                   bool idempotent = true);
+
+  const PgOptions& options() const { return options_; }
+
+ private:
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
+  void Release(std::unique_ptr<pqxx::connection> c, bool broken);
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
+
+  const PgOptions options_;
+  const std::string conn_string_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + lent out
+};
+
+}  // namespace zun::db

@@ -1,0 +1,40 @@
+// File: pg_util.h  (internal to db/)
+// Parameter lists with NULLs for libpqxx 6.4's exec_params.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pqxx/pqxx"
+
+namespace zun::db {
+
+class SqlParams {
+ public:
+  SqlParams& Add(std::optional<std::string> v) {
+    values_.push_back(std::move(v));
+    return *this;
+  }
+  SqlParams& Add(const char* v) { return Add(std::optional<std::string>(v)); }
+  SqlParams& Add(const std::string& v) {
+    return Add(std::optional<std::string>(v));
+  }
+  SqlParams& Add(std::string_view v) {
+    return Add(std::optional<std::string>(std::string(v)));
+  }
+  SqlParams& AddNull() { return Add(std::optional<std::string>()); }
+  int size() const { return static_cast<int>(values_.size()); }
+
+  pqxx::result Exec(pqxx::transaction_base& t, const std::string& sql) const {
+    std::vector<const char*> ptrs;
+    ptrs.reserve(values_.size());
+    for (const auto& v : values_) ptrs.push_back(v ? v->c_str() : nullptr);
+    return t.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+  }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+}  // namespace zun::db

@@ -1,0 +1,32 @@
+// File: row_codec.h  (internal to db/)
+// Decoding of `container` rows into capsule::ContainerRecord, and encoding
+// of RowPatch values into SQL parameters. Zun stores lists and dicts as JSON
+// text; a value that does not decode is reported as INVALID_ARGUMENT naming
+// the row and column (bad data written by someone else must not crash us).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "capsule/model.h"
+#include "nlohmann/json.hpp"
+#include "pqxx/pqxx"
+
+namespace zun::db {
+
+// The SELECT list matching DecodeContainerRow.
+extern const char* const kContainerColumns;
+
+absl::StatusOr<capsule::ContainerRecord> DecodeContainerRow(const pqxx::row& row);
+
+// "2026-11-26 22:10:01.123456" (UTC) <-> absl::Time.
+std::optional<absl::Time> ParseDbTime(const std::string& text);
+std::string FormatDbTime(absl::Time t);
+
+// The SQL parameter text for writing `value` into `column` (nullopt = NULL).
+absl::StatusOr<std::optional<std::string>> EncodeColumnValue(
+    const std::string& column, const nlohmann::json& value);
+
+}  // namespace zun::db
