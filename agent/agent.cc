@@ -55,9 +55,9 @@ absl::Status Agent::Start(Waker& stop) {
       break;
     }
     if (v.status().code() == absl::StatusCode::kUnimplemented) {
-      return absl::FailedPreconditionError(
-          "the runtime at " + config_.cri.runtime_endpoint +
-          " does not serve CRI runtime.v1");
+      return absl::FailedPreconditionError("the runtime at " +
+                                           config_.cri.runtime_endpoint +
+                                           " does not serve CRI runtime.v1");
     }
     const absl::Duration delay = backoff.Next();
     ZUN_LOG(kAgent, warn, "CRI runtime not reachable ({}); retrying in {}",

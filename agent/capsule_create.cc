@@ -87,8 +87,8 @@ void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
         .IgnoreError();
     return;
   }
-  absl::StatusOr<int64_t> event = store_.StartAction(
-      uuid, "create", "compute__do_container_create", ctx);
+  absl::StatusOr<int64_t> event =
+      store_.StartAction(uuid, "create", "compute__do_container_create", ctx);
   if (!event.ok()) {
     ZUN_CLOG(kAgent, warn, uuid, ctx.request_id,
              "cannot record the create action: {}", event.status().message());
@@ -137,10 +137,12 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   absl::StatusOr<cri::PodSandboxConfig> sb = BuildSandboxConfig(c, m, attempt);
   if (!sb.ok()) return sb.status();
   run.sandbox_config = *std::move(sb);
-  if (absl::Status s = MakeDirs(run.sandbox_config.log_directory, 0755); !s.ok()) {
+  if (absl::Status s = MakeDirs(run.sandbox_config.log_directory, 0755);
+      !s.ok()) {
     return Step("creating the pod log directory", s);
   }
-  absl::StatusOr<std::string> id = cri_.RunPodSandbox(run.sandbox_config, run.handler);
+  absl::StatusOr<std::string> id =
+      cri_.RunPodSandbox(run.sandbox_config, run.handler);
   if (id.status().code() == absl::StatusCode::kAborted) {
     ++run.sandbox_config.attempt;  // a failed earlier attempt was removed
     id = cri_.RunPodSandbox(run.sandbox_config, run.handler);
@@ -159,9 +161,9 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
           image, PolicyOf(child), AuthFor(c, child), &run.sandbox_config);
       if (!ref.ok()) {
         run.failed_child = child.uuid;
-        return Step(absl::StrCat("container '", capsule::ContainerNameFor(child),
-                                 "'"),
-                    ref.status());
+        return Step(
+            absl::StrCat("container '", capsule::ContainerNameFor(child), "'"),
+            ref.status());
       }
       run.image_refs[image] = *ref;
     }
@@ -174,7 +176,8 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
     if (!cid.ok()) return cid.status();
   }
 
-  absl::StatusOr<cri::SandboxStatusInfo> st = cri_.PodSandboxStatus(run.sandbox_id);
+  absl::StatusOr<cri::SandboxStatusInfo> st =
+      cri_.PodSandboxStatus(run.sandbox_id);
   if (!st.ok()) return Step("reading the sandbox status", st.status());
   const std::string net =
       run.hints.network.empty() ? options_.network_name : run.hints.network;
@@ -198,18 +201,20 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
       .ClearTaskStateIf(cs::kTaskCreating);
   patches.push_back(std::move(cap));
   for (const ContainerRecord& init : c.init_containers) {
-    patches.push_back(std::move(db::RowPatch(init.uuid)
-                                    .Set("container_id", run.child_ids[init.uuid])
-                                    .Set("status", cs::kStatusStopped)
-                                    .Set("status_reason", nullptr)
-                                    .Set("status_detail", "Completed (exit 0)")));
+    patches.push_back(
+        std::move(db::RowPatch(init.uuid)
+                      .Set("container_id", run.child_ids[init.uuid])
+                      .Set("status", cs::kStatusStopped)
+                      .Set("status_reason", nullptr)
+                      .Set("status_detail", "Completed (exit 0)")));
   }
   for (const ContainerRecord& child : c.containers) {
-    patches.push_back(std::move(db::RowPatch(child.uuid)
-                                    .Set("container_id", run.child_ids[child.uuid])
-                                    .Set("status", cs::kStatusRunning)
-                                    .Set("status_reason", nullptr)
-                                    .Set("started_at", now)));
+    patches.push_back(
+        std::move(db::RowPatch(child.uuid)
+                      .Set("container_id", run.child_ids[child.uuid])
+                      .Set("status", cs::kStatusRunning)
+                      .Set("status_reason", nullptr)
+                      .Set("started_at", now)));
   }
   return WriteWithRetry(patches);
 }
@@ -262,9 +267,9 @@ absl::Status CapsuleOps::RunInitContainer(CreateRun& run,
     }
     if (clock_.Now() >= deadline) {
       run.failed_child = init.uuid;
-      return absl::DeadlineExceededError(absl::StrCat(
-          who, " did not finish within ",
-          absl::FormatDuration(options_.init_container_timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat(who, " did not finish within ",
+                       absl::FormatDuration(options_.init_container_timeout)));
     }
     if (stopping_.load()) {
       return absl::CancelledError("the agent is shutting down");
@@ -294,7 +299,8 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
       .Set("container_id", nullptr)
       .ClearTaskStateIf(cs::kTaskCreating);
   patches.push_back(std::move(cap));
-  for (const auto* list : {&run.capsule.init_containers, &run.capsule.containers}) {
+  for (const auto* list :
+       {&run.capsule.init_containers, &run.capsule.containers}) {
     for (const ContainerRecord& child : *list) {
       patches.push_back(std::move(
           db::RowPatch(child.uuid)

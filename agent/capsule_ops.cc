@@ -35,7 +35,8 @@ void CapsuleOps::Stop() {
 
 bool CapsuleOps::IsTransient(const absl::Status& s) { return Transient(s); }
 
-absl::Status CapsuleOps::RetryDbStatus(const std::function<absl::Status()>& call) {
+absl::Status CapsuleOps::RetryDbStatus(
+    const std::function<absl::Status()>& call) {
   absl::StatusOr<bool> r = RetryDb<bool>([&]() -> absl::StatusOr<bool> {
     absl::Status s = call();
     if (!s.ok()) return s;
@@ -44,7 +45,8 @@ absl::Status CapsuleOps::RetryDbStatus(const std::function<absl::Status()>& call
   return r.status();
 }
 
-absl::Status CapsuleOps::WriteWithRetry(const std::vector<db::RowPatch>& patches) {
+absl::Status CapsuleOps::WriteWithRetry(
+    const std::vector<db::RowPatch>& patches) {
   return RetryDbStatus([&] { return store_.Apply(patches); });
 }
 
@@ -53,7 +55,8 @@ absl::Status CapsuleOps::RemoveSandboxes(
     absl::Duration grace) {
   cri::SandboxFilter filter;
   filter.labels = capsule::SandboxOwnerLabels(options_.mapper.host, uuid);
-  absl::StatusOr<std::vector<cri::SandboxInfo>> found = cri_.ListPodSandbox(filter);
+  absl::StatusOr<std::vector<cri::SandboxInfo>> found =
+      cri_.ListPodSandbox(filter);
   if (!found.ok()) return found.status();
   std::vector<std::string> ids;
   for (const auto& sb : *found) ids.push_back(sb.id);
@@ -72,8 +75,8 @@ absl::Status CapsuleOps::RemoveSandboxes(
         for (const auto& ctr : *running) {
           absl::Status s = cri_.StopContainer(ctr.id, grace);
           if (!s.ok()) {
-            ZUN_LOG(kAgent, warn, "stopping container '{}' of '{}': {}",
-                    ctr.id, uuid, s.message());
+            ZUN_LOG(kAgent, warn, "stopping container '{}' of '{}': {}", ctr.id,
+                    uuid, s.message());
           }
         }
       }
@@ -89,8 +92,10 @@ void CapsuleOps::RemovePodCgroups(const std::string& uuid) {
   c.record.uuid = uuid;
   const std::string parent = capsule::CgroupParentFor(c, options_.mapper);
   if (parent.empty()) return;
-  if (absl::Status s = RemovePodCgroup(options_.cgroup_fs_root, parent); !s.ok()) {
-    ZUN_LOG(kAgent, warn, "pod cgroup of '{}' not removed: {}", uuid, s.message());
+  if (absl::Status s = RemovePodCgroup(options_.cgroup_fs_root, parent);
+      !s.ok()) {
+    ZUN_LOG(kAgent, warn, "pod cgroup of '{}' not removed: {}", uuid,
+            s.message());
   }
 }
 
@@ -112,8 +117,9 @@ absl::Status CapsuleOps::Delete(const std::string& uuid, bool force,
   }
   ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "deleting capsule '{}'{}",
            rec.name.value_or(""), force ? " (force)" : "");
-  absl::Status s = RemoveSandboxes(
-      uuid, rec.container_id, force ? absl::ZeroDuration() : options_.stop_grace);
+  absl::Status s =
+      RemoveSandboxes(uuid, rec.container_id,
+                      force ? absl::ZeroDuration() : options_.stop_grace);
   if (s.ok()) {
     RemovePodCgroups(uuid);
     s = RetryDbStatus([&] { return store_.DeleteCapsule(uuid); });
@@ -122,12 +128,14 @@ absl::Status CapsuleOps::Delete(const std::string& uuid, bool force,
       return s;
     }
   }
-  ZUN_CLOG(kAgent, warn, uuid, ctx.request_id, "delete failed: {}", s.message());
-  WriteWithRetry({std::move(db::RowPatch(uuid)
-                                .Set("status", cs::kStatusError)
-                                .Set("status_reason",
-                                     absl::StrCat("delete failed: ", s.message()))
-                                .ClearTaskStateIf(cs::kTaskDeleting))})
+  ZUN_CLOG(kAgent, warn, uuid, ctx.request_id, "delete failed: {}",
+           s.message());
+  WriteWithRetry(
+      {std::move(db::RowPatch(uuid)
+                     .Set("status", cs::kStatusError)
+                     .Set("status_reason",
+                          absl::StrCat("delete failed: ", s.message()))
+                     .ClearTaskStateIf(cs::kTaskDeleting))})
       .IgnoreError();
   return s;
 }

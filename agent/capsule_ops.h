@@ -79,7 +79,8 @@ class CapsuleOps {
   struct CreateRun;
   absl::Status RunCreate(CreateRun& run);
   void FailCreate(CreateRun& run, const absl::Status& why);
-  absl::Status RunInitContainer(CreateRun& run, const capsule::ContainerRecord& c);
+  absl::Status RunInitContainer(CreateRun& run,
+                                const capsule::ContainerRecord& c);
   absl::StatusOr<std::string> StartContainer(CreateRun& run,
                                              const capsule::ContainerRecord& c);
   absl::Status RemoveSandboxes(const std::string& uuid,

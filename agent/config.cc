@@ -30,14 +30,18 @@ struct OptionDef {
   bool secret = false;
 };
 
-#define ZUN_OPT(section, name, expr) \
-  OptionDef { section, name, [](AgentConfig& c) -> FieldRef { return &(expr); } }
+#define ZUN_OPT(section, name, expr)                                  \
+  OptionDef {                                                         \
+    section, name, [](AgentConfig& c) -> FieldRef { return &(expr); } \
+  }
 #define ZUN_SECRET_OPT(section, name, expr)                                 \
   OptionDef {                                                               \
     section, name, [](AgentConfig& c) -> FieldRef { return &(expr); }, true \
   }
-#define ZUN_IGNORED(section, name) \
-  OptionDef { section, name, [](AgentConfig&) -> FieldRef { return Ignored{}; } }
+#define ZUN_IGNORED(section, name)                                    \
+  OptionDef {                                                         \
+    section, name, [](AgentConfig&) -> FieldRef { return Ignored{}; } \
+  }
 
 const std::vector<OptionDef>& Options() {
   static const auto* opts = new std::vector<OptionDef>{
@@ -45,7 +49,8 @@ const std::vector<OptionDef>& Options() {
       ZUN_SECRET_OPT("DEFAULT", "transport_url", c.transport_url),
       ZUN_OPT("DEFAULT", "control_exchange", c.control_exchange),
       ZUN_OPT("DEFAULT", "rpc_response_timeout", c.rpc_response_timeout),
-      ZUN_OPT("DEFAULT", "default_availability_zone", c.default_availability_zone),
+      ZUN_OPT("DEFAULT", "default_availability_zone",
+              c.default_availability_zone),
       ZUN_OPT("DEFAULT", "report_interval", c.report_interval),
       ZUN_OPT("DEFAULT", "container_runtime", c.container_runtime),
       ZUN_OPT("DEFAULT", "debug", c.debug),
@@ -117,7 +122,8 @@ const std::vector<OptionDef>& Options() {
       ZUN_OPT("compute", "restart_backoff_initial",
               c.compute.restart_backoff_initial),
       ZUN_OPT("compute", "restart_backoff_max", c.compute.restart_backoff_max),
-      ZUN_OPT("compute", "restart_backoff_reset", c.compute.restart_backoff_reset),
+      ZUN_OPT("compute", "restart_backoff_reset",
+              c.compute.restart_backoff_reset),
       ZUN_OPT("compute", "allow_privileged", c.compute.allow_privileged),
       ZUN_OPT("compute", "host_path_allowlist", c.compute.host_path_allowlist),
       ZUN_OPT("compute", "pod_log_root", c.compute.pod_log_root),
@@ -132,8 +138,10 @@ const std::vector<OptionDef>& Options() {
       ZUN_OPT("compute", "reserved_host_cpus", c.compute.reserved_host_cpus),
       ZUN_OPT("compute", "reserved_host_memory_mb",
               c.compute.reserved_host_memory_mb),
-      ZUN_OPT("compute", "reserved_host_disk_mb", c.compute.reserved_host_disk_mb),
-      ZUN_OPT("compute", "reserve_disk_for_image", c.compute.reserve_disk_for_image),
+      ZUN_OPT("compute", "reserved_host_disk_mb",
+              c.compute.reserved_host_disk_mb),
+      ZUN_OPT("compute", "reserve_disk_for_image",
+              c.compute.reserve_disk_for_image),
       ZUN_IGNORED("compute", "resume_container_state"),
       ZUN_IGNORED("compute", "remount_container_volume"),
       ZUN_IGNORED("compute", "resource_provider_association_refresh"),
@@ -152,8 +160,10 @@ const std::vector<OptionDef>& Options() {
               c.rabbit.rabbit_qos_prefetch_count),
       ZUN_OPT("oslo_messaging_rabbit", "amqp_durable_queues",
               c.rabbit.amqp_durable_queues),
-      ZUN_OPT("oslo_messaging_rabbit", "amqp_auto_delete", c.rabbit.amqp_auto_delete),
-      ZUN_OPT("oslo_messaging_rabbit", "rabbit_ha_queues", c.rabbit.rabbit_ha_queues),
+      ZUN_OPT("oslo_messaging_rabbit", "amqp_auto_delete",
+              c.rabbit.amqp_auto_delete),
+      ZUN_OPT("oslo_messaging_rabbit", "rabbit_ha_queues",
+              c.rabbit.rabbit_ha_queues),
       ZUN_OPT("oslo_messaging_rabbit", "rabbit_quorum_queue",
               c.rabbit.rabbit_quorum_queue),
       ZUN_OPT("oslo_messaging_rabbit", "rabbit_transient_queues_ttl",
@@ -189,14 +199,38 @@ const std::vector<OptionDef>& Options() {
 // Sections of zun.conf that belong to other services or other parts of
 // zun-compute: skipped as a whole.
 const std::set<std::string>& ForeignSections() {
-  static const auto* s = new std::set<std::string>{
-      "keystone_authtoken", "keystone_auth", "api", "docker", "network", "pci",
-      "neutron", "neutron_client", "cinder_client", "placement_client",
-      "glance", "glance_client", "cni_daemon", "oslo_concurrency", "privsep",
-      "quota", "scheduler", "websocket_proxy", "profiler", "cors",
-      "healthcheck", "ssl", "oslo_policy", "oslo_messaging_notifications",
-      "oslo_middleware", "zun_client", "availability_zone", "image_driver",
-      "capsule", "netconf", "sandbox"};
+  static const auto* s =
+      new std::set<std::string>{"keystone_authtoken",
+                                "keystone_auth",
+                                "api",
+                                "docker",
+                                "network",
+                                "pci",
+                                "neutron",
+                                "neutron_client",
+                                "cinder_client",
+                                "placement_client",
+                                "glance",
+                                "glance_client",
+                                "cni_daemon",
+                                "oslo_concurrency",
+                                "privsep",
+                                "quota",
+                                "scheduler",
+                                "websocket_proxy",
+                                "profiler",
+                                "cors",
+                                "healthcheck",
+                                "ssl",
+                                "oslo_policy",
+                                "oslo_messaging_notifications",
+                                "oslo_middleware",
+                                "zun_client",
+                                "availability_zone",
+                                "image_driver",
+                                "capsule",
+                                "netconf",
+                                "sandbox"};
   return *s;
 }
 
@@ -295,7 +329,8 @@ std::string Render(const FieldRef& ref) {
             return absl::StrCat(absl::ToDoubleSeconds(*p));
           }
           if constexpr (std::is_same_v<V, double>) return absl::StrCat(*p);
-          if constexpr (std::is_same_v<V, StringList>) return absl::StrJoin(*p, ",");
+          if constexpr (std::is_same_v<V, StringList>)
+            return absl::StrJoin(*p, ",");
           if constexpr (std::is_same_v<V, StringMap>) {
             return absl::StrJoin(*p, ",", absl::PairFormatter(":"));
           }
@@ -324,8 +359,8 @@ absl::StatusOr<AgentConfig> ParseConfig(const IniFile& ini) {
   for (const auto& [section, keys] : ini.sections()) {
     if (!owned.count(section)) {
       if (ForeignSections().count(section)) continue;
-      return absl::InvalidArgumentError(absl::StrCat(
-          ini.filename(), ": unknown section [", section, "]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(ini.filename(), ": unknown section [", section, "]"));
     }
     for (const auto& [key, values] : keys) {
       auto it = by_key.find({section, key});
@@ -345,7 +380,8 @@ absl::StatusOr<AgentConfig> ParseConfig(const IniFile& ini) {
     }
   }
   if (cfg.host.empty()) cfg.host = DefaultHostname();
-  if (cfg.volume.volume_dir.empty()) cfg.volume.volume_dir = cfg.state_path + "/mnt";
+  if (cfg.volume.volume_dir.empty())
+    cfg.volume.volume_dir = cfg.state_path + "/mnt";
   if (absl::Status s = ValidateConfig(cfg, ini.filename()); !s.ok()) return s;
   return cfg;
 }
@@ -362,7 +398,8 @@ absl::Status ValidateConfig(const AgentConfig& c, const std::string& file) {
         absl::StrCat(file, ": [", section, "] ", key, ": ", why));
   };
   if (c.transport_url.empty()) {
-    return bad("DEFAULT", "transport_url", "is required (rabbit://user:pass@host:5672/)");
+    return bad("DEFAULT", "transport_url",
+               "is required (rabbit://user:pass@host:5672/)");
   }
   if (c.database.connection.empty()) {
     return bad("database", "connection", "is required (postgresql://...)");

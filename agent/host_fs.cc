@@ -40,7 +40,8 @@ absl::Status RemoveTree(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
     if (errno == ENOENT) return absl::OkStatus();
-    return absl::InternalError(absl::StrCat("opendir ", dir, ": ", strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("opendir ", dir, ": ", strerror(errno)));
   }
   std::vector<std::string> children;
   while (dirent* e = readdir(d)) {
@@ -69,7 +70,8 @@ absl::Status RemoveTree(const std::string& dir) {
       }
       if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return absl::OkStatus();
     }
-    return absl::InternalError(absl::StrCat("rmdir ", dir, ": ", strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("rmdir ", dir, ": ", strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -78,7 +80,8 @@ absl::Status RemoveTree(const std::string& dir) {
 
 absl::Status MakeDirs(const std::string& path, unsigned mode) {
   if (path.empty() || path[0] != '/') {
-    return absl::InvalidArgumentError(absl::StrCat("not an absolute path: ", path));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not an absolute path: ", path));
   }
   std::string cur;
   size_t pos = 1;
@@ -87,7 +90,8 @@ absl::Status MakeDirs(const std::string& path, unsigned mode) {
     if (next == std::string::npos) next = path.size();
     cur = path.substr(0, next);
     if (!cur.empty() && mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) {
-      return absl::InternalError(absl::StrCat("mkdir ", cur, ": ", strerror(errno)));
+      return absl::InternalError(
+          absl::StrCat("mkdir ", cur, ": ", strerror(errno)));
     }
     pos = next + 1;
   }
@@ -110,7 +114,8 @@ absl::Status RemovePodCgroup(const std::string& root,
   return first;
 }
 
-bool PodCgroupExists(const std::string& root, const std::string& cgroup_parent) {
+bool PodCgroupExists(const std::string& root,
+                     const std::string& cgroup_parent) {
   for (const std::string& h : Hierarchies(root)) {
     if (IsDir(h + cgroup_parent)) return true;
   }

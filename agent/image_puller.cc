@@ -14,8 +14,7 @@ absl::StatusOr<std::string> ImagePuller::Ensure(
     if (st->has_value()) return (*st)->id;
     if (policy == "never") {
       return absl::FailedPreconditionError(absl::StrCat(
-          "image '", image,
-          "' is not present and its pull policy is 'never'"));
+          "image '", image, "' is not present and its pull policy is 'never'"));
     }
   }
   return Pull(image, auth, sandbox);

@@ -44,7 +44,8 @@ class ImagePuller {
 
   cri::CriClient& cri_;
   absl::Mutex mu_;
-  std::map<std::string, std::shared_ptr<Flight>> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<Flight>> in_flight_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zun::agent

@@ -34,8 +34,8 @@ void KeyedExecutor::Worker() {
     auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return !ready_.empty() || shutting_down_;
     };
-    const bool woke = mu_.AwaitWithTimeout(absl::Condition(&has_work),
-                                           idle_timeout_);
+    const bool woke =
+        mu_.AwaitWithTimeout(absl::Condition(&has_work), idle_timeout_);
     --idle_;
     if (ready_.empty()) {
       if (shutting_down_ || !woke) break;  // retire

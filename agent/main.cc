@@ -18,7 +18,7 @@
 #include "common/logging.h"
 #include "cri/grpc_cri_client.h"
 #include "db/pg_capsule_store.h"
-#include "db/pg_pool.h"
+#include "db/pg_options.h"
 #include "rpc/amqp_rpc_server.h"
 
 #ifndef ZUN_AGENT_VERSION
@@ -117,9 +117,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<AgentConfig> config =
       zun::agent::LoadConfig(args->Get("config-file"));
   if (!config.ok()) return Fail(std::string(config.status().message()));
-  absl::StatusOr<zun::rpc::AmqpRpcOptions> rpc_options = RpcOptionsFrom(*config);
-  if (!rpc_options.ok()) return Fail(std::string(rpc_options.status().message()));
-  if (absl::Status s = zun::cri::ValidateCriEndpoint(config->cri.runtime_endpoint);
+  absl::StatusOr<zun::rpc::AmqpRpcOptions> rpc_options =
+      RpcOptionsFrom(*config);
+  if (!rpc_options.ok())
+    return Fail(std::string(rpc_options.status().message()));
+  if (absl::Status s =
+          zun::cri::ValidateCriEndpoint(config->cri.runtime_endpoint);
       !s.ok()) {
     return Fail("[cri] runtime_endpoint: " + std::string(s.message()));
   }

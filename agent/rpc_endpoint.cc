@@ -15,16 +15,34 @@ namespace {
 // (the capsule path needs none of them): callers get a Zun error, not
 // NoSuchMethod, because the method does exist on a zun-compute.
 const std::set<std::string>& UnsupportedZunMethods() {
-  static const auto* m = new std::set<std::string>{
-      "container_rebuild", "container_reboot", "container_stop",
-      "container_start", "container_pause", "container_unpause",
-      "container_logs", "container_exec", "container_exec_resize",
-      "container_kill", "container_update", "resize_container",
-      "container_attach", "container_resize", "container_top",
-      "container_get_archive", "container_put_archive", "container_stats",
-      "container_commit", "add_security_group", "remove_security_group",
-      "image_delete", "image_pull", "image_search", "network_detach",
-      "network_attach", "network_create", "network_delete"};
+  static const auto* m = new std::set<std::string>{"container_rebuild",
+                                                   "container_reboot",
+                                                   "container_stop",
+                                                   "container_start",
+                                                   "container_pause",
+                                                   "container_unpause",
+                                                   "container_logs",
+                                                   "container_exec",
+                                                   "container_exec_resize",
+                                                   "container_kill",
+                                                   "container_update",
+                                                   "resize_container",
+                                                   "container_attach",
+                                                   "container_resize",
+                                                   "container_top",
+                                                   "container_get_archive",
+                                                   "container_put_archive",
+                                                   "container_stats",
+                                                   "container_commit",
+                                                   "add_security_group",
+                                                   "remove_security_group",
+                                                   "image_delete",
+                                                   "image_pull",
+                                                   "image_search",
+                                                   "network_detach",
+                                                   "network_attach",
+                                                   "network_create",
+                                                   "network_delete"};
   return *m;
 }
 
@@ -99,14 +117,18 @@ void RpcEndpoint::OnMessage(rpc::IncomingMessage msg,
     }
     return;
   }
-  if (msg.method == "container_create") return HandleCreate(msg, std::move(delivery));
-  if (msg.method == "container_delete") return HandleDelete(msg, std::move(delivery));
-  if (msg.method == "container_show") return HandleShow(msg, std::move(delivery));
+  if (msg.method == "container_create")
+    return HandleCreate(msg, std::move(delivery));
+  if (msg.method == "container_delete")
+    return HandleDelete(msg, std::move(delivery));
+  if (msg.method == "container_show")
+    return HandleShow(msg, std::move(delivery));
   if (!msg.method.empty() && msg.method[0] != '_' &&
       UnsupportedZunMethods().count(msg.method)) {
     Count(msg.method, "unsupported");
     ZUN_LOG(kRpc, warn, "[req {}] {} is not served by zun-agent ({})",
-            msg.context.request_id, msg.method, msg.is_call() ? "call" : "cast");
+            msg.context.request_id, msg.method,
+            msg.is_call() ? "call" : "cast");
     if (msg.is_call()) {
       delivery->Fail(rpc::ZunError(
           "ZunException",
@@ -132,7 +154,8 @@ void RpcEndpoint::OnMessage(rpc::IncomingMessage msg,
 void RpcEndpoint::HandleCreate(rpc::IncomingMessage& msg,
                                std::unique_ptr<rpc::Delivery> delivery) {
   absl::StatusOr<capsule::Capsule> c = CapsuleArg(msg);
-  if (!c.ok()) return Invalid(msg, *delivery, std::string(c.status().message()));
+  if (!c.ok())
+    return Invalid(msg, *delivery, std::string(c.status().message()));
   CreateHints hints;
   if (auto nets = msg.args.find("requested_networks");
       nets != msg.args.end() && nets->is_array() && !nets->empty() &&
@@ -145,18 +168,21 @@ void RpcEndpoint::HandleCreate(rpc::IncomingMessage& msg,
   const std::string uuid = c->uuid();
   Count(msg.method, "dispatched");
   std::shared_ptr<rpc::Delivery> d(std::move(delivery));
-  executor_.Submit(uuid, [this, uuid, ctx = ActionCtx(msg), hints, d]() mutable {
-    ops_.Create(uuid, ctx, hints, [d] { d->Ack(); });
-  });
+  executor_.Submit(uuid,
+                   [this, uuid, ctx = ActionCtx(msg), hints, d]() mutable {
+                     ops_.Create(uuid, ctx, hints, [d] { d->Ack(); });
+                   });
 }
 
 void RpcEndpoint::HandleDelete(rpc::IncomingMessage& msg,
                                std::unique_ptr<rpc::Delivery> delivery) {
   absl::StatusOr<capsule::Capsule> c = CapsuleArg(msg);
-  if (!c.ok()) return Invalid(msg, *delivery, std::string(c.status().message()));
+  if (!c.ok())
+    return Invalid(msg, *delivery, std::string(c.status().message()));
   bool force = false;
   if (auto f = msg.args.find("force"); f != msg.args.end() && !f->is_null()) {
-    if (!f->is_boolean()) return Invalid(msg, *delivery, "'force' is not a boolean");
+    if (!f->is_boolean())
+      return Invalid(msg, *delivery, "'force' is not a boolean");
     force = f->get<bool>();
   }
   const std::string uuid = c->uuid();
@@ -175,8 +201,10 @@ void RpcEndpoint::HandleShow(rpc::IncomingMessage& msg,
   if (it == msg.args.end() || it->is_null()) {
     return Invalid(msg, *delivery, "missing argument 'container'");
   }
-  absl::StatusOr<capsule::ContainerRecord> rec = rpc::DecodeContainerRecord(*it);
-  if (!rec.ok()) return Invalid(msg, *delivery, std::string(rec.status().message()));
+  absl::StatusOr<capsule::ContainerRecord> rec =
+      rpc::DecodeContainerRecord(*it);
+  if (!rec.ok())
+    return Invalid(msg, *delivery, std::string(rec.status().message()));
   absl::StatusOr<rpc::ObjectHeader> header = rpc::PeekObject(*it);
   const std::string version = header.ok() ? header->version : "1.4";
   const std::string uuid = rec->uuid;
@@ -192,9 +220,9 @@ void RpcEndpoint::HandleShow(rpc::IncomingMessage& msg,
           absl::StrCat("Container ", uuid, " could not be found."), 404,
           rpc::OrderedJson{{"container", uuid}}));
     } else {
-      d->Fail(rpc::ZunError("ZunException",
-                            absl::StrCat("Unexpected error: ", c.status().message()),
-                            500));
+      d->Fail(rpc::ZunError(
+          "ZunException",
+          absl::StrCat("Unexpected error: ", c.status().message()), 500));
     }
   });
 }

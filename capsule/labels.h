@@ -17,12 +17,16 @@
 namespace zun::capsule {
 
 inline constexpr std::string_view kLabelPrefix = "zun.openstack.org/";
-inline constexpr std::string_view kLabelManagedBy = "zun.openstack.org/managed-by";
+inline constexpr std::string_view kLabelManagedBy =
+    "zun.openstack.org/managed-by";
 inline constexpr std::string_view kManagedByValue = "zun-agent";
 inline constexpr std::string_view kLabelHost = "zun.openstack.org/host";
-inline constexpr std::string_view kLabelCapsuleUuid = "zun.openstack.org/capsule-uuid";
-inline constexpr std::string_view kLabelContainerUuid = "zun.openstack.org/container-uuid";
-inline constexpr std::string_view kLabelContainerType = "zun.openstack.org/container-type";
+inline constexpr std::string_view kLabelCapsuleUuid =
+    "zun.openstack.org/capsule-uuid";
+inline constexpr std::string_view kLabelContainerUuid =
+    "zun.openstack.org/container-uuid";
+inline constexpr std::string_view kLabelContainerType =
+    "zun.openstack.org/container-type";
 inline constexpr std::string_view kContainerTypeInit = "init";
 inline constexpr std::string_view kContainerTypeRegular = "container";
 

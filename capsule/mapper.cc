@@ -210,10 +210,10 @@ absl::StatusOr<cri::ContainerConfig> BuildContainerConfig(
     cfg.labels[k] = v;
   }
   cfg.labels[std::string(kLabelContainerUuid)] = child.uuid;
-  cfg.labels[std::string(kLabelContainerType)] = std::string(
-      child.container_type == ContainerType::kCapsuleInitContainer
-          ? kContainerTypeInit
-          : kContainerTypeRegular);
+  cfg.labels[std::string(kLabelContainerType)] =
+      std::string(child.container_type == ContainerType::kCapsuleInitContainer
+                      ? kContainerTypeInit
+                      : kContainerTypeRegular);
   cfg.log_path = absl::StrCat(PathSafe(cfg.name), "/", attempt, ".log");
   cfg.stdin_open = child.interactive;
   cfg.tty = child.tty;

@@ -21,16 +21,16 @@
 namespace zun::capsule {
 
 struct MapperOptions {
-  std::string host;                          // [DEFAULT] host
-  std::string sandbox_namespace = "default"; // CRI metadata namespace
+  std::string host;                           // [DEFAULT] host
+  std::string sandbox_namespace = "default";  // CRI metadata namespace
   std::string log_root = "/var/log/zun/pods";
   // cgroup_parent of a pod is <cgroup_root>/pod<uuid>; "" lets the runtime
   // choose.
   std::string cgroup_root = "/zun";
-  std::string default_runtime = "runc";      // [DEFAULT] container_runtime
+  std::string default_runtime = "runc";  // [DEFAULT] container_runtime
   // Zun runtime name -> CRI runtime handler ("" = runtime default).
   std::map<std::string, std::string> runtime_handlers = {{"runc", ""}};
-  bool allow_privileged = false;             // [compute] allow_privileged
+  bool allow_privileged = false;  // [compute] allow_privileged
   // "runtime/default", "unconfined" or "localhost/<profile>".
   std::string seccomp_profile = "runtime/default";
   // Host directories under which volume host paths may live.
@@ -72,8 +72,8 @@ absl::StatusOr<cri::ContainerConfig> BuildContainerConfig(
 
 // Parsed resource requests of a container (validated).
 struct Resources {
-  double cpu = 0;           // vCPUs, 0 = unlimited
-  int64_t memory_mib = 0;   // 0 = unlimited
+  double cpu = 0;          // vCPUs, 0 = unlimited
+  int64_t memory_mib = 0;  // 0 = unlimited
 };
 absl::StatusOr<Resources> ParseResources(const ContainerRecord& c,
                                          const MapperOptions& opts);

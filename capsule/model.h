@@ -101,7 +101,7 @@ struct RegistryCredentials {
 };
 
 struct Capsule {
-  ContainerRecord record;  // container_type = kCapsule
+  ContainerRecord record;                        // container_type = kCapsule
   std::vector<ContainerRecord> init_containers;  // type 3, by id
   std::vector<ContainerRecord> containers;       // type 2, by id
   // Credentials by registry_id, for children that name a registry.

@@ -22,7 +22,9 @@ absl::Status Invalid(const ContainerRecord& c, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(Who(c), ": ", AV(what)));
 }
 
-bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+bool HasNul(std::string_view s) {
+  return s.find('\0') != std::string_view::npos;
+}
 
 // True if `path` is absolute, normalised (no "." / ".." / "//" parts) and
 // free of NUL.
@@ -53,16 +55,18 @@ absl::Status ValidateChild(const Capsule& capsule, const ContainerRecord& c,
       std::string(absl::StripAsciiWhitespace(c.image.value_or("")));
   if (image.empty()) return Invalid(c, "image is empty");
   if (HasNul(image) || absl::StrContains(image, " ")) {
-    return Invalid(c, absl::StrCat("image '", image, "' is not a valid reference"));
+    return Invalid(
+        c, absl::StrCat("image '", image, "' is not a valid reference"));
   }
   absl::StatusOr<Resources> r = ParseResources(c, opts);
   if (!r.ok()) return r.status();
   for (const auto& [k, v] : c.environment) {
-    if (k.empty()) return Invalid(c, "an environment variable has an empty name");
+    if (k.empty())
+      return Invalid(c, "an environment variable has an empty name");
     if (absl::StrContains(k, "=") || HasNul(k)) {
-      return Invalid(c, absl::StrCat("environment variable name '",
-                                     absl::CEscape(k),
-                                     "' must not contain '=' or NUL"));
+      return Invalid(
+          c, absl::StrCat("environment variable name '", absl::CEscape(k),
+                          "' must not contain '=' or NUL"));
     }
     if (HasNul(v)) {
       return Invalid(c, absl::StrCat("environment variable '", k,
@@ -87,23 +91,28 @@ absl::Status ValidateChild(const Capsule& capsule, const ContainerRecord& c,
   if (c.image_pull_policy && !c.image_pull_policy->empty()) {
     std::string p = absl::AsciiStrToLower(*c.image_pull_policy);
     if (p != "always" && p != "ifnotpresent" && p != "never") {
-      return Invalid(c, absl::StrCat("image_pull_policy '", *c.image_pull_policy,
-                                     "' is not one of always, ifnotpresent, "
-                                     "never"));
+      return Invalid(c,
+                     absl::StrCat("image_pull_policy '", *c.image_pull_policy,
+                                  "' is not one of always, ifnotpresent, "
+                                  "never"));
     }
   }
   std::set<std::string> mount_paths;
   for (const VolumeMount& v : c.volumes) {
     if (!IsCleanAbsolutePath(v.container_path)) {
-      return Invalid(c, absl::StrCat("mount path '", absl::CEscape(v.container_path),
-                                     "' must be a clean absolute path"));
+      return Invalid(
+          c, absl::StrCat("mount path '", absl::CEscape(v.container_path),
+                          "' must be a clean absolute path"));
     }
     if (!mount_paths.insert(v.container_path).second) {
-      return Invalid(c, absl::StrCat("two volumes mount at '", v.container_path, "'"));
+      return Invalid(
+          c, absl::StrCat("two volumes mount at '", v.container_path, "'"));
     }
-    if (!IsCleanAbsolutePath(v.host_path) || absl::StrContains(v.host_path, "..")) {
-      return Invalid(c, absl::StrCat("volume host path '", absl::CEscape(v.host_path),
-                                     "' must be a clean absolute path"));
+    if (!IsCleanAbsolutePath(v.host_path) ||
+        absl::StrContains(v.host_path, "..")) {
+      return Invalid(
+          c, absl::StrCat("volume host path '", absl::CEscape(v.host_path),
+                          "' must be a clean absolute path"));
     }
     if (!UnderAllowlist(v.host_path, opts.host_path_allowlist)) {
       return Invalid(c, absl::StrCat("volume host path '", v.host_path,
@@ -120,11 +129,13 @@ absl::Status ValidateChild(const Capsule& capsule, const ContainerRecord& c,
         absl::StrSplit(port, absl::MaxSplits('/', 1));
     int n = 0;
     if (!absl::SimpleAtoi(pp.first, &n) || n < 1 || n > 65535) {
-      return Invalid(c, absl::StrCat("exposed port '", port, "' is not a port number"));
+      return Invalid(
+          c, absl::StrCat("exposed port '", port, "' is not a port number"));
     }
     std::string proto = absl::AsciiStrToLower(pp.second);
     if (!proto.empty() && proto != "tcp" && proto != "udp" && proto != "sctp") {
-      return Invalid(c, absl::StrCat("exposed port '", port, "' has an unknown protocol"));
+      return Invalid(
+          c, absl::StrCat("exposed port '", port, "' has an unknown protocol"));
     }
   }
   return absl::OkStatus();
@@ -134,19 +145,20 @@ absl::Status ValidateRestartPolicy(const ContainerRecord& c) {
   auto name = c.restart_policy.find("Name");
   if (name != c.restart_policy.end() && !name->second.empty()) {
     const std::string& n = name->second;
-    if (n != "no" && n != "always" && n != "on-failure" && n != "unless-stopped") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("restart policy '", n,
-                       "' is not one of no, always, on-failure, unless-stopped"));
+    if (n != "no" && n != "always" && n != "on-failure" &&
+        n != "unless-stopped") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "restart policy '", n,
+          "' is not one of no, always, on-failure, unless-stopped"));
     }
   }
   auto max = c.restart_policy.find("MaximumRetryCount");
   if (max != c.restart_policy.end() && !max->second.empty()) {
     int64_t n = 0;
     if (!absl::SimpleAtoi(max->second, &n) || n < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "restart policy MaximumRetryCount '", max->second,
-          "' is not a non-negative integer"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("restart policy MaximumRetryCount '", max->second,
+                       "' is not a non-negative integer"));
     }
   }
   return absl::OkStatus();
@@ -172,15 +184,17 @@ absl::StatusOr<Resources> ParseResources(const ContainerRecord& c,
                                      "' is not a non-negative number of MiB"));
     }
     if (mib > opts.max_memory_mib) {
-      return Invalid(c, absl::StrCat("memory ", mib, " MiB exceeds the maximum of ",
-                                     opts.max_memory_mib, " MiB"));
+      return Invalid(
+          c, absl::StrCat("memory ", mib, " MiB exceeds the maximum of ",
+                          opts.max_memory_mib, " MiB"));
     }
     r.memory_mib = mib;
   }
   return r;
 }
 
-absl::Status ValidateCapsule(const Capsule& capsule, const MapperOptions& opts) {
+absl::Status ValidateCapsule(const Capsule& capsule,
+                             const MapperOptions& opts) {
   const ContainerRecord& rec = capsule.record;
   if (rec.container_type != ContainerType::kCapsule) {
     return absl::InvalidArgumentError("not a capsule row");
@@ -188,7 +202,8 @@ absl::Status ValidateCapsule(const Capsule& capsule, const MapperOptions& opts) 
   if (capsule.containers.empty()) {
     return absl::InvalidArgumentError("capsule has no containers");
   }
-  if (absl::StatusOr<std::string> h = RuntimeHandlerFor(capsule, opts); !h.ok()) {
+  if (absl::StatusOr<std::string> h = RuntimeHandlerFor(capsule, opts);
+      !h.ok()) {
     return h.status();
   }
   if (absl::Status s = ValidateRestartPolicy(rec); !s.ok()) return s;

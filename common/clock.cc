@@ -24,8 +24,8 @@ bool RealClock::WaitUntil(absl::Time deadline, Waker& waker) {
     if (left <= absl::ZeroDuration()) return false;
     // Re-evaluated in a loop, so a wall-clock step only shortens or extends
     // one slice of the wait.
-    waker.cv_.wait_for(l, absl::ToChronoNanoseconds(
-                              std::min(left, absl::Seconds(1))));
+    waker.cv_.wait_for(
+        l, absl::ToChronoNanoseconds(std::min(left, absl::Seconds(1))));
   }
   waker.notified_ = false;
   return true;

@@ -5,10 +5,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "common/strings.h"
 
 namespace zun {
@@ -16,7 +16,8 @@ namespace {
 
 absl::Status SyntaxError(const std::string& file, int line,
                          std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(file, ":", line, ": ", AV(what)));
+  return absl::InvalidArgumentError(
+      absl::StrCat(file, ":", line, ": ", AV(what)));
 }
 
 }  // namespace
@@ -28,8 +29,8 @@ absl::StatusOr<IniFile> IniFile::Parse(std::string_view text,
   std::string section;
   IniValue* last = nullptr;  // value a continuation line extends
   int lineno = 0;
-  for (absl::string_view raw : absl::StrSplit(
-           absl::string_view(text.data(), text.size()), '\n')) {
+  for (absl::string_view raw :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
     ++lineno;
     if (raw.find('\0') != absl::string_view::npos) {
       return SyntaxError(ini.filename_, lineno, "NUL byte");
@@ -62,9 +63,9 @@ absl::StatusOr<IniFile> IniFile::Parse(std::string_view text,
     }
     size_t sep = stripped.find_first_of("=:");
     if (sep == absl::string_view::npos) {
-      return SyntaxError(ini.filename_, lineno,
-                         absl::StrCat("expected 'key = value', got '",
-                                      stripped, "'"));
+      return SyntaxError(
+          ini.filename_, lineno,
+          absl::StrCat("expected 'key = value', got '", stripped, "'"));
     }
     if (section.empty()) {
       return SyntaxError(ini.filename_, lineno,

@@ -26,8 +26,8 @@ Registry& registry() {
     auto* reg = new Registry;
     reg->sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     for (size_t i = 0; i < kNames.size(); ++i) {
-      auto l = std::make_shared<spdlog::logger>(std::string(kNames[i]),
-                                                reg->sink);
+      auto l =
+          std::make_shared<spdlog::logger>(std::string(kNames[i]), reg->sink);
       l->set_pattern(kPattern);
       l->set_level(spdlog::level::info);
       l->flush_on(spdlog::level::warn);

@@ -4,7 +4,8 @@
 // so one capsule's history can be grepped:
 //
 //   ZUN_LOG(kRpc, info, "connected to {}", RedactUrl(url));
-//   ZUN_CLOG(kAgent, warn, uuid, request_id, "pull of '{}' failed: {}", img, s);
+//   ZUN_CLOG(kAgent, warn, uuid, request_id, "pull of '{}' failed: {}", img,
+//   s);
 //
 // Messages have no trailing period and quote ids. Credentials never reach a
 // log line: URLs and connection strings go through Redact*() first.
@@ -70,9 +71,9 @@ std::string RedactConnectionString(std::string_view conn);
   ::zun::log::Get(::zun::log::Component::comp).lvl(__VA_ARGS__)
 
 // A line about one capsule: prefixed with its uuid and the request id.
-#define ZUN_CLOG(comp, lvl, uuid, request_id, fmtstr, ...)                  \
-  ::zun::log::Get(::zun::log::Component::comp)                              \
-      .lvl("[capsule {}][req {}] " fmtstr, (uuid),                          \
-           ((std::string_view(request_id)).empty() ? std::string_view("-")  \
-                                                   : std::string_view(request_id)) \
-               __VA_OPT__(, ) __VA_ARGS__)
+#define ZUN_CLOG(comp, lvl, uuid, request_id, fmtstr, ...) \
+  ::zun::log::Get(::zun::log::Component::comp)             \
+      .lvl("[capsule {}][req {}] " fmtstr, (uuid),         \
+           ((std::string_view(request_id)).empty()         \
+                ? std::string_view("-")                    \
+                : std::string_view(request_id))__VA_OPT__(, ) __VA_ARGS__)

@@ -10,6 +10,7 @@ const char* __ubsan_default_options() {
   return "print_stacktrace=1:halt_on_error=1";
 }
 const char* __tsan_default_options() {
-  return "ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1";
+  return "ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_"
+         "stack=1";
 }
 }

@@ -12,18 +12,19 @@
 #define ZUN_STATUS_CONCAT_(a, b) ZUN_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the current function if `expr` (an absl::Status) is not OK.
-#define ZUN_RETURN_IF_ERROR(expr)                                  \
-  do {                                                             \
-    const ::absl::Status zun_status_macro_status_ = (expr);        \
-    if (!zun_status_macro_status_.ok()) {                          \
-      return zun_status_macro_status_;                             \
-    }                                                              \
+#define ZUN_RETURN_IF_ERROR(expr)                           \
+  do {                                                      \
+    const ::absl::Status zun_status_macro_status_ = (expr); \
+    if (!zun_status_macro_status_.ok()) {                   \
+      return zun_status_macro_status_;                      \
+    }                                                       \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status, on
 // success moves the value into `lhs` (which may be a declaration).
-#define ZUN_ASSIGN_OR_RETURN(lhs, rexpr) \
-  ZUN_ASSIGN_OR_RETURN_IMPL_(ZUN_STATUS_CONCAT_(zun_statusor_, __LINE__), lhs, rexpr)
+#define ZUN_ASSIGN_OR_RETURN(lhs, rexpr)                                       \
+  ZUN_ASSIGN_OR_RETURN_IMPL_(ZUN_STATUS_CONCAT_(zun_statusor_, __LINE__), lhs, \
+                             rexpr)
 
 #define ZUN_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                               \

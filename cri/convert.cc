@@ -31,8 +31,7 @@ NamespaceOptions FromProto(const pb::NamespaceOption& in) {
 }
 
 void ToProto(const SecurityProfile& in, pb::SecurityProfile* out) {
-  out->set_profile_type(
-      static_cast<pb::SecurityProfile::ProfileType>(in.type));
+  out->set_profile_type(static_cast<pb::SecurityProfile::ProfileType>(in.type));
   out->set_localhost_ref(in.localhost_ref);
 }
 
@@ -130,9 +129,9 @@ PodSandboxConfig FromProto(const pb::PodSandboxConfig& in) {
   out.dns.searches.assign(dns.searches().begin(), dns.searches().end());
   out.dns.options.assign(dns.options().begin(), dns.options().end());
   for (const auto& p : in.port_mappings()) {
-    out.port_mappings.push_back(
-        PortMapping{static_cast<Protocol>(p.protocol()), p.container_port(),
-                    p.host_port(), p.host_ip()});
+    out.port_mappings.push_back(PortMapping{static_cast<Protocol>(p.protocol()),
+                                            p.container_port(), p.host_port(),
+                                            p.host_ip()});
   }
   out.labels = GetMap(in.labels());
   out.annotations = GetMap(in.annotations());
@@ -233,7 +232,8 @@ ContainerConfig FromProto(const pb::ContainerConfig& in) {
 void ToProto(const SandboxFilter& in, pb::PodSandboxFilter* out) {
   out->set_id(in.id);
   if (in.state) {
-    out->mutable_state()->set_state(static_cast<pb::PodSandboxState>(*in.state));
+    out->mutable_state()->set_state(
+        static_cast<pb::PodSandboxState>(*in.state));
   }
   PutMap(in.labels, out->mutable_label_selector());
 }

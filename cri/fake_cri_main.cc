@@ -32,8 +32,8 @@ int Usage(const std::string& error) {
 
 int main(int argc, char** argv) {
   absl::StatusOr<zun::CliArgs> args = zun::CliArgs::Parse(
-      argc, argv, {"listen", "seed", "fault", "preload", "handler", "log-level"},
-      {"help"});
+      argc, argv,
+      {"listen", "seed", "fault", "preload", "handler", "log-level"}, {"help"});
   if (!args.ok()) return Usage(std::string(args.status().message()));
   if (args->Has("help")) return Usage("help");
   const std::string listen = args->Get("listen");

@@ -21,12 +21,12 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
  public:
   Service(FakeRuntime& rt, FaultInjector& faults) : rt_(rt), faults_(faults) {}
 
-#define ZUN_FAKE_PREAMBLE(method)                                       \
-  ZUN_LOG(kCri, debug, "fake-cri: {}", method);                         \
-  if (absl::Status fault = faults_.Apply(                               \
-          method, absl::FromChrono(ctx->deadline()));                   \
-      !fault.ok()) {                                                    \
-    return ToGrpc(fault);                                               \
+#define ZUN_FAKE_PREAMBLE(method)                                   \
+  ZUN_LOG(kCri, debug, "fake-cri: {}", method);                     \
+  if (absl::Status fault =                                          \
+          faults_.Apply(method, absl::FromChrono(ctx->deadline())); \
+      !fault.ok()) {                                                \
+    return ToGrpc(fault);                                           \
   }
 
   grpc::Status Version(grpc::ServerContext* ctx, const pb::VersionRequest*,
@@ -51,7 +51,8 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
                              const pb::RunPodSandboxRequest* req,
                              pb::RunPodSandboxResponse* resp) override {
     ZUN_FAKE_PREAMBLE("RunPodSandbox");
-    auto id = rt_.RunPodSandbox(FromProto(req->config()), req->runtime_handler());
+    auto id =
+        rt_.RunPodSandbox(FromProto(req->config()), req->runtime_handler());
     if (!id.ok()) return ToGrpc(id.status());
     resp->set_pod_sandbox_id(*id);
     return grpc::Status::OK;
@@ -95,7 +96,8 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
                                const pb::CreateContainerRequest* req,
                                pb::CreateContainerResponse* resp) override {
     ZUN_FAKE_PREAMBLE("CreateContainer");
-    auto id = rt_.CreateContainer(req->pod_sandbox_id(), FromProto(req->config()));
+    auto id =
+        rt_.CreateContainer(req->pod_sandbox_id(), FromProto(req->config()));
     if (!id.ok()) return ToGrpc(id.status());
     resp->set_container_id(*id);
     return grpc::Status::OK;
@@ -150,12 +152,13 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
                                                FromProto(req->linux())));
   }
 
-  grpc::Status ExecSync(grpc::ServerContext* ctx, const pb::ExecSyncRequest* req,
+  grpc::Status ExecSync(grpc::ServerContext* ctx,
+                        const pb::ExecSyncRequest* req,
                         pb::ExecSyncResponse* resp) override {
     ZUN_FAKE_PREAMBLE("ExecSync");
-    auto r = rt_.ExecSync(req->container_id(),
-                          std::vector<std::string>(req->cmd().begin(),
-                                                   req->cmd().end()));
+    auto r = rt_.ExecSync(
+        req->container_id(),
+        std::vector<std::string>(req->cmd().begin(), req->cmd().end()));
     if (!r.ok()) return ToGrpc(r.status());
     resp->set_stdout(r->stdout_data);
     resp->set_stderr(r->stderr_data);
@@ -173,9 +176,9 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
     return grpc::Status::OK;
   }
 
-  grpc::Status ListContainerStats(grpc::ServerContext* ctx,
-                                  const pb::ListContainerStatsRequest* req,
-                                  pb::ListContainerStatsResponse* resp) override {
+  grpc::Status ListContainerStats(
+      grpc::ServerContext* ctx, const pb::ListContainerStatsRequest* req,
+      pb::ListContainerStatsResponse* resp) override {
     ZUN_FAKE_PREAMBLE("ListContainerStats");
     Labels labels(req->filter().label_selector().begin(),
                   req->filter().label_selector().end());
@@ -199,14 +202,15 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
                          pb::PullImageResponse* resp) override {
     ZUN_FAKE_PREAMBLE("PullImage");
     AuthConfig auth = FromProto(req->auth());
-    auto ref = rt_.PullImage(req->image().image(),
-                             req->has_auth() ? &auth : nullptr);
+    auto ref =
+        rt_.PullImage(req->image().image(), req->has_auth() ? &auth : nullptr);
     if (!ref.ok()) return ToGrpc(ref.status());
     resp->set_image_ref(*ref);
     return grpc::Status::OK;
   }
 
-  grpc::Status ListImages(grpc::ServerContext* ctx, const pb::ListImagesRequest*,
+  grpc::Status ListImages(grpc::ServerContext* ctx,
+                          const pb::ListImagesRequest*,
                           pb::ListImagesResponse* resp) override {
     ZUN_FAKE_PREAMBLE("ListImages");
     for (const auto& img : rt_.ListImages()) ToProto(img, resp->add_images());
@@ -256,7 +260,8 @@ absl::Status FakeCriServer::Start(const std::string& endpoint) {
   builder.AddListeningPort(endpoint, grpc::InsecureServerCredentials());
   builder.RegisterService(
       static_cast<pb::RuntimeService::Service*>(service_.get()));
-  builder.RegisterService(static_cast<pb::ImageService::Service*>(service_.get()));
+  builder.RegisterService(
+      static_cast<pb::ImageService::Service*>(service_.get()));
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.SetMaxSendMessageSize(64 << 20);
   auto server = builder.BuildAndStart();

@@ -17,15 +17,17 @@ bool LabelsMatch(const Labels& have, const Labels& want) {
   return true;
 }
 
-// containerd-style normalisation: "busybox" -> "docker.io/library/busybox:latest".
+// containerd-style normalisation: "busybox" ->
+// "docker.io/library/busybox:latest".
 std::string NormalizeImage(const std::string& image) {
   if (absl::StartsWith(image, "sha256:")) return image;
   std::string ref = image;
   size_t slash = ref.find('/');
   std::string first = slash == std::string::npos ? "" : ref.substr(0, slash);
-  const bool has_domain = slash != std::string::npos &&
-                          (absl::StrContains(first, ".") ||
-                           absl::StrContains(first, ":") || first == "localhost");
+  const bool has_domain =
+      slash != std::string::npos &&
+      (absl::StrContains(first, ".") || absl::StrContains(first, ":") ||
+       first == "localhost");
   if (!has_domain) {
     ref = slash == std::string::npos ? "docker.io/library/" + ref
                                      : "docker.io/" + ref;
@@ -41,7 +43,8 @@ std::string ImageId(const std::string& ref) {
   uint64_t h = 1469598103934665603ull;
   for (char c : ref) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
   char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(buf, sizeof(buf), "%016llx",
+                static_cast<unsigned long long>(h));
   return absl::StrCat("sha256:", buf, buf, buf, buf);
 }
 
@@ -88,16 +91,16 @@ absl::StatusOr<std::string> FakeRuntime::RunPodSandbox(
   bool known_handler = handler.empty();
   for (const auto& h : options_.runtime_handlers) known_handler |= h == handler;
   if (!known_handler) {
-    return absl::UnknownError(absl::StrCat(
-        "failed to get sandbox runtime: no runtime for \"", handler,
-        "\" is configured"));
+    return absl::UnknownError(
+        absl::StrCat("failed to get sandbox runtime: no runtime for \"",
+                     handler, "\" is configured"));
   }
-  const std::string key = absl::StrCat(config.name, "_", config.namespace_,
-                                       "_", config.uid, "_", config.attempt);
+  const std::string key = absl::StrCat(config.name, "_", config.namespace_, "_",
+                                       config.uid, "_", config.attempt);
   if (auto it = sandbox_names_.find(key); it != sandbox_names_.end()) {
-    return absl::UnknownError(absl::StrCat(
-        "failed to reserve sandbox name \"", key,
-        "\": name is reserved for \"", it->second, "\""));
+    return absl::UnknownError(absl::StrCat("failed to reserve sandbox name \"",
+                                           key, "\": name is reserved for \"",
+                                           it->second, "\""));
   }
   Sandbox sb;
   sb.info.id = NewIdLocked();
@@ -138,7 +141,8 @@ FakeRuntime::Sandbox* FakeRuntime::FindSandboxLocked(const std::string& id) {
   return nullptr;
 }
 
-FakeRuntime::Container* FakeRuntime::FindContainerLocked(const std::string& id) {
+FakeRuntime::Container* FakeRuntime::FindContainerLocked(
+    const std::string& id) {
   auto it = containers_.find(id);
   if (it != containers_.end()) return &it->second;
   if (id.size() >= 4) {
@@ -177,7 +181,7 @@ void FakeRuntime::RefreshLocked(Container& c, int64_t now) {
   c.status.state = ContainerState::kExited;
   c.status.finished_at = due;
   c.status.exit_code = c.script.exit_code;
-  c.status.reason = c.script.oom             ? "OOMKilled"
+  c.status.reason = c.script.oom              ? "OOMKilled"
                     : c.script.exit_code == 0 ? "Completed"
                                               : "Error";
 }
@@ -187,9 +191,8 @@ absl::Status FakeRuntime::StopPodSandbox(const std::string& id) {
   absl::MutexLock l(&mu_);
   Sandbox* sb = FindSandboxLocked(id);
   if (sb == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("an error occurred when try to find sandbox \"", id,
-                     "\": not found"));
+    return absl::NotFoundError(absl::StrCat(
+        "an error occurred when try to find sandbox \"", id, "\": not found"));
   }
   for (const auto& cid : sb->containers) {
     Container& c = containers_.at(cid);
@@ -206,8 +209,8 @@ absl::Status FakeRuntime::RemovePodSandbox(const std::string& id) {
   if (sb == nullptr) return absl::OkStatus();
   for (const auto& cid : sb->containers) {
     Container& c = containers_.at(cid);
-    container_names_.erase(absl::StrCat(sb->info.id, "/", c.status.name, "_",
-                                        c.status.attempt));
+    container_names_.erase(
+        absl::StrCat(sb->info.id, "/", c.status.name, "_", c.status.attempt));
     containers_.erase(cid);
   }
   sandbox_names_.erase(absl::StrCat(sb->info.name, "_", sb->info.namespace_,
@@ -221,9 +224,8 @@ absl::StatusOr<SandboxStatusInfo> FakeRuntime::PodSandboxStatus(
   absl::MutexLock l(&mu_);
   Sandbox* sb = FindSandboxLocked(id);
   if (sb == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("an error occurred when try to find sandbox \"", id,
-                     "\": not found"));
+    return absl::NotFoundError(absl::StrCat(
+        "an error occurred when try to find sandbox \"", id, "\": not found"));
   }
   SandboxStatusInfo st;
   st.sandbox = sb->info;
@@ -248,20 +250,22 @@ std::vector<SandboxInfo> FakeRuntime::ListPodSandbox(
 absl::StatusOr<std::string> FakeRuntime::CreateContainer(
     const std::string& sandbox_id, const ContainerConfig& config) {
   absl::StatusOr<Script> script = ParseScript(ScriptTextOf(config));
-  if (!script.ok()) return absl::InvalidArgumentError(script.status().message());
+  if (!script.ok())
+    return absl::InvalidArgumentError(script.status().message());
   if (script->create_fail) {
-    return absl::UnknownError("failed to create containerd container: scripted");
+    return absl::UnknownError(
+        "failed to create containerd container: scripted");
   }
   const int64_t now = NowNanos();
   absl::MutexLock l(&mu_);
   Sandbox* sb = FindSandboxLocked(sandbox_id);
   if (sb == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "failed to find sandbox id \"", sandbox_id, "\": not found"));
+    return absl::NotFoundError(absl::StrCat("failed to find sandbox id \"",
+                                            sandbox_id, "\": not found"));
   }
   if (sb->info.state != SandboxState::kReady) {
-    return absl::UnknownError(absl::StrCat("sandbox \"", sandbox_id,
-                                           "\" is not running"));
+    return absl::UnknownError(
+        absl::StrCat("sandbox \"", sandbox_id, "\" is not running"));
   }
   const std::string ref = NormalizeImage(config.image);
   auto img = images_.find(ref);
@@ -270,16 +274,16 @@ absl::StatusOr<std::string> FakeRuntime::CreateContainer(
     bool by_id = false;
     for (const auto& [r, info] : images_) by_id |= info.id == config.image;
     if (!by_id) {
-      return absl::NotFoundError(absl::StrCat(
-          "failed to get image \"", config.image, "\": not found"));
+      return absl::NotFoundError(absl::StrCat("failed to get image \"",
+                                              config.image, "\": not found"));
     }
   }
   const std::string key =
       absl::StrCat(sb->info.id, "/", config.name, "_", config.attempt);
   if (auto it = container_names_.find(key); it != container_names_.end()) {
-    return absl::UnknownError(absl::StrCat(
-        "failed to reserve container name \"", key,
-        "\": name is reserved for \"", it->second, "\""));
+    return absl::UnknownError(
+        absl::StrCat("failed to reserve container name \"", key,
+                     "\": name is reserved for \"", it->second, "\""));
   }
   Container c;
   c.status.id = NewIdLocked();
@@ -291,10 +295,10 @@ absl::StatusOr<std::string> FakeRuntime::CreateContainer(
   c.status.image_ref = img != images_.end() ? img->second.id : config.image;
   c.status.labels = config.labels;
   c.status.annotations = config.annotations;
-  c.status.log_path = config.log_path.empty()
-                          ? ""
-                          : absl::StrCat(sb->config.log_directory, "/",
-                                         config.log_path);
+  c.status.log_path =
+      config.log_path.empty()
+          ? ""
+          : absl::StrCat(sb->config.log_directory, "/", config.log_path);
   c.sandbox_id = sb->info.id;
   c.config = config;
   c.script = *script;
@@ -310,13 +314,14 @@ absl::Status FakeRuntime::StartContainer(const std::string& id) {
   absl::MutexLock l(&mu_);
   Container* c = FindContainerLocked(id);
   if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "an error occurred when try to find container \"", id, "\": not found"));
+    return absl::NotFoundError(
+        absl::StrCat("an error occurred when try to find container \"", id,
+                     "\": not found"));
   }
   if (c->status.state != ContainerState::kCreated) {
-    return absl::UnknownError(absl::StrCat(
-        "container \"", id, "\" is in ", ToString(c->status.state),
-        " state, not CONTAINER_CREATED"));
+    return absl::UnknownError(absl::StrCat("container \"", id, "\" is in ",
+                                           ToString(c->status.state),
+                                           " state, not CONTAINER_CREATED"));
   }
   if (c->script.start_fail) {
     c->status.state = ContainerState::kExited;
@@ -336,8 +341,9 @@ absl::Status FakeRuntime::StopContainer(const std::string& id,
   absl::MutexLock l(&mu_);
   Container* c = FindContainerLocked(id);
   if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "an error occurred when try to find container \"", id, "\": not found"));
+    return absl::NotFoundError(
+        absl::StrCat("an error occurred when try to find container \"", id,
+                     "\": not found"));
   }
   RefreshLocked(*c, now);
   if (c->status.state == ContainerState::kRunning) {
@@ -359,8 +365,8 @@ absl::Status FakeRuntime::RemoveContainer(const std::string& id) {
   }
   auto sb = sandboxes_.find(c->sandbox_id);
   if (sb != sandboxes_.end()) sb->second.containers.erase(c->status.id);
-  container_names_.erase(absl::StrCat(c->sandbox_id, "/", c->status.name, "_",
-                                      c->status.attempt));
+  container_names_.erase(
+      absl::StrCat(c->sandbox_id, "/", c->status.name, "_", c->status.attempt));
   containers_.erase(c->status.id);
   return absl::OkStatus();
 }
@@ -379,11 +385,10 @@ std::vector<ContainerInfo> FakeRuntime::ListContainers(
     }
     if (filter.state && c.status.state != *filter.state) continue;
     if (!LabelsMatch(c.status.labels, filter.labels)) continue;
-    out.push_back(ContainerInfo{id, c.sandbox_id, c.status.name,
-                                c.status.attempt, c.status.image,
-                                c.status.image_ref, c.status.state,
-                                c.status.created_at, c.status.labels,
-                                c.status.annotations});
+    out.push_back(ContainerInfo{
+        id, c.sandbox_id, c.status.name, c.status.attempt, c.status.image,
+        c.status.image_ref, c.status.state, c.status.created_at,
+        c.status.labels, c.status.annotations});
   }
   return out;
 }
@@ -394,8 +399,9 @@ absl::StatusOr<ContainerStatusInfo> FakeRuntime::ContainerStatus(
   absl::MutexLock l(&mu_);
   Container* c = FindContainerLocked(id);
   if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "an error occurred when try to find container \"", id, "\": not found"));
+    return absl::NotFoundError(
+        absl::StrCat("an error occurred when try to find container \"", id,
+                     "\": not found"));
   }
   RefreshLocked(*c, now);
   return c->status;
@@ -406,7 +412,8 @@ absl::Status FakeRuntime::UpdateContainerResources(
   absl::MutexLock l(&mu_);
   Container* c = FindContainerLocked(id);
   if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat("container \"", id, "\" not found"));
+    return absl::NotFoundError(
+        absl::StrCat("container \"", id, "\" not found"));
   }
   c->config.resources = resources;
   return absl::OkStatus();
@@ -418,7 +425,8 @@ absl::StatusOr<ExecResult> FakeRuntime::ExecSync(
   absl::MutexLock l(&mu_);
   Container* c = FindContainerLocked(id);
   if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat("container \"", id, "\" not found"));
+    return absl::NotFoundError(
+        absl::StrCat("container \"", id, "\" not found"));
   }
   RefreshLocked(*c, now);
   if (c->status.state != ContainerState::kRunning) {
@@ -432,9 +440,9 @@ absl::StatusOr<ExecResult> FakeRuntime::ExecSync(
       absl::StrAppend(&r.stdout_data, k, "=", v, "\n");
     }
   } else if (cmd[0] == "pwd") {
-    r.stdout_data = (c->config.working_dir.empty() ? "/"
-                                                   : c->config.working_dir) +
-                    std::string("\n");
+    r.stdout_data =
+        (c->config.working_dir.empty() ? "/" : c->config.working_dir) +
+        std::string("\n");
   } else if (cmd[0] == "echo") {
     std::vector<std::string> rest(cmd.begin() + 1, cmd.end());
     r.stdout_data = absl::StrJoin(rest, " ") + "\n";
@@ -453,7 +461,8 @@ absl::StatusOr<ContainerStatsInfo> FakeRuntime::ContainerStats(
   absl::MutexLock l(&mu_);
   Container* c = FindContainerLocked(id);
   if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat("container \"", id, "\" not found"));
+    return absl::NotFoundError(
+        absl::StrCat("container \"", id, "\" not found"));
   }
   RefreshLocked(*c, now);
   ContainerStatsInfo s;
@@ -463,8 +472,9 @@ absl::StatusOr<ContainerStatsInfo> FakeRuntime::ContainerStats(
   s.timestamp = now;
   const int64_t end = c->status.finished_at ? c->status.finished_at : now;
   s.cpu_usage_core_nanoseconds =
-      c->status.started_at ? static_cast<uint64_t>((end - c->status.started_at) / 100)
-                           : 0;
+      c->status.started_at
+          ? static_cast<uint64_t>((end - c->status.started_at) / 100)
+          : 0;
   s.memory_working_set_bytes = 4 << 20;
   return s;
 }
@@ -505,9 +515,11 @@ absl::StatusOr<std::string> FakeRuntime::PullImage(const std::string& image,
   ++pull_counts_[ref];
   pull_auth_[ref] = auth ? std::optional<AuthConfig>(*auth) : std::nullopt;
   if (b.not_found) {
-    return absl::UnknownError(absl::StrCat(
-        "failed to pull and unpack image \"", ref, "\": failed to resolve "
-        "reference \"", ref, "\": ", ref, ": not found"));
+    return absl::UnknownError(absl::StrCat("failed to pull and unpack image \"",
+                                           ref,
+                                           "\": failed to resolve "
+                                           "reference \"",
+                                           ref, "\": ", ref, ": not found"));
   }
   if (b.pull_fails) {
     return absl::UnknownError(absl::StrCat(
@@ -518,8 +530,8 @@ absl::StatusOr<std::string> FakeRuntime::PullImage(const std::string& image,
   ImageInfo& info = images_[ref];
   info.id = ImageId(ref);
   info.repo_tags = {ref};
-  info.repo_digests = {absl::StrCat(ref.substr(0, ref.rfind(':')), "@",
-                                    info.id)};
+  info.repo_digests = {
+      absl::StrCat(ref.substr(0, ref.rfind(':')), "@", info.id)};
   info.size = 2 << 20;
   return info.id;
 }

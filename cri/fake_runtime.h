@@ -106,7 +106,8 @@ class FakeRuntime {
   std::string NewIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t NowNanos();
   // Applies scripted exits that are due at `now`.
-  void RefreshLocked(Container& c, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RefreshLocked(Container& c, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void KillLocked(Container& c, int64_t now, int exit_code)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Container* FindContainerLocked(const std::string& id)

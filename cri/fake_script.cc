@@ -9,9 +9,9 @@ namespace zun::cri::fake {
 
 absl::StatusOr<Script> ParseScript(std::string_view text) {
   Script s;
-  for (absl::string_view tok : absl::StrSplit(
-           absl::string_view(text.data(), text.size()), absl::ByAnyChar(" ,;"),
-           absl::SkipEmpty())) {
+  for (absl::string_view tok :
+       absl::StrSplit(absl::string_view(text.data(), text.size()),
+                      absl::ByAnyChar(" ,;"), absl::SkipEmpty())) {
     std::pair<absl::string_view, absl::string_view> kv =
         absl::StrSplit(tok, absl::MaxSplits('=', 1));
     if (kv.first == "exit") {

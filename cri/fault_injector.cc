@@ -23,7 +23,8 @@ absl::StatusOr<MethodFaults> ParseMethodFaults(std::string_view spec) {
     } else if (kv.first == "error") {
       if (!absl::SimpleAtod(kv.second, &f.error_rate) || f.error_rate < 0 ||
           f.error_rate > 1) {
-        return absl::InvalidArgumentError(absl::StrCat("bad error rate: ", part));
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad error rate: ", part));
       }
     } else if (kv.first == "code") {
       int code = 0;
@@ -85,15 +86,16 @@ absl::Status FaultInjector::Apply(std::string_view method,
   if (f.hang) {
     // Hold the call until the caller has given up (bounded, so a caller
     // without a deadline does not pin a server thread forever).
-    const absl::Time until = std::min(deadline, clock_.Now() + absl::Minutes(5));
+    const absl::Time until =
+        std::min(deadline, clock_.Now() + absl::Minutes(5));
     clock_.SleepFor(until - clock_.Now());
     return absl::DeadlineExceededError(
         absl::StrCat("fake-cri: ", AV(method), " hung until the deadline"));
   }
   if (f.latency > absl::ZeroDuration()) clock_.SleepFor(f.latency);
   if (fail) {
-    return absl::Status(f.error_code,
-                        absl::StrCat("fake-cri: injected error in ", AV(method)));
+    return absl::Status(
+        f.error_code, absl::StrCat("fake-cri: injected error in ", AV(method)));
   }
   return absl::OkStatus();
 }

@@ -58,17 +58,16 @@ class GrpcCriClient::Impl {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-                static_cast<int>(absl::ToInt64Milliseconds(
-                    options_.max_reconnect_backoff)));
+                static_cast<int>(
+                    absl::ToInt64Milliseconds(options_.max_reconnect_backoff)));
     auto runtime_channel = grpc::CreateCustomChannel(
         options_.runtime_endpoint, grpc::InsecureChannelCredentials(), args);
     runtime_ = pb::RuntimeService::NewStub(runtime_channel);
-    auto image_channel =
-        options_.image_endpoint == options_.runtime_endpoint
-            ? runtime_channel
-            : grpc::CreateCustomChannel(options_.image_endpoint,
-                                        grpc::InsecureChannelCredentials(),
-                                        args);
+    auto image_channel = options_.image_endpoint == options_.runtime_endpoint
+                             ? runtime_channel
+                             : grpc::CreateCustomChannel(
+                                   options_.image_endpoint,
+                                   grpc::InsecureChannelCredentials(), args);
     image_ = pb::ImageService::NewStub(image_channel);
   }
 
@@ -87,8 +86,7 @@ class GrpcCriClient::Impl {
       grpc::Status s = rpc(&ctx);
       if (options_.on_call) {
         options_.on_call(
-            method,
-            absl::FromChrono(std::chrono::steady_clock::now() - start),
+            method, absl::FromChrono(std::chrono::steady_clock::now() - start),
             static_cast<absl::StatusCode>(s.error_code()));
       }
       if (s.ok()) return absl::OkStatus();
@@ -97,8 +95,9 @@ class GrpcCriClient::Impl {
         clock_.SleepFor(backoff.Next());
         continue;
       }
-      return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                          absl::StrCat("CRI ", AV(method), ": ", s.error_message()));
+      return absl::Status(
+          static_cast<absl::StatusCode>(s.error_code()),
+          absl::StrCat("CRI ", AV(method), ": ", s.error_message()));
     }
   }
 
@@ -146,10 +145,10 @@ absl::StatusOr<VersionInfo> GrpcCriClient::Handshake() {
   }
   if (!absl::StartsWith(v->runtime_api_version, "v1") ||
       absl::StartsWith(v->runtime_api_version, "v1alpha")) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the runtime at ", ep, " (", v->runtime_name, " ",
-        v->runtime_version, ") serves CRI API '", v->runtime_api_version,
-        "'; zun-agent needs runtime.v1"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the runtime at ", ep, " (", v->runtime_name, " ",
+                     v->runtime_version, ") serves CRI API '",
+                     v->runtime_api_version, "'; zun-agent needs runtime.v1"));
   }
   return v;
 }
@@ -158,11 +157,11 @@ absl::StatusOr<VersionInfo> GrpcCriClient::Version() {
   pb::VersionRequest req;
   req.set_version("v1");
   pb::VersionResponse resp;
-  absl::Status s = impl_->Invoke(
-      "Version", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().Version(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("Version", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().Version(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   return VersionInfo{resp.version(), resp.runtime_name(),
                      resp.runtime_version(), resp.runtime_api_version()};
@@ -171,11 +170,11 @@ absl::StatusOr<VersionInfo> GrpcCriClient::Version() {
 absl::StatusOr<RuntimeStatusInfo> GrpcCriClient::Status() {
   pb::StatusRequest req;
   pb::StatusResponse resp;
-  absl::Status s = impl_->Invoke(
-      "Status", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().Status(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("Status", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().Status(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   return FromProto(resp);
 }
@@ -200,11 +199,11 @@ absl::Status GrpcCriClient::StopPodSandbox(std::string_view sandbox_id) {
   pb::StopPodSandboxRequest req;
   req.set_pod_sandbox_id(std::string(sandbox_id));
   pb::StopPodSandboxResponse resp;
-  absl::Status s = impl_->Invoke(
-      "StopPodSandbox", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().StopPodSandbox(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("StopPodSandbox", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().StopPodSandbox(c, req, &resp);
+                    });
   return NotFoundIsOk(s);
 }
 
@@ -212,11 +211,11 @@ absl::Status GrpcCriClient::RemovePodSandbox(std::string_view sandbox_id) {
   pb::RemovePodSandboxRequest req;
   req.set_pod_sandbox_id(std::string(sandbox_id));
   pb::RemovePodSandboxResponse resp;
-  absl::Status s = impl_->Invoke(
-      "RemovePodSandbox", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().RemovePodSandbox(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("RemovePodSandbox", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().RemovePodSandbox(c, req, &resp);
+                    });
   return NotFoundIsOk(s);
 }
 
@@ -225,11 +224,11 @@ absl::StatusOr<SandboxStatusInfo> GrpcCriClient::PodSandboxStatus(
   pb::PodSandboxStatusRequest req;
   req.set_pod_sandbox_id(std::string(sandbox_id));
   pb::PodSandboxStatusResponse resp;
-  absl::Status s = impl_->Invoke(
-      "PodSandboxStatus", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().PodSandboxStatus(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("PodSandboxStatus", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().PodSandboxStatus(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   return FromProto(resp.status());
 }
@@ -239,11 +238,11 @@ absl::StatusOr<std::vector<SandboxInfo>> GrpcCriClient::ListPodSandbox(
   pb::ListPodSandboxRequest req;
   ToProto(filter, req.mutable_filter());
   pb::ListPodSandboxResponse resp;
-  absl::Status s = impl_->Invoke(
-      "ListPodSandbox", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().ListPodSandbox(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("ListPodSandbox", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().ListPodSandbox(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   std::vector<SandboxInfo> out;
   out.reserve(resp.items_size());
@@ -259,11 +258,11 @@ absl::StatusOr<std::string> GrpcCriClient::CreateContainer(
   ToProto(config, req.mutable_config());
   ToProto(sandbox_config, req.mutable_sandbox_config());
   pb::CreateContainerResponse resp;
-  absl::Status s = impl_->Invoke(
-      "CreateContainer", false, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().CreateContainer(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("CreateContainer", false, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().CreateContainer(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   return resp.container_id();
 }
@@ -297,11 +296,11 @@ absl::Status GrpcCriClient::RemoveContainer(std::string_view container_id) {
   pb::RemoveContainerRequest req;
   req.set_container_id(std::string(container_id));
   pb::RemoveContainerResponse resp;
-  absl::Status s = impl_->Invoke(
-      "RemoveContainer", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().RemoveContainer(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("RemoveContainer", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().RemoveContainer(c, req, &resp);
+                    });
   return NotFoundIsOk(s);
 }
 
@@ -310,11 +309,11 @@ absl::StatusOr<std::vector<ContainerInfo>> GrpcCriClient::ListContainers(
   pb::ListContainersRequest req;
   ToProto(filter, req.mutable_filter());
   pb::ListContainersResponse resp;
-  absl::Status s = impl_->Invoke(
-      "ListContainers", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().ListContainers(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("ListContainers", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().ListContainers(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   std::vector<ContainerInfo> out;
   out.reserve(resp.containers_size());
@@ -327,11 +326,11 @@ absl::StatusOr<ContainerStatusInfo> GrpcCriClient::ContainerStatus(
   pb::ContainerStatusRequest req;
   req.set_container_id(std::string(container_id));
   pb::ContainerStatusResponse resp;
-  absl::Status s = impl_->Invoke(
-      "ContainerStatus", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().ContainerStatus(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("ContainerStatus", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().ContainerStatus(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   return FromProto(resp.status());
 }
@@ -371,11 +370,11 @@ absl::StatusOr<ContainerStatsInfo> GrpcCriClient::ContainerStats(
   pb::ContainerStatsRequest req;
   req.set_container_id(std::string(container_id));
   pb::ContainerStatsResponse resp;
-  absl::Status s = impl_->Invoke(
-      "ContainerStats", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->runtime().ContainerStats(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("ContainerStats", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->runtime().ContainerStats(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   return FromProto(resp.stats());
 }
@@ -403,11 +402,11 @@ absl::StatusOr<std::optional<ImageInfo>> GrpcCriClient::ImageStatus(
   pb::ImageStatusRequest req;
   req.mutable_image()->set_image(std::string(image));
   pb::ImageStatusResponse resp;
-  absl::Status s = impl_->Invoke(
-      "ImageStatus", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->image().ImageStatus(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("ImageStatus", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->image().ImageStatus(c, req, &resp);
+                    });
   if (s.code() == absl::StatusCode::kNotFound) return std::nullopt;
   if (!s.ok()) return s;
   if (!resp.has_image() || resp.image().id().empty()) return std::nullopt;
@@ -422,11 +421,11 @@ absl::StatusOr<std::string> GrpcCriClient::PullImage(
   if (auth) ToProto(*auth, req.mutable_auth());
   if (sandbox != nullptr) ToProto(*sandbox, req.mutable_sandbox_config());
   pb::PullImageResponse resp;
-  absl::Status s = impl_->Invoke(
-      "PullImage", true, impl_->options().image_pull_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->image().PullImage(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("PullImage", true, impl_->options().image_pull_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->image().PullImage(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   return resp.image_ref();
 }
@@ -434,11 +433,11 @@ absl::StatusOr<std::string> GrpcCriClient::PullImage(
 absl::StatusOr<std::vector<ImageInfo>> GrpcCriClient::ListImages() {
   pb::ListImagesRequest req;
   pb::ListImagesResponse resp;
-  absl::Status s = impl_->Invoke(
-      "ListImages", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->image().ListImages(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("ListImages", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->image().ListImages(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   std::vector<ImageInfo> out;
   for (const auto& img : resp.images()) out.push_back(FromProto(img));
@@ -449,22 +448,22 @@ absl::Status GrpcCriClient::RemoveImage(std::string_view image) {
   pb::RemoveImageRequest req;
   req.mutable_image()->set_image(std::string(image));
   pb::RemoveImageResponse resp;
-  absl::Status s = impl_->Invoke(
-      "RemoveImage", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->image().RemoveImage(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("RemoveImage", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->image().RemoveImage(c, req, &resp);
+                    });
   return NotFoundIsOk(s);
 }
 
 absl::StatusOr<std::vector<FilesystemUsage>> GrpcCriClient::ImageFsInfo() {
   pb::ImageFsInfoRequest req;
   pb::ImageFsInfoResponse resp;
-  absl::Status s = impl_->Invoke(
-      "ImageFsInfo", true, impl_->options().request_timeout,
-      [&](grpc::ClientContext* c) {
-        return impl_->image().ImageFsInfo(c, req, &resp);
-      });
+  absl::Status s =
+      impl_->Invoke("ImageFsInfo", true, impl_->options().request_timeout,
+                    [&](grpc::ClientContext* c) {
+                      return impl_->image().ImageFsInfo(c, req, &resp);
+                    });
   if (!s.ok()) return s;
   std::vector<FilesystemUsage> out;
   for (const auto& fs : resp.image_filesystems()) {

@@ -29,8 +29,8 @@ absl::StatusOr<std::string> RecoverReservedSandbox(
       return sb.id;
     }
     ZUN_LOG(kCri, warn,
-            "removing NOTREADY sandbox '{}' that holds the name of '{}'",
-            sb.id, config.name);
+            "removing NOTREADY sandbox '{}' that holds the name of '{}'", sb.id,
+            config.name);
     if (absl::Status s = client.StopPodSandbox(sb.id); !s.ok()) return s;
     if (absl::Status s = client.RemovePodSandbox(sb.id); !s.ok()) return s;
     return absl::AbortedError(absl::StrCat(
@@ -38,9 +38,9 @@ absl::StatusOr<std::string> RecoverReservedSandbox(
         "attempt: ",
         original.message()));
   }
-  return absl::UnavailableError(absl::StrCat(
-      "sandbox name is reserved by a creation still in progress: ",
-      original.message()));
+  return absl::UnavailableError(
+      absl::StrCat("sandbox name is reserved by a creation still in progress: ",
+                   original.message()));
 }
 
 }  // namespace zun::cri

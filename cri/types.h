@@ -85,9 +85,9 @@ struct SecurityProfile {
 
 // Linux resources of a container (or a pod's overhead/resources).
 struct LinuxResources {
-  int64_t cpu_period = 0;  // CFS period in us; 0 = runtime default
-  int64_t cpu_quota = 0;   // CFS quota in us; 0 = unlimited
-  int64_t cpu_shares = 0;  // relative weight; 0 = runtime default
+  int64_t cpu_period = 0;             // CFS period in us; 0 = runtime default
+  int64_t cpu_quota = 0;              // CFS quota in us; 0 = unlimited
+  int64_t cpu_shares = 0;             // relative weight; 0 = runtime default
   int64_t memory_limit_in_bytes = 0;  // 0 = unlimited
   int64_t oom_score_adj = 0;
   std::string cpuset_cpus;
@@ -128,7 +128,11 @@ struct PodSandboxConfig {
   LinuxResources resources;
 };
 
-enum class MountPropagation { kPrivate = 0, kHostToContainer = 1, kBidirectional = 2 };
+enum class MountPropagation {
+  kPrivate = 0,
+  kHostToContainer = 1,
+  kBidirectional = 2
+};
 
 struct Mount {
   std::string container_path;
@@ -141,7 +145,7 @@ struct Mount {
 struct ContainerConfig {
   std::string name;
   uint32_t attempt = 0;
-  std::string image;  // image reference or id to run
+  std::string image;                 // image reference or id to run
   std::vector<std::string> command;  // replaces the image ENTRYPOINT
   std::vector<std::string> args;     // replaces the image CMD
   std::string working_dir;
@@ -183,12 +187,17 @@ struct SandboxInfo {
 
 struct SandboxStatusInfo {
   SandboxInfo sandbox;
-  std::string ip;                        // primary pod IP, "" if none
+  std::string ip;  // primary pod IP, "" if none
   std::vector<std::string> additional_ips;
   NamespaceOptions namespaces;
 };
 
-enum class ContainerState { kCreated = 0, kRunning = 1, kExited = 2, kUnknown = 3 };
+enum class ContainerState {
+  kCreated = 0,
+  kRunning = 1,
+  kExited = 2,
+  kUnknown = 3
+};
 
 struct ContainerInfo {
   std::string id;
@@ -214,7 +223,7 @@ struct ContainerStatusInfo {
   int32_t exit_code = 0;
   std::string image;
   std::string image_ref;
-  std::string reason;   // "Completed", "Error", "OOMKilled", ...
+  std::string reason;  // "Completed", "Error", "OOMKilled", ...
   std::string message;
   Labels labels;
   Labels annotations;

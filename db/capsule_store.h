@@ -46,7 +46,9 @@ class RowPatch {
   RowPatch& ClearTaskStateIf(std::string_view expected);
 
   const std::string& uuid() const { return uuid_; }
-  const std::map<std::string, nlohmann::json>& values() const { return values_; }
+  const std::map<std::string, nlohmann::json>& values() const {
+    return values_;
+  }
   const std::optional<std::string>& clear_task_state_if() const {
     return clear_task_state_if_;
   }
@@ -110,7 +112,8 @@ class CapsuleStore {
   // The capsule with this uuid, its children (init containers and containers
   // by id) and the registry credentials they reference. NOT_FOUND if there is
   // no capsule row with this uuid.
-  virtual absl::StatusOr<capsule::Capsule> LoadCapsule(std::string_view uuid) = 0;
+  virtual absl::StatusOr<capsule::Capsule> LoadCapsule(
+      std::string_view uuid) = 0;
 
   // Every capsule whose host is `host`, with children.
   virtual absl::StatusOr<std::vector<capsule::Capsule>> ListCapsules(

@@ -70,7 +70,8 @@ absl::StatusOr<std::vector<Capsule>> LoadWithChildren(
   for (const Capsule& c : *out) {
     for (const auto* list : {&c.init_containers, &c.containers}) {
       for (const auto& child : *list) {
-        if (child.registry_id) registry_ids.push_back(std::to_string(*child.registry_id));
+        if (child.registry_id)
+          registry_ids.push_back(std::to_string(*child.registry_id));
       }
     }
   }
@@ -107,7 +108,8 @@ absl::StatusOr<Capsule> LoadOne(pqxx::transaction_base& t,
                                                  " FROM container WHERE uuid = "
                                                  "$1 AND container_type = 1"));
   if (rows.empty()) {
-    return absl::NotFoundError(absl::StrCat("capsule '", AV(uuid), "' not found"));
+    return absl::NotFoundError(
+        absl::StrCat("capsule '", AV(uuid), "' not found"));
   }
   absl::StatusOr<std::vector<Capsule>> all = LoadWithChildren(t, rows);
   if (!all.ok()) return all.status();
@@ -154,19 +156,26 @@ absl::StatusOr<Capsule> PgCapsuleStore::ClaimCapsule(
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     pqxx::work t(c);
     pqxx::result claimed =
-        SqlParams().Add(uuid).Add(host).Add(task_state).Exec(
-            t, absl::StrCat(
-                   "UPDATE container SET host = $2, task_state = CASE WHEN "
-                   "task_state IS NULL OR task_state = $3 THEN $3 ELSE "
-                   "task_state END, updated_at = ",
-                   kNow,
-                   " WHERE uuid = $1 AND container_type = 1 AND (host IS NULL "
-                   "OR host = $2) RETURNING id"));
+        SqlParams()
+            .Add(uuid)
+            .Add(host)
+            .Add(task_state)
+            .Exec(
+                t,
+                absl::StrCat(
+                    "UPDATE container SET host = $2, task_state = CASE WHEN "
+                    "task_state IS NULL OR task_state = $3 THEN $3 ELSE "
+                    "task_state END, updated_at = ",
+                    kNow,
+                    " WHERE uuid = $1 AND container_type = 1 AND (host IS NULL "
+                    "OR host = $2) RETURNING id"));
     if (claimed.empty()) {
       pqxx::result owner = SqlParams().Add(uuid).Exec(
-          t, "SELECT host FROM container WHERE uuid = $1 AND container_type = 1");
+          t,
+          "SELECT host FROM container WHERE uuid = $1 AND container_type = 1");
       if (owner.empty()) {
-        out = absl::NotFoundError(absl::StrCat("capsule '", AV(uuid), "' not found"));
+        out = absl::NotFoundError(
+            absl::StrCat("capsule '", AV(uuid), "' not found"));
       } else {
         out = absl::FailedPreconditionError(
             absl::StrCat("capsule '", AV(uuid), "' is claimed by host '",
@@ -195,7 +204,8 @@ absl::Status PgCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
     st.params.Add(p.uuid());
     std::vector<std::string> sets;
     for (const auto& [col, value] : p.values()) {
-      absl::StatusOr<std::optional<std::string>> v = EncodeColumnValue(col, value);
+      absl::StatusOr<std::optional<std::string>> v =
+          EncodeColumnValue(col, value);
       if (!v.ok()) return v.status();
       st.params.Add(*std::move(v));
       sets.push_back(absl::StrCat(col, " = $", st.params.size()));
@@ -239,11 +249,15 @@ absl::StatusOr<int64_t> PgCapsuleStore::StartAction(std::string_view uuid,
   absl::Status s = pool_->Run(
       [&](pqxx::connection& c) {
         pqxx::work t(c);
-        pqxx::result found =
-            SqlParams().Add(uuid).Add(action).Add(ctx.request_id).Exec(
-                t,
-                "SELECT id FROM container_actions WHERE container_uuid = $1 "
-                "AND action = $2 AND request_id = $3 ORDER BY id DESC LIMIT 1");
+        pqxx::result found = SqlParams()
+                                 .Add(uuid)
+                                 .Add(action)
+                                 .Add(ctx.request_id)
+                                 .Exec(t,
+                                       "SELECT id FROM container_actions WHERE "
+                                       "container_uuid = $1 "
+                                       "AND action = $2 AND request_id = $3 "
+                                       "ORDER BY id DESC LIMIT 1");
         std::string action_id;
         if (!found.empty()) {
           action_id = found[0][0].c_str();
@@ -287,7 +301,8 @@ absl::Status PgCapsuleStore::FinishAction(int64_t event_id, bool success,
         .Add(success ? std::optional<std::string>()
                      : std::optional<std::string>(std::string(message)))
         .Exec(t, absl::StrCat("UPDATE container_actions_events SET "
-                              "finish_time = ", kNow, ", updated_at = ", kNow,
+                              "finish_time = ",
+                              kNow, ", updated_at = ", kNow,
                               ", result = $2, traceback = $3 WHERE id = "
                               "$1::int"));
     SqlParams()
@@ -309,18 +324,26 @@ absl::StatusOr<ServiceRecord> PgCapsuleStore::ReportService(
   absl::StatusOr<ServiceRecord> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     pqxx::work t(c);
-    pqxx::result r = SqlParams().Add(host).Add(availability_zone).Exec(
-        t, absl::StrCat(
-               "INSERT INTO zun_service (created_at, host, \"binary\", "
-               "availability_zone, report_count, last_seen_up, disabled, "
-               "forced_down) VALUES (",
-               kNow, ", $1, 'zun-compute', $2, 1, ", kNow,
-               ", false, false) ON CONFLICT (host, \"binary\") DO UPDATE SET "
-               "report_count = zun_service.report_count + 1, last_seen_up = ",
-               kNow, ", updated_at = ", kNow,
-               ", availability_zone = EXCLUDED.availability_zone RETURNING id, "
-               "host, \"binary\", disabled, disabled_reason, forced_down, "
-               "report_count, last_seen_up, availability_zone"));
+    pqxx::result r =
+        SqlParams()
+            .Add(host)
+            .Add(availability_zone)
+            .Exec(
+                t,
+                absl::StrCat(
+                    "INSERT INTO zun_service (created_at, host, \"binary\", "
+                    "availability_zone, report_count, last_seen_up, disabled, "
+                    "forced_down) VALUES (",
+                    kNow, ", $1, 'zun-compute', $2, 1, ", kNow,
+                    ", false, false) ON CONFLICT (host, \"binary\") DO UPDATE "
+                    "SET "
+                    "report_count = zun_service.report_count + 1, last_seen_up "
+                    "= ",
+                    kNow, ", updated_at = ", kNow,
+                    ", availability_zone = EXCLUDED.availability_zone "
+                    "RETURNING id, "
+                    "host, \"binary\", disabled, disabled_reason, forced_down, "
+                    "report_count, last_seen_up, availability_zone"));
     const auto& row = r[0];
     ServiceRecord rec;
     rec.id = row["id"].as<int64_t>();
@@ -351,9 +374,12 @@ absl::StatusOr<std::string> PgCapsuleStore::UpsertComputeNode(
   absl::StatusOr<std::string> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     pqxx::work t(c);
-    pqxx::result existing = SqlParams().Add(n.hostname).Exec(
-        t, "SELECT uuid FROM compute_node WHERE hostname = $1 ORDER BY "
-           "created_at LIMIT 1 FOR UPDATE");
+    pqxx::result existing =
+        SqlParams()
+            .Add(n.hostname)
+            .Exec(t,
+                  "SELECT uuid FROM compute_node WHERE hostname = $1 ORDER BY "
+                  "created_at LIMIT 1 FOR UPDATE");
     std::string uuid = !existing.empty() ? existing[0][0].c_str()
                        : !n.uuid.empty() ? n.uuid
                                          : NewUuid4();
@@ -434,8 +460,8 @@ absl::StatusOr<int> SchemaVersion(const PgOptions& options) {
         "SELECT 1 FROM information_schema.tables WHERE table_name = "
         "'zun_agent_schema_version'");
     if (exists.empty()) return absl::OkStatus();
-    pqxx::result r =
-        t.exec("SELECT COALESCE(MAX(version), 0) FROM zun_agent_schema_version");
+    pqxx::result r = t.exec(
+        "SELECT COALESCE(MAX(version), 0) FROM zun_agent_schema_version");
     version = r[0][0].as<int>();
     return absl::OkStatus();
   });
@@ -458,8 +484,11 @@ absl::StatusOr<int> SyncSchema(const PgOptions& options) {
     for (const Migration& m : Migrations()) {
       pqxx::work t(c);
       t.exec("SELECT pg_advisory_xact_lock(727173)");
-      pqxx::result done = SqlParams().Add(std::to_string(m.version)).Exec(
-          t, "SELECT 1 FROM zun_agent_schema_version WHERE version = $1::int");
+      pqxx::result done = SqlParams()
+                              .Add(std::to_string(m.version))
+                              .Exec(t,
+                                    "SELECT 1 FROM zun_agent_schema_version "
+                                    "WHERE version = $1::int");
       if (!done.empty()) continue;
       for (const std::string& stmt : m.statements) t.exec(stmt);
       SqlParams()
@@ -467,7 +496,8 @@ absl::StatusOr<int> SyncSchema(const PgOptions& options) {
           .Add(m.description)
           .Exec(t, absl::StrCat("INSERT INTO zun_agent_schema_version "
                                 "(version, description, applied_at) VALUES "
-                                "($1::int, $2, ", kNow, ")"));
+                                "($1::int, $2, ",
+                                kNow, ")"));
       t.commit();
       ZUN_LOG(kDb, info, "applied schema migration {}: {}", m.version,
               m.description);

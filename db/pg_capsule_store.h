@@ -8,10 +8,10 @@
 #include <memory>
 
 #include "db/capsule_store.h"
+#include "db/pg_options.h"
 
 namespace zun::db {
 
-struct PgOptions;
 class PgPool;
 
 class PgCapsuleStore final : public CapsuleStore {

@@ -19,11 +19,13 @@ absl::Status FromPqxx(const std::exception& e) {
     }
     if (state == "23505") return absl::AlreadyExistsError(what);
     if (state == "40001" || state == "40P01") return absl::AbortedError(what);
-    if (absl::StartsWith(state, "08") || state == "57P01" ||
-        state == "57P02" || state == "57P03") {
-      return absl::UnavailableError(absl::StrCat("database unreachable: ", what));
+    if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+        state == "57P03") {
+      return absl::UnavailableError(
+          absl::StrCat("database unreachable: ", what));
     }
-    return absl::InternalError(absl::StrCat("database error (", state, "): ", what));
+    return absl::InternalError(
+        absl::StrCat("database error (", state, "): ", what));
   }
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
     return absl::UnavailableError(
@@ -43,10 +45,10 @@ std::string NormalizeConnectionString(const std::string& conn,
       c = c.substr(0, plus) + c.substr(colon);
     }
   }
-  const int64_t secs =
-      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(connect_timeout, absl::Seconds(1))));
-  const bool uri =
-      absl::StartsWith(c, "postgresql://") || absl::StartsWith(c, "postgres://");
+  const int64_t secs = std::max<int64_t>(
+      1, absl::ToInt64Seconds(absl::Ceil(connect_timeout, absl::Seconds(1))));
+  const bool uri = absl::StartsWith(c, "postgresql://") ||
+                   absl::StartsWith(c, "postgres://");
   if (uri) {
     const char sep = c.find('?') == std::string::npos ? '?' : '&';
     if (!absl::StrContains(c, "connect_timeout=")) {
@@ -93,7 +95,8 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire() {
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !idle_.empty() || open_ < options_.pool_size;
   };
-  if (!mu_.AwaitWithTimeout(absl::Condition(&ready), options_.acquire_timeout)) {
+  if (!mu_.AwaitWithTimeout(absl::Condition(&ready),
+                            options_.acquire_timeout)) {
     return absl::DeadlineExceededError(
         "timed out waiting for a database connection from the pool");
   }

@@ -17,19 +17,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "db/pg_options.h"
 #include "pqxx/pqxx"
 
 namespace zun::db {
-
-struct PgOptions {
-  // libpq URI or key=value string; SQLAlchemy's "postgresql+driver://" is
-  // accepted too ([database] connection of zun.conf).
-  std::string connection;
-  int pool_size = 4;
-  absl::Duration connect_timeout = absl::Seconds(5);
-  absl::Duration statement_timeout = absl::Seconds(10);
-  absl::Duration acquire_timeout = absl::Seconds(10);
-};
 
 // Maps a libpqxx (or std) exception to a status: broken connection ->
 // UNAVAILABLE, statement timeout -> DEADLINE_EXCEEDED, unique violation ->

@@ -23,12 +23,12 @@ std::optional<T> Num(const pqxx::field& f) {
 
 absl::Status Bad(const ContainerRecord& r, const char* column,
                  const std::string& why) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "row '", r.uuid, "': column ", column, " ", why));
+  return absl::InvalidArgumentError(
+      absl::StrCat("row '", r.uuid, "': column ", column, " ", why));
 }
 
-absl::StatusOr<nlohmann::json> Json(const ContainerRecord& r, const char* column,
-                                    const pqxx::field& f) {
+absl::StatusOr<nlohmann::json> Json(const ContainerRecord& r,
+                                    const char* column, const pqxx::field& f) {
   if (f.is_null()) return nlohmann::json();
   nlohmann::json j = nlohmann::json::parse(f.c_str(), nullptr, false);
   if (j.is_discarded()) return Bad(r, column, "is not valid JSON");
@@ -67,7 +67,8 @@ absl::Status DecodeDict(const ContainerRecord& r, const char* column,
     } else if (v.is_null()) {
       (*out)[k] = "";
     } else {
-      return Bad(r, column, absl::StrCat("has a non-string value for '", k, "'"));
+      return Bad(r, column,
+                 absl::StrCat("has a non-string value for '", k, "'"));
     }
   }
   return absl::OkStatus();
@@ -149,12 +150,28 @@ absl::StatusOr<ContainerRecord> DecodeContainerRow(const pqxx::row& row) {
     return absl::InvalidArgumentError(
         absl::StrCat("row '", r.uuid, "' does not decode: ", e.what()));
   }
-  if (absl::Status s = DecodeList(r, "command", row["command"], &r.command); !s.ok()) return s;
-  if (absl::Status s = DecodeList(r, "entrypoint", row["entrypoint"], &r.entrypoint); !s.ok()) return s;
-  if (absl::Status s = DecodeList(r, "security_groups", row["security_groups"], &r.security_groups); !s.ok()) return s;
-  if (absl::Status s = DecodeDict(r, "environment", row["environment"], &r.environment); !s.ok()) return s;
-  if (absl::Status s = DecodeDict(r, "labels", row["labels"], &r.labels); !s.ok()) return s;
-  if (absl::Status s = DecodeDict(r, "restart_policy", row["restart_policy"], &r.restart_policy); !s.ok()) return s;
+  if (absl::Status s = DecodeList(r, "command", row["command"], &r.command);
+      !s.ok())
+    return s;
+  if (absl::Status s =
+          DecodeList(r, "entrypoint", row["entrypoint"], &r.entrypoint);
+      !s.ok())
+    return s;
+  if (absl::Status s = DecodeList(r, "security_groups", row["security_groups"],
+                                  &r.security_groups);
+      !s.ok())
+    return s;
+  if (absl::Status s =
+          DecodeDict(r, "environment", row["environment"], &r.environment);
+      !s.ok())
+    return s;
+  if (absl::Status s = DecodeDict(r, "labels", row["labels"], &r.labels);
+      !s.ok())
+    return s;
+  if (absl::Status s = DecodeDict(r, "restart_policy", row["restart_policy"],
+                                  &r.restart_policy);
+      !s.ok())
+    return s;
   absl::StatusOr<nlohmann::json> ports = Json(r, "ports", row["ports"]);
   if (!ports.ok()) return ports.status();
   if (ports->is_array()) {
@@ -187,7 +204,8 @@ absl::StatusOr<std::optional<std::string>> EncodeColumnValue(
   }
   if (value.is_null()) return std::optional<std::string>();
   if (IsJsonColumn(column)) return std::optional<std::string>(value.dump());
-  if (value.is_string()) return std::optional<std::string>(value.get<std::string>());
+  if (value.is_string())
+    return std::optional<std::string>(value.get<std::string>());
   if (value.is_number_integer()) {
     return std::optional<std::string>(std::to_string(value.get<int64_t>()));
   }

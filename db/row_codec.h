@@ -19,7 +19,8 @@ namespace zun::db {
 // The SELECT list matching DecodeContainerRow.
 extern const char* const kContainerColumns;
 
-absl::StatusOr<capsule::ContainerRecord> DecodeContainerRow(const pqxx::row& row);
+absl::StatusOr<capsule::ContainerRecord> DecodeContainerRow(
+    const pqxx::row& row);
 
 // "2026-11-26 22:10:01.123456" (UTC) <-> absl::Time.
 std::optional<absl::Time> ParseDbTime(const std::string& text);

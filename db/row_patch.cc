@@ -9,18 +9,18 @@ namespace {
 // statuses it keeps current). Anything else belongs to the API.
 const std::set<std::string, std::less<>>& WritableColumns() {
   static const auto* cols = new std::set<std::string, std::less<>>{
-      "container_id", "status",     "status_reason", "status_detail",
-      "task_state",   "host",       "addresses",     "cni_metadata",
-      "image_driver", "started_at", "cpuset",        "disk",
+      "container_id",  "status",         "status_reason", "status_detail",
+      "task_state",    "host",           "addresses",     "cni_metadata",
+      "image_driver",  "started_at",     "cpuset",        "disk",
       "websocket_url", "websocket_token"};
   return *cols;
 }
 
 const std::set<std::string, std::less<>>& JsonColumns() {
   static const auto* cols = new std::set<std::string, std::less<>>{
-      "addresses",  "cni_metadata",    "annotations", "healthcheck",
-      "exposed_ports", "cpuset",       "command",     "environment",
-      "ports",      "labels",          "restart_policy", "security_groups",
+      "addresses",     "cni_metadata", "annotations",    "healthcheck",
+      "exposed_ports", "cpuset",       "command",        "environment",
+      "ports",         "labels",       "restart_policy", "security_groups",
       "entrypoint"};
   return *cols;
 }

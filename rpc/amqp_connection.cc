@@ -78,12 +78,13 @@ absl::Status ReplyToStatus(const amqp_rpc_reply_t& r, const char* what) {
         auto* m = static_cast<amqp_connection_close_t*>(r.reply.decoded);
         const std::string text = Bytes(m->reply_text);
         if (m->reply_code == 403 || m->reply_code == 530) {
-          return absl::UnauthenticatedError(
-              absl::StrCat(what, ": server closed the connection: ",
-                           m->reply_code, " ", text));
+          return absl::UnauthenticatedError(absl::StrCat(
+              what, ": server closed the connection: ", m->reply_code, " ",
+              text));
         }
         return absl::UnavailableError(absl::StrCat(
-            what, ": server closed the connection: ", m->reply_code, " ", text));
+            what, ": server closed the connection: ", m->reply_code, " ",
+            text));
       }
       if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
         auto* m = static_cast<amqp_channel_close_t*>(r.reply.decoded);
@@ -129,7 +130,8 @@ absl::StatusOr<std::unique_ptr<AmqpConnection>> AmqpConnection::Open(
   if (sock == nullptr) return absl::InternalError("cannot create AMQP socket");
   if (options.tls.enabled) {
     amqp_ssl_socket_set_verify_peer(sock, options.tls.verify_peer ? 1 : 0);
-    amqp_ssl_socket_set_verify_hostname(sock, options.tls.verify_hostname ? 1 : 0);
+    amqp_ssl_socket_set_verify_hostname(sock,
+                                        options.tls.verify_hostname ? 1 : 0);
     if (!options.tls.ca_file.empty() &&
         amqp_ssl_socket_set_cacert(sock, options.tls.ca_file.c_str()) !=
             AMQP_STATUS_OK) {
@@ -138,7 +140,8 @@ absl::StatusOr<std::unique_ptr<AmqpConnection>> AmqpConnection::Open(
     }
     if (!options.tls.cert_file.empty() &&
         amqp_ssl_socket_set_key(sock, options.tls.cert_file.c_str(),
-                                options.tls.key_file.c_str()) != AMQP_STATUS_OK) {
+                                options.tls.key_file.c_str()) !=
+            AMQP_STATUS_OK) {
       return absl::InvalidArgumentError(
           absl::StrCat("cannot load client certificate ", options.tls.cert_file,
                        " / key ", options.tls.key_file));
@@ -149,7 +152,8 @@ absl::StatusOr<std::unique_ptr<AmqpConnection>> AmqpConnection::Open(
                                     options.host.port, &connect_tv);
   if (rc != AMQP_STATUS_OK) {
     if (rc == AMQP_STATUS_TIMEOUT) {
-      return absl::DeadlineExceededError(absl::StrCat(where, ": connect timed out"));
+      return absl::DeadlineExceededError(
+          absl::StrCat(where, ": connect timed out"));
     }
     return absl::UnavailableError(
         absl::StrCat(where, ": connect failed: ", amqp_error_string2(rc)));
@@ -173,9 +177,9 @@ absl::StatusOr<std::unique_ptr<AmqpConnection>> AmqpConnection::Open(
       options.host.password.c_str());
   if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
       r.library_error == AMQP_STATUS_SOCKET_CLOSED) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        where, ": login refused for user '", options.host.user,
-        "' on vhost '", options.vhost, "'"));
+    return absl::UnauthenticatedError(
+        absl::StrCat(where, ": login refused for user '", options.host.user,
+                     "' on vhost '", options.vhost, "'"));
   }
   if (absl::Status s = ReplyToStatus(r, where.c_str()); !s.ok()) return s;
   c->s_->closed = false;
@@ -201,9 +205,11 @@ absl::Status AmqpConnection::Qos(uint16_t ch, uint16_t prefetch) {
   return CheckReply("basic.qos");
 }
 
-absl::Status AmqpConnection::DeclareExchange(uint16_t ch, const ExchangeSpec& e) {
-  amqp_exchange_declare(s_->conn, ch, B(e.name), B(e.type), 0, e.durable ? 1 : 0,
-                        e.auto_delete ? 1 : 0, 0, amqp_empty_table);
+absl::Status AmqpConnection::DeclareExchange(uint16_t ch,
+                                             const ExchangeSpec& e) {
+  amqp_exchange_declare(s_->conn, ch, B(e.name), B(e.type), 0,
+                        e.durable ? 1 : 0, e.auto_delete ? 1 : 0, 0,
+                        amqp_empty_table);
   return CheckReply(absl::StrCat("exchange.declare ", e.name).c_str());
 }
 
@@ -223,17 +229,18 @@ absl::Status AmqpConnection::BindQueue(uint16_t ch, const std::string& queue,
   return CheckReply(absl::StrCat("queue.bind ", queue).c_str());
 }
 
-absl::Status AmqpConnection::DeleteQueue(uint16_t ch, const std::string& queue) {
+absl::Status AmqpConnection::DeleteQueue(uint16_t ch,
+                                         const std::string& queue) {
   amqp_queue_delete(s_->conn, ch, B(queue), 0, 0);
   return CheckReply(absl::StrCat("queue.delete ", queue).c_str());
 }
 
 absl::StatusOr<std::string> AmqpConnection::Consume(
     uint16_t ch, const std::string& queue, const std::string& consumer_tag) {
-  amqp_basic_consume_ok_t* ok =
-      amqp_basic_consume(s_->conn, ch, B(queue), B(consumer_tag), 0, 0, 0,
-                         amqp_empty_table);
-  if (absl::Status s = CheckReply(absl::StrCat("basic.consume ", queue).c_str());
+  amqp_basic_consume_ok_t* ok = amqp_basic_consume(
+      s_->conn, ch, B(queue), B(consumer_tag), 0, 0, 0, amqp_empty_table);
+  if (absl::Status s =
+          CheckReply(absl::StrCat("basic.consume ", queue).c_str());
       !s.ok()) {
     return s;
   }
@@ -245,7 +252,8 @@ absl::Status AmqpConnection::Publish(uint16_t ch, const std::string& exchange,
                                      bool mandatory, const std::string& body,
                                      const PublishProps& p) {
   amqp_basic_properties_t props{};
-  props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
+  props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
+                 AMQP_BASIC_CONTENT_ENCODING_FLAG |
                  AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_PRIORITY_FLAG |
                  AMQP_BASIC_HEADERS_FLAG;
   props.content_type = B(p.content_type);
@@ -269,7 +277,8 @@ absl::Status AmqpConnection::Publish(uint16_t ch, const std::string& exchange,
 absl::Status AmqpConnection::Ack(uint16_t ch, uint64_t tag) {
   int rc = amqp_basic_ack(s_->conn, ch, tag, 0);
   if (rc != AMQP_STATUS_OK) {
-    return absl::UnavailableError(absl::StrCat("basic.ack: ", amqp_error_string2(rc)));
+    return absl::UnavailableError(
+        absl::StrCat("basic.ack: ", amqp_error_string2(rc)));
   }
   return absl::OkStatus();
 }
@@ -355,7 +364,8 @@ absl::StatusOr<AmqpEvent> AmqpConnection::Read(absl::Duration timeout) {
       return ev;
     }
     case AMQP_CHANNEL_CLOSE_METHOD: {
-      auto* m = static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
+      auto* m =
+          static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
       ev.kind = AmqpEvent::Kind::kChannelClosed;
       ev.reply_code = m->reply_code;
       ev.reply_text = Bytes(m->reply_text);

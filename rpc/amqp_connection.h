@@ -71,9 +71,9 @@ struct PublishProps {
 
 struct AmqpEvent {
   enum class Kind {
-    kNone,               // nothing arrived before the timeout
-    kDelivery,           // a message from a consumer
-    kPublishAck,         // publisher confirm
+    kNone,        // nothing arrived before the timeout
+    kDelivery,    // a message from a consumer
+    kPublishAck,  // publisher confirm
     kPublishNack,
     kReturn,             // mandatory publish that could not be routed
     kChannelClosed,      // by the server (e.g. 406 PRECONDITION_FAILED)
@@ -115,7 +115,8 @@ class AmqpConnection {
                          const std::string& routing_key);
   absl::Status DeleteQueue(uint16_t channel, const std::string& queue);
   // Starts a consumer (no_ack = false); returns the consumer tag.
-  absl::StatusOr<std::string> Consume(uint16_t channel, const std::string& queue,
+  absl::StatusOr<std::string> Consume(uint16_t channel,
+                                      const std::string& queue,
                                       const std::string& consumer_tag);
   absl::Status Publish(uint16_t channel, const std::string& exchange,
                        const std::string& routing_key, bool mandatory,

@@ -48,7 +48,8 @@ AmqpRpcServer::~AmqpRpcServer() {
 }
 
 absl::Status AmqpRpcServer::Start(RpcHandler& handler) {
-  if (thread_.joinable()) return absl::FailedPreconditionError("already started");
+  if (thread_.joinable())
+    return absl::FailedPreconditionError("already started");
   if (options_.url.hosts.empty()) {
     return absl::InvalidArgumentError("no AMQP host to connect to");
   }
@@ -153,7 +154,8 @@ void AmqpRpcServer::Run() {
 }
 
 absl::Status AmqpRpcServer::Connect() {
-  const AmqpHost& host = options_.url.hosts[next_host_ % options_.url.hosts.size()];
+  const AmqpHost& host =
+      options_.url.hosts[next_host_ % options_.url.hosts.size()];
   ++next_host_;
   AmqpConnectOptions co;
   co.host = host;
@@ -163,8 +165,8 @@ absl::Status AmqpRpcServer::Connect() {
   co.heartbeat_seconds = options_.heartbeat_timeout_threshold;
   co.connect_timeout = options_.connect_timeout;
   co.rpc_timeout = options_.rpc_timeout;
-  co.connection_name = absl::StrCat(options_.connection_name, ":", getpid(), ":",
-                                    options_.server);
+  co.connection_name = absl::StrCat(options_.connection_name, ":", getpid(),
+                                    ":", options_.server);
   absl::StatusOr<std::unique_ptr<AmqpConnection>> c = AmqpConnection::Open(co);
   if (!c.ok()) return c.status();
   conn_ = *std::move(c);
@@ -201,37 +203,42 @@ absl::Status AmqpRpcServer::Connect() {
 absl::Status AmqpRpcServer::DeclareTopology() {
   AmqpArgs topic_args;
   if (options_.ha_queues) topic_args["x-ha-policy"] = std::string("all");
-  if (options_.quorum_queues) topic_args["x-queue-type"] = std::string("quorum");
+  if (options_.quorum_queues)
+    topic_args["x-queue-type"] = std::string("quorum");
   const bool durable = options_.durable_queues || options_.quorum_queues;
   const ExchangeSpec topic_exchange{options_.control_exchange, "topic", durable,
                                     options_.auto_delete};
-  const std::string server_queue = absl::StrCat(options_.topic, ".", options_.server);
+  const std::string server_queue =
+      absl::StrCat(options_.topic, ".", options_.server);
   for (const std::string& q : {options_.topic, server_queue}) {
-    if (absl::Status s = conn_->DeclareExchange(kConsumeChannel, topic_exchange);
+    if (absl::Status s =
+            conn_->DeclareExchange(kConsumeChannel, topic_exchange);
         !s.ok()) {
       return s;
     }
     if (absl::Status s = conn_->DeclareQueue(
-            kConsumeChannel, QueueSpec{q, durable, false, options_.auto_delete,
-                                       topic_args});
+            kConsumeChannel,
+            QueueSpec{q, durable, false, options_.auto_delete, topic_args});
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = conn_->BindQueue(kConsumeChannel, q,
-                                          options_.control_exchange, q);
+    if (absl::Status s =
+            conn_->BindQueue(kConsumeChannel, q, options_.control_exchange, q);
         !s.ok()) {
       return s;
     }
   }
   const std::string fanout_exchange = absl::StrCat(options_.topic, "_fanout");
   if (absl::Status s = conn_->DeclareExchange(
-          kConsumeChannel, ExchangeSpec{fanout_exchange, "fanout", false, true});
+          kConsumeChannel,
+          ExchangeSpec{fanout_exchange, "fanout", false, true});
       !s.ok()) {
     return s;
   }
   AmqpArgs fanout_args;
   if (options_.transient_queues_ttl > 0) {
-    fanout_args["x-expires"] = static_cast<int32_t>(options_.transient_queues_ttl * 1000);
+    fanout_args["x-expires"] =
+        static_cast<int32_t>(options_.transient_queues_ttl * 1000);
   }
   if (options_.ha_queues) fanout_args["x-ha-policy"] = std::string("all");
   fanout_queue_ = absl::StrCat(fanout_exchange, "_", NewUuid4Hex());
@@ -281,7 +288,8 @@ absl::Time AmqpRpcServer::NextTimer() {
   absl::Time next = clock_.Now() + absl::Seconds(1);
   for (const auto& [id, call] : calls_) next = std::min(next, call.next);
   if (!to_publish_.empty()) next = clock_.Now();
-  if (!retry_queue_.empty()) next = std::min(next, retry_queue_.front().retry_at);
+  if (!retry_queue_.empty())
+    next = std::min(next, retry_queue_.front().retry_at);
   return next;
 }
 
@@ -373,15 +381,16 @@ void AmqpRpcServer::HandleDelivery(const AmqpEvent& ev) {
     }
     ZUN_LOG(kRpc, info, "dropping duplicate message '{}' ({})", msg->unique_id,
             msg->method);
-    if (absl::Status s = conn_->Ack(kConsumeChannel, ev.delivery_tag); !s.ok()) {
+    if (absl::Status s = conn_->Ack(kConsumeChannel, ev.delivery_tag);
+        !s.ok()) {
       Disconnect(s);
     }
     return;
   }
   if (msg->is_call() && msg->timeout && *msg->timeout / 2 >= 1) {
     const absl::Duration interval = absl::Seconds(*msg->timeout / 2);
-    calls_[*msg->msg_id] = ActiveCall{*msg->reply_q, interval,
-                                      clock_.Now() + interval};
+    calls_[*msg->msg_id] =
+        ActiveCall{*msg->reply_q, interval, clock_.Now() + interval};
   }
   auto delivery = std::make_unique<AmqpDelivery>(outbox_, generation_,
                                                  ev.delivery_tag, *msg);
@@ -444,8 +453,8 @@ absl::Status AmqpRpcServer::PublishReply(PendingReply r) {
       EncodeReply(r.msg_id, r.unique_id, r.result,
                   r.failure ? &*r.failure : nullptr, r.ending);
   PublishProps props;
-  if (absl::Status s = conn_->Publish(kReplyChannel, "", r.reply_q, true, body,
-                                      props);
+  if (absl::Status s =
+          conn_->Publish(kReplyChannel, "", r.reply_q, true, body, props);
       !s.ok()) {
     to_publish_.push_front(std::move(r));
     return s;
@@ -464,7 +473,10 @@ void AmqpRpcServer::OnConfirm(uint64_t tag, bool multiple, bool ack) {
     it = unconfirmed_.erase(it);
     if (ack && !r.returned) {
       absl::MutexLock l(&counters_mu_);
-      if (r.ending) ++counters_.replies; else ++counters_.heartbeats;
+      if (r.ending)
+        ++counters_.replies;
+      else
+        ++counters_.heartbeats;
       continue;
     }
     if (!r.ending) continue;  // a lost heartbeat is not worth a retry

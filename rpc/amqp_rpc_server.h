@@ -129,9 +129,9 @@ class AmqpRpcServer final : public RpcBus {
   std::string fanout_queue_;
   uint64_t publish_seq_ = 0;  // confirm sequence on the reply channel
   std::map<uint64_t, PendingReply> unconfirmed_;
-  std::deque<PendingReply> to_publish_;   // due now
-  std::deque<PendingReply> retry_queue_;  // returned replies, by retry_at
-  std::map<std::string, ActiveCall> calls_;          // by msg_id
+  std::deque<PendingReply> to_publish_;      // due now
+  std::deque<PendingReply> retry_queue_;     // returned replies, by retry_at
+  std::map<std::string, ActiveCall> calls_;  // by msg_id
   std::map<std::string, absl::Time> obsolete_queues_;  // reply_q -> expiry
   std::deque<std::string> seen_order_;
   std::unordered_set<std::string> seen_;

@@ -25,7 +25,8 @@ absl::StatusOr<nlohmann::json> ParseLayer(std::string_view text,
   if (j.is_discarded()) {
     return Bad(absl::StrCat(AV(what), " is not valid JSON (or not UTF-8)"));
   }
-  if (!j.is_object()) return Bad(absl::StrCat(AV(what), " is not a JSON object"));
+  if (!j.is_object())
+    return Bad(absl::StrCat(AV(what), " is not a JSON object"));
   return j;
 }
 
@@ -169,8 +170,8 @@ RemoteError NoSuchMethod(std::string_view method) {
   e.args = OrderedJson::array({e.message});
   e.tb = {"Traceback (most recent call last):\n",
           "  File \"zun-agent\", in dispatch\n",
-          absl::StrCat("oslo_messaging.rpc.dispatcher.NoSuchMethod: ", e.message,
-                       "\n")};
+          absl::StrCat(
+              "oslo_messaging.rpc.dispatcher.NoSuchMethod: ", e.message, "\n")};
   return e;
 }
 
@@ -198,9 +199,10 @@ RemoteError ZunError(std::string_view cls, std::string_view message, int code,
   e.args = OrderedJson::array({e.message});
   e.kwargs = std::move(extra);
   e.kwargs["code"] = code;
-  e.tb = {"Traceback (most recent call last):\n",
-          "  File \"zun-agent\", in dispatch\n",
-          absl::StrCat("zun.common.exception.", AV(cls), ": ", AV(message), "\n")};
+  e.tb = {
+      "Traceback (most recent call last):\n",
+      "  File \"zun-agent\", in dispatch\n",
+      absl::StrCat("zun.common.exception.", AV(cls), ": ", AV(message), "\n")};
   return e;
 }
 
@@ -220,7 +222,8 @@ std::string EncodeReply(std::string_view msg_id, std::string_view unique_id,
                         bool ending) {
   OrderedJson inner = OrderedJson::object();
   inner["result"] = failure ? OrderedJson() : result;
-  inner["failure"] = failure ? OrderedJson(EncodeFailure(*failure)) : OrderedJson();
+  inner["failure"] =
+      failure ? OrderedJson(EncodeFailure(*failure)) : OrderedJson();
   inner["ending"] = ending;
   inner["_msg_id"] = std::string(msg_id);
   inner["_unique_id"] = std::string(unique_id);

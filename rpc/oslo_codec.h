@@ -45,10 +45,10 @@ struct IncomingMessage {
   std::string version = "1.0";  // absent means 1.0
   std::string ns;               // absent or null means none
   RequestContext context;
-  std::string unique_id;                // "" if the sender set none
-  std::optional<std::string> msg_id;    // set for calls
-  std::optional<std::string> reply_q;   // set for calls
-  std::optional<double> timeout;        // call-monitor timeout, seconds
+  std::string unique_id;               // "" if the sender set none
+  std::optional<std::string> msg_id;   // set for calls
+  std::optional<std::string> reply_q;  // set for calls
+  std::optional<double> timeout;       // call-monitor timeout, seconds
   bool is_call() const { return msg_id.has_value(); }
 };
 
@@ -84,7 +84,8 @@ struct RemoteError {
 // oslo_messaging.rpc.dispatcher.NoSuchMethod for `method`.
 RemoteError NoSuchMethod(std::string_view method);
 // oslo_messaging.rpc.dispatcher.UnsupportedVersion.
-RemoteError UnsupportedVersion(std::string_view version, std::string_view method);
+RemoteError UnsupportedVersion(std::string_view version,
+                               std::string_view method);
 // A zun.common.exception error of class `cls` with HTTP `code`; `extra`
 // kwargs are added before "code" (as Zun's exceptions carry them).
 RemoteError ZunError(std::string_view cls, std::string_view message, int code,

@@ -17,14 +17,19 @@ void AppendU(std::string* out, unsigned v) {
 // but this keeps the function total).
 unsigned NextCodePoint(std::string_view s, size_t& i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
-  int len = b0 < 0x80 ? 1 : (b0 >> 5) == 6 ? 2 : (b0 >> 4) == 14 ? 3
-                                              : (b0 >> 3) == 30 ? 4 : 0;
+  int len = b0 < 0x80         ? 1
+            : (b0 >> 5) == 6  ? 2
+            : (b0 >> 4) == 14 ? 3
+            : (b0 >> 3) == 30 ? 4
+                              : 0;
   if (len == 0 || i + len > s.size()) {
     ++i;
     return 0xfffd;
   }
-  unsigned cp = len == 1 ? b0 : len == 2 ? (b0 & 0x1f) : len == 3 ? (b0 & 0x0f)
-                                                                  : (b0 & 0x07);
+  unsigned cp = len == 1   ? b0
+                : len == 2 ? (b0 & 0x1f)
+                : len == 3 ? (b0 & 0x0f)
+                           : (b0 & 0x07);
   for (int k = 1; k < len; ++k) {
     const auto b = static_cast<unsigned char>(s[i + k]);
     if ((b & 0xc0) != 0x80) {
@@ -114,12 +119,28 @@ std::string PyQuote(std::string_view s) {
       continue;
     }
     switch (c) {
-      case '\n': out.append("\\n"); ++i; continue;
-      case '\r': out.append("\\r"); ++i; continue;
-      case '\t': out.append("\\t"); ++i; continue;
-      case '\b': out.append("\\b"); ++i; continue;
-      case '\f': out.append("\\f"); ++i; continue;
-      default: break;
+      case '\n':
+        out.append("\\n");
+        ++i;
+        continue;
+      case '\r':
+        out.append("\\r");
+        ++i;
+        continue;
+      case '\t':
+        out.append("\\t");
+        ++i;
+        continue;
+      case '\b':
+        out.append("\\b");
+        ++i;
+        continue;
+      case '\f':
+        out.append("\\f");
+        ++i;
+        continue;
+      default:
+        break;
     }
     if (c < 0x80) {
       AppendU(&out, c);

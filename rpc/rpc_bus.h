@@ -50,11 +50,11 @@ class RpcHandler {
 // Counters an operator alerts on (read with relaxed loads).
 struct RpcCounters {
   uint64_t received = 0;
-  uint64_t malformed = 0;      // rejected: undecodable, too big, too deep
-  uint64_t duplicates = 0;     // dropped by _unique_id
-  uint64_t replies = 0;        // final replies confirmed by the broker
+  uint64_t malformed = 0;        // rejected: undecodable, too big, too deep
+  uint64_t duplicates = 0;       // dropped by _unique_id
+  uint64_t replies = 0;          // final replies confirmed by the broker
   uint64_t replies_dropped = 0;  // reply queue gone after bounded retries
-  uint64_t heartbeats = 0;     // ending:false replies sent
+  uint64_t heartbeats = 0;       // ending:false replies sent
   uint64_t reconnects = 0;
   uint64_t connection_errors = 0;
 };

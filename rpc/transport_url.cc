@@ -22,7 +22,8 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view s) {
         }
         v = v * 16 + (absl::ascii_isdigit(static_cast<unsigned char>(c))
                           ? c - '0'
-                          : absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+                          : absl::ascii_tolower(static_cast<unsigned char>(c)) -
+                                'a' + 10);
       }
       out.push_back(static_cast<char>(v));
       i += 2;
@@ -77,7 +78,8 @@ absl::StatusOr<TransportUrl> ParseTransportUrl(const std::string& url) {
       absl::StatusOr<std::string> user = PercentDecode(up.first);
       absl::StatusOr<std::string> pass = PercentDecode(up.second);
       if (!user.ok() || !pass.ok()) {
-        return absl::InvalidArgumentError("bad %-escape in transport_url credentials");
+        return absl::InvalidArgumentError(
+            "bad %-escape in transport_url credentials");
       }
       h.user = *user;
       h.password = *pass;

@@ -37,7 +37,10 @@ class FieldReader {
   }
   void Str(const char* key, std::optional<std::string>* out) {
     if (const Json* v = Get(key)) {
-      if (v->is_string()) *out = v->get<std::string>(); else Fail(key, "a string");
+      if (v->is_string())
+        *out = v->get<std::string>();
+      else
+        Fail(key, "a string");
     }
   }
   void Str(const char* key, std::string* out) {
@@ -47,17 +50,26 @@ class FieldReader {
   }
   void Bool(const char* key, bool* out) {
     if (const Json* v = Get(key)) {
-      if (v->is_boolean()) *out = v->get<bool>(); else Fail(key, "a boolean");
+      if (v->is_boolean())
+        *out = v->get<bool>();
+      else
+        Fail(key, "a boolean");
     }
   }
   void Int(const char* key, std::optional<int64_t>* out) {
     if (const Json* v = Get(key)) {
-      if (v->is_number_integer()) *out = v->get<int64_t>(); else Fail(key, "an integer");
+      if (v->is_number_integer())
+        *out = v->get<int64_t>();
+      else
+        Fail(key, "an integer");
     }
   }
   void Float(const char* key, std::optional<double>* out) {
     if (const Json* v = Get(key)) {
-      if (v->is_number()) *out = v->get<double>(); else Fail(key, "a number");
+      if (v->is_number())
+        *out = v->get<double>();
+      else
+        Fail(key, "a number");
     }
   }
   void StrList(const char* key, std::vector<std::string>* out) {
@@ -106,8 +118,10 @@ class FieldReader {
       std::string err;
       const std::string& s = v->get_ref<const std::string&>();
       if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*S%Ez", s, &t, &err) ||
-          absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", s, absl::UTCTimeZone(), &t, &err) ||
-          absl::ParseTime("%Y-%m-%dT%H:%M:%E*S", s, absl::UTCTimeZone(), &t, &err)) {
+          absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", s, absl::UTCTimeZone(), &t,
+                          &err) ||
+          absl::ParseTime("%Y-%m-%dT%H:%M:%E*S", s, absl::UTCTimeZone(), &t,
+                          &err)) {
         *out = t;
       } else {
         Fail(key, "a date-time string");
@@ -124,7 +138,8 @@ class FieldReader {
 absl::StatusOr<ContainerType> TypeOfName(const std::string& name) {
   if (name == "Capsule") return ContainerType::kCapsule;
   if (name == "CapsuleContainer") return ContainerType::kCapsuleContainer;
-  if (name == "CapsuleInitContainer") return ContainerType::kCapsuleInitContainer;
+  if (name == "CapsuleInitContainer")
+    return ContainerType::kCapsuleInitContainer;
   if (name == "Container") return ContainerType::kContainer;
   return absl::InvalidArgumentError(
       absl::StrCat("unsupported object '", name, "'"));
@@ -261,12 +276,13 @@ absl::StatusOr<ContainerRecord> DecodeContainerRecord(const nlohmann::json& p) {
   if (!type.ok()) return type.status();
   std::vector<std::string> ver = absl::StrSplit(h->version, '.');
   if (ver.empty() || ver[0] != "1") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unsupported ", h->name, " version '", h->version, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported ", h->name, " version '", h->version, "'"));
   }
   auto data = p.find(kData);
   if (data == p.end() || !data->is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(h->name, " has no data dict"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(h->name, " has no data dict"));
   }
   ContainerRecord r;
   r.container_type = *type;
@@ -364,9 +380,11 @@ OrderedJson EncodeCapsule(const capsule::Capsule& capsule,
                           std::string_view version) {
   OrderedJson p = EncodeRecord(capsule.record, version);
   OrderedJson containers = OrderedJson::array();
-  for (const auto& c : capsule.containers) containers.push_back(EncodeRecord(c, "1.4"));
+  for (const auto& c : capsule.containers)
+    containers.push_back(EncodeRecord(c, "1.4"));
   OrderedJson inits = OrderedJson::array();
-  for (const auto& c : capsule.init_containers) inits.push_back(EncodeRecord(c, "1.4"));
+  for (const auto& c : capsule.init_containers)
+    inits.push_back(EncodeRecord(c, "1.4"));
   p[kData]["containers"] = std::move(containers);
   p[kData]["init_containers"] = std::move(inits);
   return p;

@@ -1,0 +1,37 @@
+# zun-agent: the single entry point.
+#   make run     install deps, build, start RabbitMQ + PostgreSQL + a CRI
+#                runtime (CRI=fake: fake-cri), db-sync, run the agent in the
+#                foreground; Ctrl-C stops everything it started
+#   make test    install deps, build, run every test (and the unit tests
+#                under ASan+UBSan)
+#   make build   configure + build into build/ (binaries in build/bin/)
+#   make lint    clang-format check (make format fixes)
+SHELL := /bin/bash
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+CRI ?= fake
+
+.PHONY: all deps build test run lint format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@scripts/build.sh $(BUILD_DIR) $(BUILD_TYPE)
+
+test: build
+	@BUILD_DIR=$(BUILD_DIR) scripts/run-tests.sh
+
+run: build
+	@scripts/run.sh $(CRI)
+
+lint:
+	@scripts/lint.sh
+
+format:
+	@scripts/lint.sh --fix
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz

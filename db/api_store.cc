@@ -1,0 +1,238 @@
+#include "db/api_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/uuid.h"
+#include "db/pg_pool.h"
+#include "db/pg_util.h"
+#include "db/row_codec.h"
+
+namespace zun::db {
+namespace {
+
+using capsule::Capsule;
+using capsule::ContainerRecord;
+
+std::optional<std::string> Opt(const std::optional<std::string>& v) {
+  return v;
+}
+std::optional<std::string> Json(const nlohmann::json& j) {
+  if (j.is_null()) return std::nullopt;
+  return j.dump();
+}
+template <typename T>
+std::optional<std::string> Num(const std::optional<T>& v) {
+  if (!v) return std::nullopt;
+  return nlohmann::json(*v).dump();
+}
+std::string Bool(bool b) { return b ? "true" : "false"; }
+
+int64_t InsertRecord(pqxx::work& t, const ContainerRecord& r,
+                     std::optional<int64_t> capsule_id) {
+  SqlParams p;
+  p.Add(r.uuid)
+      .Add(std::to_string(static_cast<int>(r.container_type)))
+      .Add(capsule_id ? std::optional<std::string>(std::to_string(*capsule_id))
+                      : std::nullopt)
+      .Add(Opt(r.name))
+      .Add(Opt(r.project_id))
+      .Add(Opt(r.user_id))
+      .Add(Opt(r.image))
+      .Add(Num(r.cpu))
+      .Add(r.cpu_policy.value_or("shared"))
+      .Add(Opt(r.memory))
+      .Add(nlohmann::json(r.command).dump())
+      .Add(r.entrypoint.empty() ? std::nullopt
+                                : std::optional<std::string>(
+                                      nlohmann::json(r.entrypoint).dump()))
+      .Add(Opt(r.status))
+      .Add(Opt(r.task_state))
+      .Add(nlohmann::json(r.environment).dump())
+      .Add(Opt(r.workdir))
+      .Add(nlohmann::json(r.ports).dump())
+      .Add(Opt(r.hostname))
+      .Add(nlohmann::json(r.labels).dump())
+      .Add(Opt(r.image_pull_policy))
+      .Add(Opt(r.host))
+      .Add(nlohmann::json(r.restart_policy).dump())
+      .Add(Bool(r.interactive))
+      .Add(Bool(r.tty))
+      .Add(Bool(r.privileged))
+      .Add(Bool(r.auto_remove))
+      .Add(Bool(r.auto_heal))
+      .Add(Opt(r.image_driver))
+      .Add(nlohmann::json(r.security_groups).dump())
+      .Add(Opt(r.runtime))
+      .Add(Num(r.disk))
+      .Add(Num(r.registry_id))
+      .Add(Json(r.addresses))
+      .Add(Json(r.exposed_ports))
+      .Add(Json(r.healthcheck))
+      .Add(Json(r.annotations))
+      .Add(Json(r.cpuset));
+  pqxx::result res = p.Exec(
+      t,
+      "INSERT INTO container (uuid, container_type, capsule_id, name, "
+      "project_id, user_id, image, cpu, cpu_policy, memory, command, "
+      "entrypoint, status, task_state, environment, workdir, ports, hostname, "
+      "labels, image_pull_policy, host, restart_policy, interactive, tty, "
+      "privileged, auto_remove, auto_heal, image_driver, security_groups, "
+      "runtime, disk, registry_id, addresses, exposed_ports, healthcheck, "
+      "annotations, cpuset, created_at) VALUES ($1, $2::int, $3::int, $4, $5, "
+      "$6, $7, $8::float8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+      "$19, $20, $21, $22, $23::bool, $24::bool, $25::bool, $26::bool, "
+      "$27::bool, $28, $29, $30, $31::int, $32::int, $33, $34, $35, $36, $37, "
+      "LOCALTIMESTAMP) RETURNING id");
+  return res[0][0].as<int64_t>();
+}
+
+absl::StatusOr<std::vector<Capsule>> Load(pqxx::transaction_base& t,
+                                          const std::string& where,
+                                          const std::string& arg) {
+  SqlParams p;
+  if (!arg.empty()) p.Add(arg);
+  pqxx::result caps =
+      p.Exec(t, absl::StrCat("SELECT ", kContainerColumns,
+                             " FROM container WHERE container_type = 1 ", where,
+                             " ORDER BY id"));
+  std::vector<Capsule> out;
+  for (const auto& row : caps) {
+    absl::StatusOr<ContainerRecord> r = DecodeContainerRow(row);
+    if (!r.ok()) return r.status();
+    Capsule c;
+    c.record = *std::move(r);
+    pqxx::result kids = SqlParams()
+                            .Add(std::to_string(c.record.id))
+                            .Exec(t, absl::StrCat("SELECT ", kContainerColumns,
+                                                  " FROM container WHERE "
+                                                  "capsule_id = $1::int ORDER "
+                                                  "BY id"));
+    for (const auto& k : kids) {
+      absl::StatusOr<ContainerRecord> kr = DecodeContainerRow(k);
+      if (!kr.ok()) return kr.status();
+      (kr->container_type == capsule::ContainerType::kCapsuleInitContainer
+           ? c.init_containers
+           : c.containers)
+          .push_back(*std::move(kr));
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace
+
+ApiStore::ApiStore(const PgOptions& options)
+    : pool_(std::make_unique<PgPool>(options)) {}
+ApiStore::~ApiStore() = default;
+
+absl::StatusOr<Capsule> ApiStore::CreateCapsule(const Capsule& c) {
+  absl::StatusOr<Capsule> out = absl::UnknownError("not run");
+  absl::Status s = pool_->Run(
+      [&](pqxx::connection& conn) {
+        pqxx::work t(conn);
+        Capsule stored = c;
+        stored.record.container_type = capsule::ContainerType::kCapsule;
+        stored.record.id = InsertRecord(t, stored.record, std::nullopt);
+        for (auto* list : {&stored.init_containers, &stored.containers}) {
+          for (ContainerRecord& child : *list) {
+            child.container_type =
+                list == &stored.init_containers
+                    ? capsule::ContainerType::kCapsuleInitContainer
+                    : capsule::ContainerType::kCapsuleContainer;
+            child.capsule_id = stored.record.id;
+            child.id = InsertRecord(t, child, stored.record.id);
+          }
+        }
+        t.commit();
+        out = std::move(stored);
+        return absl::OkStatus();
+      },
+      /*idempotent=*/false);
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status ApiStore::MarkDeleting(const std::string& uuid) {
+  bool found = false;
+  absl::Status s = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::work t(conn);
+    pqxx::result r = SqlParams().Add(uuid).Exec(
+        t,
+        "UPDATE container SET task_state = 'container_deleting', updated_at = "
+        "LOCALTIMESTAMP WHERE uuid = $1 AND container_type = 1 RETURNING id");
+    found = !r.empty();
+    t.commit();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (!found)
+    return absl::NotFoundError(absl::StrCat("capsule ", uuid, " not found"));
+  return absl::OkStatus();
+}
+
+absl::Status ApiStore::DeleteRows(const std::string& uuid) {
+  return pool_->Run([&](pqxx::connection& conn) {
+    pqxx::work t(conn);
+    SqlParams().Add(uuid).Exec(
+        t, "DELETE FROM container WHERE uuid = $1 AND container_type = 1");
+    t.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Capsule> ApiStore::Find(const std::string& key) {
+  absl::StatusOr<std::vector<Capsule>> found = absl::UnknownError("not run");
+  absl::Status s = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::read_transaction t(conn);
+    found = Load(t, IsUuid(key) ? "AND uuid = $1" : "AND name = $1", key);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (!found.ok()) return found.status();
+  if (found->empty())
+    return absl::NotFoundError(absl::StrCat("no capsule '", key, "'"));
+  if (found->size() > 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("several capsules are named '", key, "'; use the uuid"));
+  }
+  return std::move(found->front());
+}
+
+absl::StatusOr<std::vector<Capsule>> ApiStore::List() {
+  absl::StatusOr<std::vector<Capsule>> found = absl::UnknownError("not run");
+  absl::Status s = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::read_transaction t(conn);
+    found = Load(t, "", "");
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return found;
+}
+
+absl::StatusOr<int64_t> ApiStore::CreateRegistry(const std::string& domain,
+                                                 const std::string& username,
+                                                 const std::string& password) {
+  int64_t id = 0;
+  absl::Status s = pool_->Run(
+      [&](pqxx::connection& conn) {
+        pqxx::work t(conn);
+        pqxx::result r =
+            SqlParams()
+                .Add(NewUuid4())
+                .Add(domain)
+                .Add(username)
+                .Add(password)
+                .Exec(t,
+                      "INSERT INTO registry (uuid, name, domain, username, "
+                      "password, created_at) VALUES ($1, $2, $2, $3, $4, "
+                      "LOCALTIMESTAMP) RETURNING id");
+        id = r[0][0].as<int64_t>();
+        t.commit();
+        return absl::OkStatus();
+      },
+      /*idempotent=*/false);
+  if (!s.ok()) return s;
+  return id;
+}
+
+}  // namespace zun::db

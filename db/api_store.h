@@ -1,0 +1,52 @@
+// File: api_store.h
+// What the Zun API writes to the database for capsules (contract §1.4):
+// capsule and child rows on create, task_state on delete, and direct row
+// deletion of unscheduled capsules. The agent never uses this; zun-capsule
+// (the stand-in for the API) and the tests do, so both write rows exactly
+// the same way. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "capsule/model.h"
+#include "db/pg_options.h"
+
+namespace zun::db {
+
+class PgPool;
+
+class ApiStore {
+ public:
+  explicit ApiStore(const PgOptions& options);
+  ~ApiStore();
+
+  // Inserts the capsule row (type 1), then its init containers (type 3) and
+  // containers (type 2) in order, in one transaction, and returns the
+  // capsule as stored (ids and capsule_id filled in, created_at set).
+  // ALREADY_EXISTS if a uuid is taken.
+  absl::StatusOr<capsule::Capsule> CreateCapsule(const capsule::Capsule& c);
+
+  // The API's delete: task_state = container_deleting. NOT_FOUND if absent.
+  absl::Status MarkDeleting(const std::string& uuid);
+  // The API's direct delete of a capsule that has no host.
+  absl::Status DeleteRows(const std::string& uuid);
+
+  // A capsule by uuid or (unique) name, with children. NOT_FOUND if none;
+  // FAILED_PRECONDITION if the name is ambiguous.
+  absl::StatusOr<capsule::Capsule> Find(const std::string& uuid_or_name);
+  // Every capsule, oldest first.
+  absl::StatusOr<std::vector<capsule::Capsule>> List();
+
+  // Registers private registry credentials; returns the registry id.
+  absl::StatusOr<int64_t> CreateRegistry(const std::string& domain,
+                                         const std::string& username,
+                                         const std::string& password);
+
+ private:
+  std::unique_ptr<PgPool> pool_;
+};
+
+}  // namespace zun::db

@@ -1,0 +1,96 @@
+// File: agent_harness.h
+// An agent under test as real processes: a scratch database, fake-cri on a
+// private socket, zun-agent with a generated config (unique host name, so
+// tests share the broker without sharing queues), and a real oslo.messaging
+// client (tests/tools/oslo_client.py under /usr/bin/python3) to talk to it.
+// Everything is stopped and removed when the harness goes away.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "capsule/model.h"
+#include "cri/grpc_cri_client.h"
+#include "db/api_store.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/scratch_db.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_env.h"
+
+namespace zun::testing {
+
+struct HarnessOptions {
+  std::vector<std::string> fake_cri_args;  // extra flags for fake-cri
+  std::string extra_config;                // INI text appended to the config
+  bool start_agent = true;
+};
+
+class AgentHarness {
+ public:
+  explicit AgentHarness(HarnessOptions options = {});
+  ~AgentHarness();
+
+  const std::string& host() const { return host_; }
+  const std::string& dir() const { return dir_.path(); }
+  const std::string& config_path() const { return config_path_; }
+  ScratchDatabase& db() { return db_; }
+  db::ApiStore& api() { return *api_; }
+  cri::GrpcCriClient& cri() { return *cri_; }  // talks to fake-cri
+  const std::string& cri_endpoint() const { return cri_endpoint_; }
+
+  // zun-agent process control.
+  void StartAgent();
+  absl::StatusOr<int> StopAgent();  // SIGTERM, returns the exit status
+  void KillAgent();                 // SIGKILL
+  Subprocess* agent() { return agent_.get(); }
+  // fake-cri process control (a restart that loses its state).
+  void RestartFakeCri();
+
+  // Casts / calls through the real oslo.messaging client.
+  absl::Status Cast(const std::string& method, const nlohmann::json& args,
+                    const std::vector<std::string>& extra = {});
+  absl::StatusOr<nlohmann::json> Call(
+      const std::string& method, const nlohmann::json& args,
+      double timeout_s = 30, const std::vector<std::string>& extra = {});
+  // Sends many casts over one client connection: each item is
+  // {"method", "args"} (server = this host).
+  absl::Status CastMany(const std::vector<nlohmann::json>& messages);
+
+  // Writes a capsule as the Zun API does (status Creating). `images` are
+  // the children's images; init containers first when `init_images` given.
+  capsule::Capsule CreateCapsuleRows(
+      const std::string& name, const std::vector<std::string>& images,
+      const std::vector<std::string>& init_images = {});
+  // The Capsule primitive the API sends in container_create (no children).
+  nlohmann::json CapsulePrimitive(const capsule::Capsule& c) const;
+  // container_create / container_delete as the API casts them.
+  absl::Status CastCreate(const capsule::Capsule& c);
+  absl::Status CastDelete(const capsule::Capsule& c, bool force = false);
+
+  // Reads of the capsule rows.
+  std::optional<SqlRow> CapsuleRow(const std::string& uuid);
+  std::vector<SqlRow> ChildRows(const std::string& capsule_uuid);
+  std::string StatusOf(const std::string& uuid);
+
+  // Blocks until the agent answers RPCs (a container_show round trip).
+  bool WaitServing(absl::Duration timeout = absl::Seconds(60));
+
+ private:
+  void StartFakeCri();
+  std::vector<std::string> ClientArgs() const;
+
+  HarnessOptions options_;
+  ScopedTempDir dir_;
+  ScratchDatabase db_;
+  std::unique_ptr<db::ApiStore> api_;
+  std::string host_;
+  std::string cri_endpoint_;
+  std::string config_path_;
+  std::unique_ptr<Subprocess> fake_cri_;
+  std::unique_ptr<Subprocess> agent_;
+  std::unique_ptr<cri::GrpcCriClient> cri_;
+};
+
+}  // namespace zun::testing

@@ -1,0 +1,76 @@
+#include "tests/support/scratch_db.h"
+
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "common/uuid.h"
+#include "db/pg_capsule_store.h"
+#include "pqxx/pqxx"
+#include "tests/support/test_env.h"
+
+namespace zun::testing {
+namespace {
+
+std::string AdminConn() {
+  const TestEnv& env = TestEnv::Get();
+  return absl::StrCat("host=", env.pg_socket, " port=", env.pg_port,
+                      " dbname=postgres user=postgres");
+}
+
+}  // namespace
+
+ScratchDatabase::ScratchDatabase(bool sync_schema) {
+  const TestEnv& env = TestEnv::Get();
+  name_ = "zun_t_" + NewUuid4Hex().substr(0, 12);
+  {
+    pqxx::connection c(AdminConn());
+    pqxx::nontransaction n(c);
+    n.exec(absl::StrCat("CREATE DATABASE ", name_, " OWNER zun"));
+  }
+  url_ = absl::StrCat("postgresql://zun:zun@/", name_, "?host=", env.pg_socket,
+                      "&port=", env.pg_port);
+  if (sync_schema) {
+    absl::StatusOr<int> v = db::SyncSchema(options());
+    if (!v.ok()) {
+      std::cerr << "schema sync failed: " << v.status() << "\n";
+      std::abort();
+    }
+  }
+}
+
+ScratchDatabase::~ScratchDatabase() {
+  try {
+    pqxx::connection c(AdminConn());
+    pqxx::nontransaction n(c);
+    n.exec(absl::StrCat("DROP DATABASE IF EXISTS ", name_, " WITH (FORCE)"));
+  } catch (const std::exception& e) {
+    std::cerr << "cannot drop " << name_ << ": " << e.what() << "\n";
+  }
+}
+
+db::PgOptions ScratchDatabase::options() const {
+  db::PgOptions o;
+  o.connection = url_;
+  o.pool_size = 4;
+  return o;
+}
+
+std::vector<SqlRow> ScratchDatabase::Query(const std::string& sql) const {
+  pqxx::connection c(url_);
+  pqxx::work w(c);
+  pqxx::result r = w.exec(sql);
+  w.commit();
+  std::vector<SqlRow> out;
+  for (const auto& row : r) {
+    SqlRow m;
+    for (const auto& f : row) {
+      m[f.name()] =
+          f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace zun::testing

@@ -1,0 +1,39 @@
+// File: scratch_db.h
+// A fresh PostgreSQL database per test, on the test server, with the
+// schema applied (db-sync); dropped when the object goes away. Also a tiny
+// SQL helper for assertions on rows.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/pg_options.h"
+
+namespace zun::testing {
+
+using SqlRow = std::map<std::string, std::optional<std::string>>;
+
+class ScratchDatabase {
+ public:
+  // `sync_schema`: apply the migrations (as `zun-agent db-sync` does).
+  explicit ScratchDatabase(bool sync_schema = true);
+  ~ScratchDatabase();
+
+  const std::string& name() const { return name_; }
+  // libpq URI for the app role (zun) on the socket.
+  const std::string& url() const { return url_; }
+  db::PgOptions options() const;
+
+  // Runs SQL as the app role; returns the rows (column -> value, NULL as
+  // nullopt). Throws on SQL errors (tests only).
+  std::vector<SqlRow> Query(const std::string& sql) const;
+  void Exec(const std::string& sql) const { Query(sql); }
+
+ private:
+  std::string name_;
+  std::string url_;
+};
+
+}  // namespace zun::testing

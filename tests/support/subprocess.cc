@@ -1,0 +1,143 @@
+#include "tests/support/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+extern char** environ;
+
+namespace zun::testing {
+
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
+    const std::vector<std::string>& argv, const std::string& log_path,
+    const std::map<std::string, std::string>& env) {
+  if (argv.empty()) return absl::InvalidArgumentError("empty argv");
+  std::vector<std::string> envs;
+  for (char** e = environ; *e != nullptr; ++e) envs.emplace_back(*e);
+  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  std::vector<char*> cargv, cenv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const auto& e : envs) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  int fd =
+      open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::InternalError(absl::StrCat("open ", log_path));
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fd);
+    return absl::InternalError("fork failed");
+  }
+  if (pid == 0) {
+    // Child: own process group, output to the log, default signal mask.
+    setpgid(0, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(cargv[0], cargv.data(), cenv.data());
+    _exit(127);
+  }
+  close(fd);
+  return std::unique_ptr<Subprocess>(new Subprocess(pid, log_path));
+}
+
+Subprocess::~Subprocess() {
+  if (!reaped_) {
+    kill(pid_, SIGKILL);
+    int st;
+    waitpid(pid_, &st, 0);
+  }
+}
+
+bool Subprocess::Running() {
+  if (reaped_) return false;
+  int st;
+  pid_t r = waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    status_ = st;
+    return false;
+  }
+  return true;
+}
+
+absl::Status Subprocess::Signal(int sig) {
+  if (reaped_) return absl::FailedPreconditionError("process already exited");
+  if (kill(pid_, sig) != 0) return absl::InternalError(strerror(errno));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (Running()) {
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("pid ", pid_, " still running"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+  if (WIFSIGNALED(status_)) return 128 + WTERMSIG(status_);
+  return -1;
+}
+
+absl::StatusOr<int> Subprocess::Stop(absl::Duration grace) {
+  if (!Running()) return Wait(absl::ZeroDuration());
+  kill(pid_, SIGTERM);
+  absl::StatusOr<int> r = Wait(grace);
+  if (r.ok()) return r;
+  kill(pid_, SIGKILL);
+  return Wait(absl::Seconds(10));
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<CommandResult> RunCommand(
+    const std::vector<std::string>& argv, absl::Duration timeout,
+    const std::map<std::string, std::string>& env) {
+  char tmpl[] = "/tmp/zun-cmd-XXXXXX";
+  int fd = mkstemp(tmpl);
+  if (fd < 0) return absl::InternalError("mkstemp");
+  close(fd);
+  const std::string log = tmpl;
+  absl::StatusOr<std::unique_ptr<Subprocess>> p =
+      Subprocess::Start(argv, log, env);
+  if (!p.ok()) {
+    unlink(log.c_str());
+    return p.status();
+  }
+  absl::StatusOr<int> code = (*p)->Wait(timeout);
+  if (!code.ok()) {
+    (*p)->Signal(SIGKILL).IgnoreError();
+    (*p)->Wait(absl::Seconds(10)).IgnoreError();
+  }
+  CommandResult r;
+  r.output = ReadFile(log);
+  unlink(log.c_str());
+  if (!code.ok()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(argv[0], " timed out; output:\n", r.output));
+  }
+  r.exit_code = *code;
+  return r;
+}
+
+}  // namespace zun::testing

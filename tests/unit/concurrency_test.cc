@@ -1,0 +1,122 @@
+// Clock, EventLoop and KeyedExecutor: the time and threading primitives.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "agent/keyed_executor.h"
+#include "common/clock.h"
+#include "common/event_loop.h"
+#include "tests/support/poll.h"
+
+namespace zun {
+namespace {
+
+TEST_CASE("a simulated clock wakes waiters only when advanced past them") {
+  SimulatedClock clock;
+  Waker waker;
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    clock.WaitFor(absl::Seconds(10), waker);
+    done = true;
+  });
+  REQUIRE(testing::PollUntil([&] { return clock.NumWaiters() == 1; }));
+  clock.AdvanceTime(absl::Seconds(9));
+  CHECK_FALSE(done.load());
+  clock.AdvanceTime(absl::Seconds(1));
+  REQUIRE(testing::PollUntil([&] { return done.load(); }));
+  t.join();
+}
+
+TEST_CASE("a notified waker ends a wait early and reports it") {
+  SimulatedClock clock;
+  Waker waker;
+  waker.Notify();
+  CHECK(clock.WaitFor(absl::Hours(1), waker));
+}
+
+TEST_CASE("event loop timers fire in time order on simulated time") {
+  SimulatedClock clock;
+  EventLoop loop(clock, "test");
+  loop.Start();
+  std::mutex mu;
+  std::vector<int> fired;
+  auto record = [&](int i) {
+    std::lock_guard<std::mutex> l(mu);
+    fired.push_back(i);
+  };
+  loop.RunAfter(absl::Seconds(3), [&] { record(3); });
+  loop.RunAfter(absl::Seconds(1), [&] { record(1); });
+  auto cancelled = loop.RunAfter(absl::Seconds(2), [&] { record(2); });
+  CHECK(loop.Cancel(cancelled));
+  clock.AdvanceTime(absl::Seconds(1));
+  REQUIRE(testing::PollUntil([&] {
+    std::lock_guard<std::mutex> l(mu);
+    return fired.size() == 1;
+  }));
+  clock.AdvanceTime(absl::Seconds(5));
+  REQUIRE(testing::PollUntil([&] {
+    std::lock_guard<std::mutex> l(mu);
+    return fired.size() == 2;
+  }));
+  std::lock_guard<std::mutex> l(mu);
+  CHECK(fired == std::vector<int>{1, 3});
+}
+
+TEST_CASE("keyed executor serialises one key and runs keys concurrently") {
+  agent::KeyedExecutor ex(8);
+  std::mutex mu;
+  std::map<std::string, std::vector<int>> order;
+  std::atomic<int> running_a{0};
+  std::atomic<bool> overlap{false};
+  absl::Notification release_b;
+  std::atomic<bool> b_started{false};
+  for (int i = 0; i < 50; ++i) {
+    ex.Submit("a", [&, i] {
+      if (running_a.fetch_add(1) != 0) overlap = true;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        order["a"].push_back(i);
+      }
+      running_a.fetch_sub(1);
+    });
+  }
+  // "b" blocks; "a" must still make progress.
+  ex.Submit("b", [&] {
+    b_started = true;
+    release_b.WaitForNotification();
+  });
+  REQUIRE(testing::PollUntil([&] {
+    std::lock_guard<std::mutex> l(mu);
+    return order["a"].size() == 50;
+  }));
+  CHECK(b_started.load());
+  CHECK_FALSE(overlap.load());
+  {
+    std::lock_guard<std::mutex> l(mu);
+    for (int i = 0; i < 50; ++i) CHECK(order["a"][i] == i);
+  }
+  release_b.Notify();
+  CHECK(ex.Shutdown(absl::Seconds(10)));
+  CHECK_FALSE(ex.Submit("c", [] {}));
+}
+
+TEST_CASE("shutdown drops queued tasks after its deadline") {
+  agent::KeyedExecutor ex(1);
+  absl::Notification release;
+  std::atomic<bool> second_ran{false};
+  ex.Submit("k", [&] { release.WaitForNotification(); });
+  ex.Submit("k", [&] { second_ran = true; });
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    release.Notify();
+  });
+  CHECK_FALSE(ex.Shutdown(absl::Milliseconds(1)));
+  releaser.join();
+  CHECK_FALSE(second_ran.load());
+}
+
+}  // namespace
+}  // namespace zun

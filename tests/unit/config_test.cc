@@ -1,0 +1,121 @@
+#include "agent/config.h"
+
+#include <catch2/catch.hpp>
+
+namespace zun::agent {
+namespace {
+
+absl::StatusOr<AgentConfig> Parse(const std::string& text) {
+  absl::StatusOr<IniFile> ini = IniFile::Parse(text, "test.conf");
+  if (!ini.ok()) return ini.status();
+  return ParseConfig(*ini);
+}
+
+const char kMinimal[] =
+    "[DEFAULT]\n"
+    "transport_url = rabbit://u:secret@h:5672/\n"
+    "[database]\n"
+    "connection = postgresql://zun:pw@db/zun\n";
+
+TEST_CASE("the shipped sample configuration parses and validates") {
+  absl::StatusOr<AgentConfig> c =
+      LoadConfig(std::string(ZUN_SOURCE_DIR) + "/etc/zun-agent.conf");
+  REQUIRE(c.ok());
+  CHECK(c->control_exchange == "zun");
+  CHECK(c->compute.topic == "zun-compute");
+}
+
+TEST_CASE("defaults follow zun.conf and the brief") {
+  absl::StatusOr<AgentConfig> c = Parse(kMinimal);
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->host.empty());  // the hostname
+  CHECK(c->report_interval == absl::Seconds(10));
+  CHECK(c->compute.reconcile_interval == absl::Seconds(2));
+  CHECK(c->compute.inventory_interval == absl::Seconds(60));
+  CHECK(c->cri.runtime_endpoint == "unix:///run/containerd/containerd.sock");
+  CHECK(c->cri.runtime_handlers.at("runc").empty());
+  CHECK(c->rabbit.heartbeat_timeout_threshold == 60);
+  CHECK(c->volume.volume_dir == "/var/lib/zun/mnt");
+}
+
+TEST_CASE("typed values are parsed") {
+  absl::StatusOr<AgentConfig> c =
+      Parse(std::string(kMinimal) +
+            "[cri]\n"
+            "request_timeout = 2.5\n"
+            "image_pull_timeout = 500ms\n"
+            "runtime_handlers = runc:,kata:kata-qemu\n"
+            "[compute]\n"
+            "allow_privileged = yes\n"
+            "host_path_allowlist = /srv/a, /srv/b\n"
+            "max_concurrent_operations = 7\n");
+  REQUIRE(c.ok());
+  CHECK(c->cri.request_timeout == absl::Milliseconds(2500));
+  CHECK(c->cri.image_pull_timeout == absl::Milliseconds(500));
+  CHECK(c->cri.runtime_handlers.at("kata") == "kata-qemu");
+  CHECK(c->compute.allow_privileged);
+  CHECK(c->compute.host_path_allowlist ==
+        std::vector<std::string>{"/srv/a", "/srv/b"});
+  CHECK(c->compute.max_concurrent_operations == 7);
+}
+
+TEST_CASE("errors name the file, section and key") {
+  auto unknown = Parse(std::string(kMinimal) + "[cri]\nrequest_timout = 3\n");
+  REQUIRE(unknown.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(unknown.status().message()),
+             Catch::Contains("test.conf") && Catch::Contains("[cri]") &&
+                 Catch::Contains("request_timout"));
+  auto bad =
+      Parse(std::string(kMinimal) + "[compute]\nallow_privileged = maybe\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(std::string(bad.status().message()),
+             Catch::Contains("[compute] allow_privileged"));
+  auto negative =
+      Parse(std::string(kMinimal) + "[DEFAULT]\nreport_interval = -3\n");
+  CHECK_FALSE(negative.ok());
+  auto section = Parse(std::string(kMinimal) + "[comptue]\ntopic = x\n");
+  REQUIRE_FALSE(section.ok());
+  CHECK_THAT(std::string(section.status().message()),
+             Catch::Contains("[comptue]"));
+  auto missing = Parse("[DEFAULT]\nhost = x\n");
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(std::string(missing.status().message()),
+             Catch::Contains("transport_url"));
+  auto handler =
+      Parse(std::string(kMinimal) + "[DEFAULT]\ncontainer_runtime = kata\n");
+  CHECK_FALSE(handler.ok());
+}
+
+TEST_CASE("a real zun.conf's other sections and options are accepted") {
+  auto c =
+      Parse(std::string(kMinimal) +
+            "[DEFAULT]\nmy_ip = 10.0.0.1\nsandbox_image = kubernetes/pause\n"
+            "[keystone_authtoken]\nwww_authenticate_uri = http://ks\n"
+            "[api]\nenable_image_validation = false\n");
+  CHECK(c.ok());
+}
+
+TEST_CASE("the effective config shown by check-config never has credentials") {
+  absl::StatusOr<AgentConfig> c = Parse(kMinimal);
+  REQUIRE(c.ok());
+  const std::string out = DescribeConfig(*c);
+  CHECK_THAT(out, Catch::Contains("transport_url = rabbit://u:***@h:5672/"));
+  CHECK_THAT(out, !Catch::Contains("secret"));
+  CHECK_THAT(out, !Catch::Contains(":pw@"));
+}
+
+TEST_CASE(
+    "INI syntax: continuation lines, comments, errors with line numbers") {
+  auto ini = IniFile::Parse("# c\n[a]\nk = one\n  two\n; c\nx: y\n", "f");
+  REQUIRE(ini.ok());
+  CHECK(ini->Get("a", "k")->value == "one\ntwo");
+  CHECK(ini->Get("a", "x")->value == "y");
+  auto bad = IniFile::Parse("[a]\nnovalue\n", "f");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(std::string(bad.status().message()), Catch::StartsWith("f:2:"));
+  CHECK_FALSE(IniFile::Parse("k = v\n", "f").ok());
+  CHECK_FALSE(IniFile::Parse("[a\n", "f").ok());
+}
+
+}  // namespace
+}  // namespace zun::agent

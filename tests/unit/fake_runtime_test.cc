@@ -1,0 +1,107 @@
+// The fake CRI runtime behaves like containerd 1.6 (the conformance suite
+// against both lives with the CRI tests); these check its state machine and
+// scripts on simulated time.
+#include "cri/fake_runtime.h"
+
+#include <catch2/catch.hpp>
+
+#include "cri/fake_cri_client.h"
+
+namespace zun::cri::fake {
+namespace {
+
+PodSandboxConfig Pod(const std::string& name) {
+  PodSandboxConfig p;
+  p.name = name;
+  p.uid = name;
+  p.namespace_ = "default";
+  p.labels = {{"owner", "test"}};
+  return p;
+}
+
+ContainerConfig Ctr(const std::string& name, const std::string& script) {
+  ContainerConfig c;
+  c.name = name;
+  c.image = "localhost/pause:3.6";
+  c.annotations = {{"fake-cri/script", script}};
+  return c;
+}
+
+TEST_CASE("sandbox and container lifecycle with scripted exits") {
+  SimulatedClock clock;
+  FakeRuntime rt(clock, FakeRuntimeOptions{});
+  auto sb = rt.RunPodSandbox(Pod("p1"), "");
+  REQUIRE(sb.ok());
+  auto id = rt.CreateContainer(*sb, Ctr("c1", "exit=3 after=2s"));
+  REQUIRE(id.ok());
+  CHECK(rt.ContainerStatus(*id)->state == ContainerState::kCreated);
+  REQUIRE(rt.StartContainer(*id).ok());
+  CHECK(rt.ContainerStatus(*id)->state == ContainerState::kRunning);
+  clock.AdvanceTime(absl::Seconds(2));
+  auto st = rt.ContainerStatus(*id);
+  CHECK(st->state == ContainerState::kExited);
+  CHECK(st->exit_code == 3);
+  CHECK(st->reason == "Error");
+  auto oom = rt.CreateContainer(*sb, Ctr("c2", "oom after=1s"));
+  REQUIRE(rt.StartContainer(*oom).ok());
+  clock.AdvanceTime(absl::Seconds(1));
+  CHECK(rt.ContainerStatus(*oom)->reason == "OOMKilled");
+  CHECK(rt.ContainerStatus(*oom)->exit_code == 137);
+  REQUIRE(rt.StopPodSandbox(*sb).ok());
+  CHECK(rt.PodSandboxStatus(*sb)->sandbox.state == SandboxState::kNotReady);
+  REQUIRE(rt.RemovePodSandbox(*sb).ok());
+  CHECK(rt.NumSandboxes() == 0);
+  CHECK(rt.NumContainers() == 0);
+}
+
+TEST_CASE("containerd's raw answers, normalised by the client") {
+  SimulatedClock clock;
+  FakeRuntime rt(clock, FakeRuntimeOptions{});
+  CHECK(rt.StopPodSandbox("nope").code() == absl::StatusCode::kNotFound);
+  CHECK(rt.RemovePodSandbox("nope").ok());
+  CHECK(rt.ImageStatus("docker.io/library/nope:1").id.empty());
+  auto sb = rt.RunPodSandbox(Pod("p"), "");
+  REQUIRE(sb.ok());
+  auto dup = rt.RunPodSandbox(Pod("p"), "");
+  CHECK(dup.status().code() == absl::StatusCode::kUnknown);
+  CHECK_THAT(std::string(dup.status().message()),
+             Catch::Contains("failed to reserve sandbox name"));
+  CHECK(rt.CreateContainer(*sb, Ctr("x", "")).ok());
+  ContainerConfig missing = Ctr("y", "");
+  missing.image = "never-pulled:1";
+  CHECK(rt.CreateContainer(*sb, missing).status().code() ==
+        absl::StatusCode::kNotFound);
+
+  FakeCriClient client(rt);
+  CHECK(client.StopPodSandbox("nope").ok());
+  CHECK_FALSE(client.ImageStatus("nope:1")->has_value());
+  // The client adopts the READY sandbox holding the name.
+  auto adopted = client.RunPodSandbox(Pod("p"), "");
+  REQUIRE(adopted.ok());
+  CHECK(*adopted == *sb);
+}
+
+TEST_CASE("images: normalised references, pull failures by name") {
+  SimulatedClock clock;
+  FakeRuntime rt(clock, FakeRuntimeOptions{});
+  auto ref = rt.PullImage("busybox", nullptr);
+  REQUIRE(ref.ok());
+  CHECK(rt.ImageStatus("docker.io/library/busybox:latest").id == *ref);
+  CHECK(rt.PullImage("registry.example/pull-fail:1", nullptr).status().code() ==
+        absl::StatusCode::kUnknown);
+  CHECK(rt.PullCount("busybox:latest") == 1);
+  AuthConfig auth;
+  auth.username = "u";
+  REQUIRE(rt.PullImage("private.example/app:1", &auth).ok());
+  CHECK(rt.LastPullAuth("private.example/app:1")->username == "u");
+}
+
+TEST_CASE("same seed, same ids") {
+  SimulatedClock c1, c2;
+  FakeRuntime a(c1, FakeRuntimeOptions{});
+  FakeRuntime b(c2, FakeRuntimeOptions{});
+  CHECK(*a.RunPodSandbox(Pod("p"), "") == *b.RunPodSandbox(Pod("p"), ""));
+}
+
+}  // namespace
+}  // namespace zun::cri::fake
