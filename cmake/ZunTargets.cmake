@@ -12,6 +12,9 @@ set(ZUN_SANITIZE_FLAGS "")
 if(ZUN_SANITIZE)
   string(REPLACE ";" "," _zun_san "${ZUN_SANITIZE}")
   set(ZUN_SANITIZE_FLAGS -fsanitize=${_zun_san} -fno-omit-frame-pointer)
+  # GCC's -Wmaybe-uninitialized gives false positives in libstdc++ headers
+  # once sanitizers instrument the code (gcc.gnu.org/PR105562 and friends).
+  list(APPEND ZUN_WARNINGS -Wno-maybe-uninitialized)
   if("undefined" IN_LIST ZUN_SANITIZE)
     list(APPEND ZUN_SANITIZE_FLAGS -fno-sanitize-recover=undefined)
   endif()

@@ -1,8 +1,8 @@
 #include "common/logging.h"
 
 #include <array>
+#include <cctype>
 #include <mutex>
-#include <regex>
 
 #include "spdlog/sinks/basic_file_sink.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -79,19 +79,62 @@ bool SetLevel(std::string_view component, spdlog::level::level_enum level) {
 }
 
 std::string RedactUrl(std::string_view url) {
-  // scheme://user:pass@host -> scheme://user:***@host, for each
-  // comma-separated host of a multi-host URL.
-  static const std::regex kCreds(R"(((?:^|,|//)[^:/@,]*):[^@/,]*@)");
-  return std::regex_replace(std::string(url), kCreds, "$1:***@");
+  // scheme://user:pass@host,user:pass@host/... -> the passwords become ***.
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const size_t start = scheme + 3;
+  size_t end = url.find_first_of("/?", start);
+  if (end == std::string_view::npos) end = url.size();
+  std::string out(url.substr(0, start));
+  size_t pos = start;
+  while (pos <= end) {
+    size_t comma = url.find(',', pos);
+    if (comma == std::string_view::npos || comma > end) comma = end;
+    std::string_view part = url.substr(pos, comma - pos);
+    const size_t at = part.rfind('@');
+    const size_t colon = part.find(':');
+    if (at != std::string_view::npos && colon != std::string_view::npos &&
+        colon < at) {
+      out.append(part.substr(0, colon + 1))
+          .append("***")
+          .append(part.substr(at));
+    } else {
+      out.append(part);
+    }
+    if (comma < end) out.push_back(',');
+    pos = comma + 1;
+  }
+  out.append(url.substr(end));
+  return out;
 }
 
 std::string RedactConnectionString(std::string_view conn) {
-  static const std::regex kKeyValue(R"((password\s*=\s*)('[^']*'|\S+))",
-                                    std::regex::icase);
-  static const std::regex kQuery(R"(([?&]password=)[^&]*)", std::regex::icase);
   std::string s = RedactUrl(conn);
-  s = std::regex_replace(s, kKeyValue, "$1***");
-  return std::regex_replace(s, kQuery, "$1***");
+  std::string lower = s;
+  for (char& ch : lower)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  size_t pos = 0;
+  while ((pos = lower.find("password", pos)) != std::string::npos) {
+    size_t i = pos + 8;
+    while (i < s.size() && s[i] == ' ') ++i;
+    if (i >= s.size() || s[i] != '=') {
+      pos = i;
+      continue;
+    }
+    ++i;
+    while (i < s.size() && s[i] == ' ') ++i;
+    size_t end = i;
+    if (end < s.size() && s[end] == '\'') {
+      end = s.find('\'', end + 1);
+      end = end == std::string::npos ? s.size() : end + 1;
+    } else {
+      while (end < s.size() && s[end] != ' ' && s[end] != '&') ++end;
+    }
+    s.replace(i, end - i, "***");
+    lower.replace(i, end - i, "***");
+    pos = i + 3;
+  }
+  return s;
 }
 
 }  // namespace zun::log

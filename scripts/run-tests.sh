@@ -17,7 +17,7 @@ step "tests of the main build ($BUILD_DIR)"
 (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" ${ZUN_CTEST_ARGS:-}) || status=1
 
 step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-if scripts/build.sh build-asan RelWithDebInfo -DZUN_SANITIZE="address;undefined" \
+if BUILD_TARGETS=unit_tests scripts/build.sh build-asan RelWithDebInfo -DZUN_SANITIZE="address;undefined" \
      >/dev/null; then
   (cd build-asan && ctest --output-on-failure -j "$JOBS" -L unit) || status=1
 else

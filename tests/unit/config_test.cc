@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/logging.h"
+
 namespace zun::agent {
 namespace {
 
@@ -119,3 +121,24 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace zun::agent
+
+namespace zun::log {
+namespace {
+
+TEST_CASE("credentials are redacted from URLs and connection strings") {
+  CHECK(RedactUrl("rabbit://u:secret@h:5672/") == "rabbit://u:***@h:5672/");
+  CHECK(RedactUrl("rabbit://a:x@h1:1,b:y@h2:2/v?ssl=1") ==
+        "rabbit://a:***@h1:1,b:***@h2:2/v?ssl=1");
+  CHECK(RedactUrl("rabbit://h1:5672/") == "rabbit://h1:5672/");
+  CHECK(RedactConnectionString(
+            "host=/s port=1 user=z password=hunter2 dbname=d") ==
+        "host=/s port=1 user=z password=*** dbname=d");
+  CHECK(RedactConnectionString(
+            "postgresql://z:pw@/d?host=/s&password=x&port=1") ==
+        "postgresql://z:***@/d?host=/s&password=***&port=1");
+  CHECK(RedactConnectionString("password = 'a b' user=z") ==
+        "password = *** user=z");
+}
+
+}  // namespace
+}  // namespace zun::log
