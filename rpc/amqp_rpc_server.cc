@@ -424,6 +424,9 @@ void AmqpRpcServer::ProcessOutbox() {
       continue;
     }
     if (item.kind == OutboxItem::Kind::kRequeue) Forget(item.unique_id);
+    if (item.kind != OutboxItem::Kind::kAck && !item.msg_id.empty()) {
+      calls_.erase(item.msg_id);  // no reply will come: stop heartbeats
+    }
     if (!conn_ || item.generation != generation_) continue;  // broker requeued
     absl::Status s =
         item.kind == OutboxItem::Kind::kAck

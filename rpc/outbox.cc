@@ -44,6 +44,7 @@ void AmqpDelivery::Settle(OutboxItem::Kind kind) {
   item.generation = generation_;
   item.delivery_tag = tag_;
   item.unique_id = unique_id_;
+  if (msg_id_) item.msg_id = *msg_id_;
   outbox_->Push(std::move(item));
 }
 

@@ -28,7 +28,7 @@ struct OutboxItem {
   uint64_t generation = 0;
   uint64_t delivery_tag = 0;
   std::string unique_id;  // of the request (forgotten by dedup on requeue)
-  // Replies.
+  // Replies (and, for settled calls, which call stops its heartbeats).
   std::string msg_id;
   std::string reply_q;
   OrderedJson result;

@@ -26,10 +26,17 @@ void Check(const absl::Status& s, const char* what) {
 
 }  // namespace
 
+std::map<std::string, std::string> PyEnv() {
+  // zun.common.exception stand-in, so remote Zun errors re-raise as classes.
+  return {{"PYTHONPATH", SourceDir() + "/tests/tools/pystubs"}};
+}
+
 AgentHarness::AgentHarness(HarnessOptions options)
     : options_(std::move(options)), dir_("zh") {
   api_ = std::make_unique<db::ApiStore>(db_.options());
   host_ = "host-" + NewUuid4Hex().substr(0, 10);
+  amqp_url_ =
+      options_.amqp_url.empty() ? TestEnv::Get().amqp_url : options_.amqp_url;
   cri_endpoint_ = "unix://" + dir() + "/cri.sock";
   StartFakeCri();
   cri::GrpcCriOptions co;
@@ -37,10 +44,9 @@ AgentHarness::AgentHarness(HarnessOptions options)
   auto client = cri::GrpcCriClient::Create(co, RealClock::Default());
   Check(client.status(), "CRI client");
   cri_ = *std::move(client);
-  const TestEnv& env = TestEnv::Get();
   config_path_ = dir() + "/zun-agent.conf";
   std::ofstream conf(config_path_);
-  conf << "[DEFAULT]\nhost = " << host_ << "\ntransport_url = " << env.amqp_url
+  conf << "[DEFAULT]\nhost = " << host_ << "\ntransport_url = " << amqp_url_
        << "\nreport_interval = 1\nlog_levels = agent:debug\n"
        << "[database]\nconnection = " << db_.url() << "\n"
        << "[cri]\nruntime_endpoint = " << cri_endpoint_ << "\n"
@@ -103,7 +109,7 @@ void AgentHarness::KillAgent() {
 
 std::vector<std::string> AgentHarness::ClientArgs() const {
   return {kPython,    SourceDir() + "/tests/tools/oslo_client.py",
-          "--url",    TestEnv::Get().amqp_url,
+          "--url",    amqp_url_,
           "--server", host_};
 }
 
@@ -113,7 +119,8 @@ absl::Status AgentHarness::Cast(const std::string& method,
   std::vector<std::string> argv = ClientArgs();
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.insert(argv.end(), {"cast", method, "--args", args.dump()});
-  absl::StatusOr<CommandResult> r = RunCommand(argv, absl::Seconds(60));
+  absl::StatusOr<CommandResult> r =
+      RunCommand(argv, absl::Seconds(60), PyEnv());
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
     return absl::InternalError(absl::StrCat("oslo cast failed: ", r->output));
@@ -129,7 +136,7 @@ absl::StatusOr<nlohmann::json> AgentHarness::Call(
   argv.insert(argv.end(), {"--timeout", absl::StrCat(timeout_s), "call", method,
                            "--args", args.dump()});
   absl::StatusOr<CommandResult> r =
-      RunCommand(argv, absl::Seconds(timeout_s + 60));
+      RunCommand(argv, absl::Seconds(timeout_s + 60), PyEnv());
   if (!r.ok()) return r.status();
   // The last line is the JSON answer; oslo may log warnings before it.
   std::string out = r->output;
@@ -142,20 +149,34 @@ absl::StatusOr<nlohmann::json> AgentHarness::Call(
   return j;
 }
 
-absl::Status AgentHarness::CastMany(
+std::string AgentHarness::WriteCastFile(
     const std::vector<nlohmann::json>& messages) {
   const std::string file = dir() + "/casts-" + NewUuid4Hex() + ".jsonl";
-  {
-    std::ofstream out(file);
-    for (const auto& m : messages) {
-      nlohmann::json line = m;
-      line["server"] = host_;
-      out << line.dump() << "\n";
-    }
+  std::ofstream out(file);
+  for (const auto& m : messages) {
+    nlohmann::json line = m;
+    line["server"] = host_;
+    out << line.dump() << "\n";
   }
+  return file;
+}
+
+nlohmann::json AgentHarness::CreateArgs(const capsule::Capsule& c) const {
+  return {{"limits", nlohmann::json::object()},
+          {"requested_networks", nlohmann::json::array()},
+          {"requested_volumes", nlohmann::json::object()},
+          {"container", CapsulePrimitive(c)},
+          {"run", false},
+          {"pci_requests", nullptr}};
+}
+
+absl::Status AgentHarness::CastMany(
+    const std::vector<nlohmann::json>& messages) {
+  const std::string file = WriteCastFile(messages);
   std::vector<std::string> argv = ClientArgs();
   argv.insert(argv.end(), {"cast-many", "--file", file});
-  absl::StatusOr<CommandResult> r = RunCommand(argv, absl::Seconds(300));
+  absl::StatusOr<CommandResult> r =
+      RunCommand(argv, absl::Seconds(300), PyEnv());
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
     return absl::InternalError(
@@ -216,13 +237,7 @@ nlohmann::json AgentHarness::CapsulePrimitive(const capsule::Capsule& c) const {
 }
 
 absl::Status AgentHarness::CastCreate(const capsule::Capsule& c) {
-  return Cast("container_create",
-              {{"limits", nlohmann::json::object()},
-               {"requested_networks", nlohmann::json::array()},
-               {"requested_volumes", nlohmann::json::object()},
-               {"container", CapsulePrimitive(c)},
-               {"run", false},
-               {"pci_requests", nullptr}});
+  return Cast("container_create", CreateArgs(c));
 }
 
 absl::Status AgentHarness::CastDelete(const capsule::Capsule& c, bool force) {

@@ -6,6 +6,7 @@
 // Everything is stopped and removed when the harness goes away.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +26,11 @@ struct HarnessOptions {
   std::vector<std::string> fake_cri_args;  // extra flags for fake-cri
   std::string extra_config;                // INI text appended to the config
   bool start_agent = true;
+  std::string amqp_url;  // default: the shared test broker
 };
+
+// Environment for the Python tools (the zun.common.exception stand-in).
+std::map<std::string, std::string> PyEnv();
 
 class AgentHarness {
  public:
@@ -69,6 +74,13 @@ class AgentHarness {
   absl::Status CastCreate(const capsule::Capsule& c);
   absl::Status CastDelete(const capsule::Capsule& c, bool force = false);
 
+  const std::string& amqp_url() const { return amqp_url_; }
+  // Writes a JSON-lines file of casts to this host (for the Python tool's
+  // cast-many / cast-paced); returns its path.
+  std::string WriteCastFile(const std::vector<nlohmann::json>& messages);
+  // The container_create arguments the API sends for `c`.
+  nlohmann::json CreateArgs(const capsule::Capsule& c) const;
+
   // Reads of the capsule rows.
   std::optional<SqlRow> CapsuleRow(const std::string& uuid);
   std::vector<SqlRow> ChildRows(const std::string& capsule_uuid);
@@ -80,6 +92,7 @@ class AgentHarness {
  private:
   void StartFakeCri();
   std::vector<std::string> ClientArgs() const;
+  std::string amqp_url_;
 
   HarnessOptions options_;
   ScopedTempDir dir_;

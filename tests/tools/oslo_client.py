@@ -7,6 +7,7 @@ reaches the agent is exactly what Zun's control plane sends.
   oslo_client.py --url rabbit://... --server HOST cast METHOD --args JSON
   oslo_client.py --url rabbit://... --server HOST call METHOD --args JSON
                  [--timeout S] [--call-monitor-timeout S]
+  oslo_client.py --url rabbit://... cast-paced --file FILE.jsonl [--interval S]
   oslo_client.py --url rabbit://... cast-many --file FILE.jsonl
                  (one {"server","method","args"} object per line, sent over
                  one connection; prints the number sent)
@@ -63,7 +64,8 @@ def main():
     p.add_argument("--context")
     p.add_argument("--timeout", type=float)
     p.add_argument("--call-monitor-timeout", type=float)
-    p.add_argument("action", choices=["cast", "call", "cast-many"])
+    p.add_argument("action", choices=["cast", "call", "cast-many", "cast-paced"])
+    p.add_argument("--interval", type=float, default=0.1)
     p.add_argument("method", nargs="?")
     p.add_argument("--args", default="{}")
     p.add_argument("--file")
@@ -75,6 +77,23 @@ def main():
         conf, url=a.url, allowed_remote_exmods=["zun.common.exception"])
     ctx = json.loads(a.context) if a.context else default_context()
     try:
+        if a.action == "cast-paced":
+            # One cast per line of --file, --interval apart; after each cast
+            # returns, prints "sent <index> <unix time>" (for tests that
+            # disturb the broker meanwhile).
+            import time
+            with open(a.file) as f:
+                lines = [json.loads(l) for l in f if l.strip()]
+            client = None
+            for i, m in enumerate(lines):
+                if client is None:
+                    a.server = m["server"]
+                    client = make_client(a, transport)
+                c = dict(ctx, request_id="req-" + str(uuid.uuid4()))
+                client.cast(c, m["method"], **m["args"])
+                print("sent %d %.6f" % (i, time.time()), flush=True)
+                time.sleep(a.interval)
+            return 0
         if a.action == "cast-many":
             sent = 0
             clients = {}

@@ -1,0 +1,122 @@
+// RabbitMQ restarts while casts keep arriving: the agent reconnects by
+// itself, every capsule cast after the broker came back is handled, and
+// nothing is processed twice. Uses its own broker (the shared one must not
+// restart under other tests).
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "capsule/labels.h"
+#include "tests/support/agent_harness.h"
+#include "tests/support/poll.h"
+
+namespace zun::testing {
+namespace {
+
+class PrivateBroker {
+ public:
+  PrivateBroker() : port_(5702), base_("/tmp/zun-test-rmq-restart-5702") {
+    Start();
+  }
+  ~PrivateBroker() {
+    RunCommand({Script("stop-rabbitmq.sh"), base_, "--purge"}, absl::Seconds(120))
+        .IgnoreError();
+  }
+  void Start() {
+    auto r = RunCommand({Script("start-rabbitmq.sh"), base_, std::to_string(port_)},
+                        absl::Seconds(180));
+    REQUIRE(r.ok());
+    REQUIRE(r->exit_code == 0);
+  }
+  void Stop() {
+    auto r = RunCommand({Script("stop-rabbitmq.sh"), base_}, absl::Seconds(120));
+    REQUIRE(r.ok());
+  }
+  std::string url() const {
+    return "rabbit://guest:guest@127.0.0.1:" + std::to_string(port_) + "/";
+  }
+
+ private:
+  static std::string Script(const char* name) {
+    return SourceDir() + "/scripts/" + name;
+  }
+  int port_;
+  std::string base_;
+};
+
+// "sent <index> <unix time>" lines of the paced publisher.
+std::map<int, double> SentTimes(const std::string& log) {
+  std::map<int, double> out;
+  std::istringstream in(ReadFile(log));
+  std::string word;
+  int index;
+  double t;
+  while (in >> word) {
+    if (word == "sent" && in >> index >> t) out[index] = t;
+  }
+  return out;
+}
+
+TEST_CASE("the agent rides out a RabbitMQ restart without losing or repeating work") {
+  PrivateBroker broker;
+  HarnessOptions o;
+  o.amqp_url = broker.url();
+  AgentHarness h(o);
+  REQUIRE(h.WaitServing());
+
+  constexpr int kCapsules = 60;
+  std::vector<capsule::Capsule> capsules;
+  std::vector<nlohmann::json> casts;
+  for (int i = 0; i < kCapsules; ++i) {
+    capsules.push_back(h.CreateCapsuleRows("r" + std::to_string(i), {"busybox"}));
+    casts.push_back({{"method", "container_create"},
+                     {"args", h.CreateArgs(capsules.back())}});
+  }
+  const std::string file = h.WriteCastFile(casts);
+  const std::string log = h.dir() + "/publisher.log";
+  auto publisher = Subprocess::Start(
+      {"/usr/bin/python3", SourceDir() + "/tests/tools/oslo_client.py", "--url",
+       broker.url(), "--interval", "0.15", "cast-paced", "--file", file},
+      log, PyEnv());
+  REQUIRE(publisher.ok());
+  REQUIRE(PollUntil([&] { return SentTimes(log).size() >= 10; }));
+
+  broker.Stop();
+  broker.Start();
+  REQUIRE(h.WaitServing(absl::Seconds(120)));
+  const double back = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+
+  auto code = (*publisher)->Wait(absl::Seconds(240));
+  REQUIRE(code.ok());
+  REQUIRE(*code == 0);
+  std::map<int, double> sent = SentTimes(log);
+  REQUIRE(sent.size() == kCapsules);
+
+  int after = 0;
+  for (const auto& [i, t] : sent) {
+    if (t <= back) continue;
+    ++after;
+    CAPTURE(i);
+    CHECK(PollUntil([&] { return h.StatusOf(capsules[i].uuid()) == "Running"; }));
+  }
+  CHECK(after > 0);
+  // Nothing twice: one sandbox and one create event per running capsule.
+  for (const auto& c : capsules) {
+    if (h.StatusOf(c.uuid()) != "Running") continue;
+    cri::SandboxFilter f;
+    f.labels = {{std::string(capsule::kLabelCapsuleUuid), c.uuid()}};
+    auto sandboxes = h.cri().ListPodSandbox(f);
+    REQUIRE(sandboxes.ok());
+    CHECK(sandboxes->size() == 1);
+    auto events = h.db().Query(
+        "SELECT e.id FROM container_actions_events e JOIN container_actions a "
+        "ON e.action_id = a.id WHERE a.container_uuid = '" +
+        c.uuid() + "'");
+    CHECK(events.size() == 1);
+  }
+}
+
+}  // namespace
+}  // namespace zun::testing
