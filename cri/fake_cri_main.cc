@@ -3,6 +3,7 @@
 //
 //   fake-cri --listen unix:///PATH [--seed N] [--fault Method=spec]...
 //            [--preload IMAGE]... [--handler NAME]... [--log-level LEVEL]
+//            [--api-version V]
 //
 // Fault specs: "latency:100ms,error:0.25,code:14,hang" (see fault_injector.h).
 // SIGTERM or SIGINT stops it and removes the socket.
@@ -51,6 +52,8 @@ int main(int argc, char** argv) {
     opts.preloaded_images.push_back(img);
   }
   if (args->Has("handler")) opts.runtime_handlers = args->GetAll("handler");
+  // A runtime that serves another CRI version (to test the handshake).
+  opts.runtime_api_version = args->Get("api-version", "v1");
 
   // Block the stop signals before any thread exists, then wait for them.
   sigset_t stop;

@@ -6,10 +6,15 @@
 // on gRPC's threads.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "cri/fake_runtime.h"
 #include "cri/fault_injector.h"
 
@@ -26,12 +31,26 @@ class FakeCriServer {
   absl::Status Start(const std::string& endpoint);
   // Stops serving and removes the socket. Idempotent.
   void Shutdown();
+  // A simulated runtime restart in the background: stop serving, forget
+  // every pod unless `keep_state`, wait `downtime`, serve again on the same
+  // endpoint. Ignored while a restart is in progress.
+  void RestartAsync(bool keep_state, absl::Duration downtime);
 
  private:
   class Service;
-  std::unique_ptr<Service> service_;
+  class Control;
   struct ServerHolder;
-  std::unique_ptr<ServerHolder> server_;
+
+  FakeRuntime& runtime_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<Control> control_;
+  std::atomic<int64_t> restarts_{0};
+  absl::Mutex mu_;
+  std::unique_ptr<ServerHolder> server_ ABSL_GUARDED_BY(mu_);
+  std::string endpoint_ ABSL_GUARDED_BY(mu_);
+  bool restarting_ ABSL_GUARDED_BY(mu_) = false;
+  bool destroying_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread restart_thread_;
 };
 
 }  // namespace zun::cri::fake

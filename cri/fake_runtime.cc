@@ -85,9 +85,8 @@ RuntimeStatusInfo FakeRuntime::Status() {
 }
 
 absl::StatusOr<std::string> FakeRuntime::RunPodSandbox(
-    const PodSandboxConfig& config, const std::string& handler) {
-  const int64_t now = NowNanos();
-  absl::MutexLock l(&mu_);
+    const PodSandboxConfig& config, const std::string& handler,
+    absl::Duration create_time) {
   bool known_handler = handler.empty();
   for (const auto& h : options_.runtime_handlers) known_handler |= h == handler;
   if (!known_handler) {
@@ -97,13 +96,25 @@ absl::StatusOr<std::string> FakeRuntime::RunPodSandbox(
   }
   const std::string key = absl::StrCat(config.name, "_", config.namespace_, "_",
                                        config.uid, "_", config.attempt);
-  if (auto it = sandbox_names_.find(key); it != sandbox_names_.end()) {
-    return absl::UnknownError(absl::StrCat("failed to reserve sandbox name \"",
-                                           key, "\": name is reserved for \"",
-                                           it->second, "\""));
+  std::string id;
+  {
+    absl::MutexLock l(&mu_);
+    if (auto it = sandbox_names_.find(key); it != sandbox_names_.end()) {
+      return absl::UnknownError(
+          absl::StrCat("failed to reserve sandbox name \"", key,
+                       "\": name is reserved for \"", it->second, "\""));
+    }
+    id = NewIdLocked();
+    sandbox_names_[key] = id;
+  }
+  if (create_time > absl::ZeroDuration()) clock_.SleepFor(create_time);
+  const int64_t now = NowNanos();
+  absl::MutexLock l(&mu_);
+  if (!sandbox_names_.count(key)) {
+    return absl::UnknownError("sandbox creation interrupted by a restart");
   }
   Sandbox sb;
-  sb.info.id = NewIdLocked();
+  sb.info.id = id;
   sb.info.name = config.name;
   sb.info.uid = config.uid;
   sb.info.namespace_ = config.namespace_;
@@ -119,8 +130,6 @@ absl::StatusOr<std::string> FakeRuntime::RunPodSandbox(
     sb.ip = absl::StrCat(options_.pod_cidr_prefix, (n / 250) % 250, ".",
                          n % 250 + 2);
   }
-  const std::string id = sb.info.id;
-  sandbox_names_[key] = id;
   sandboxes_.emplace(id, std::move(sb));
   return id;
 }
@@ -249,7 +258,7 @@ std::vector<SandboxInfo> FakeRuntime::ListPodSandbox(
 
 absl::StatusOr<std::string> FakeRuntime::CreateContainer(
     const std::string& sandbox_id, const ContainerConfig& config) {
-  absl::StatusOr<Script> script = ParseScript(ScriptTextOf(config));
+  absl::StatusOr<Script> script = ScriptOf(config);
   if (!script.ok())
     return absl::InvalidArgumentError(script.status().message());
   if (script->create_fail) {
@@ -347,11 +356,12 @@ absl::Status FakeRuntime::StopContainer(const std::string& id,
   }
   RefreshLocked(*c, now);
   if (c->status.state == ContainerState::kRunning) {
-    // SIGTERM ends a well-behaved workload at once (143); one that ignores it
-    // is killed (137) once the grace period is over.
-    const int64_t end =
-        c->script.ignore_sigterm ? now + timeout_s * 1000000000 : now;
-    KillLocked(*c, end, c->script.ignore_sigterm ? 137 : 143);
+    // Pods share their PID namespace (the pause process is PID 1), so a
+    // workload ends on SIGTERM (143); one scripted to ignore it is killed
+    // (137) once the grace period is over.
+    const bool ignores = c->script.ignore_sigterm;
+    const int64_t end = ignores ? now + timeout_s * 1000000000 : now;
+    KillLocked(*c, end, ignores ? 137 : 143);
   }
   return absl::OkStatus();
 }

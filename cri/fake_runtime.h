@@ -49,8 +49,12 @@ class FakeRuntime {
 
   VersionInfo Version();
   RuntimeStatusInfo Status();
-  absl::StatusOr<std::string> RunPodSandbox(const PodSandboxConfig& config,
-                                            const std::string& handler);
+  // Reserves the name at once, then takes `create_time` to create the
+  // sandbox (as containerd does, so a retry meanwhile gets "failed to reserve
+  // sandbox name" while the sandbox is not listed yet).
+  absl::StatusOr<std::string> RunPodSandbox(
+      const PodSandboxConfig& config, const std::string& handler,
+      absl::Duration create_time = absl::ZeroDuration());
   absl::Status StopPodSandbox(const std::string& id);
   absl::Status RemovePodSandbox(const std::string& id);
   absl::StatusOr<SandboxStatusInfo> PodSandboxStatus(const std::string& id);

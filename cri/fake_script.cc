@@ -1,5 +1,7 @@
 #include "cri/fake_script.h"
 
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -50,6 +52,72 @@ std::string ScriptTextOf(const ContainerConfig& config) {
     if (k == "FAKE_CRI_SCRIPT") return v;
   }
   return "";
+}
+
+namespace {
+
+// Interprets one shell statement; returns false if it is something that
+// runs indefinitely (a server, a loop), which makes the whole command run
+// until stopped.
+bool Statement(const std::vector<std::string>& words, absl::Duration* slept,
+               std::optional<int>* exit_code) {
+  if (words.empty()) return true;
+  const std::string& w = words[0];
+  double secs = 0;
+  if (w == "sleep") {
+    if (words.size() < 2 || !absl::SimpleAtod(words[1], &secs) || secs < 0) {
+      return false;  // `sleep infinity`
+    }
+    *slept += absl::Seconds(secs);
+    return true;
+  }
+  if (w == "exit") {
+    int code = 0;
+    if (words.size() > 1 && !absl::SimpleAtoi(words[1], &code)) code = 0;
+    *exit_code = code;
+    return true;
+  }
+  if (w == "false") {
+    *exit_code = 1;
+    return true;
+  }
+  return w == "echo" || w == "true" || w == ":" || w == "cat" || w == "pwd" ||
+         w == "env" || w == "printenv" || w == "date" || w == "hostname" ||
+         w == "ls";
+}
+
+}  // namespace
+
+absl::StatusOr<Script> ScriptOf(const ContainerConfig& config) {
+  const std::string text = ScriptTextOf(config);
+  if (!text.empty()) return ParseScript(text);
+  std::vector<std::string> argv = config.command;
+  argv.insert(argv.end(), config.args.begin(), config.args.end());
+  Script s;
+  if (argv.empty()) return s;  // the image's own command: runs
+  std::vector<std::vector<std::string>> statements;
+  const std::string& prog = argv[0];
+  if ((prog == "sh" || prog == "/bin/sh" || prog == "bash" ||
+       prog == "/bin/bash") &&
+      argv.size() >= 3 && argv[1] == "-c") {
+    for (absl::string_view st :
+         absl::StrSplit(argv[2], absl::ByAnyChar(";\n&|"), absl::SkipEmpty())) {
+      std::vector<std::string> words =
+          absl::StrSplit(st, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      statements.push_back(std::move(words));
+    }
+  } else {
+    statements.push_back(argv);
+  }
+  absl::Duration slept = absl::ZeroDuration();
+  std::optional<int> exit_code;
+  for (const auto& st : statements) {
+    if (!Statement(st, &slept, &exit_code)) return s;  // runs until stopped
+    if (exit_code) break;
+  }
+  s.exit_code = exit_code.value_or(0);
+  s.exit_after = slept;
+  return s;
 }
 
 ImageBehaviour ImageBehaviourOf(std::string_view image) {

@@ -40,6 +40,13 @@ struct Script {
 absl::StatusOr<Script> ParseScript(std::string_view text);
 // The script text of a container config ("" if none).
 std::string ScriptTextOf(const ContainerConfig& config);
+// The behaviour of a container: its explicit script if it has one, else one
+// read from its command line, so the same container behaves alike on the
+// fake and on containerd: `sleep N` runs N seconds, `exit N` / `false` /
+// `true` exit with that code (after any sleeps before them), e.g.
+// ["sh", "-c", "echo hi; sleep 2; exit 3"] exits 3 after 2 s. Anything else
+// runs until stopped.
+absl::StatusOr<Script> ScriptOf(const ContainerConfig& config);
 
 struct ImageBehaviour {
   bool pull_fails = false;

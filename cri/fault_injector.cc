@@ -69,6 +69,19 @@ absl::Status FaultInjector::SetFromFlag(std::string_view flag) {
 
 absl::Status FaultInjector::Apply(std::string_view method,
                                   absl::Time deadline) {
+  absl::StatusOr<absl::Duration> latency = Check(method, deadline);
+  if (!latency.ok()) return latency.status();
+  if (*latency > absl::ZeroDuration()) clock_.SleepFor(*latency);
+  return absl::OkStatus();
+}
+
+std::map<std::string, int64_t> FaultInjector::AllCalls() {
+  absl::MutexLock l(&mu_);
+  return std::map<std::string, int64_t>(calls_.begin(), calls_.end());
+}
+
+absl::StatusOr<absl::Duration> FaultInjector::Check(std::string_view method,
+                                                    absl::Time deadline) {
   MethodFaults f;
   bool fail = false;
   {
@@ -76,7 +89,7 @@ absl::Status FaultInjector::Apply(std::string_view method,
     ++calls_[std::string(method)];
     auto it = faults_.find(AV(method));
     if (it == faults_.end()) it = faults_.find("*");
-    if (it == faults_.end()) return absl::OkStatus();
+    if (it == faults_.end()) return absl::ZeroDuration();
     f = it->second;
     if (f.error_rate > 0) {
       std::uniform_real_distribution<double> u(0, 1);
@@ -92,12 +105,11 @@ absl::Status FaultInjector::Apply(std::string_view method,
     return absl::DeadlineExceededError(
         absl::StrCat("fake-cri: ", AV(method), " hung until the deadline"));
   }
-  if (f.latency > absl::ZeroDuration()) clock_.SleepFor(f.latency);
   if (fail) {
     return absl::Status(
         f.error_code, absl::StrCat("fake-cri: injected error in ", AV(method)));
   }
-  return absl::OkStatus();
+  return f.latency;
 }
 
 int64_t FaultInjector::Calls(const std::string& method) {

@@ -46,6 +46,12 @@ class FaultInjector {
   // until `deadline` if asked (returning DEADLINE_EXCEEDED), or returns the
   // injected error. OK means: serve the call normally.
   absl::Status Apply(std::string_view method, absl::Time deadline);
+  // Like Apply, but returns the latency instead of sleeping it (for calls
+  // that spend it in the middle of their work, like RunPodSandbox, which
+  // reserves the name first).
+  absl::StatusOr<absl::Duration> Check(std::string_view method,
+                                       absl::Time deadline);
+  std::map<std::string, int64_t> AllCalls();
 
   // Number of calls seen per method (for tests).
   int64_t Calls(const std::string& method);

@@ -2,9 +2,8 @@
 // replies, duplicates, malformed input, vanished reply queues, call-monitor
 // heartbeats and requeues, observed on the wire through a raw AMQP probe.
 #include <atomic>
-#include <thread>
-
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
@@ -89,7 +88,8 @@ struct ServerFixture {
     if (timeout) {
       // Re-encode with a call-monitor timeout (_timeout).
       OrderedJson outer = OrderedJson::parse(body);
-      OrderedJson inner = OrderedJson::parse(outer["oslo.message"].get<std::string>());
+      OrderedJson inner =
+          OrderedJson::parse(outer["oslo.message"].get<std::string>());
       inner["_timeout"] = *timeout;
       outer["oslo.message"] = rpc::PyDumps(inner);
       body = rpc::PyDumps(outer);
@@ -112,7 +112,8 @@ nlohmann::json Inner(const std::string& reply) {
 TEST_CASE("a call gets exactly one final reply in oslo's format") {
   ServerFixture f;
   const std::string rk = "zun-compute." + f.server_name;
-  REQUIRE(f.probe->Publish("zun", rk, f.Call("echo", {{"x", 1}}, "m1", "u1")).ok());
+  REQUIRE(
+      f.probe->Publish("zun", rk, f.Call("echo", {{"x", 1}}, "m1", "u1")).ok());
   auto replies = f.probe->ReadReplies(absl::Seconds(2));
   REQUIRE(replies.size() == 1);
   nlohmann::json r = Inner(replies[0]);
@@ -147,7 +148,9 @@ TEST_CASE("malformed messages are rejected, counted, and serving goes on") {
   for (const std::string& bad : bad_bodies) {
     REQUIRE(f.probe->Publish("zun", rk, bad).ok());
   }
-  REQUIRE(f.probe->Publish("zun", rk, f.Call("echo", {{"ok", true}}, "m3", "u3")).ok());
+  REQUIRE(
+      f.probe->Publish("zun", rk, f.Call("echo", {{"ok", true}}, "m3", "u3"))
+          .ok());
   auto replies = f.probe->ReadReplies(absl::Seconds(3));
   REQUIRE(replies.size() == 1);
   CHECK(Inner(replies[0])["result"]["ok"] == true);
@@ -158,10 +161,11 @@ TEST_CASE("malformed messages are rejected, counted, and serving goes on") {
 TEST_CASE("a reply to a vanished queue is retried, then dropped and counted") {
   ServerFixture f;
   const std::string rk = "zun-compute." + f.server_name;
-  REQUIRE(f.probe
-              ->Publish("zun", rk,
-                        f.Call("echo", {}, "m4", "u4", std::nullopt, "reply_gone"))
-              .ok());
+  REQUIRE(
+      f.probe
+          ->Publish("zun", rk,
+                    f.Call("echo", {}, "m4", "u4", std::nullopt, "reply_gone"))
+          .ok());
   REQUIRE(PollUntil([&] { return f.server->Counters().replies_dropped == 1; },
                     absl::Seconds(10)));
   // Still serving.
@@ -189,7 +193,8 @@ TEST_CASE("a call with _timeout gets ending:false heartbeats until its reply") {
 TEST_CASE("an unsettled delivery is requeued and handled on redelivery") {
   ServerFixture f;
   const std::string rk = "zun-compute." + f.server_name;
-  REQUIRE(f.probe->Publish("zun", rk, f.Call("requeue_once", {}, "m7", "u7")).ok());
+  REQUIRE(
+      f.probe->Publish("zun", rk, f.Call("requeue_once", {}, "m7", "u7")).ok());
   auto replies = f.probe->ReadReplies(absl::Seconds(3));
   REQUIRE(replies.size() == 1);
   CHECK(Inner(replies[0])["result"] == "second time");

@@ -2,11 +2,10 @@
 // itself, every capsule cast after the broker came back is handled, and
 // nothing is processed twice. Uses its own broker (the shared one must not
 // restart under other tests).
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "capsule/labels.h"
 #include "tests/support/agent_harness.h"
@@ -21,17 +20,20 @@ class PrivateBroker {
     Start();
   }
   ~PrivateBroker() {
-    RunCommand({Script("stop-rabbitmq.sh"), base_, "--purge"}, absl::Seconds(120))
+    RunCommand({Script("stop-rabbitmq.sh"), base_, "--purge"},
+               absl::Seconds(120))
         .IgnoreError();
   }
   void Start() {
-    auto r = RunCommand({Script("start-rabbitmq.sh"), base_, std::to_string(port_)},
-                        absl::Seconds(180));
+    auto r =
+        RunCommand({Script("start-rabbitmq.sh"), base_, std::to_string(port_)},
+                   absl::Seconds(180));
     REQUIRE(r.ok());
     REQUIRE(r->exit_code == 0);
   }
   void Stop() {
-    auto r = RunCommand({Script("stop-rabbitmq.sh"), base_}, absl::Seconds(120));
+    auto r =
+        RunCommand({Script("stop-rabbitmq.sh"), base_}, absl::Seconds(120));
     REQUIRE(r.ok());
   }
   std::string url() const {
@@ -59,7 +61,8 @@ std::map<int, double> SentTimes(const std::string& log) {
   return out;
 }
 
-TEST_CASE("the agent rides out a RabbitMQ restart without losing or repeating work") {
+TEST_CASE(
+    "the agent rides out a RabbitMQ restart without losing or repeating work") {
   PrivateBroker broker;
   HarnessOptions o;
   o.amqp_url = broker.url();
@@ -70,7 +73,8 @@ TEST_CASE("the agent rides out a RabbitMQ restart without losing or repeating wo
   std::vector<capsule::Capsule> capsules;
   std::vector<nlohmann::json> casts;
   for (int i = 0; i < kCapsules; ++i) {
-    capsules.push_back(h.CreateCapsuleRows("r" + std::to_string(i), {"busybox"}));
+    capsules.push_back(
+        h.CreateCapsuleRows("r" + std::to_string(i), {"busybox"}));
     casts.push_back({{"method", "container_create"},
                      {"args", h.CreateArgs(capsules.back())}});
   }
@@ -99,7 +103,8 @@ TEST_CASE("the agent rides out a RabbitMQ restart without losing or repeating wo
     if (t <= back) continue;
     ++after;
     CAPTURE(i);
-    CHECK(PollUntil([&] { return h.StatusOf(capsules[i].uuid()) == "Running"; }));
+    CHECK(
+        PollUntil([&] { return h.StatusOf(capsules[i].uuid()) == "Running"; }));
   }
   CHECK(after > 0);
   // Nothing twice: one sandbox and one create event per running capsule.

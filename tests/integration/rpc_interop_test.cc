@@ -2,10 +2,9 @@
 // Zun exceptions re-raised as their classes, oslo's dispatcher errors,
 // unsupported methods, fanout, call-monitor heartbeats, declares that a real
 // oslo server accepts, failover across transport_url hosts.
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "rpc/zun_object.h"
 #include "tests/support/agent_harness.h"
@@ -26,10 +25,12 @@ TEST_CASE("calls: results, Zun exceptions and oslo dispatcher errors") {
   AgentHarness h;
   REQUIRE(h.WaitServing());
 
-  auto missing = h.Call("container_show", ShowArgs("3e0e7c8e-0000-4000-8000-000000000001"));
+  auto missing = h.Call("container_show",
+                        ShowArgs("3e0e7c8e-0000-4000-8000-000000000001"));
   REQUIRE(missing.ok());
   CHECK((*missing)["exception"] == "ContainerNotFound");
-  CHECK((*missing)["module"] == "zun.common.exception");  // re-raised as the class
+  CHECK((*missing)["module"] ==
+        "zun.common.exception");  // re-raised as the class
   CHECK((*missing)["remote"] == false);
   CHECK_THAT((*missing)["message"].get<std::string>(),
              Catch::Contains("could not be found"));
@@ -37,28 +38,33 @@ TEST_CASE("calls: results, Zun exceptions and oslo dispatcher errors") {
   auto nsm = h.Call("no_such_method", nlohmann::json::object());
   REQUIRE(nsm.ok());
   CHECK((*nsm)["exception"] == "NoSuchMethod");
-  CHECK((*nsm)["message"] == "Endpoint does not support RPC method no_such_method");
+  CHECK((*nsm)["message"] ==
+        "Endpoint does not support RPC method no_such_method");
 
   auto private_method = h.Call("_private", nlohmann::json::object());
   REQUIRE(private_method.ok());
   CHECK((*private_method)["exception"] == "NoSuchMethod");
 
-  auto version = h.Call("container_show", ShowArgs("x"), 30, {"--version", "1.1"});
+  auto version =
+      h.Call("container_show", ShowArgs("x"), 30, {"--version", "1.1"});
   REQUIRE(version.ok());
   CHECK((*version)["exception"] == "UnsupportedVersion");
-  auto ns = h.Call("container_show", ShowArgs("x"), 30, {"--namespace", "other"});
+  auto ns =
+      h.Call("container_show", ShowArgs("x"), 30, {"--namespace", "other"});
   REQUIRE(ns.ok());
   CHECK((*ns)["exception"] == "UnsupportedVersion");
 
   auto logs = h.Call("container_logs", nlohmann::json::object());
   REQUIRE(logs.ok());
   CHECK((*logs)["exception"] == "ZunException");
-  CHECK_THAT((*logs)["message"].get<std::string>(), Catch::Contains("container_logs"));
+  CHECK_THAT((*logs)["message"].get<std::string>(),
+             Catch::Contains("container_logs"));
 
   auto invalid = h.Call("container_show", nlohmann::json::object());
   REQUIRE(invalid.ok());
   CHECK((*invalid)["exception"] == "Invalid");
-  CHECK_THAT((*invalid)["message"].get<std::string>(), Catch::Contains("container"));
+  CHECK_THAT((*invalid)["message"].get<std::string>(),
+             Catch::Contains("container"));
 }
 
 TEST_CASE("calls on the shared queue get an explicit failure") {
@@ -66,9 +72,16 @@ TEST_CASE("calls on the shared queue get an explicit failure") {
   REQUIRE(h.WaitServing());
   // No server: the shared `zun-compute` queue (any agent may answer).
   std::vector<std::string> argv = {
-      "/usr/bin/python3", SourceDir() + "/tests/tools/oslo_client.py", "--url",
-      TestEnv::Get().amqp_url, "--timeout", "20", "call", "image_search",
-      "--args", R"({"image": "cirros", "image_driver_name": "docker",
+      "/usr/bin/python3",
+      SourceDir() + "/tests/tools/oslo_client.py",
+      "--url",
+      TestEnv::Get().amqp_url,
+      "--timeout",
+      "20",
+      "call",
+      "image_search",
+      "--args",
+      R"({"image": "cirros", "image_driver_name": "docker",
                     "exact_match": true, "registry": null})"};
   auto r = RunCommand(argv, absl::Seconds(60), PyEnv());
   REQUIRE(r.ok());
@@ -175,7 +188,8 @@ TEST_CASE("the agent's declares match a real oslo.messaging server's") {
            RunCommand({TestEnv::Get().rmq_base + "/rabbitmqctl", "-q",
                        "list_queues", "name"},
                       absl::Seconds(30))
-                   ->output.find("zun-compute." + h.host()) != std::string::npos;
+                   ->output.find("zun-compute." + h.host()) !=
+               std::string::npos;
   }));
   h.StartAgent();
   REQUIRE(h.WaitServing());
@@ -183,10 +197,10 @@ TEST_CASE("the agent's declares match a real oslo.messaging server's") {
   REQUIRE(exit_code.ok());
   CHECK(*exit_code == 0);
   // Our own fanout queue is declared as oslo declares its fanout queues.
-  auto queues = RunCommand({TestEnv::Get().rmq_base + "/rabbitmqctl", "-q",
-                            "list_queues", "name", "durable", "auto_delete",
-                            "arguments"},
-                           absl::Seconds(30));
+  auto queues =
+      RunCommand({TestEnv::Get().rmq_base + "/rabbitmqctl", "-q", "list_queues",
+                  "name", "durable", "auto_delete", "arguments"},
+                 absl::Seconds(30));
   REQUIRE(queues.ok());
   std::istringstream lines(queues->output);
   std::string line;

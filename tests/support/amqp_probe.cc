@@ -24,7 +24,8 @@ absl::StatusOr<std::unique_ptr<AmqpProbe>> AmqpProbe::Connect(
 absl::Status AmqpProbe::Publish(const std::string& exchange,
                                 const std::string& routing_key,
                                 const std::string& body) {
-  return conn_->Publish(1, exchange, routing_key, false, body, rpc::PublishProps{});
+  return conn_->Publish(1, exchange, routing_key, false, body,
+                        rpc::PublishProps{});
 }
 
 absl::StatusOr<std::string> AmqpProbe::ReplyQueue() {

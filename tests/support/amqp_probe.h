@@ -16,10 +16,11 @@ namespace zun::testing {
 
 class AmqpProbe {
  public:
-  static absl::StatusOr<std::unique_ptr<AmqpProbe>> Connect(const std::string& url);
+  static absl::StatusOr<std::unique_ptr<AmqpProbe>> Connect(
+      const std::string& url);
 
-  absl::Status Publish(const std::string& exchange, const std::string& routing_key,
-                       const std::string& body);
+  absl::Status Publish(const std::string& exchange,
+                       const std::string& routing_key, const std::string& body);
   // Declares an oslo-style reply queue (reply_<hex>, x-expires) and consumes
   // it; returns its name.
   absl::StatusOr<std::string> ReplyQueue();

@@ -13,7 +13,9 @@ namespace zun::testing {
 
 const TestEnv& TestEnv::Get() {
   static const TestEnv* env = [] {
-    const std::string path = std::string(ZUN_TEST_ENV_DIR) + "/services.env";
+    const char* dir = std::getenv("ZUN_TEST_ENV_DIR");
+    const std::string path =
+        std::string(dir != nullptr ? dir : ZUN_TEST_ENV_DIR) + "/services.env";
     std::ifstream in(path);
     if (!in) {
       std::cerr << "test services are not running: " << path

@@ -105,3 +105,57 @@ TEST_CASE("same seed, same ids") {
 
 }  // namespace
 }  // namespace zun::cri::fake
+
+namespace zun::cri::fake {
+namespace {
+
+TEST_CASE("the fake holds thousands of pods") {
+  SimulatedClock clock;
+  FakeRuntime rt(clock, FakeRuntimeOptions{});
+  for (int i = 0; i < 3000; ++i) {
+    PodSandboxConfig p = Pod("p" + std::to_string(i));
+    p.labels["group"] = std::to_string(i % 3);
+    auto sb = rt.RunPodSandbox(p, "");
+    REQUIRE(sb.ok());
+    ContainerConfig c = Ctr("c", "");
+    c.labels = {{"group", std::to_string(i % 3)}};
+    auto id = rt.CreateContainer(*sb, c);
+    REQUIRE(id.ok());
+    REQUIRE(rt.StartContainer(*id).ok());
+  }
+  SandboxFilter f;
+  f.labels = {{"group", "1"}};
+  CHECK(rt.ListPodSandbox(f).size() == 1000);
+  ContainerFilter cf;
+  cf.state = ContainerState::kRunning;
+  CHECK(rt.ListContainers(cf).size() == 3000);
+}
+
+TEST_CASE("container behaviour is read from its command line") {
+  auto of = [](std::vector<std::string> cmd) {
+    ContainerConfig c;
+    c.command = std::move(cmd);
+    return *ScriptOf(c);
+  };
+  Script exit3 = of({"sh", "-c", "echo hi; sleep 2; exit 3"});
+  REQUIRE(exit3.exit_after.has_value());
+  CHECK(*exit3.exit_after == absl::Seconds(2));
+  CHECK(exit3.exit_code == 3);
+  CHECK(*of({"sleep", "5"}).exit_after == absl::Seconds(5));
+  CHECK(of({"true"}).exit_code == 0);
+  CHECK(of({"false"}).exit_code == 1);
+  CHECK_FALSE(of({"nginx", "-g", "daemon off;"}).exit_after.has_value());
+  CHECK_FALSE(
+      of({"sh", "-c", "while true; do sleep 1; done"}).exit_after.has_value());
+  CHECK_FALSE(of({"sleep", "infinity"}).exit_after.has_value());
+  ContainerConfig scripted;
+  scripted.command = {"sleep", "1"};
+  scripted.envs = {{"FAKE_CRI_SCRIPT", "oom after=3s"}};
+  Script oom = *ScriptOf(scripted);
+  CHECK(oom.oom);
+  CHECK(*oom.exit_after == absl::Seconds(3));
+  CHECK_FALSE(ParseScript("bogus").ok());
+}
+
+}  // namespace
+}  // namespace zun::cri::fake

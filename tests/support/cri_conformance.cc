@@ -1,0 +1,194 @@
+#include "tests/support/cri_conformance.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/uuid.h"
+#include "tests/support/poll.h"
+
+namespace zun::testing {
+namespace {
+
+using cri::ContainerState;
+
+cri::PodSandboxConfig Pod(const CriTarget& t, const std::string& tag) {
+  cri::PodSandboxConfig p;
+  const std::string uid = NewUuid4();
+  p.name = "conf-" + tag;
+  p.uid = uid;
+  p.namespace_ = "conformance";
+  p.hostname = "conf-" + tag;
+  p.log_directory = t.log_root + "/" + uid;
+  p.labels = {{"zun-conformance", "yes"}, {"tag", tag}};
+  if (!t.cgroup_root.empty()) p.cgroup_parent = t.cgroup_root + "/pod" + uid;
+  p.seccomp = cri::SecurityProfile{};
+  return p;
+}
+
+cri::ContainerConfig Ctr(const CriTarget& t, const std::string& name,
+                         std::vector<std::string> command) {
+  cri::ContainerConfig c;
+  c.name = name;
+  c.image = t.run_image;
+  c.command = std::move(command);
+  c.log_path = name + ".log";
+  c.labels = {{"zun-conformance", "yes"}, {"ctr", name}};
+  c.envs = {{"CONFORMANCE", "1"}};
+  return c;
+}
+
+void Cleanup(cri::CriClient& cri, const std::string& sandbox_id) {
+  CHECK(cri.StopPodSandbox(sandbox_id).ok());
+  CHECK(cri.RemovePodSandbox(sandbox_id).ok());
+}
+
+void SandboxLifecycle(const CriTarget& t) {
+  cri::CriClient& cri = *t.cri;
+  auto v = cri.Version();
+  REQUIRE(v.ok());
+  CHECK(v->runtime_api_version == "v1");
+  auto st = cri.Status();
+  REQUIRE(st.ok());
+  CHECK(st->Condition("RuntimeReady") == true);
+
+  cri::PodSandboxConfig p = Pod(t, "life");
+  auto id = cri.RunPodSandbox(p, "");
+  REQUIRE(id.ok());
+  auto status = cri.PodSandboxStatus(*id);
+  REQUIRE(status.ok());
+  CHECK(status->sandbox.state == cri::SandboxState::kReady);
+  CHECK(status->sandbox.name == p.name);
+  CHECK(status->sandbox.uid == p.uid);
+  CHECK(status->sandbox.labels.at("tag") == "life");
+  CHECK_FALSE(status->ip.empty());
+  // The same metadata again: the client adopts the READY sandbox.
+  auto again = cri.RunPodSandbox(p, "");
+  REQUIRE(again.ok());
+  CHECK(*again == *id);
+
+  REQUIRE(cri.StopPodSandbox(*id).ok());
+  CHECK(cri.PodSandboxStatus(*id)->sandbox.state == cri::SandboxState::kNotReady);
+  cri::SandboxFilter notready;
+  notready.state = cri::SandboxState::kNotReady;
+  notready.labels = {{"tag", "life"}};
+  CHECK(cri.ListPodSandbox(notready)->size() == 1);
+  REQUIRE(cri.RemovePodSandbox(*id).ok());
+  CHECK(cri.PodSandboxStatus(*id).status().code() == absl::StatusCode::kNotFound);
+  // Stop and remove of a gone sandbox succeed (idempotent).
+  CHECK(cri.StopPodSandbox(*id).ok());
+  CHECK(cri.RemovePodSandbox(*id).ok());
+}
+
+void ContainerLifecycle(const CriTarget& t) {
+  cri::CriClient& cri = *t.cri;
+  cri::PodSandboxConfig p = Pod(t, "ctr");
+  auto sb = cri.RunPodSandbox(p, "");
+  REQUIRE(sb.ok());
+
+  auto fail = cri.CreateContainer(*sb, Ctr(t, "fail", {"sh", "-c", "exit 3"}), p);
+  REQUIRE(fail.ok());
+  CHECK(cri.ContainerStatus(*fail)->state == ContainerState::kCreated);
+  auto ok = cri.CreateContainer(*sb, Ctr(t, "ok", {"sh", "-c", "echo done"}), p);
+  REQUIRE(ok.ok());
+  auto srv = cri.CreateContainer(*sb, Ctr(t, "srv", {"sleep", "3600"}), p);
+  REQUIRE(srv.ok());
+  for (const auto& id : {*fail, *ok, *srv}) REQUIRE(cri.StartContainer(id).ok());
+
+  auto exited = [&](const std::string& id) {
+    auto s = cri.ContainerStatus(id);
+    return s.ok() && s->state == ContainerState::kExited;
+  };
+  REQUIRE(PollUntil([&] { return exited(*fail) && exited(*ok); }));
+  auto f = cri.ContainerStatus(*fail);
+  CHECK(f->exit_code == 3);
+  CHECK(f->reason == "Error");
+  CHECK(f->started_at > 0);
+  CHECK(f->finished_at > 0);
+  auto o = cri.ContainerStatus(*ok);
+  CHECK(o->exit_code == 0);
+  CHECK(o->reason == "Completed");
+
+  auto s = cri.ContainerStatus(*srv);
+  REQUIRE(s.ok());
+  CHECK(s->state == ContainerState::kRunning);
+  CHECK(s->labels.at("ctr") == "srv");
+  CHECK(s->attempt == 0);
+  auto exec = cri.ExecSync(*srv, {"echo", "hello"}, absl::Seconds(10));
+  REQUIRE(exec.ok());
+  CHECK(exec->stdout_data == "hello\n");
+  CHECK(exec->exit_code == 0);
+
+  // Filters: by sandbox and state, by label.
+  cri::ContainerFilter running;
+  running.sandbox_id = *sb;
+  running.state = ContainerState::kRunning;
+  auto r = cri.ListContainers(running);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 1);
+  CHECK(r->front().id == *srv);
+  cri::ContainerFilter by_label;
+  by_label.labels = {{"ctr", "fail"}};
+  auto l = cri.ListContainers(by_label);
+  REQUIRE(l.ok());
+  REQUIRE(l->size() == 1);
+  CHECK(l->front().id == *fail);
+
+  REQUIRE(cri.StopContainer(*srv, absl::Seconds(1)).ok());
+  auto stopped = cri.ContainerStatus(*srv);
+  CHECK(stopped->state == ContainerState::kExited);
+  CHECK(stopped->exit_code == 143);  // ended by SIGTERM within the grace
+  REQUIRE(cri.RemoveContainer(*srv).ok());
+  CHECK(cri.ContainerStatus(*srv).status().code() == absl::StatusCode::kNotFound);
+  CHECK(cri.RemoveContainer(*srv).ok());                    // idempotent
+  CHECK(cri.StopContainer(*srv, absl::Seconds(1)).ok());    // idempotent
+
+  // A missing image is NOT_FOUND at create time.
+  cri::ContainerConfig missing = Ctr(t, "missing", {"true"});
+  missing.image = "localhost/never-built:0";
+  CHECK(cri.CreateContainer(*sb, missing, p).status().code() ==
+        absl::StatusCode::kNotFound);
+  Cleanup(cri, *sb);
+  CHECK(cri.ContainerStatus(*fail).status().code() == absl::StatusCode::kNotFound);
+}
+
+void Images(const CriTarget& t) {
+  cri::CriClient& cri = *t.cri;
+  auto present = cri.ImageStatus(t.run_image);
+  REQUIRE(present.ok());
+  CHECK(present->has_value());
+  auto absent = cri.ImageStatus("localhost/never-built:0");
+  REQUIRE(absent.ok());
+  CHECK_FALSE(absent->has_value());
+  REQUIRE(cri.RemoveImage(t.pull_image).ok());  // start from absent
+  CHECK_FALSE(cri.ImageStatus(t.pull_image)->has_value());
+  auto ref = cri.PullImage(t.pull_image, std::nullopt, nullptr);
+  REQUIRE(ref.ok());
+  auto pulled = cri.ImageStatus(t.pull_image);
+  REQUIRE(pulled.ok());
+  REQUIRE(pulled->has_value());
+  CHECK((*pulled)->id == *ref);
+  REQUIRE(cri.RemoveImage(t.pull_image).ok());
+  CHECK_FALSE(cri.ImageStatus(t.pull_image)->has_value());
+  CHECK(cri.RemoveImage(t.pull_image).ok());  // idempotent
+  auto failed = cri.PullImage(t.missing_pull_image, std::nullopt, nullptr);
+  CHECK_FALSE(failed.ok());
+}
+
+}  // namespace
+
+void RunCriConformance(const CriTarget& t) {
+  REQUIRE(t.cri != nullptr);
+  {
+    INFO("sandbox lifecycle");
+    SandboxLifecycle(t);
+  }
+  {
+    INFO("container lifecycle");
+    ContainerLifecycle(t);
+  }
+  {
+    INFO("images");
+    Images(t);
+  }
+}
+
+}  // namespace zun::testing
