@@ -16,7 +16,8 @@ class FakeCriControlClient::Impl {
       : stub_(cpb::FakeCriControl::NewStub(grpc::CreateChannel(
             endpoint, grpc::InsecureChannelCredentials()))) {}
   void Deadline(grpc::ClientContext* ctx) {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(10));
   }
   std::unique_ptr<cpb::FakeCriControl::Stub> stub_;
 };
@@ -55,7 +56,8 @@ absl::StatusOr<FakeCriStats> FakeCriControlClient::Stats() {
   absl::Status s = internal::FromGrpc(impl_->stub_->GetStats(&ctx, req, &resp));
   if (!s.ok()) return s;
   FakeCriStats out;
-  out.calls = std::map<std::string, int64_t>(resp.calls().begin(), resp.calls().end());
+  out.calls =
+      std::map<std::string, int64_t>(resp.calls().begin(), resp.calls().end());
   out.sandboxes = resp.sandboxes();
   out.containers = resp.containers();
   out.restarts = resp.restarts();

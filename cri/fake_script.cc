@@ -1,5 +1,6 @@
 #include "cri/fake_script.h"
 
+#include <cmath>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -65,7 +66,8 @@ bool Statement(const std::vector<std::string>& words, absl::Duration* slept,
   const std::string& w = words[0];
   double secs = 0;
   if (w == "sleep") {
-    if (words.size() < 2 || !absl::SimpleAtod(words[1], &secs) || secs < 0) {
+    if (words.size() < 2 || !absl::SimpleAtod(words[1], &secs) || secs < 0 ||
+        !std::isfinite(secs)) {
       return false;  // `sleep infinity`
     }
     *slept += absl::Seconds(secs);

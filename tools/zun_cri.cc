@@ -17,9 +17,10 @@
 namespace {
 
 int Usage(const std::string& why) {
-  std::cerr << "zun-cri: " << why
-            << "\nusage: zun-cri --endpoint unix:///PATH [--timeout S] "
-               "[--label K=V]... version|status|pods|containers|images|cleanup\n";
+  std::cerr
+      << "zun-cri: " << why
+      << "\nusage: zun-cri --endpoint unix:///PATH [--timeout S] "
+         "[--label K=V]... version|status|pods|containers|images|cleanup\n";
   return 2;
 }
 
@@ -42,13 +43,15 @@ int main(int argc, char** argv) {
   o.runtime_endpoint =
       args->Get("endpoint", "unix:///run/containerd/containerd.sock");
   double timeout = 10;
-  if (args->Has("timeout") && !absl::SimpleAtod(args->Get("timeout"), &timeout)) {
+  if (args->Has("timeout") &&
+      !absl::SimpleAtod(args->Get("timeout"), &timeout)) {
     return Usage("--timeout must be a number");
   }
   o.request_timeout = absl::Seconds(timeout);
   zun::cri::Labels labels;
   for (const std::string& kv : args->GetAll("label")) {
-    std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+    std::pair<std::string, std::string> p =
+        absl::StrSplit(kv, absl::MaxSplits('=', 1));
     labels[p.first] = p.second;
   }
   auto client = zun::cri::GrpcCriClient::Create(o, zun::RealClock::Default());
@@ -67,7 +70,8 @@ int main(int argc, char** argv) {
       std::cout << c.type << "=" << (c.status ? "true" : "false")
                 << (c.reason.empty() ? "" : " (" + c.reason + ")") << "\n";
     }
-    for (const auto& h : st->handlers) std::cout << "handler " << h.name << "\n";
+    for (const auto& h : st->handlers)
+      std::cout << "handler " << h.name << "\n";
   } else if (cmd == "pods") {
     zun::cri::SandboxFilter f;
     f.labels = labels;
@@ -75,7 +79,8 @@ int main(int argc, char** argv) {
     if (!pods.ok()) return Fail(pods.status());
     for (const auto& p : *pods) {
       std::cout << Short(p.id) << "  " << zun::cri::ToString(p.state) << "  "
-                << p.namespace_ << "/" << p.name << "  attempt " << p.attempt << "\n";
+                << p.namespace_ << "/" << p.name << "  attempt " << p.attempt
+                << "\n";
     }
   } else if (cmd == "containers") {
     zun::cri::ContainerFilter f;
@@ -91,7 +96,8 @@ int main(int argc, char** argv) {
     auto imgs = cri.ListImages();
     if (!imgs.ok()) return Fail(imgs.status());
     for (const auto& i : *imgs) {
-      std::cout << Short(i.id) << "  " << absl::StrJoin(i.repo_tags, ",") << "\n";
+      std::cout << Short(i.id) << "  " << absl::StrJoin(i.repo_tags, ",")
+                << "\n";
     }
   } else if (cmd == "cleanup") {
     zun::cri::SandboxFilter f;

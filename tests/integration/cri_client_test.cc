@@ -27,12 +27,14 @@ struct FakeServer {
         control(endpoint) {
     REQUIRE(server.Start(endpoint).ok());
   }
-  std::unique_ptr<cri::GrpcCriClient> Client(absl::Duration timeout = absl::Seconds(5)) {
+  std::unique_ptr<cri::GrpcCriClient> Client(
+      absl::Duration timeout = absl::Seconds(5)) {
     cri::GrpcCriOptions o;
     o.runtime_endpoint = endpoint;
     o.request_timeout = timeout;
     o.sandbox_create_timeout = timeout;
-    o.retry_backoff = BackoffPolicy{absl::Milliseconds(20), absl::Milliseconds(100)};
+    o.retry_backoff =
+        BackoffPolicy{absl::Milliseconds(20), absl::Milliseconds(100)};
     o.max_reconnect_backoff = absl::Milliseconds(200);
     auto c = cri::GrpcCriClient::Create(o, RealClock::Default());
     REQUIRE(c.ok());
@@ -62,8 +64,13 @@ cri::PodSandboxConfig Pod(const std::string& name) {
 
 TEST_CASE("CRI conformance on the fake runtime") {
   FakeServer f(cri::fake::FakeRuntimeOptions{
-      1, "fake-cri", "0.1.0", "v1", {"runc"},
-      {"localhost/pause:3.6", "localhost/busybox:latest"}, "10.88."});
+      1,
+      "fake-cri",
+      "0.1.0",
+      "v1",
+      {"runc"},
+      {"localhost/pause:3.6", "localhost/busybox:latest"},
+      "10.88."});
   auto client = f.Client();
   ScopedTempDir logs("zl");
   CriTarget t;
@@ -87,17 +94,20 @@ TEST_CASE("every call has a deadline") {
 TEST_CASE("UNAVAILABLE is retried for idempotent calls only") {
   FakeServer f;
   auto client = f.Client();
-  REQUIRE(f.control.SetFaults({{"ListPodSandbox", "error:1,code:14"},
-                               {"RunPodSandbox", "error:1,code:14"}})
+  REQUIRE(f.control
+              .SetFaults({{"ListPodSandbox", "error:1,code:14"},
+                          {"RunPodSandbox", "error:1,code:14"}})
               .ok());
-  CHECK(client->ListPodSandbox({}).status().code() == absl::StatusCode::kUnavailable);
+  CHECK(client->ListPodSandbox({}).status().code() ==
+        absl::StatusCode::kUnavailable);
   CHECK(f.Calls("ListPodSandbox") == 4);  // GrpcCriOptions::max_attempts
   CHECK(client->RunPodSandbox(Pod("p"), "").status().code() ==
         absl::StatusCode::kUnavailable);
   CHECK(f.Calls("RunPodSandbox") == 1);
   // Other codes are not retried either.
   REQUIRE(f.control.SetFaults({{"ContainerStatus", "error:1,code:13"}}).ok());
-  CHECK(client->ContainerStatus("x").status().code() == absl::StatusCode::kInternal);
+  CHECK(client->ContainerStatus("x").status().code() ==
+        absl::StatusCode::kInternal);
   CHECK(f.Calls("ContainerStatus") == 1);
 }
 
@@ -112,11 +122,14 @@ TEST_CASE("the client reconnects after a runtime restart, state kept or lost") {
   REQUIRE(PollUntil([&] { return client->Version().ok(); }, absl::Seconds(10)));
   CHECK(client->PodSandboxStatus(*kept).ok());
 
-  REQUIRE(f.control.Restart(/*keep_state=*/false, absl::Milliseconds(500)).ok());
-  REQUIRE(PollUntil([&] {
-    auto s = f.control.Stats();
-    return s.ok() && s->restarts == 2;
-  }, absl::Seconds(10)));
+  REQUIRE(
+      f.control.Restart(/*keep_state=*/false, absl::Milliseconds(500)).ok());
+  REQUIRE(PollUntil(
+      [&] {
+        auto s = f.control.Stats();
+        return s.ok() && s->restarts == 2;
+      },
+      absl::Seconds(10)));
   REQUIRE(PollUntil([&] { return client->Version().ok(); }, absl::Seconds(10)));
   CHECK(client->PodSandboxStatus(*kept).status().code() ==
         absl::StatusCode::kNotFound);
@@ -135,10 +148,12 @@ TEST_CASE("a timed-out RunPodSandbox is adopted, never looped on") {
   REQUIRE(f.control.ClearFaults().ok());
   // Once created, a retry adopts it.
   absl::StatusOr<std::string> adopted;
-  REQUIRE(PollUntil([&] {
-    adopted = client->RunPodSandbox(p, "");
-    return adopted.ok();
-  }, absl::Seconds(10), absl::Milliseconds(200)));
+  REQUIRE(PollUntil(
+      [&] {
+        adopted = client->RunPodSandbox(p, "");
+        return adopted.ok();
+      },
+      absl::Seconds(10), absl::Milliseconds(200)));
   CHECK(f.runtime.NumSandboxes() == 1);
   auto status = client->PodSandboxStatus(*adopted);
   REQUIRE(status.ok());
@@ -172,11 +187,13 @@ TEST_CASE("the handshake refuses a runtime that does not serve runtime.v1") {
 }
 
 TEST_CASE("endpoints are validated") {
-  CHECK(cri::ValidateCriEndpoint("unix:///run/containerd/containerd.sock").ok());
+  CHECK(
+      cri::ValidateCriEndpoint("unix:///run/containerd/containerd.sock").ok());
   CHECK_FALSE(cri::ValidateCriEndpoint("tcp://1.2.3.4:5").ok());
   CHECK_FALSE(cri::ValidateCriEndpoint("unix://relative.sock").ok());
   CHECK_FALSE(cri::ValidateCriEndpoint("unix:///a/../b.sock").ok());
-  CHECK_FALSE(cri::ValidateCriEndpoint("unix:///" + std::string(200, 'x')).ok());
+  CHECK_FALSE(
+      cri::ValidateCriEndpoint("unix:///" + std::string(200, 'x')).ok());
   CHECK_FALSE(cri::ValidateCriEndpoint(std::string("unix:///a\nb")).ok());
 }
 

@@ -66,13 +66,15 @@ void SandboxLifecycle(const CriTarget& t) {
   CHECK(*again == *id);
 
   REQUIRE(cri.StopPodSandbox(*id).ok());
-  CHECK(cri.PodSandboxStatus(*id)->sandbox.state == cri::SandboxState::kNotReady);
+  CHECK(cri.PodSandboxStatus(*id)->sandbox.state ==
+        cri::SandboxState::kNotReady);
   cri::SandboxFilter notready;
   notready.state = cri::SandboxState::kNotReady;
   notready.labels = {{"tag", "life"}};
   CHECK(cri.ListPodSandbox(notready)->size() == 1);
   REQUIRE(cri.RemovePodSandbox(*id).ok());
-  CHECK(cri.PodSandboxStatus(*id).status().code() == absl::StatusCode::kNotFound);
+  CHECK(cri.PodSandboxStatus(*id).status().code() ==
+        absl::StatusCode::kNotFound);
   // Stop and remove of a gone sandbox succeed (idempotent).
   CHECK(cri.StopPodSandbox(*id).ok());
   CHECK(cri.RemovePodSandbox(*id).ok());
@@ -84,14 +86,17 @@ void ContainerLifecycle(const CriTarget& t) {
   auto sb = cri.RunPodSandbox(p, "");
   REQUIRE(sb.ok());
 
-  auto fail = cri.CreateContainer(*sb, Ctr(t, "fail", {"sh", "-c", "exit 3"}), p);
+  auto fail =
+      cri.CreateContainer(*sb, Ctr(t, "fail", {"sh", "-c", "exit 3"}), p);
   REQUIRE(fail.ok());
   CHECK(cri.ContainerStatus(*fail)->state == ContainerState::kCreated);
-  auto ok = cri.CreateContainer(*sb, Ctr(t, "ok", {"sh", "-c", "echo done"}), p);
+  auto ok =
+      cri.CreateContainer(*sb, Ctr(t, "ok", {"sh", "-c", "echo done"}), p);
   REQUIRE(ok.ok());
   auto srv = cri.CreateContainer(*sb, Ctr(t, "srv", {"sleep", "3600"}), p);
   REQUIRE(srv.ok());
-  for (const auto& id : {*fail, *ok, *srv}) REQUIRE(cri.StartContainer(id).ok());
+  for (const auto& id : {*fail, *ok, *srv})
+    REQUIRE(cri.StartContainer(id).ok());
 
   auto exited = [&](const std::string& id) {
     auto s = cri.ContainerStatus(id);
@@ -137,9 +142,10 @@ void ContainerLifecycle(const CriTarget& t) {
   CHECK(stopped->state == ContainerState::kExited);
   CHECK(stopped->exit_code == 143);  // ended by SIGTERM within the grace
   REQUIRE(cri.RemoveContainer(*srv).ok());
-  CHECK(cri.ContainerStatus(*srv).status().code() == absl::StatusCode::kNotFound);
-  CHECK(cri.RemoveContainer(*srv).ok());                    // idempotent
-  CHECK(cri.StopContainer(*srv, absl::Seconds(1)).ok());    // idempotent
+  CHECK(cri.ContainerStatus(*srv).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(cri.RemoveContainer(*srv).ok());                  // idempotent
+  CHECK(cri.StopContainer(*srv, absl::Seconds(1)).ok());  // idempotent
 
   // A missing image is NOT_FOUND at create time.
   cri::ContainerConfig missing = Ctr(t, "missing", {"true"});
@@ -147,7 +153,8 @@ void ContainerLifecycle(const CriTarget& t) {
   CHECK(cri.CreateContainer(*sb, missing, p).status().code() ==
         absl::StatusCode::kNotFound);
   Cleanup(cri, *sb);
-  CHECK(cri.ContainerStatus(*fail).status().code() == absl::StatusCode::kNotFound);
+  CHECK(cri.ContainerStatus(*fail).status().code() ==
+        absl::StatusCode::kNotFound);
 }
 
 void Images(const CriTarget& t) {

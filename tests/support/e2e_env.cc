@@ -11,7 +11,8 @@ const E2eEnv& E2eEnv::Get() {
   static const E2eEnv* env = [] {
     const char* dir = std::getenv("ZUN_TEST_ENV_DIR");
     const std::string path =
-        std::string(dir != nullptr ? dir : ZUN_TEST_ENV_DIR) + "/containerd.env";
+        std::string(dir != nullptr ? dir : ZUN_TEST_ENV_DIR) +
+        "/containerd.env";
     std::ifstream in(path);
     if (!in) {
       std::cerr << "containerd is not running: " << path
