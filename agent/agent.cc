@@ -24,16 +24,33 @@ OpsOptions OpsOptionsFromConfig(const AgentConfig& c) {
   m.sysctls = c.compute.sysctls;
   o.network_name = c.compute.network_name;
   o.stop_grace = c.compute.stop_grace_period;
+  o.restart_backoff.initial = c.compute.restart_backoff_initial;
+  o.restart_backoff.max = c.compute.restart_backoff_max;
+  o.restart_backoff.reset_after = c.compute.restart_backoff_reset;
+  o.volume_dir = c.volume.volume_dir;
+  // Local volumes live under volume_dir: always allowed.
+  m.host_path_allowlist.push_back(c.volume.volume_dir);
+  return o;
+}
+
+ReconcilerOptions ReconcilerOptionsFromConfig(const AgentConfig& c) {
+  ReconcilerOptions o;
+  o.host = c.host;
+  o.interval = c.compute.reconcile_interval;
+  o.orphan_grace_period = c.compute.orphan_grace_period;
   return o;
 }
 
 Agent::Agent(const AgentConfig& config, AgentDeps deps)
     : config_(config), deps_(deps) {
   ops_ = std::make_unique<CapsuleOps>(deps_.store, deps_.cri, deps_.clock,
-                                      OpsOptionsFromConfig(config_));
+                                      registry_, OpsOptionsFromConfig(config_));
   executor_ = std::make_unique<KeyedExecutor>(
       config_.compute.max_concurrent_operations);
   endpoint_ = std::make_unique<RpcEndpoint>(*ops_, *executor_);
+  reconciler_ = std::make_unique<Reconciler>(
+      *ops_, *executor_, registry_, deps_.cri, deps_.store, deps_.clock,
+      ReconcilerOptionsFromConfig(config_));
 }
 
 Agent::~Agent() { Shutdown(); }
@@ -66,6 +83,8 @@ absl::Status Agent::Start(Waker& stop) {
       return absl::CancelledError("stopped before the runtime came up");
     }
   }
+  if (absl::Status s = reconciler_->Recover(stop); !s.ok()) return s;
+  reconciler_->Start();
   if (absl::Status s = deps_.bus.Start(*endpoint_); !s.ok()) return s;
   started_ = true;
   ZUN_LOG(kAgent, info, "zun-agent serving topic '{}' as host '{}'",
@@ -75,6 +94,7 @@ absl::Status Agent::Start(Waker& stop) {
 
 void Agent::Shutdown() {
   if (!started_) {
+    reconciler_->Stop();
     ops_->Stop();
     executor_->Shutdown(absl::ZeroDuration());
     return;
@@ -82,6 +102,7 @@ void Agent::Shutdown() {
   started_ = false;
   ZUN_LOG(kAgent, info, "shutting down: finishing in-flight operations");
   endpoint_->BeginShutdown();
+  reconciler_->Stop();
   if (!executor_->Shutdown(config_.compute.shutdown_timeout)) {
     ZUN_LOG(kAgent, warn,
             "shutdown timeout: abandoning queued operations (their requests "

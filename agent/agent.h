@@ -3,7 +3,9 @@
 // executor and the RPC endpoint to the injected seams (CapsuleStore,
 // CriClient, RpcBus, Clock), and runs the startup and shutdown sequences.
 //
-// Start():    wait for a runtime that serves CRI runtime.v1, then start
+// Start():    wait for a runtime that serves CRI runtime.v1, recover (load
+//             this host's capsules, relist the runtime, resume or finish
+//             what was interrupted), start the reconciler, then start
 //             consuming RPCs.
 // Shutdown(): stop taking requests (new ones are requeued by the broker),
 //             let in-flight operations finish within
@@ -16,8 +18,10 @@
 
 #include "absl/status/status.h"
 #include "agent/capsule_ops.h"
+#include "agent/capsule_registry.h"
 #include "agent/config.h"
 #include "agent/keyed_executor.h"
+#include "agent/reconciler.h"
 #include "agent/rpc_endpoint.h"
 #include "common/clock.h"
 #include "cri/cri_client.h"
@@ -33,8 +37,9 @@ struct AgentDeps {
   Clock& clock;
 };
 
-// The operation options a config implies.
+// The options a config implies.
 OpsOptions OpsOptionsFromConfig(const AgentConfig& config);
+ReconcilerOptions ReconcilerOptionsFromConfig(const AgentConfig& config);
 
 class Agent {
  public:
@@ -49,13 +54,17 @@ class Agent {
 
   CapsuleOps& ops() { return *ops_; }
   RpcEndpoint& endpoint() { return *endpoint_; }
+  Reconciler& reconciler() { return *reconciler_; }
+  CapsuleRegistry& registry() { return registry_; }
 
  private:
   const AgentConfig config_;
   AgentDeps deps_;
+  CapsuleRegistry registry_;
   std::unique_ptr<CapsuleOps> ops_;
   std::unique_ptr<KeyedExecutor> executor_;
   std::unique_ptr<RpcEndpoint> endpoint_;
+  std::unique_ptr<Reconciler> reconciler_;
   bool started_ = false;
 };
 

@@ -1,5 +1,6 @@
 // The create half of CapsuleOps (capsule_ops.h).
 #include <map>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -21,12 +22,20 @@ struct CapsuleOps::CreateRun {
   db::ActionContext ctx;
   CreateHints hints;
   capsule::Capsule capsule;
+  std::shared_ptr<OpToken> token;
   std::string handler;
   cri::PodSandboxConfig sandbox_config;
   std::string sandbox_id;
   std::map<std::string, std::string> image_refs;  // image -> ref to run
-  std::map<std::string, std::string> child_ids;   // child uuid -> CRI id
-  std::string failed_child;                       // uuid the failure is about
+  absl::Mutex mu;
+  std::map<std::string, std::string> child_ids ABSL_GUARDED_BY(mu);
+  std::string failed_child ABSL_GUARDED_BY(mu);  // uuid the failure is about
+
+  bool cancelled() const { return token->cancelled.load(); }
+  void SetFailed(const std::string& child) {
+    absl::MutexLock l(&mu);
+    if (failed_child.empty()) failed_child = child;
+  }
 };
 
 namespace {
@@ -51,11 +60,14 @@ std::string PolicyOf(const ContainerRecord& c) {
   return absl::AsciiStrToLower(c.image_pull_policy.value_or(""));
 }
 
+const absl::Status kCancelled =
+    absl::CancelledError("cancelled: a delete of the capsule arrived");
+
 }  // namespace
 
 void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
                         const CreateHints& hints,
-                        absl::AnyInvocable<void()> on_claimed) {
+                        absl::AnyInvocable<void()> on_claimed, bool recreate) {
   CreateRun run;
   run.uuid = uuid;
   run.ctx = ctx;
@@ -80,22 +92,32 @@ void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
   }
   on_claimed();
   run.capsule = *std::move(claimed);
-  if (run.capsule.record.status.value_or("") == cs::kStatusRunning &&
+  registry_.Put(run.capsule);
+  if (run.capsule.record.task_state.value_or("") == cs::kTaskDeleting) {
+    ZUN_CLOG(kAgent, info, uuid, ctx.request_id,
+             "not creating: a delete is pending");
+    return;
+  }
+  if (!recreate &&
+      run.capsule.record.status.value_or("") == cs::kStatusRunning &&
       run.capsule.record.container_id) {
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "already running");
-    WriteWithRetry({db::RowPatch(uuid).ClearTaskStateIf(cs::kTaskCreating)})
+    Write({std::move(db::RowPatch(uuid).ClearTaskStateIf(cs::kTaskCreating))})
         .IgnoreError();
     return;
   }
+  run.token = Register(uuid);
   absl::StatusOr<int64_t> event =
       store_.StartAction(uuid, "create", "compute__do_container_create", ctx);
   if (!event.ok()) {
     ZUN_CLOG(kAgent, warn, uuid, ctx.request_id,
              "cannot record the create action: {}", event.status().message());
   }
-  ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "creating capsule '{}'",
+  ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "{} capsule '{}'",
+           recreate ? "recreating" : "creating",
            run.capsule.record.name.value_or(""));
   absl::Status s = RunCreate(run);
+  if (s.ok() && run.cancelled()) s = kCancelled;
   if (s.ok()) {
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "running in sandbox '{}'",
              run.sandbox_id);
@@ -108,18 +130,21 @@ void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
     store_.FinishAction(*event, s.ok(), s.ok() ? "" : SV(s.message()))
         .IgnoreError();
   }
+  Unregister(uuid);
 }
 
 absl::Status CapsuleOps::RunCreate(CreateRun& run) {
-  const capsule::Capsule& c = run.capsule;
+  capsule::Capsule& c = run.capsule;
   const capsule::MapperOptions& m = options_.mapper;
+  if (absl::Status s = ResolveVolumes(c); !s.ok()) return s;
   if (absl::Status s = capsule::ValidateCapsule(c, m); !s.ok()) return s;
   absl::StatusOr<std::string> handler = capsule::RuntimeHandlerFor(c, m);
   if (!handler.ok()) return handler.status();
   run.handler = *handler;
 
-  // Whatever an earlier attempt left (a crash, a redelivered request) is
-  // removed first; the new sandbox gets the next attempt number.
+  // Whatever an earlier attempt left (a crash, a redelivered request, a
+  // vanished pod being recreated) is removed first; the new sandbox gets the
+  // next attempt number.
   uint32_t attempt = 0;
   cri::SandboxFilter mine;
   mine.labels = capsule::SandboxOwnerLabels(m.host, run.uuid);
@@ -141,6 +166,7 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
       !s.ok()) {
     return Step("creating the pod log directory", s);
   }
+  if (run.cancelled()) return kCancelled;
   absl::StatusOr<std::string> id =
       cri_.RunPodSandbox(run.sandbox_config, run.handler);
   if (id.status().code() == absl::StatusCode::kAborted) {
@@ -150,17 +176,18 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   if (!id.ok()) return Step("starting the pod sandbox", id.status());
   run.sandbox_id = *id;
   // Recorded at once, so a crash from here on leaves a findable sandbox.
-  WriteWithRetry({db::RowPatch(run.uuid).Set("container_id", run.sandbox_id)})
+  Write({std::move(db::RowPatch(run.uuid).Set("container_id", run.sandbox_id))})
       .IgnoreError();
 
   for (const auto* list : {&c.init_containers, &c.containers}) {
     for (const ContainerRecord& child : *list) {
+      if (run.cancelled()) return kCancelled;
       const std::string image = child.image.value_or("");
       if (run.image_refs.count(image)) continue;
       absl::StatusOr<std::string> ref = puller_.Ensure(
           image, PolicyOf(child), AuthFor(c, child), &run.sandbox_config);
       if (!ref.ok()) {
-        run.failed_child = child.uuid;
+        run.SetFailed(child.uuid);
         return Step(
             absl::StrCat("container '", capsule::ContainerNameFor(child), "'"),
             ref.status());
@@ -169,37 +196,28 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
     }
   }
   for (const ContainerRecord& init : c.init_containers) {
+    if (run.cancelled()) return kCancelled;
     if (absl::Status s = RunInitContainer(run, init); !s.ok()) return s;
   }
-  for (const ContainerRecord& child : c.containers) {
-    absl::StatusOr<std::string> cid = StartContainer(run, child);
-    if (!cid.ok()) return cid.status();
-  }
+  if (run.cancelled()) return kCancelled;
+  if (absl::Status s = StartContainers(run); !s.ok()) return s;
 
   absl::StatusOr<cri::SandboxStatusInfo> st =
       cri_.PodSandboxStatus(run.sandbox_id);
   if (!st.ok()) return Step("reading the sandbox status", st.status());
   const std::string net =
       run.hints.network.empty() ? options_.network_name : run.hints.network;
-  nlohmann::json addresses = nlohmann::json::object();
-  if (!st->ip.empty()) {
-    addresses[net] = nlohmann::json::array(
-        {{{"addr", st->ip},
-          {"version", st->ip.find(':') == std::string::npos ? 4 : 6},
-          {"port", nullptr},
-          {"subnet_id", nullptr},
-          {"preserve_on_delete", false}}});
-  }
   const std::string now = rpc::FormatObjectTime(clock_.Now());
   std::vector<db::RowPatch> patches;
   db::RowPatch cap(run.uuid);
   cap.Set("status", cs::kStatusRunning)
       .Set("status_reason", nullptr)
       .Set("container_id", run.sandbox_id)
-      .Set("addresses", addresses)
+      .Set("addresses", capsule::AddressesFor(net, st->ip))
       .Set("started_at", now)
       .ClearTaskStateIf(cs::kTaskCreating);
   patches.push_back(std::move(cap));
+  absl::MutexLock l(&run.mu);
   for (const ContainerRecord& init : c.init_containers) {
     patches.push_back(
         std::move(db::RowPatch(init.uuid)
@@ -214,68 +232,110 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
                       .Set("container_id", run.child_ids[child.uuid])
                       .Set("status", cs::kStatusRunning)
                       .Set("status_reason", nullptr)
+                      .Set("status_detail", nullptr)
                       .Set("started_at", now)));
   }
-  return WriteWithRetry(patches);
+  return Write(patches);
 }
 
 absl::StatusOr<std::string> CapsuleOps::StartContainer(
-    CreateRun& run, const ContainerRecord& child) {
+    CreateRun& run, const ContainerRecord& child, uint32_t attempt) {
   const std::string who =
       absl::StrCat("container '", capsule::ContainerNameFor(child), "'");
   absl::StatusOr<cri::ContainerConfig> cfg = capsule::BuildContainerConfig(
       run.capsule, child, options_.mapper,
-      run.image_refs[child.image.value_or("")], 0);
+      run.image_refs[child.image.value_or("")], attempt);
   if (!cfg.ok()) {
-    run.failed_child = child.uuid;
+    run.SetFailed(child.uuid);
     return cfg.status();
   }
   absl::StatusOr<std::string> id =
       cri_.CreateContainer(run.sandbox_id, *cfg, run.sandbox_config);
   if (!id.ok()) {
-    run.failed_child = child.uuid;
+    run.SetFailed(child.uuid);
     return Step(absl::StrCat("creating ", who), id.status());
   }
-  run.child_ids[child.uuid] = *id;
+  {
+    absl::MutexLock l(&run.mu);
+    run.child_ids[child.uuid] = *id;
+  }
   if (absl::Status s = cri_.StartContainer(*id); !s.ok()) {
-    run.failed_child = child.uuid;
+    run.SetFailed(child.uuid);
     return Step(absl::StrCat("starting ", who), s);
   }
   return *id;
 }
 
+absl::Status CapsuleOps::StartContainers(CreateRun& run) {
+  const auto& children = run.capsule.containers;
+  if (children.size() == 1) return StartContainer(run, children[0], 0).status();
+  // Regular containers start concurrently, once every init container is done.
+  std::vector<absl::Status> results(children.size());
+  std::vector<std::thread> threads;
+  threads.reserve(children.size());
+  for (size_t i = 0; i < children.size(); ++i) {
+    threads.emplace_back([this, &run, &children, &results, i] {
+      results[i] = StartContainer(run, children[i], 0).status();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const absl::Status& s : results) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CapsuleOps::RunInitContainer(CreateRun& run,
                                           const ContainerRecord& init) {
-  absl::StatusOr<std::string> id = StartContainer(run, init);
-  if (!id.ok()) return id.status();
   const std::string who =
       absl::StrCat("init container '", capsule::ContainerNameFor(init), "'");
+  const capsule::RestartPolicy policy = capsule::PolicyFor(run.capsule, init);
   const absl::Time deadline = clock_.Now() + options_.init_container_timeout;
-  absl::Duration poll = absl::Milliseconds(20);
-  for (;;) {
-    absl::StatusOr<cri::ContainerStatusInfo> st = cri_.ContainerStatus(*id);
-    if (!st.ok()) {
-      run.failed_child = init.uuid;
-      return Step(absl::StrCat("watching ", who), st.status());
+  for (uint32_t attempt = 0;; ++attempt) {
+    absl::StatusOr<std::string> id = StartContainer(run, init, attempt);
+    if (!id.ok()) return id.status();
+    absl::Duration poll = absl::Milliseconds(20);
+    absl::StatusOr<cri::ContainerStatusInfo> st;
+    for (;;) {
+      st = cri_.ContainerStatus(*id);
+      if (!st.ok()) {
+        run.SetFailed(init.uuid);
+        return Step(absl::StrCat("watching ", who), st.status());
+      }
+      if (st->state == cri::ContainerState::kExited) break;
+      if (clock_.Now() >= deadline) {
+        run.SetFailed(init.uuid);
+        return absl::DeadlineExceededError(absl::StrCat(
+            who, " did not finish within ",
+            absl::FormatDuration(options_.init_container_timeout)));
+      }
+      if (!Wait(poll, run.token.get())) return kCancelled;
+      poll = std::min(poll * 2, absl::Seconds(1));
     }
-    if (st->state == cri::ContainerState::kExited) {
-      if (st->exit_code == 0) return absl::OkStatus();
-      run.failed_child = init.uuid;
-      return absl::FailedPreconditionError(absl::StrCat(
-          who, " exited with code ", st->exit_code,
-          st->reason.empty() ? "" : absl::StrCat(" (", st->reason, ")")));
+    if (st->exit_code == 0) return absl::OkStatus();
+    const std::string exit_text = absl::StrCat(
+        who, " exited with code ", st->exit_code,
+        st->reason.empty() ? "" : absl::StrCat(" (", st->reason, ")"));
+    if (!policy.ShouldRestart(st->exit_code, attempt)) {
+      run.SetFailed(init.uuid);
+      return absl::FailedPreconditionError(
+          attempt == 0
+              ? exit_text
+              : absl::StrCat(exit_text, " after ", attempt, " restarts"));
     }
-    if (clock_.Now() >= deadline) {
-      run.failed_child = init.uuid;
-      return absl::DeadlineExceededError(
-          absl::StrCat(who, " did not finish within ",
-                       absl::FormatDuration(options_.init_container_timeout)));
-    }
-    if (stopping_.load()) {
-      return absl::CancelledError("the agent is shutting down");
-    }
-    clock_.WaitFor(poll, stop_waker_);
-    poll = std::min(poll * 2, absl::Seconds(1));
+    const absl::Duration delay =
+        capsule::RestartDelay(options_.restart_backoff, attempt);
+    ZUN_CLOG(kAgent, info, run.uuid, run.ctx.request_id,
+             "{}; restarting it after {} (policy {})", exit_text,
+             absl::FormatDuration(delay), policy.ToString());
+    Write({std::move(db::RowPatch(init.uuid)
+                         .Set("status", cs::kStatusRestarting)
+                         .Set("status_reason", exit_text)
+                         .Set("status_detail",
+                              absl::StrCat("restarts: ", attempt + 1)))})
+        .IgnoreError();
+    if (!Wait(delay, run.token.get())) return kCancelled;
+    cri_.RemoveContainer(*id).IgnoreError();
   }
 }
 
@@ -291,7 +351,21 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
     }
   }
   RemovePodCgroups(run.uuid);
+  if (why.code() == absl::StatusCode::kCancelled) {
+    // The delete that cancelled us removes the rows next; only the pointer
+    // to the removed sandbox goes.
+    Write({std::move(db::RowPatch(run.uuid)
+                         .Set("container_id", nullptr)
+                         .ClearTaskStateIf(cs::kTaskCreating))})
+        .IgnoreError();
+    return;
+  }
   const std::string reason(why.message());
+  std::string failed;
+  {
+    absl::MutexLock l(&run.mu);
+    failed = run.failed_child;
+  }
   std::vector<db::RowPatch> patches;
   db::RowPatch cap(run.uuid);
   cap.Set("status", cs::kStatusError)
@@ -306,15 +380,38 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
           db::RowPatch(child.uuid)
               .Set("status", cs::kStatusError)
               .Set("container_id", nullptr)
-              .Set("status_reason", child.uuid == run.failed_child
+              .Set("status_reason", child.uuid == failed
                                         ? reason
                                         : "not started: the capsule failed")));
     }
   }
-  if (absl::Status s = WriteWithRetry(patches); !s.ok()) {
+  if (absl::Status s = Write(patches); !s.ok()) {
     ZUN_CLOG(kAgent, error, run.uuid, run.ctx.request_id,
              "cannot record the failure: {}", s.message());
   }
+}
+
+absl::Status CapsuleOps::ResolveVolumes(capsule::Capsule& c) {
+  for (auto* list : {&c.init_containers, &c.containers}) {
+    for (ContainerRecord& child : *list) {
+      for (capsule::VolumeMount& v : child.volumes) {
+        if (v.volume_uuid.empty() ||
+            v.volume_uuid.find('/') != std::string::npos ||
+            v.volume_uuid.find("..") != std::string::npos) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "container '", capsule::ContainerNameFor(child), "': volume '",
+              v.volume_uuid, "' has an invalid id"));
+        }
+        v.host_path = options_.volume_dir + "/" + v.volume_uuid;
+        if (v.provider == "local") {
+          if (absl::Status s = MakeDirs(v.host_path, 0755); !s.ok()) {
+            return Step("creating the local volume", s);
+          }
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace zun::agent

@@ -1,5 +1,7 @@
 #include "agent/capsule_ops.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "agent/host_fs.h"
 #include "capsule/labels.h"
@@ -10,30 +12,58 @@ namespace zun::agent {
 
 namespace cs = ::zun::capsule;
 
-namespace {
+CapsuleOps::CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri,
+                       Clock& clock, CapsuleRegistry& registry,
+                       OpsOptions options)
+    : store_(store),
+      cri_(cri),
+      clock_(clock),
+      registry_(registry),
+      options_(std::move(options)),
+      puller_(cri) {}
 
-bool Transient(const absl::Status& s) {
+bool CapsuleOps::IsTransient(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded ||
          s.code() == absl::StatusCode::kAborted;
 }
 
-}  // namespace
-
-CapsuleOps::CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri,
-                       Clock& clock, OpsOptions options)
-    : store_(store),
-      cri_(cri),
-      clock_(clock),
-      options_(std::move(options)),
-      puller_(cri) {}
-
 void CapsuleOps::Stop() {
   stopping_.store(true);
-  stop_waker_.Notify();
+  stop_waker_.Latch();
+  absl::MutexLock l(&cancel_mu_);
+  for (auto& [uuid, token] : tokens_) token->waker.Latch();
 }
 
-bool CapsuleOps::IsTransient(const absl::Status& s) { return Transient(s); }
+std::shared_ptr<CapsuleOps::OpToken> CapsuleOps::Register(
+    const std::string& uuid) {
+  auto token = std::make_shared<OpToken>();
+  absl::MutexLock l(&cancel_mu_);
+  if (stopping_.load()) token->waker.Latch();
+  tokens_[uuid] = token;
+  return token;
+}
+
+void CapsuleOps::Unregister(const std::string& uuid) {
+  absl::MutexLock l(&cancel_mu_);
+  tokens_.erase(uuid);
+}
+
+void CapsuleOps::RequestCancel(const std::string& uuid) {
+  absl::MutexLock l(&cancel_mu_);
+  auto it = tokens_.find(uuid);
+  if (it == tokens_.end()) return;
+  it->second->cancelled.store(true);
+  it->second->waker.Latch();
+}
+
+bool CapsuleOps::Wait(absl::Duration d, OpToken* token) {
+  if (stopping_.load()) return false;
+  if (token == nullptr) return !clock_.WaitFor(d, stop_waker_);
+  if (token->cancelled.load()) return false;
+  clock_.WaitFor(d, token->waker);
+  return !stopping_.load() && !token->cancelled.load();
+}
 
 absl::Status CapsuleOps::RetryDbStatus(
     const std::function<absl::Status()>& call) {
@@ -45,9 +75,10 @@ absl::Status CapsuleOps::RetryDbStatus(
   return r.status();
 }
 
-absl::Status CapsuleOps::WriteWithRetry(
-    const std::vector<db::RowPatch>& patches) {
-  return RetryDbStatus([&] { return store_.Apply(patches); });
+absl::Status CapsuleOps::Write(const std::vector<db::RowPatch>& patches) {
+  absl::Status s = RetryDbStatus([&] { return store_.Apply(patches); });
+  if (s.ok()) registry_.ApplyPatches(patches);
+  return s;
 }
 
 absl::Status CapsuleOps::RemoveSandboxes(
@@ -105,16 +136,21 @@ absl::Status CapsuleOps::Delete(const std::string& uuid, bool force,
       RetryDb<capsule::Capsule>([&] { return store_.LoadCapsule(uuid); });
   if (loaded.status().code() == absl::StatusCode::kNotFound) {
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "already deleted");
+    registry_.Remove(uuid);
     // Leftovers (if any) still go: the sandbox may outlive its row.
-    return RemoveSandboxes(uuid, std::nullopt, absl::ZeroDuration());
+    absl::Status s = RemoveSandboxes(uuid, std::nullopt, absl::ZeroDuration());
+    RemovePodCgroups(uuid);
+    return s;
   }
   if (!loaded.ok()) return loaded.status();
   const capsule::ContainerRecord& rec = loaded->record;
   if (rec.host && !rec.host->empty() && *rec.host != options_.mapper.host) {
     ZUN_CLOG(kAgent, warn, uuid, ctx.request_id,
              "not deleting: the capsule belongs to host '{}'", *rec.host);
+    registry_.Remove(uuid);
     return absl::FailedPreconditionError("capsule belongs to another host");
   }
+  registry_.Put(*loaded);
   ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "deleting capsule '{}'{}",
            rec.name.value_or(""), force ? " (force)" : "");
   absl::Status s =
@@ -124,52 +160,82 @@ absl::Status CapsuleOps::Delete(const std::string& uuid, bool force,
     RemovePodCgroups(uuid);
     s = RetryDbStatus([&] { return store_.DeleteCapsule(uuid); });
     if (s.ok()) {
+      registry_.Remove(uuid);
       ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "deleted");
       return s;
     }
   }
   ZUN_CLOG(kAgent, warn, uuid, ctx.request_id, "delete failed: {}",
            s.message());
-  WriteWithRetry(
-      {std::move(db::RowPatch(uuid)
-                     .Set("status", cs::kStatusError)
-                     .Set("status_reason",
-                          absl::StrCat("delete failed: ", s.message()))
-                     .ClearTaskStateIf(cs::kTaskDeleting))})
+  Write({std::move(db::RowPatch(uuid)
+                       .Set("status", cs::kStatusError)
+                       .Set("status_reason",
+                            absl::StrCat("delete failed: ", s.message()))
+                       .ClearTaskStateIf(cs::kTaskDeleting))})
       .IgnoreError();
   return s;
+}
+
+absl::StatusOr<bool> CapsuleOps::RemoveOrphan(const std::string& uuid) {
+  absl::StatusOr<capsule::Capsule> c = store_.LoadCapsule(uuid);
+  if (c.ok()) {
+    const bool ours = c->record.host.value_or("") == options_.mapper.host;
+    const bool failed = !c->record.container_id &&
+                        c->record.status.value_or("") == cs::kStatusError;
+    if (ours && !failed) {
+      registry_.Put(*c);  // not an orphan: we had not heard of it yet
+      return false;
+    }
+  } else if (c.status().code() != absl::StatusCode::kNotFound) {
+    return c.status();
+  }
+  ZUN_CLOG(kAgent, warn, uuid, "",
+           "removing a sandbox that belongs to no capsule of this host");
+  if (absl::Status s =
+          RemoveSandboxes(uuid, std::nullopt, absl::ZeroDuration());
+      !s.ok()) {
+    return s;
+  }
+  RemovePodCgroups(uuid);
+  return true;
 }
 
 absl::StatusOr<capsule::Capsule> CapsuleOps::Show(const std::string& uuid) {
   absl::StatusOr<capsule::Capsule> c =
       RetryDb<capsule::Capsule>([&] { return store_.LoadCapsule(uuid); });
-  if (!c.ok()) return c;
-  for (auto* list : {&c->init_containers, &c->containers}) {
-    for (capsule::ContainerRecord& child : *list) {
-      if (!child.container_id || child.container_id->empty()) continue;
-      absl::StatusOr<cri::ContainerStatusInfo> st =
-          cri_.ContainerStatus(*child.container_id);
-      if (st.ok()) {
-        child.status = std::string(cs::StatusOfContainerState(st->state));
-        if (st->state == cri::ContainerState::kExited) {
-          child.status_detail =
-              absl::StrCat("Exited (", st->exit_code, ")",
-                           st->reason.empty() ? "" : " " + st->reason)
-                  .substr(0, 50);
-        }
-      } else if (st.status().code() == absl::StatusCode::kNotFound) {
-        child.status = std::string(cs::kStatusUnknown);
-        child.status_reason = "container not found in the runtime";
-      }
+  if (!c.ok()) {
+    // The database is down: serve what we know.
+    if (IsTransient(c.status())) {
+      if (auto known = registry_.Get(uuid)) return *known;
     }
+    return c;
   }
-  if (c->record.container_id && !c->record.container_id->empty()) {
-    absl::StatusOr<cri::SandboxStatusInfo> sb =
-        cri_.PodSandboxStatus(*c->record.container_id);
-    if (sb.status().code() == absl::StatusCode::kNotFound &&
-        c->record.status.value_or("") == cs::kStatusRunning) {
+  absl::StatusOr<capsule::ObservedPod> pod = Observe(uuid);
+  if (!pod.ok() || c->record.task_state) return c;  // in flux: rows as they are
+  capsule::SyncOptions so;
+  so.backoff = options_.restart_backoff;
+  so.network_name = options_.network_name;
+  capsule::SyncPlan plan =
+      capsule::PlanSync(*c, *pod, registry_.BackoffSteps(*c), so);
+  if (plan.pod_gone) {
+    if (c->record.status.value_or("") == cs::kStatusRunning) {
       c->record.status = std::string(cs::kStatusError);
       c->record.status_reason = "the pod sandbox is gone from the runtime";
+    }
+    return c;
+  }
+  auto apply = [](capsule::ContainerRecord& r, const capsule::RowStatus& s) {
+    r.status = s.status;
+    r.status_reason = s.status_reason;
+    r.status_detail = s.status_detail;
+    r.container_id = s.container_id;
+  };
+  apply(c->record, plan.capsule);
+  if (!plan.addresses.is_null()) c->record.addresses = plan.addresses;
+  for (auto* list : {&c->init_containers, &c->containers}) {
+    for (auto& child : *list) {
+      auto it = plan.children.find(child.uuid);
+      if (it != plan.children.end()) apply(child, it->second);
     }
   }
   return c;

@@ -1,31 +1,46 @@
 // File: capsule_ops.h
-// The capsule operations: create, delete and show, each run to completion on
-// the calling thread (a KeyedExecutor worker, so operations on one capsule
-// never overlap). Every step is idempotent, so an operation may be repeated
-// after a crash or a redelivered message: create adopts or replaces what an
+// The capsule operations: create, delete, show, and the per-capsule sync
+// that supervises running capsules. Each runs to completion on the calling
+// thread (a KeyedExecutor worker, so operations on one capsule never
+// overlap). Every step is idempotent, so an operation may be repeated after
+// a crash or a redelivered message: create adopts or replaces what an
 // earlier attempt left, delete succeeds when things are already gone.
 //
 // Create: claim the capsule for this host (host, task_state), record the
 // action, validate and map (nothing touches the runtime if that fails), run
-// the sandbox, make images present, run init containers one at a time to
-// completion, then start the regular containers, and write the capsule and
-// its children Running with their CRI ids and the pod address. Any failure
-// removes what was created and writes Error with a reason a user can act on.
+// the sandbox, make images present (one pull per image), run the init
+// containers one at a time to a zero exit (retrying failures per restart
+// policy with backoff), then start the regular containers concurrently, and
+// write the capsule and its children Running with their CRI ids and the pod
+// address. Any failure removes what was created and writes Error with a
+// reason a user can act on. A delete that arrives meanwhile cancels it.
+//
+// Sync: reads the capsule's sandbox and containers from the runtime, writes
+// the status columns that changed (statuses, exit codes, reasons, restart
+// counts, address) and restarts containers whose policy and backoff say so;
+// a capsule whose sandbox vanished is recreated per policy or failed.
 //
 // Thread-safe: different capsules may be operated on concurrently.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "agent/capsule_registry.h"
 #include "agent/image_puller.h"
 #include "capsule/mapper.h"
+#include "capsule/restart_policy.h"
+#include "capsule/status_sync.h"
 #include "common/backoff.h"
 #include "common/clock.h"
 #include "cri/cri_client.h"
@@ -38,7 +53,9 @@ struct OpsOptions {
   std::string network_name = "default";  // key of `addresses`
   absl::Duration stop_grace = absl::Seconds(10);
   absl::Duration init_container_timeout = absl::Hours(1);
+  capsule::BackoffConfig restart_backoff;
   std::string cgroup_fs_root = "/sys/fs/cgroup";
+  std::string volume_dir = "/var/lib/zun/mnt";  // local volumes live here
   // Retries of database calls while the database is unreachable.
   BackoffPolicy db_retry{absl::Milliseconds(100), absl::Seconds(5), 2.0, 0.2};
   absl::Duration db_retry_budget = absl::Minutes(2);
@@ -52,14 +69,17 @@ struct CreateHints {
 class CapsuleOps {
  public:
   CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri, Clock& clock,
-             OpsOptions options);
+             CapsuleRegistry& registry, OpsOptions options);
 
   // Creates capsule `uuid`. `on_claimed` runs once the claim is durable (or
   // is known to be pointless: capsule gone or owned by another host); it is
   // not called when the database stayed unreachable, so the request can be
-  // redelivered. Failures are recorded on the capsule, not returned.
+  // redelivered. Failures are recorded on the capsule, not returned. With
+  // `recreate`, a capsule that is already Running is created anew (its
+  // sandbox vanished).
   void Create(const std::string& uuid, const db::ActionContext& ctx,
-              const CreateHints& hints, absl::AnyInvocable<void()> on_claimed);
+              const CreateHints& hints, absl::AnyInvocable<void()> on_claimed,
+              bool recreate = false);
 
   // Deletes capsule `uuid`: stops its containers (grace period unless
   // `force`), stops and removes its sandboxes, removes its pod cgroups and
@@ -68,12 +88,28 @@ class CapsuleOps {
   absl::Status Delete(const std::string& uuid, bool force,
                       const db::ActionContext& ctx);
 
+  // Asks a create of `uuid` that is in progress to stop and roll back (a
+  // delete arrived). Thread-safe, non-blocking.
+  void RequestCancel(const std::string& uuid);
+
   // The capsule with statuses refreshed from the runtime. NOT_FOUND if the
   // capsule does not exist.
   absl::StatusOr<capsule::Capsule> Show(const std::string& uuid);
 
-  // Makes pending database retries give up (shutdown).
+  // Brings capsule `uuid`'s rows in line with the runtime and restarts
+  // containers that are due. Returns when it wants to run again (the
+  // earliest pending restart), or InfiniteFuture.
+  absl::StatusOr<absl::Time> Sync(const std::string& uuid);
+
+  // Removes the sandboxes (and pod cgroups) of `uuid` when the database
+  // confirms they belong to no capsule of this host: the row is gone or
+  // another host's, or its create failed. Returns whether it removed them.
+  absl::StatusOr<bool> RemoveOrphan(const std::string& uuid);
+
+  // Makes pending waits and database retries give up (shutdown).
   void Stop();
+
+  const OpsOptions& options() const { return options_; }
 
  private:
   struct CreateRun;
@@ -81,13 +117,30 @@ class CapsuleOps {
   void FailCreate(CreateRun& run, const absl::Status& why);
   absl::Status RunInitContainer(CreateRun& run,
                                 const capsule::ContainerRecord& c);
+  absl::Status StartContainers(CreateRun& run);
   absl::StatusOr<std::string> StartContainer(CreateRun& run,
-                                             const capsule::ContainerRecord& c);
+                                             const capsule::ContainerRecord& c,
+                                             uint32_t attempt);
+  absl::Status ResolveVolumes(capsule::Capsule& c);
+  absl::Status RestartChild(const capsule::Capsule& c,
+                            const capsule::PlannedRestart& r);
+  absl::StatusOr<capsule::ObservedPod> Observe(const std::string& uuid);
   absl::Status RemoveSandboxes(const std::string& uuid,
                                const std::optional<std::string>& recorded_id,
                                absl::Duration grace);
   void RemovePodCgroups(const std::string& uuid);
-  absl::Status WriteWithRetry(const std::vector<db::RowPatch>& patches);
+  // Writes and mirrors into the registry.
+  absl::Status Write(const std::vector<db::RowPatch>& patches);
+  // A create's cancellation flag; RequestCancel sets it and wakes its waits.
+  struct OpToken {
+    std::atomic<bool> cancelled{false};
+    Waker waker;
+  };
+  std::shared_ptr<OpToken> Register(const std::string& uuid);
+  void Unregister(const std::string& uuid);
+  // Waits `d` unless the agent stops or `token` is cancelled (false then).
+  bool Wait(absl::Duration d, OpToken* token);
+
   // Calls `call` until it succeeds, fails for good, the retry budget is
   // spent or the agent stops; retries UNAVAILABLE, DEADLINE_EXCEEDED and
   // ABORTED with capped backoff.
@@ -103,16 +156,20 @@ class CapsuleOps {
       clock_.WaitFor(backoff.Next(), stop_waker_);
     }
   }
-  static bool IsTransient(const absl::Status& s);
   absl::Status RetryDbStatus(const std::function<absl::Status()>& call);
+  static bool IsTransient(const absl::Status& s);
 
   db::CapsuleStore& store_;
   cri::CriClient& cri_;
   Clock& clock_;
+  CapsuleRegistry& registry_;
   const OpsOptions options_;
   ImagePuller puller_;
   std::atomic<bool> stopping_{false};
   Waker stop_waker_;
+  absl::Mutex cancel_mu_;
+  std::map<std::string, std::shared_ptr<OpToken>> tokens_
+      ABSL_GUARDED_BY(cancel_mu_);
 };
 
 }  // namespace zun::agent

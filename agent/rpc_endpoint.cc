@@ -190,6 +190,7 @@ void RpcEndpoint::HandleDelete(rpc::IncomingMessage& msg,
   // The API wrote task_state = container_deleting before casting: the intent
   // is durable already, and recovery finishes a delete we do not.
   delivery->Ack();
+  ops_.RequestCancel(uuid);  // a create in progress stops and rolls back
   executor_.Submit(uuid, [this, uuid, force, ctx = ActionCtx(msg)] {
     ops_.Delete(uuid, force, ctx).IgnoreError();
   });

@@ -31,9 +31,10 @@ enum class ContainerType {
 // volume rows, resolved to a host path by the agent's volume rules).
 struct VolumeMount {
   std::string container_path;
-  std::string host_path;
+  std::string host_path;  // resolved by the agent (see OpsOptions)
   bool read_only = false;
   std::string volume_uuid;
+  std::string provider;  // "local", "cinder"
 };
 
 using StringMap = std::map<std::string, std::string>;

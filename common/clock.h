@@ -14,7 +14,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -22,8 +24,9 @@
 
 namespace zun {
 
-// A wake-up flag for one waiting thread. Thread-safe: Notify() may be called
-// from any thread; only one thread waits on a Waker at a time.
+// A wake-up flag for one waiting thread (Notify), or for all of them for good
+// (Latch). Thread-safe: Notify/Latch may be called from any thread; several
+// threads may wait on a latched waker, only one on a notified one.
 class Waker {
  public:
   Waker() = default;
@@ -32,6 +35,10 @@ class Waker {
 
   // Ends the current (or the next) wait on this waker.
   void Notify();
+  // Ends every wait on this waker, now and from now on (shutdown,
+  // cancellation): any number of threads may be waiting.
+  void Latch();
+  bool latched();
 
  private:
   friend class RealClock;
@@ -39,6 +46,7 @@ class Waker {
   std::mutex mu_;
   std::condition_variable cv_;
   bool notified_ = false;  // guarded by mu_
+  bool latched_ = false;   // guarded by mu_
 };
 
 class Clock {
@@ -87,13 +95,16 @@ class SimulatedClock final : public Clock {
   // Number of threads currently blocked in WaitUntil (for tests that want to
   // advance only once the code under test is waiting).
   int NumWaiters();
+  // The earliest deadline a thread is waiting for, if any is waiting.
+  std::optional<absl::Time> NextDeadline();
 
  private:
   absl::Mutex time_mu_;
   absl::Time now_ ABSL_GUARDED_BY(time_mu_);
   // Lock order: waiters_mu_ -> Waker::mu_ -> time_mu_.
   absl::Mutex waiters_mu_;
-  std::set<Waker*> waiters_ ABSL_GUARDED_BY(waiters_mu_);
+  std::multiset<std::pair<absl::Time, Waker*>> waiters_
+      ABSL_GUARDED_BY(waiters_mu_);
 };
 
 }  // namespace zun

@@ -209,6 +209,40 @@ absl::StatusOr<std::vector<Capsule>> ApiStore::List() {
   return found;
 }
 
+absl::StatusOr<std::string> ApiStore::AddLocalVolume(
+    const std::string& container_uuid, const std::string& container_path,
+    bool read_only, const std::string& project_id) {
+  const std::string volume_uuid = NewUuid4();
+  absl::Status s = pool_->Run(
+      [&](pqxx::connection& conn) {
+        pqxx::work t(conn);
+        pqxx::result v = SqlParams()
+                             .Add(volume_uuid)
+                             .Add(project_id)
+                             .Exec(t,
+                                   "INSERT INTO volume (uuid, project_id, "
+                                   "volume_provider, auto_remove, created_at) "
+                                   "VALUES ($1, $2, 'local', false, "
+                                   "LOCALTIMESTAMP) RETURNING id");
+        SqlParams()
+            .Add(NewUuid4())
+            .Add(project_id)
+            .Add(v[0][0].c_str())
+            .Add(container_path)
+            .Add(container_uuid)
+            .Add(read_only ? "true" : "false")
+            .Exec(t,
+                  "INSERT INTO volume_mapping (uuid, project_id, volume_id, "
+                  "container_path, container_uuid, read_only, created_at) "
+                  "VALUES ($1, $2, $3::int, $4, $5, $6::bool, LOCALTIMESTAMP)");
+        t.commit();
+        return absl::OkStatus();
+      },
+      /*idempotent=*/false);
+  if (!s.ok()) return s;
+  return volume_uuid;
+}
+
 absl::StatusOr<int64_t> ApiStore::CreateRegistry(const std::string& domain,
                                                  const std::string& username,
                                                  const std::string& password) {

@@ -40,6 +40,13 @@ class ApiStore {
   // Every capsule, oldest first.
   absl::StatusOr<std::vector<capsule::Capsule>> List();
 
+  // A local volume mounted into one container (Zun's volume and
+  // volume_mapping rows); returns the volume uuid.
+  absl::StatusOr<std::string> AddLocalVolume(const std::string& container_uuid,
+                                             const std::string& container_path,
+                                             bool read_only,
+                                             const std::string& project_id);
+
   // Registers private registry credentials; returns the registry id.
   absl::StatusOr<int64_t> CreateRegistry(const std::string& domain,
                                          const std::string& username,

@@ -60,6 +60,10 @@ class RowPatch {
   std::optional<std::string> clear_task_state_if_;
 };
 
+// Applies the values of `patch` to `record` as the database would (for
+// in-memory copies of rows: the agent's registry and MemCapsuleStore).
+void ApplyPatchTo(const RowPatch& patch, capsule::ContainerRecord& record);
+
 // True if the agent may write `column` through a RowPatch.
 bool IsWritableColumn(std::string_view column);
 // True for columns stored as JSON text (JsonField and JSON-encoded lists and

@@ -66,6 +66,36 @@ absl::StatusOr<std::vector<Capsule>> LoadWithChildren(
   }
   absl::StatusOr<std::vector<Capsule>> out = Assemble(capsules, children);
   if (!out.ok()) return out;
+  if (!children.empty()) {
+    std::vector<std::string> child_uuids;
+    for (const auto& row : children) child_uuids.push_back(row["uuid"].c_str());
+    pqxx::result vols =
+        SqlParams()
+            .Add(absl::StrCat("{", absl::StrJoin(child_uuids, ","), "}"))
+            .Exec(t,
+                  "SELECT vm.container_uuid, vm.container_path, vm.read_only, "
+                  "v.uuid, v.volume_provider FROM volume_mapping vm JOIN "
+                  "volume v ON vm.volume_id = v.id WHERE vm.container_uuid = "
+                  "ANY($1::varchar[]) ORDER BY vm.id");
+    std::map<std::string, std::vector<capsule::VolumeMount>> by_child;
+    for (const auto& row : vols) {
+      capsule::VolumeMount m;
+      m.container_path =
+          row["container_path"].is_null() ? "" : row["container_path"].c_str();
+      m.read_only = row["read_only"].as<bool>();
+      m.volume_uuid = row["uuid"].c_str();
+      m.provider = row["volume_provider"].c_str();
+      by_child[row["container_uuid"].c_str()].push_back(std::move(m));
+    }
+    for (Capsule& cap : *out) {
+      for (auto* list : {&cap.init_containers, &cap.containers}) {
+        for (auto& child : *list) {
+          auto it = by_child.find(child.uuid);
+          if (it != by_child.end()) child.volumes = it->second;
+        }
+      }
+    }
+  }
   std::vector<std::string> registry_ids;
   for (const Capsule& c : *out) {
     for (const auto* list : {&c.init_containers, &c.containers}) {

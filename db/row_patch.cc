@@ -1,5 +1,6 @@
 #include <set>
 
+#include "absl/time/time.h"
 #include "db/capsule_store.h"
 
 namespace zun::db {
@@ -33,6 +34,46 @@ bool IsWritableColumn(std::string_view column) {
 
 bool IsJsonColumn(std::string_view column) {
   return JsonColumns().count(column) > 0;
+}
+
+void ApplyPatchTo(const RowPatch& patch, capsule::ContainerRecord& r) {
+  for (const auto& [col, v] : patch.values()) {
+    auto str = [&v]() -> std::optional<std::string> {
+      if (v.is_null()) return std::nullopt;
+      return v.is_string() ? v.get<std::string>() : v.dump();
+    };
+    if (col == "container_id") r.container_id = str();
+    if (col == "status") r.status = str();
+    if (col == "status_reason") r.status_reason = str();
+    if (col == "status_detail") r.status_detail = str();
+    if (col == "task_state") r.task_state = str();
+    if (col == "host") r.host = str();
+    if (col == "image_driver") r.image_driver = str();
+    if (col == "websocket_url") r.websocket_url = str();
+    if (col == "websocket_token") r.websocket_token = str();
+    if (col == "addresses") r.addresses = v;
+    if (col == "cni_metadata") r.cni_metadata = v;
+    if (col == "cpuset") r.cpuset = v;
+    if (col == "disk") {
+      r.disk = v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>())
+                                     : std::nullopt;
+    }
+    if (col == "started_at") {
+      absl::Time t;
+      std::string err;
+      if (v.is_string() &&
+          absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", v.get<std::string>(),
+                          absl::UTCTimeZone(), &t, &err)) {
+        r.started_at = t;
+      } else {
+        r.started_at = std::nullopt;
+      }
+    }
+  }
+  if (patch.clear_task_state_if() &&
+      r.task_state == *patch.clear_task_state_if()) {
+    r.task_state = std::nullopt;
+  }
 }
 
 RowPatch& RowPatch::Set(std::string_view column, nlohmann::json value) {

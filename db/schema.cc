@@ -103,6 +103,14 @@ const std::vector<Migration>& Migrations() {
   container_path VARCHAR(255),
   container_uuid VARCHAR(36) REFERENCES container(uuid) ON DELETE CASCADE))sql",
        }},
+      {2,
+       "volume_mapping.read_only (capsule volumeMounts readOnly)",
+       {
+           "ALTER TABLE volume_mapping ADD COLUMN read_only BOOLEAN NOT NULL "
+           "DEFAULT false",
+           "CREATE INDEX volume_mapping_container_uuid_idx ON volume_mapping "
+           "(container_uuid)",
+       }},
   };
   return *migrations;
 }

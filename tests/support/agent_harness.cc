@@ -226,6 +226,42 @@ capsule::Capsule AgentHarness::CreateCapsuleRows(
   return *std::move(stored);
 }
 
+capsule::ContainerRecord AgentHarness::Child(const std::string& name,
+                                             std::vector<std::string> command,
+                                             bool init,
+                                             const std::string& image) {
+  capsule::ContainerRecord k;
+  k.uuid = NewUuid4();
+  k.name = name;
+  k.container_type = init ? capsule::ContainerType::kCapsuleInitContainer
+                          : capsule::ContainerType::kCapsuleContainer;
+  k.status = "Creating";
+  k.project_id = "test-project";
+  k.user_id = "test-user";
+  k.image = image;
+  k.image_pull_policy = "ifnotpresent";
+  k.command = std::move(command);
+  k.cpu = 0.1;
+  k.memory = "32";
+  return k;
+}
+
+capsule::Capsule AgentHarness::CreateCapsule(capsule::Capsule c) {
+  capsule::ContainerRecord& r = c.record;
+  if (r.uuid.empty()) r.uuid = NewUuid4();
+  if (!r.name) r.name = "capsule-" + r.uuid.substr(0, 8);
+  r.status = "Creating";
+  if (!r.project_id) r.project_id = "test-project";
+  if (!r.user_id) r.user_id = "test-user";
+  if (!r.image) r.image = "kubernetes/pause";
+  if (r.restart_policy.empty()) {
+    r.restart_policy = {{"MaximumRetryCount", "0"}, {"Name", "always"}};
+  }
+  absl::StatusOr<capsule::Capsule> stored = api_->CreateCapsule(c);
+  Check(stored.status(), "create capsule rows");
+  return *std::move(stored);
+}
+
 nlohmann::json AgentHarness::CapsulePrimitive(const capsule::Capsule& c) const {
   capsule::Capsule bare;
   bare.record = c.record;

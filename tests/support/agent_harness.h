@@ -68,6 +68,15 @@ class AgentHarness {
   capsule::Capsule CreateCapsuleRows(
       const std::string& name, const std::vector<std::string>& images,
       const std::vector<std::string>& init_images = {});
+  // Writes `c` as the API does (uuids, names and defaults filled in where
+  // empty; status Creating).
+  capsule::Capsule CreateCapsule(capsule::Capsule c);
+  // A child as the API writes it.
+  static capsule::ContainerRecord Child(const std::string& name,
+                                        std::vector<std::string> command,
+                                        bool init = false,
+                                        const std::string& image = "busybox");
+
   // The Capsule primitive the API sends in container_create (no children).
   nlohmann::json CapsulePrimitive(const capsule::Capsule& c) const;
   // container_create / container_delete as the API casts them.

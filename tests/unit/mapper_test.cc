@@ -40,7 +40,7 @@ Capsule Sample() {
   k.interactive = true;
   k.exposed_ports = {{"80/tcp", nlohmann::json::object()},
                      {"53/udp", nlohmann::json::object()}};
-  k.volumes = {{"/data", "/var/lib/zun/mnt/v1", true, "v1"}};
+  k.volumes = {{"/data", "/var/lib/zun/mnt/v1", true, "v1", "local"}};
   c.containers.push_back(k);
   return c;
 }

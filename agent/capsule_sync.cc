@@ -1,0 +1,199 @@
+// The supervising half of CapsuleOps (capsule_ops.h): Sync and restarts.
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "agent/capsule_ops.h"
+#include "capsule/labels.h"
+#include "capsule/status.h"
+#include "common/logging.h"
+#include "rpc/zun_object.h"
+
+namespace zun::agent {
+
+namespace cs = ::zun::capsule;
+
+absl::StatusOr<capsule::ObservedPod> CapsuleOps::Observe(const std::string& uuid) {
+  capsule::ObservedPod pod;
+  cri::SandboxFilter sf;
+  sf.labels = capsule::SandboxOwnerLabels(options_.mapper.host, uuid);
+  absl::StatusOr<std::vector<cri::SandboxInfo>> sandboxes = cri_.ListPodSandbox(sf);
+  if (!sandboxes.ok()) return sandboxes.status();
+  const cri::SandboxInfo* newest = nullptr;
+  for (const auto& sb : *sandboxes) {
+    if (newest == nullptr || sb.attempt > newest->attempt ||
+        (sb.attempt == newest->attempt && sb.created_at > newest->created_at)) {
+      newest = &sb;
+    }
+  }
+  if (newest == nullptr) return pod;
+  pod.present = true;
+  pod.sandbox_id = newest->id;
+  pod.sandbox_attempt = newest->attempt;
+  pod.state = newest->state;
+  if (pod.state == cri::SandboxState::kReady) {
+    absl::StatusOr<cri::SandboxStatusInfo> st = cri_.PodSandboxStatus(pod.sandbox_id);
+    if (st.ok()) pod.ip = st->ip;
+  }
+  cri::ContainerFilter cf;
+  cf.sandbox_id = pod.sandbox_id;
+  absl::StatusOr<std::vector<cri::ContainerInfo>> ctrs = cri_.ListContainers(cf);
+  if (!ctrs.ok()) return ctrs.status();
+  for (const cri::ContainerInfo& ci : *ctrs) {
+    auto label = ci.labels.find(std::string(capsule::kLabelContainerUuid));
+    if (label == ci.labels.end()) continue;
+    auto it = pod.containers.find(label->second);
+    if (it != pod.containers.end() && it->second.attempt > ci.attempt) continue;
+    capsule::ObservedContainer o;
+    o.id = ci.id;
+    o.attempt = ci.attempt;
+    o.state = ci.state;
+    if (ci.state == cri::ContainerState::kExited) {
+      absl::StatusOr<cri::ContainerStatusInfo> st = cri_.ContainerStatus(ci.id);
+      if (st.ok()) {
+        o.exit_code = st->exit_code;
+        o.reason = st->reason;
+        o.started_at = st->started_at;
+        o.finished_at = st->finished_at;
+      }
+    }
+    pod.containers[label->second] = o;
+  }
+  return pod;
+}
+
+absl::StatusOr<absl::Time> CapsuleOps::Sync(const std::string& uuid) {
+  std::optional<capsule::Capsule> c = registry_.Get(uuid);
+  if (!c || c->record.task_state) return absl::InfiniteFuture();
+  absl::StatusOr<capsule::ObservedPod> pod = Observe(uuid);
+  if (!pod.ok()) return pod.status();
+  capsule::SyncOptions so;
+  so.backoff = options_.restart_backoff;
+  so.network_name = options_.network_name;
+  if (c->record.addresses.is_object() && !c->record.addresses.empty()) {
+    so.network_name = c->record.addresses.begin().key();
+  }
+  capsule::SyncPlan plan = capsule::PlanSync(*c, *pod, registry_.BackoffSteps(*c), so);
+  const std::string status = c->record.status.value_or("");
+  if (plan.pod_gone) {
+    if (status != cs::kStatusRunning && status != cs::kStatusRestarting) {
+      return absl::InfiniteFuture();  // not supposed to run
+    }
+    const capsule::RestartPolicy pod_policy = capsule::RestartPolicy::FromMap(
+        c->record.restart_policy, capsule::RestartPolicy::Kind::kAlways);
+    if (pod_policy.kind != capsule::RestartPolicy::Kind::kNo) {
+      ZUN_CLOG(kAgent, warn, uuid, "",
+               "the pod sandbox vanished from the runtime; recreating it "
+               "(restart policy {})",
+               pod_policy.ToString());
+      Create(uuid, db::ActionContext{}, CreateHints{so.network_name}, [] {},
+             /*recreate=*/true);
+      return absl::InfiniteFuture();
+    }
+    ZUN_CLOG(kAgent, warn, uuid, "", "the pod sandbox vanished from the runtime");
+    absl::Status s = Write({std::move(
+        db::RowPatch(uuid)
+            .Set("status", cs::kStatusError)
+            .Set("status_reason",
+                 "the pod sandbox vanished from the runtime (restart policy no)")
+            .Set("container_id", nullptr))});
+    if (!s.ok()) return s;
+    return absl::InfiniteFuture();
+  }
+  std::vector<db::RowPatch> patches;
+  auto json_of = [](const std::optional<std::string>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+  };
+  auto diff = [&json_of](const capsule::ContainerRecord& r,
+                         const capsule::RowStatus& want) {
+    db::RowPatch p(r.uuid);
+    if (r.status != want.status) p.Set("status", json_of(want.status));
+    if (r.status_reason != want.status_reason) {
+      p.Set("status_reason", json_of(want.status_reason));
+    }
+    if (r.status_detail != want.status_detail) {
+      p.Set("status_detail", json_of(want.status_detail));
+    }
+    if (r.container_id != want.container_id) {
+      p.Set("container_id", json_of(want.container_id));
+    }
+    return p;
+  };
+  db::RowPatch cap = diff(c->record, plan.capsule);
+  if (!plan.addresses.is_null() && plan.addresses != c->record.addresses) {
+    cap.Set("addresses", plan.addresses);
+  }
+  if (!cap.empty()) patches.push_back(std::move(cap));
+  for (const auto* list : {&c->init_containers, &c->containers}) {
+    for (const auto& child : *list) {
+      auto it = plan.children.find(child.uuid);
+      if (it == plan.children.end()) continue;
+      db::RowPatch p = diff(child, it->second);
+      if (!p.empty()) patches.push_back(std::move(p));
+    }
+  }
+  if (!patches.empty()) {
+    if (absl::Status s = Write(patches); !s.ok()) return s;
+  }
+  absl::Time next = absl::InfiniteFuture();
+  const absl::Time now = clock_.Now();
+  for (const capsule::PlannedRestart& r : plan.restarts) {
+    if (r.at > now) {
+      next = std::min(next, r.at);
+      continue;
+    }
+    if (stopping_.load()) break;
+    if (absl::Status s = RestartChild(*c, r); !s.ok()) {
+      ZUN_CLOG(kAgent, warn, uuid, "", "restart failed: {}", s.message());
+      next = std::min(next, now + options_.restart_backoff.initial);
+    }
+  }
+  return next;
+}
+
+absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
+                                      const capsule::PlannedRestart& r) {
+  capsule::Capsule c = capsule_in;
+  if (absl::Status s = ResolveVolumes(c); !s.ok()) return s;
+  const capsule::ContainerRecord* child = nullptr;
+  for (const auto& k : c.containers) {
+    if (k.uuid == r.child_uuid) child = &k;
+  }
+  if (child == nullptr) return absl::NotFoundError("no such container");
+  absl::StatusOr<capsule::ObservedPod> pod = Observe(c.uuid());
+  if (!pod.ok()) return pod.status();
+  if (!pod->present) return absl::FailedPreconditionError("the sandbox is gone");
+  absl::StatusOr<cri::PodSandboxConfig> sb =
+      capsule::BuildSandboxConfig(c, options_.mapper, pod->sandbox_attempt);
+  if (!sb.ok()) return sb.status();
+  if (!r.old_container_id.empty()) {
+    if (absl::Status s = cri_.RemoveContainer(r.old_container_id); !s.ok()) return s;
+  }
+  std::optional<cri::AuthConfig> auth;
+  if (child->registry_id && c.registries.count(*child->registry_id)) {
+    const auto& reg = c.registries.at(*child->registry_id);
+    auth = cri::AuthConfig{reg.username, reg.password, "", reg.domain, "", ""};
+  }
+  absl::StatusOr<std::string> ref =
+      puller_.Ensure(child->image.value_or(""),
+                     absl::AsciiStrToLower(child->image_pull_policy.value_or("")),
+                     auth, &*sb);
+  if (!ref.ok()) return ref.status();
+  absl::StatusOr<cri::ContainerConfig> cfg = capsule::BuildContainerConfig(
+      c, *child, options_.mapper, *ref, r.next_attempt);
+  if (!cfg.ok()) return cfg.status();
+  absl::StatusOr<std::string> id = cri_.CreateContainer(pod->sandbox_id, *cfg, *sb);
+  if (!id.ok()) return id.status();
+  if (absl::Status s = cri_.StartContainer(*id); !s.ok()) return s;
+  registry_.SetBackoffStep(child->uuid, r.backoff_step + 1);
+  ZUN_CLOG(kAgent, info, c.uuid(), "", "restarted container '{}' (restart {})",
+           capsule::ContainerNameFor(*child), r.next_attempt);
+  return Write({std::move(db::RowPatch(child->uuid)
+                              .Set("container_id", *id)
+                              .Set("status", cs::kStatusRunning)
+                              .Set("status_reason", nullptr)
+                              .Set("status_detail", absl::StrCat("restarts: ",
+                                                                 r.next_attempt))
+                              .Set("started_at",
+                                   rpc::FormatObjectTime(clock_.Now())))});
+}
+
+}  // namespace zun::agent

@@ -1,0 +1,331 @@
+#include "agent/reconciler.h"
+
+#include <chrono>
+
+#include "capsule/labels.h"
+#include "capsule/status.h"
+#include "common/logging.h"
+
+namespace zun::agent {
+
+namespace cs = ::zun::capsule;
+
+namespace {
+
+struct RuntimeView {
+  std::map<std::string, cri::SandboxInfo> sandbox;     // capsule uuid -> newest
+  std::map<std::string, cri::ContainerInfo> container;  // child uuid -> newest
+};
+
+std::string LabelOf(const cri::Labels& l, std::string_view key) {
+  auto it = l.find(std::string(key));
+  return it == l.end() ? "" : it->second;
+}
+
+// Whether the rows of `c` disagree with what the runtime shows (cheaply,
+// from the two list calls; Sync then looks closer).
+bool Drifted(const capsule::Capsule& c, const RuntimeView& rt,
+             const std::map<std::string, absl::Time>& timers) {
+  const std::string status = c.record.status.value_or("");
+  const bool should_run = status == cs::kStatusRunning || status == cs::kStatusRestarting;
+  auto sb = rt.sandbox.find(c.uuid());
+  if (sb == rt.sandbox.end() || sb->second.state != cri::SandboxState::kReady) {
+    return should_run;  // vanished or stopped behind our back
+  }
+  if (c.record.container_id != sb->second.id) return should_run;
+  for (const auto& child : c.containers) {
+    const std::string cstatus = child.status.value_or("");
+    auto it = rt.container.find(child.uuid);
+    if (it == rt.container.end()) {
+      if (cstatus != cs::kStatusError) return true;
+      continue;
+    }
+    const cri::ContainerInfo& ci = it->second;
+    if (child.container_id != ci.id) return true;
+    switch (ci.state) {
+      case cri::ContainerState::kRunning:
+        if (cstatus != cs::kStatusRunning) return true;
+        break;
+      case cri::ContainerState::kCreated:
+        if (cstatus != cs::kStatusCreated) return true;
+        break;
+      case cri::ContainerState::kUnknown:
+        if (cstatus != cs::kStatusUnknown) return true;
+        break;
+      case cri::ContainerState::kExited:
+        if (cstatus == cs::kStatusRestarting) {
+          if (!timers.count(c.uuid())) return true;  // restart not scheduled
+        } else if (cstatus != cs::kStatusStopped && cstatus != cs::kStatusError) {
+          return true;
+        }
+        break;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Reconciler::Reconciler(CapsuleOps& ops, KeyedExecutor& executor,
+                       CapsuleRegistry& registry, cri::CriClient& cri,
+                       db::CapsuleStore& store, Clock& clock,
+                       ReconcilerOptions options)
+    : ops_(ops),
+      executor_(executor),
+      registry_(registry),
+      cri_(cri),
+      store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      loop_(clock, "reconciler") {}
+
+Reconciler::~Reconciler() { Stop(); }
+
+absl::Status Reconciler::ResyncFromDb() {
+  absl::StatusOr<std::vector<capsule::Capsule>> rows =
+      store_.ListCapsules(options_.host);
+  if (!rows.ok()) return rows.status();
+  std::set<std::string> in_db;
+  for (const capsule::Capsule& c : *rows) {
+    in_db.insert(c.uuid());
+    if (!executor_.Busy(c.uuid())) registry_.Put(c);
+  }
+  for (const std::string& uuid : registry_.Uuids()) {
+    if (!in_db.count(uuid) && !executor_.Busy(uuid)) registry_.Remove(uuid);
+  }
+  absl::MutexLock l(&mu_);
+  loaded_ = true;
+  last_resync_ = clock_.Now();
+  return absl::OkStatus();
+}
+
+absl::Status Reconciler::Recover(Waker& stop) {
+  Backoff backoff(BackoffPolicy{absl::Milliseconds(200), absl::Seconds(10)});
+  for (;;) {
+    absl::Status s = ResyncFromDb();
+    if (s.ok()) break;
+    const absl::Duration delay = backoff.Next();
+    ZUN_LOG(kAgent, warn,
+            "recovery: cannot load this host's capsules ({}); retrying in {}",
+            s.message(), absl::FormatDuration(delay));
+    if (clock_.WaitFor(delay, stop)) return absl::CancelledError("stopped");
+  }
+  ZUN_LOG(kAgent, info, "recovery: {} capsules on host '{}'", registry_.size(),
+          options_.host);
+  // Every capsule gets a full sync once (restart timers and backoff are
+  // in-memory state that a restart of the agent lost).
+  for (const std::string& uuid : registry_.Uuids()) {
+    std::optional<capsule::Capsule> c = registry_.Get(uuid);
+    if (c && !c->record.task_state &&
+        c->record.status.value_or("") != cs::kStatusCreating) {
+      SubmitSync(uuid);
+    }
+  }
+  RelistOnce();
+  const absl::Time deadline = clock_.Now() + options_.recovery_wait;
+  Waker w;
+  while (clock_.Now() < deadline) {
+    {
+      absl::MutexLock l(&mu_);
+      if (sync_pending_.empty()) break;
+    }
+    clock_.WaitFor(absl::Milliseconds(10), w);
+  }
+  return absl::OkStatus();
+}
+
+void Reconciler::Start() {
+  loop_.Start();
+  loop_.RunAfter(options_.interval, [this] { Tick(); });
+}
+
+void Reconciler::Stop() { loop_.Stop(); }
+
+void Reconciler::Tick() {
+  RelistOnce();
+  loop_.RunAfter(options_.interval, [this] { Tick(); });
+}
+
+ReconcilerStats Reconciler::Stats() {
+  absl::MutexLock l(&mu_);
+  return stats_;
+}
+
+void Reconciler::Poke(const std::string& uuid) { SubmitSync(uuid); }
+
+void Reconciler::SubmitSync(const std::string& uuid) {
+  {
+    absl::MutexLock l(&mu_);
+    if (!sync_pending_.insert(uuid).second) return;
+    ++stats_.syncs;
+  }
+  const bool queued = executor_.Submit(uuid, [this, uuid] {
+    {
+      absl::MutexLock l(&mu_);
+      sync_pending_.erase(uuid);
+    }
+    absl::StatusOr<absl::Time> next = ops_.Sync(uuid);
+    if (!next.ok()) {
+      ZUN_CLOG(kAgent, warn, uuid, "", "sync failed (retried next relist): {}",
+               next.status().message());
+    } else if (*next != absl::InfiniteFuture()) {
+      ScheduleSync(uuid, *next);
+    }
+  });
+  if (!queued) {
+    absl::MutexLock l(&mu_);
+    sync_pending_.erase(uuid);
+  }
+}
+
+void Reconciler::ScheduleSync(const std::string& uuid, absl::Time at) {
+  {
+    absl::MutexLock l(&mu_);
+    auto it = timers_.find(uuid);
+    if (it != timers_.end() && it->second <= at) return;
+    timers_[uuid] = at;
+  }
+  loop_.RunAt(at, [this, uuid, at] {
+    {
+      absl::MutexLock l(&mu_);
+      auto it = timers_.find(uuid);
+      if (it == timers_.end() || it->second != at) return;  // superseded
+      timers_.erase(it);
+    }
+    SubmitSync(uuid);
+  });
+}
+
+void Reconciler::RelistOnce() {
+  const auto started = std::chrono::steady_clock::now();
+  cri::SandboxFilter sf;
+  sf.labels = {{std::string(cs::kLabelManagedBy), std::string(cs::kManagedByValue)},
+               {std::string(cs::kLabelHost), options_.host}};
+  cri::ContainerFilter cf;
+  cf.labels = sf.labels;
+  absl::StatusOr<std::vector<cri::SandboxInfo>> sandboxes = cri_.ListPodSandbox(sf);
+  absl::StatusOr<std::vector<cri::ContainerInfo>> containers =
+      sandboxes.ok() ? cri_.ListContainers(cf)
+                     : absl::StatusOr<std::vector<cri::ContainerInfo>>(
+                           sandboxes.status());
+  if (!containers.ok()) {
+    absl::MutexLock l(&mu_);
+    if (stats_.relist_errors++ % 30 == 0) {
+      ZUN_LOG(kAgent, warn, "relist failed (statuses left as they are): {}",
+              containers.status().message());
+    }
+    return;
+  }
+  RuntimeView rt;
+  for (const cri::SandboxInfo& sb : *sandboxes) {
+    const std::string uuid = LabelOf(sb.labels, cs::kLabelCapsuleUuid);
+    if (uuid.empty()) continue;
+    auto [it, fresh] = rt.sandbox.emplace(uuid, sb);
+    if (!fresh && (sb.attempt > it->second.attempt ||
+                   (sb.attempt == it->second.attempt &&
+                    sb.created_at > it->second.created_at))) {
+      it->second = sb;
+    }
+  }
+  for (const cri::ContainerInfo& ci : *containers) {
+    const std::string child = LabelOf(ci.labels, cs::kLabelContainerUuid);
+    if (child.empty()) continue;
+    auto sb = rt.sandbox.find(LabelOf(ci.labels, cs::kLabelCapsuleUuid));
+    if (sb == rt.sandbox.end() || sb->second.id != ci.sandbox_id) continue;
+    auto [it, fresh] = rt.container.emplace(child, ci);
+    if (!fresh && ci.attempt > it->second.attempt) it->second = ci;
+  }
+
+  bool resync_due;
+  {
+    absl::MutexLock l(&mu_);
+    resync_due = clock_.Now() - last_resync_ >= options_.db_resync_interval;
+  }
+  if (resync_due) {
+    if (absl::Status s = ResyncFromDb(); !s.ok()) {
+      ZUN_LOG(kAgent, warn, "database resync failed: {}", s.message());
+    }
+  }
+
+  std::vector<std::string> to_sync, to_resume, to_delete;
+  std::map<std::string, std::string> unowned;  // capsule uuid -> sandbox id
+  std::map<std::string, absl::Time> timers;
+  {
+    absl::MutexLock l(&mu_);
+    timers = timers_;
+  }
+  std::set<std::string> known;
+  registry_.ForEach([&](const capsule::Capsule& c) {
+    known.insert(c.uuid());
+    if (executor_.Busy(c.uuid())) return;
+    const std::string task = c.record.task_state.value_or("");
+    const std::string status = c.record.status.value_or("");
+    if (task == cs::kTaskDeleting) {
+      to_delete.push_back(c.uuid());
+    } else if (task == cs::kTaskCreating || status == cs::kStatusCreating) {
+      to_resume.push_back(c.uuid());
+    } else if (!c.record.container_id && status == cs::kStatusError) {
+      // A failed create whose rollback left a sandbox behind.
+      if (auto sb = rt.sandbox.find(c.uuid()); sb != rt.sandbox.end()) {
+        unowned[c.uuid()] = sb->second.id;
+      }
+    } else if (Drifted(c, rt, timers)) {
+      to_sync.push_back(c.uuid());
+    }
+  });
+  for (const auto& [uuid, sb] : rt.sandbox) {
+    if (!known.count(uuid)) unowned[uuid] = sb.id;
+  }
+  for (const std::string& uuid : to_sync) SubmitSync(uuid);
+  for (const std::string& uuid : to_resume) {
+    ZUN_CLOG(kAgent, info, uuid, "", "resuming an interrupted create");
+    executor_.Submit(uuid, [this, uuid] {
+      ops_.Create(uuid, db::ActionContext{"", "", ""}, CreateHints{}, [] {});
+    });
+  }
+  for (const std::string& uuid : to_delete) {
+    ZUN_CLOG(kAgent, info, uuid, "", "finishing a pending delete");
+    executor_.Submit(uuid, [this, uuid] {
+      ops_.Delete(uuid, false, db::ActionContext{}).IgnoreError();
+    });
+  }
+  CollectOrphans(unowned);
+  absl::MutexLock l(&mu_);
+  ++stats_.relists;
+  stats_.drift += to_sync.size();
+  stats_.resumed += to_resume.size() + to_delete.size();
+  stats_.last_relist = absl::FromChrono(std::chrono::steady_clock::now() - started);
+}
+
+void Reconciler::CollectOrphans(
+    const std::map<std::string, std::string>& unowned) {
+  const absl::Time now = clock_.Now();
+  std::vector<std::string> due;
+  {
+    absl::MutexLock l(&mu_);
+    if (!loaded_) return;  // without the rows, everything looks orphaned
+    for (auto it = orphan_seen_.begin(); it != orphan_seen_.end();) {
+      it = unowned.count(it->first) ? std::next(it) : orphan_seen_.erase(it);
+    }
+    for (const auto& [uuid, sb] : unowned) {
+      auto [it, fresh] = orphan_seen_.emplace(uuid, now);
+      if (!fresh && now - it->second >= options_.orphan_grace_period &&
+          orphan_pending_.insert(uuid).second) {
+        due.push_back(uuid);
+      }
+    }
+  }
+  for (const std::string& uuid : due) {
+    executor_.Submit(uuid, [this, uuid] {
+      absl::StatusOr<bool> removed = ops_.RemoveOrphan(uuid);
+      absl::MutexLock l(&mu_);
+      orphan_pending_.erase(uuid);
+      if (removed.ok() && *removed) {
+        ++stats_.orphans_removed;
+        orphan_seen_.erase(uuid);
+      }
+    });
+  }
+}
+
+}  // namespace zun::agent
