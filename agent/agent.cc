@@ -33,6 +33,22 @@ OpsOptions OpsOptionsFromConfig(const AgentConfig& c) {
   return o;
 }
 
+NodeReporterOptions NodeReporterOptionsFromConfig(const AgentConfig& c) {
+  NodeReporterOptions o;
+  o.host = c.host;
+  o.availability_zone = c.default_availability_zone;
+  o.report_interval = c.report_interval;
+  o.inventory_interval = c.compute.inventory_interval;
+  o.configured_runtimes.clear();
+  for (const auto& [name, handler] : c.cri.runtime_handlers) {
+    o.configured_runtimes.push_back(name);
+  }
+  o.enable_cpu_pinning = c.compute.enable_cpu_pinning;
+  o.reserve_disk_for_image = c.compute.reserve_disk_for_image;
+  o.disk_path = c.state_path;
+  return o;
+}
+
 ReconcilerOptions ReconcilerOptionsFromConfig(const AgentConfig& c) {
   ReconcilerOptions o;
   o.host = c.host;
@@ -51,6 +67,9 @@ Agent::Agent(const AgentConfig& config, AgentDeps deps)
   reconciler_ = std::make_unique<Reconciler>(
       *ops_, *executor_, registry_, deps_.cri, deps_.store, deps_.clock,
       ReconcilerOptionsFromConfig(config_));
+  node_reporter_ = std::make_unique<NodeReporter>(
+      deps_.store, deps_.cri, registry_, deps_.clock,
+      NodeReporterOptionsFromConfig(config_));
 }
 
 Agent::~Agent() { Shutdown(); }
@@ -84,6 +103,7 @@ absl::Status Agent::Start(Waker& stop) {
     }
   }
   if (absl::Status s = reconciler_->Recover(stop); !s.ok()) return s;
+  node_reporter_->Start();
   reconciler_->Start();
   if (absl::Status s = deps_.bus.Start(*endpoint_); !s.ok()) return s;
   started_ = true;
@@ -94,6 +114,7 @@ absl::Status Agent::Start(Waker& stop) {
 
 void Agent::Shutdown() {
   if (!started_) {
+    node_reporter_->Stop();
     reconciler_->Stop();
     ops_->Stop();
     executor_->Shutdown(absl::ZeroDuration());
@@ -103,6 +124,7 @@ void Agent::Shutdown() {
   ZUN_LOG(kAgent, info, "shutting down: finishing in-flight operations");
   endpoint_->BeginShutdown();
   reconciler_->Stop();
+  node_reporter_->Stop();
   if (!executor_->Shutdown(config_.compute.shutdown_timeout)) {
     ZUN_LOG(kAgent, warn,
             "shutdown timeout: abandoning queued operations (their requests "

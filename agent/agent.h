@@ -5,8 +5,8 @@
 //
 // Start():    wait for a runtime that serves CRI runtime.v1, recover (load
 //             this host's capsules, relist the runtime, resume or finish
-//             what was interrupted), start the reconciler, then start
-//             consuming RPCs.
+//             what was interrupted), start the heartbeat and inventory and
+//             the reconciler, then start consuming RPCs.
 // Shutdown(): stop taking requests (new ones are requeued by the broker),
 //             let in-flight operations finish within
 //             [compute] shutdown_timeout, then close the bus.
@@ -21,6 +21,7 @@
 #include "agent/capsule_registry.h"
 #include "agent/config.h"
 #include "agent/keyed_executor.h"
+#include "agent/node_reporter.h"
 #include "agent/reconciler.h"
 #include "agent/rpc_endpoint.h"
 #include "common/clock.h"
@@ -40,6 +41,7 @@ struct AgentDeps {
 // The options a config implies.
 OpsOptions OpsOptionsFromConfig(const AgentConfig& config);
 ReconcilerOptions ReconcilerOptionsFromConfig(const AgentConfig& config);
+NodeReporterOptions NodeReporterOptionsFromConfig(const AgentConfig& config);
 
 class Agent {
  public:
@@ -55,6 +57,7 @@ class Agent {
   CapsuleOps& ops() { return *ops_; }
   RpcEndpoint& endpoint() { return *endpoint_; }
   Reconciler& reconciler() { return *reconciler_; }
+  NodeReporter& node_reporter() { return *node_reporter_; }
   CapsuleRegistry& registry() { return registry_; }
 
  private:
@@ -65,6 +68,7 @@ class Agent {
   std::unique_ptr<KeyedExecutor> executor_;
   std::unique_ptr<RpcEndpoint> endpoint_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<NodeReporter> node_reporter_;
   bool started_ = false;
 };
 

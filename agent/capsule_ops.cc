@@ -201,8 +201,7 @@ absl::StatusOr<bool> CapsuleOps::RemoveOrphan(const std::string& uuid) {
 }
 
 absl::StatusOr<capsule::Capsule> CapsuleOps::Show(const std::string& uuid) {
-  absl::StatusOr<capsule::Capsule> c =
-      RetryDb<capsule::Capsule>([&] { return store_.LoadCapsule(uuid); });
+  absl::StatusOr<capsule::Capsule> c = store_.LoadCapsule(uuid);
   if (!c.ok()) {
     // The database is down: serve what we know.
     if (IsTransient(c.status())) {

@@ -15,7 +15,8 @@ void CapsuleRegistry::Remove(const std::string& uuid) {
   absl::MutexLock l(&mu_);
   auto it = capsules_.find(uuid);
   if (it == capsules_.end()) return;
-  for (const auto* list : {&it->second.init_containers, &it->second.containers}) {
+  for (const auto* list :
+       {&it->second.init_containers, &it->second.containers}) {
     for (const auto& child : *list) {
       owner_.erase(child.uuid);
       backoff_.erase(child.uuid);
@@ -25,7 +26,8 @@ void CapsuleRegistry::Remove(const std::string& uuid) {
   capsules_.erase(it);
 }
 
-std::optional<capsule::Capsule> CapsuleRegistry::Get(const std::string& uuid) const {
+std::optional<capsule::Capsule> CapsuleRegistry::Get(
+    const std::string& uuid) const {
   absl::MutexLock l(&mu_);
   auto it = capsules_.find(uuid);
   if (it == capsules_.end()) return std::nullopt;
@@ -82,7 +84,8 @@ std::map<std::string, int64_t> CapsuleRegistry::BackoffSteps(
   return out;
 }
 
-void CapsuleRegistry::SetBackoffStep(const std::string& child_uuid, int64_t step) {
+void CapsuleRegistry::SetBackoffStep(const std::string& child_uuid,
+                                     int64_t step) {
   absl::MutexLock l(&mu_);
   backoff_[child_uuid] = step;
 }

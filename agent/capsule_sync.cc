@@ -11,11 +11,13 @@ namespace zun::agent {
 
 namespace cs = ::zun::capsule;
 
-absl::StatusOr<capsule::ObservedPod> CapsuleOps::Observe(const std::string& uuid) {
+absl::StatusOr<capsule::ObservedPod> CapsuleOps::Observe(
+    const std::string& uuid) {
   capsule::ObservedPod pod;
   cri::SandboxFilter sf;
   sf.labels = capsule::SandboxOwnerLabels(options_.mapper.host, uuid);
-  absl::StatusOr<std::vector<cri::SandboxInfo>> sandboxes = cri_.ListPodSandbox(sf);
+  absl::StatusOr<std::vector<cri::SandboxInfo>> sandboxes =
+      cri_.ListPodSandbox(sf);
   if (!sandboxes.ok()) return sandboxes.status();
   const cri::SandboxInfo* newest = nullptr;
   for (const auto& sb : *sandboxes) {
@@ -30,12 +32,14 @@ absl::StatusOr<capsule::ObservedPod> CapsuleOps::Observe(const std::string& uuid
   pod.sandbox_attempt = newest->attempt;
   pod.state = newest->state;
   if (pod.state == cri::SandboxState::kReady) {
-    absl::StatusOr<cri::SandboxStatusInfo> st = cri_.PodSandboxStatus(pod.sandbox_id);
+    absl::StatusOr<cri::SandboxStatusInfo> st =
+        cri_.PodSandboxStatus(pod.sandbox_id);
     if (st.ok()) pod.ip = st->ip;
   }
   cri::ContainerFilter cf;
   cf.sandbox_id = pod.sandbox_id;
-  absl::StatusOr<std::vector<cri::ContainerInfo>> ctrs = cri_.ListContainers(cf);
+  absl::StatusOr<std::vector<cri::ContainerInfo>> ctrs =
+      cri_.ListContainers(cf);
   if (!ctrs.ok()) return ctrs.status();
   for (const cri::ContainerInfo& ci : *ctrs) {
     auto label = ci.labels.find(std::string(capsule::kLabelContainerUuid));
@@ -71,7 +75,8 @@ absl::StatusOr<absl::Time> CapsuleOps::Sync(const std::string& uuid) {
   if (c->record.addresses.is_object() && !c->record.addresses.empty()) {
     so.network_name = c->record.addresses.begin().key();
   }
-  capsule::SyncPlan plan = capsule::PlanSync(*c, *pod, registry_.BackoffSteps(*c), so);
+  capsule::SyncPlan plan =
+      capsule::PlanSync(*c, *pod, registry_.BackoffSteps(*c), so);
   const std::string status = c->record.status.value_or("");
   if (plan.pod_gone) {
     if (status != cs::kStatusRunning && status != cs::kStatusRestarting) {
@@ -84,16 +89,19 @@ absl::StatusOr<absl::Time> CapsuleOps::Sync(const std::string& uuid) {
                "the pod sandbox vanished from the runtime; recreating it "
                "(restart policy {})",
                pod_policy.ToString());
-      Create(uuid, db::ActionContext{}, CreateHints{so.network_name}, [] {},
-             /*recreate=*/true);
+      Create(
+          uuid, db::ActionContext{}, CreateHints{so.network_name}, [] {},
+          /*recreate=*/true);
       return absl::InfiniteFuture();
     }
-    ZUN_CLOG(kAgent, warn, uuid, "", "the pod sandbox vanished from the runtime");
+    ZUN_CLOG(kAgent, warn, uuid, "",
+             "the pod sandbox vanished from the runtime");
     absl::Status s = Write({std::move(
         db::RowPatch(uuid)
             .Set("status", cs::kStatusError)
-            .Set("status_reason",
-                 "the pod sandbox vanished from the runtime (restart policy no)")
+            .Set(
+                "status_reason",
+                "the pod sandbox vanished from the runtime (restart policy no)")
             .Set("container_id", nullptr))});
     if (!s.ok()) return s;
     return absl::InfiniteFuture();
@@ -160,40 +168,41 @@ absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
   if (child == nullptr) return absl::NotFoundError("no such container");
   absl::StatusOr<capsule::ObservedPod> pod = Observe(c.uuid());
   if (!pod.ok()) return pod.status();
-  if (!pod->present) return absl::FailedPreconditionError("the sandbox is gone");
+  if (!pod->present)
+    return absl::FailedPreconditionError("the sandbox is gone");
   absl::StatusOr<cri::PodSandboxConfig> sb =
       capsule::BuildSandboxConfig(c, options_.mapper, pod->sandbox_attempt);
   if (!sb.ok()) return sb.status();
   if (!r.old_container_id.empty()) {
-    if (absl::Status s = cri_.RemoveContainer(r.old_container_id); !s.ok()) return s;
+    if (absl::Status s = cri_.RemoveContainer(r.old_container_id); !s.ok())
+      return s;
   }
   std::optional<cri::AuthConfig> auth;
   if (child->registry_id && c.registries.count(*child->registry_id)) {
     const auto& reg = c.registries.at(*child->registry_id);
     auth = cri::AuthConfig{reg.username, reg.password, "", reg.domain, "", ""};
   }
-  absl::StatusOr<std::string> ref =
-      puller_.Ensure(child->image.value_or(""),
-                     absl::AsciiStrToLower(child->image_pull_policy.value_or("")),
-                     auth, &*sb);
+  absl::StatusOr<std::string> ref = puller_.Ensure(
+      child->image.value_or(""),
+      absl::AsciiStrToLower(child->image_pull_policy.value_or("")), auth, &*sb);
   if (!ref.ok()) return ref.status();
   absl::StatusOr<cri::ContainerConfig> cfg = capsule::BuildContainerConfig(
       c, *child, options_.mapper, *ref, r.next_attempt);
   if (!cfg.ok()) return cfg.status();
-  absl::StatusOr<std::string> id = cri_.CreateContainer(pod->sandbox_id, *cfg, *sb);
+  absl::StatusOr<std::string> id =
+      cri_.CreateContainer(pod->sandbox_id, *cfg, *sb);
   if (!id.ok()) return id.status();
   if (absl::Status s = cri_.StartContainer(*id); !s.ok()) return s;
   registry_.SetBackoffStep(child->uuid, r.backoff_step + 1);
   ZUN_CLOG(kAgent, info, c.uuid(), "", "restarted container '{}' (restart {})",
            capsule::ContainerNameFor(*child), r.next_attempt);
-  return Write({std::move(db::RowPatch(child->uuid)
-                              .Set("container_id", *id)
-                              .Set("status", cs::kStatusRunning)
-                              .Set("status_reason", nullptr)
-                              .Set("status_detail", absl::StrCat("restarts: ",
-                                                                 r.next_attempt))
-                              .Set("started_at",
-                                   rpc::FormatObjectTime(clock_.Now())))});
+  return Write({std::move(
+      db::RowPatch(child->uuid)
+          .Set("container_id", *id)
+          .Set("status", cs::kStatusRunning)
+          .Set("status_reason", nullptr)
+          .Set("status_detail", absl::StrCat("restarts: ", r.next_attempt))
+          .Set("started_at", rpc::FormatObjectTime(clock_.Now())))});
 }
 
 }  // namespace zun::agent

@@ -13,7 +13,7 @@ namespace cs = ::zun::capsule;
 namespace {
 
 struct RuntimeView {
-  std::map<std::string, cri::SandboxInfo> sandbox;     // capsule uuid -> newest
+  std::map<std::string, cri::SandboxInfo> sandbox;  // capsule uuid -> newest
   std::map<std::string, cri::ContainerInfo> container;  // child uuid -> newest
 };
 
@@ -27,7 +27,8 @@ std::string LabelOf(const cri::Labels& l, std::string_view key) {
 bool Drifted(const capsule::Capsule& c, const RuntimeView& rt,
              const std::map<std::string, absl::Time>& timers) {
   const std::string status = c.record.status.value_or("");
-  const bool should_run = status == cs::kStatusRunning || status == cs::kStatusRestarting;
+  const bool should_run =
+      status == cs::kStatusRunning || status == cs::kStatusRestarting;
   auto sb = rt.sandbox.find(c.uuid());
   if (sb == rt.sandbox.end() || sb->second.state != cri::SandboxState::kReady) {
     return should_run;  // vanished or stopped behind our back
@@ -55,7 +56,8 @@ bool Drifted(const capsule::Capsule& c, const RuntimeView& rt,
       case cri::ContainerState::kExited:
         if (cstatus == cs::kStatusRestarting) {
           if (!timers.count(c.uuid())) return true;  // restart not scheduled
-        } else if (cstatus != cs::kStatusStopped && cstatus != cs::kStatusError) {
+        } else if (cstatus != cs::kStatusStopped &&
+                   cstatus != cs::kStatusError) {
           return true;
         }
         break;
@@ -199,15 +201,17 @@ void Reconciler::ScheduleSync(const std::string& uuid, absl::Time at) {
 void Reconciler::RelistOnce() {
   const auto started = std::chrono::steady_clock::now();
   cri::SandboxFilter sf;
-  sf.labels = {{std::string(cs::kLabelManagedBy), std::string(cs::kManagedByValue)},
-               {std::string(cs::kLabelHost), options_.host}};
+  sf.labels = {
+      {std::string(cs::kLabelManagedBy), std::string(cs::kManagedByValue)},
+      {std::string(cs::kLabelHost), options_.host}};
   cri::ContainerFilter cf;
   cf.labels = sf.labels;
-  absl::StatusOr<std::vector<cri::SandboxInfo>> sandboxes = cri_.ListPodSandbox(sf);
+  absl::StatusOr<std::vector<cri::SandboxInfo>> sandboxes =
+      cri_.ListPodSandbox(sf);
   absl::StatusOr<std::vector<cri::ContainerInfo>> containers =
-      sandboxes.ok() ? cri_.ListContainers(cf)
-                     : absl::StatusOr<std::vector<cri::ContainerInfo>>(
-                           sandboxes.status());
+      sandboxes.ok()
+          ? cri_.ListContainers(cf)
+          : absl::StatusOr<std::vector<cri::ContainerInfo>>(sandboxes.status());
   if (!containers.ok()) {
     absl::MutexLock l(&mu_);
     if (stats_.relist_errors++ % 30 == 0) {
@@ -294,7 +298,8 @@ void Reconciler::RelistOnce() {
   ++stats_.relists;
   stats_.drift += to_sync.size();
   stats_.resumed += to_resume.size() + to_delete.size();
-  stats_.last_relist = absl::FromChrono(std::chrono::steady_clock::now() - started);
+  stats_.last_relist =
+      absl::FromChrono(std::chrono::steady_clock::now() - started);
 }
 
 void Reconciler::CollectOrphans(

@@ -53,18 +53,18 @@ struct ReconcilerOptions {
 struct ReconcilerStats {
   uint64_t relists = 0;
   uint64_t relist_errors = 0;
-  uint64_t syncs = 0;          // Sync tasks submitted
-  uint64_t drift = 0;          // capsules found out of line with the runtime
+  uint64_t syncs = 0;  // Sync tasks submitted
+  uint64_t drift = 0;  // capsules found out of line with the runtime
   uint64_t orphans_removed = 0;
-  uint64_t resumed = 0;        // interrupted creates/deletes dispatched
+  uint64_t resumed = 0;  // interrupted creates/deletes dispatched
   absl::Duration last_relist = absl::ZeroDuration();
 };
 
 class Reconciler {
  public:
-  Reconciler(CapsuleOps& ops, KeyedExecutor& executor, CapsuleRegistry& registry,
-             cri::CriClient& cri, db::CapsuleStore& store, Clock& clock,
-             ReconcilerOptions options);
+  Reconciler(CapsuleOps& ops, KeyedExecutor& executor,
+             CapsuleRegistry& registry, cri::CriClient& cri,
+             db::CapsuleStore& store, Clock& clock, ReconcilerOptions options);
   ~Reconciler();
 
   // Loads this host's capsules (retrying while the database is down, until
@@ -86,7 +86,8 @@ class Reconciler {
   void SubmitSync(const std::string& uuid);
   void ScheduleSync(const std::string& uuid, absl::Time at);
   absl::Status ResyncFromDb();
-  void CollectOrphans(const std::map<std::string, std::string>& sandbox_by_capsule);
+  void CollectOrphans(
+      const std::map<std::string, std::string>& sandbox_by_capsule);
 
   CapsuleOps& ops_;
   KeyedExecutor& executor_;

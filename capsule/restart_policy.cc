@@ -55,9 +55,8 @@ bool RestartPolicy::ShouldRestart(int exit_code, int64_t restarts) const {
 }
 
 RestartPolicy PolicyFor(const Capsule& capsule, const ContainerRecord& child) {
-  const RestartPolicy pod =
-      RestartPolicy::FromMap(capsule.record.restart_policy,
-                             RestartPolicy::Kind::kAlways);
+  const RestartPolicy pod = RestartPolicy::FromMap(
+      capsule.record.restart_policy, RestartPolicy::Kind::kAlways);
   if (child.container_type != ContainerType::kCapsuleInitContainer) return pod;
   const RestartPolicy::Kind fallback = pod.kind == RestartPolicy::Kind::kNo
                                            ? RestartPolicy::Kind::kNo
@@ -68,7 +67,8 @@ RestartPolicy PolicyFor(const Capsule& capsule, const ContainerRecord& child) {
       init.kind == RestartPolicy::Kind::kUnlessStopped) {
     init.kind = RestartPolicy::Kind::kOnFailure;
   }
-  if (pod.kind == RestartPolicy::Kind::kNo) init.kind = RestartPolicy::Kind::kNo;
+  if (pod.kind == RestartPolicy::Kind::kNo)
+    init.kind = RestartPolicy::Kind::kNo;
   return init;
 }
 

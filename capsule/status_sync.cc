@@ -8,8 +8,9 @@ namespace zun::capsule {
 namespace {
 
 std::string ExitText(const ObservedContainer& c) {
-  return absl::StrCat("exited with code ", c.exit_code,
-                      c.reason.empty() ? "" : absl::StrCat(" (", c.reason, ")"));
+  return absl::StrCat(
+      "exited with code ", c.exit_code,
+      c.reason.empty() ? "" : absl::StrCat(" (", c.reason, ")"));
 }
 
 std::optional<std::string> RestartsDetail(uint32_t restarts) {
@@ -53,9 +54,11 @@ SyncPlan PlanSync(const Capsule& capsule, const ObservedPod& pod,
       s.container_id = o.id;
       s.status = std::string(StatusOfContainerState(o.state));
       if (o.state == cri::ContainerState::kExited) {
-        s.status = std::string(o.exit_code == 0 ? kStatusStopped : kStatusError);
-        s.status_reason = o.exit_code == 0 ? std::nullopt
-                                           : std::optional<std::string>(ExitText(o));
+        s.status =
+            std::string(o.exit_code == 0 ? kStatusStopped : kStatusError);
+        s.status_reason = o.exit_code == 0
+                              ? std::nullopt
+                              : std::optional<std::string>(ExitText(o));
         s.status_detail = absl::StrCat("Completed (exit ", o.exit_code, ")");
       }
     }
@@ -77,8 +80,9 @@ SyncPlan PlanSync(const Capsule& capsule, const ObservedPod& pod,
         s.status = std::string(kStatusRestarting);
         ++running;
       } else {
-        failure = failure.value_or(absl::StrCat(
-            "container '", ContainerNameFor(child), "' is gone from the runtime"));
+        failure = failure.value_or(absl::StrCat("container '",
+                                                ContainerNameFor(child),
+                                                "' is gone from the runtime"));
       }
       plan.children[child.uuid] = s;
       continue;
@@ -102,16 +106,18 @@ SyncPlan PlanSync(const Capsule& capsule, const ObservedPod& pod,
         break;
       case cri::ContainerState::kExited: {
         if (policy.ShouldRestart(o.exit_code, o.attempt)) {
-          const absl::Duration ran = absl::Nanoseconds(o.finished_at - o.started_at);
+          const absl::Duration ran =
+              absl::Nanoseconds(o.finished_at - o.started_at);
           int64_t step = o.attempt;
-          if (auto b = backoff_steps.find(child.uuid); b != backoff_steps.end()) {
+          if (auto b = backoff_steps.find(child.uuid);
+              b != backoff_steps.end()) {
             step = b->second;
           }
           if (o.started_at > 0 && ran >= options.backoff.reset_after) step = 0;
           const absl::Duration delay = RestartDelay(options.backoff, step);
-          plan.restarts.push_back(PlannedRestart{
-              child.uuid, o.id, o.attempt + 1, step,
-              absl::FromUnixNanos(o.finished_at) + delay});
+          plan.restarts.push_back(
+              PlannedRestart{child.uuid, o.id, o.attempt + 1, step,
+                             absl::FromUnixNanos(o.finished_at) + delay});
           s.status = std::string(kStatusRestarting);
           s.status_reason = absl::StrCat(ExitText(o), "; restarting after ",
                                          absl::FormatDuration(delay));
@@ -129,7 +135,8 @@ SyncPlan PlanSync(const Capsule& capsule, const ObservedPod& pod,
         break;
       }
     }
-    if (s.status_detail && s.status_detail->size() > 50) s.status_detail->resize(50);
+    if (s.status_detail && s.status_detail->size() > 50)
+      s.status_detail->resize(50);
     plan.children[child.uuid] = s;
   }
   plan.capsule.container_id = pod.sandbox_id;

@@ -8,9 +8,10 @@
 //   CREATED                         Created
 //   EXITED, to be restarted         Restarting  "exited with code 1 (Error);
 //                                               restart 3 in 40s"
-//   EXITED for good, code 0         Stopped     "exited with code 0 (Completed)"
-//   EXITED for good, code != 0      Error       "exited with code 137 (OOMKilled)"
-//   gone from a READY sandbox       Error       "container not found in the
+//   EXITED for good, code 0         Stopped     "exited with code 0
+//   (Completed)" EXITED for good, code != 0      Error       "exited with code
+//   137 (OOMKilled)" gone from a READY sandbox       Error       "container not
+//   found in the
 //                                               runtime" (restarted per policy)
 // status_detail holds "restarts: N" once a container has been restarted.
 // Capsule row: Running while its sandbox is READY and any regular container
@@ -69,12 +70,12 @@ struct PlannedRestart {
   std::string old_container_id;
   uint32_t next_attempt = 0;
   int64_t backoff_step = 0;  // the exponent used for `at`
-  absl::Time at;  // when the backoff allows it
+  absl::Time at;             // when the backoff allows it
 };
 
 struct SyncPlan {
   RowStatus capsule;
-  nlohmann::json addresses;  // null: leave as is
+  nlohmann::json addresses;                   // null: leave as is
   std::map<std::string, RowStatus> children;  // by child uuid
   std::vector<PlannedRestart> restarts;
   bool pod_gone = false;

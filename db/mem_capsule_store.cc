@@ -9,7 +9,6 @@ namespace zun::db {
 using capsule::Capsule;
 using capsule::ContainerRecord;
 
-
 void MemCapsuleStore::Put(const Capsule& c) {
   absl::MutexLock l(&mu_);
   capsules_[c.uuid()] = c;
@@ -64,7 +63,8 @@ absl::StatusOr<Capsule> MemCapsuleStore::LoadCapsule(std::string_view uuid) {
   if (absl::Status up = CheckUp(); !up.ok()) return up;
   auto it = capsules_.find(std::string(uuid));
   if (it == capsules_.end()) {
-    return absl::NotFoundError(absl::StrCat("capsule '", AV(uuid), "' not found"));
+    return absl::NotFoundError(
+        absl::StrCat("capsule '", AV(uuid), "' not found"));
   }
   return it->second;
 }
@@ -86,12 +86,13 @@ absl::StatusOr<Capsule> MemCapsuleStore::ClaimCapsule(
   if (absl::Status up = CheckUp(); !up.ok()) return up;
   auto it = capsules_.find(std::string(uuid));
   if (it == capsules_.end()) {
-    return absl::NotFoundError(absl::StrCat("capsule '", AV(uuid), "' not found"));
+    return absl::NotFoundError(
+        absl::StrCat("capsule '", AV(uuid), "' not found"));
   }
   ContainerRecord& r = it->second.record;
   if (r.host && !r.host->empty() && *r.host != std::string(host)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("capsule '", AV(uuid), "' is claimed by host '", *r.host, "'"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "capsule '", AV(uuid), "' is claimed by host '", *r.host, "'"));
   }
   r.host = std::string(host);
   if (!r.task_state || *r.task_state == std::string(task_state)) {
@@ -108,7 +109,8 @@ absl::Status MemCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
   for (const RowPatch& p : patches) {
     for (const auto& [col, v] : p.values()) {
       if (!IsWritableColumn(col)) {
-        return absl::InvalidArgumentError(absl::StrCat("column '", col, "' is not writable"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("column '", col, "' is not writable"));
       }
     }
   }
@@ -141,8 +143,8 @@ absl::StatusOr<int64_t> MemCapsuleStore::StartAction(std::string_view uuid,
                                                      const ActionContext& ctx) {
   absl::MutexLock l(&mu_);
   if (absl::Status up = CheckUp(); !up.ok()) return up;
-  actions_.push_back(absl::StrCat(AV(uuid), " ", AV(action), " ", AV(event), " ",
-                                  ctx.request_id, " pending"));
+  actions_.push_back(absl::StrCat(AV(uuid), " ", AV(action), " ", AV(event),
+                                  " ", ctx.request_id, " pending"));
   const int64_t id = static_cast<int64_t>(actions_.size());
   events_[id] = actions_.size() - 1;
   return id;

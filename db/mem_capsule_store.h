@@ -22,8 +22,8 @@ class MemCapsuleStore final : public CapsuleStore {
   void Put(const capsule::Capsule& c);
   std::optional<capsule::Capsule> Get(const std::string& uuid);
   void SetUnavailable(bool down);
-  int64_t rows_written();       // rows touched by Apply/Claim/Delete
-  int64_t write_transactions();  // Apply/Claim/Delete calls that wrote
+  int64_t rows_written();              // rows touched by Apply/Claim/Delete
+  int64_t write_transactions();        // Apply/Claim/Delete calls that wrote
   std::vector<std::string> actions();  // "uuid action event result"
 
   // CapsuleStore

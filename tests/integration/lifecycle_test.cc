@@ -24,12 +24,14 @@ cri::ContainerStatusInfo StatusIn(AgentHarness& h, const std::string& id) {
   return *st;
 }
 
-TEST_CASE("init containers run in order, each to completion, before the containers") {
+TEST_CASE(
+    "init containers run in order, each to completion, before the containers") {
   AgentHarness h;
   REQUIRE(h.WaitServing());
   capsule::Capsule c;
-  c.init_containers = {AgentHarness::Child("init-a", {"sh", "-c", "sleep 0.5; exit 0"}, true),
-                       AgentHarness::Child("init-b", {"sh", "-c", "sleep 0.3"}, true)};
+  c.init_containers = {
+      AgentHarness::Child("init-a", {"sh", "-c", "sleep 0.5; exit 0"}, true),
+      AgentHarness::Child("init-b", {"sh", "-c", "sleep 0.3"}, true)};
   c.containers = {AgentHarness::Child("app", {"sleep", "3600"}),
                   AgentHarness::Child("sidecar", {"sleep", "3600"})};
   c = h.CreateCapsule(c);
@@ -56,7 +58,8 @@ TEST_CASE("a failing init container fails the capsule with a reason") {
   REQUIRE(h.WaitServing());
   capsule::Capsule c;
   c.record.restart_policy = {{"Name", "no"}, {"MaximumRetryCount", "0"}};
-  c.init_containers = {AgentHarness::Child("migrate", {"sh", "-c", "exit 4"}, true)};
+  c.init_containers = {
+      AgentHarness::Child("migrate", {"sh", "-c", "exit 4"}, true)};
   c.containers = {AgentHarness::Child("app", {"sleep", "3600"})};
   c = h.CreateCapsule(c);
   REQUIRE(h.CastCreate(c).ok());
@@ -71,9 +74,11 @@ TEST_CASE("restart policies: backoff, counts, exit codes (accelerated clock)") {
   AgentHarness h(FastBackoff());
   REQUIRE(h.WaitServing());
   capsule::Capsule c;
-  c.record.restart_policy = {{"Name", "on-failure"}, {"MaximumRetryCount", "3"}};
-  c.containers = {AgentHarness::Child("crashy", {"sh", "-c", "sleep 0.2; exit 3"}),
-                  AgentHarness::Child("steady", {"sleep", "3600"})};
+  c.record.restart_policy = {{"Name", "on-failure"},
+                             {"MaximumRetryCount", "3"}};
+  c.containers = {
+      AgentHarness::Child("crashy", {"sh", "-c", "sleep 0.2; exit 3"}),
+      AgentHarness::Child("steady", {"sleep", "3600"})};
   c = h.CreateCapsule(c);
   REQUIRE(h.CastCreate(c).ok());
   // Three restarts (0.2 + 0.4 + 0.8 s of backoff), then it stays failed.

@@ -26,7 +26,9 @@ struct HarnessOptions {
   std::vector<std::string> fake_cri_args;  // extra flags for fake-cri
   std::string extra_config;                // INI text appended to the config
   bool start_agent = true;
-  std::string amqp_url;  // default: the shared test broker
+  std::string amqp_url;   // default: the shared test broker
+  std::string pg_socket;  // default: the shared test PostgreSQL
+  int pg_port = 0;
 };
 
 // Environment for the Python tools (the zun.common.exception stand-in).

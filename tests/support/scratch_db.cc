@@ -10,26 +10,23 @@
 #include "tests/support/test_env.h"
 
 namespace zun::testing {
-namespace {
-
-std::string AdminConn() {
-  const TestEnv& env = TestEnv::Get();
-  return absl::StrCat("host=", env.pg_socket, " port=", env.pg_port,
+std::string ScratchDatabase::AdminConn() const {
+  return absl::StrCat("host=", socket_, " port=", port_,
                       " dbname=postgres user=postgres");
 }
 
-}  // namespace
-
-ScratchDatabase::ScratchDatabase(bool sync_schema) {
-  const TestEnv& env = TestEnv::Get();
+ScratchDatabase::ScratchDatabase(bool sync_schema, const std::string& socket,
+                                 int port)
+    : socket_(socket.empty() ? TestEnv::Get().pg_socket : socket),
+      port_(port == 0 ? TestEnv::Get().pg_port : port) {
   name_ = "zun_t_" + NewUuid4Hex().substr(0, 12);
   {
     pqxx::connection c(AdminConn());
     pqxx::nontransaction n(c);
     n.exec(absl::StrCat("CREATE DATABASE ", name_, " OWNER zun"));
   }
-  url_ = absl::StrCat("postgresql://zun:zun@/", name_, "?host=", env.pg_socket,
-                      "&port=", env.pg_port);
+  url_ = absl::StrCat("postgresql://zun:zun@/", name_, "?host=", socket_,
+                      "&port=", port_);
   if (sync_schema) {
     absl::StatusOr<int> v = db::SyncSchema(options());
     if (!v.ok()) {

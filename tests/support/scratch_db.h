@@ -18,7 +18,9 @@ using SqlRow = std::map<std::string, std::optional<std::string>>;
 class ScratchDatabase {
  public:
   // `sync_schema`: apply the migrations (as `zun-agent db-sync` does).
-  explicit ScratchDatabase(bool sync_schema = true);
+  // `socket`/`port`: another PostgreSQL than the shared test server.
+  explicit ScratchDatabase(bool sync_schema = true,
+                           const std::string& socket = "", int port = 0);
   ~ScratchDatabase();
 
   const std::string& name() const { return name_; }
@@ -32,8 +34,11 @@ class ScratchDatabase {
   void Exec(const std::string& sql) const { Query(sql); }
 
  private:
+  std::string AdminConn() const;
   std::string name_;
   std::string url_;
+  std::string socket_;
+  int port_ = 0;
 };
 
 }  // namespace zun::testing

@@ -4,16 +4,15 @@
 #include "agent/capsule_ops.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 
-#include <catch2/catch.hpp>
-
+#include "agent/host_fs.h"
 #include "capsule/labels.h"
 #include "common/uuid.h"
 #include "cri/fake_cri_client.h"
 #include "cri/fake_runtime.h"
 #include "db/mem_capsule_store.h"
-#include "agent/host_fs.h"
 #include "tests/support/test_env.h"
 
 namespace zun::agent {
@@ -108,7 +107,8 @@ struct Fixture {
 
 TEST_CASE("create runs the sandbox and containers and records them") {
   Fixture f;
-  Capsule c = f.Make({f.Child("a", {"sleep", "3600"}), f.Child("b", {"sleep", "3600"})});
+  Capsule c = f.Make(
+      {f.Child("a", {"sleep", "3600"}), f.Child("b", {"sleep", "3600"})});
   f.Create(c);
   Capsule row = f.Row(c.uuid());
   CHECK(row.record.status == "Running");
@@ -129,8 +129,9 @@ TEST_CASE("create runs the sandbox and containers and records them") {
   CHECK(f.registry.Get(c.uuid())->record.status == "Running");
   auto actions = f.store.actions();
   REQUIRE(actions.size() == 1);
-  CHECK_THAT(actions[0], Catch::Contains("create compute__do_container_create") &&
-                             Catch::EndsWith("Success"));
+  CHECK_THAT(actions[0],
+             Catch::Contains("create compute__do_container_create") &&
+                 Catch::EndsWith("Success"));
 }
 
 TEST_CASE("an invalid capsule fails with a reason and creates nothing") {
@@ -174,7 +175,8 @@ TEST_CASE("private registry credentials reach PullImage") {
   a.image = "private.example/app:1";
   a.registry_id = 7;
   Capsule c = f.Make({a});
-  c.registries[7] = capsule::RegistryCredentials{"private.example", "alice", "s3cret"};
+  c.registries[7] =
+      capsule::RegistryCredentials{"private.example", "alice", "s3cret"};
   f.store.Put(c);
   f.Create(c);
   auto auth = f.runtime.LastPullAuth("private.example/app:1");
@@ -219,7 +221,8 @@ TEST_CASE("init containers run one at a time, in order, before the others") {
   CHECK(row.init_containers[1].status == "Stopped");
 }
 
-TEST_CASE("a failing init container fails the capsule, naming it and its code") {
+TEST_CASE(
+    "a failing init container fails the capsule, naming it and its code") {
   Fixture f;
   Capsule c = f.Make({f.Child("main", {"sleep", "3600"})},
                      {f.Child("migrate", {"sh", "-c", "exit 3"},
@@ -259,7 +262,8 @@ TEST_CASE("a failure mid-create rolls back everything it created") {
   f.Create(c);
   Capsule row = f.Row(c.uuid());
   CHECK(row.record.status == "Error");
-  CHECK_THAT(*row.record.status_reason, Catch::Contains("creating container 'b'"));
+  CHECK_THAT(*row.record.status_reason,
+             Catch::Contains("creating container 'b'"));
   CHECK_FALSE(row.record.container_id.has_value());
   CHECK(f.runtime.NumSandboxes() == 0);
   CHECK(f.runtime.NumContainers() == 0);
@@ -317,15 +321,18 @@ TEST_CASE("restart policy always: restarts with doubling backoff, counted") {
     REQUIRE(f.ops->Sync(uuid).ok());
     Capsule row = f.Row(uuid);
     CHECK(row.containers[0].status == "Running");
-    CHECK(row.containers[0].status_detail == "restarts: " + std::to_string(restart));
+    CHECK(row.containers[0].status_detail ==
+          "restarts: " + std::to_string(restart));
     last_exit = f.clock.Now() + absl::Seconds(1);
   }
-  CHECK(gaps == std::vector<absl::Duration>{absl::Seconds(10), absl::Seconds(20),
-                                            absl::Seconds(40)});
+  CHECK(gaps == std::vector<absl::Duration>{
+                    absl::Seconds(10), absl::Seconds(20), absl::Seconds(40)});
   CHECK(f.Row(uuid).record.status == "Running");
 }
 
-TEST_CASE("restart policy on-failure stops after MaximumRetryCount; exit codes land") {
+TEST_CASE(
+    "restart policy on-failure stops after MaximumRetryCount; exit codes "
+    "land") {
   Fixture f;
   Capsule c = f.Make({f.Child("job", {"sh", "-c", "sleep 1; exit 2"})}, {},
                      "on-failure");
@@ -388,7 +395,8 @@ TEST_CASE("a vanished sandbox is recreated per policy, or the capsule fails") {
   CHECK(a.record.status == "Running");
   CHECK(a.record.container_id != old_id);
   CHECK(f.Row(never.uuid()).record.status == "Error");
-  CHECK_THAT(*f.Row(never.uuid()).record.status_reason, Catch::Contains("vanished"));
+  CHECK_THAT(*f.Row(never.uuid()).record.status_reason,
+             Catch::Contains("vanished"));
   CHECK(f.runtime.NumSandboxes() == 1);
 }
 
