@@ -1,10 +1,13 @@
 #include "agent/agent.h"
 
 #include "absl/strings/match.h"
+#include "capsule/status.h"
 #include "common/backoff.h"
 #include "common/logging.h"
 
 namespace zun::agent {
+
+namespace cs = ::zun::capsule;
 
 OpsOptions OpsOptionsFromConfig(const AgentConfig& c) {
   OpsOptions o;
@@ -59,20 +62,55 @@ ReconcilerOptions ReconcilerOptionsFromConfig(const AgentConfig& c) {
 
 Agent::Agent(const AgentConfig& config, AgentDeps deps)
     : config_(config), deps_(deps) {
+  OpsOptions ops_options = OpsOptionsFromConfig(config_);
+  ReconcilerOptions reconciler_options = ReconcilerOptionsFromConfig(config_);
+  if (AgentMetrics* m = deps_.metrics) {
+    ops_options.on_operation = [m](std::string_view op, std::string_view result,
+                                   absl::Duration took) {
+      m->OnOperation(op, result, took);
+    };
+    reconciler_options.on_relist = [m](absl::Duration took) {
+      m->OnRelist(took);
+    };
+  }
   ops_ = std::make_unique<CapsuleOps>(deps_.store, deps_.cri, deps_.clock,
-                                      registry_, OpsOptionsFromConfig(config_));
+                                      registry_, std::move(ops_options));
   executor_ = std::make_unique<KeyedExecutor>(
       config_.compute.max_concurrent_operations);
   endpoint_ = std::make_unique<RpcEndpoint>(*ops_, *executor_);
   reconciler_ = std::make_unique<Reconciler>(
       *ops_, *executor_, registry_, deps_.cri, deps_.store, deps_.clock,
-      ReconcilerOptionsFromConfig(config_));
+      std::move(reconciler_options));
   node_reporter_ = std::make_unique<NodeReporter>(
       deps_.store, deps_.cri, registry_, deps_.clock,
       NodeReporterOptionsFromConfig(config_));
 }
 
-Agent::~Agent() { Shutdown(); }
+Agent::~Agent() {
+  Shutdown();
+  if (deps_.metrics != nullptr) deps_.metrics->SetSources({});
+}
+
+MetricSources Agent::MetricSourcesOf() {
+  MetricSources s;
+  s.bus = [this] { return deps_.bus.Counters(); };
+  s.rpc_messages = [this] { return endpoint_->Counts(); };
+  s.reconciler = [this] { return reconciler_->Stats(); };
+  s.capsules_by_status = [this] {
+    std::map<std::string, int64_t> by_status;
+    for (std::string_view st :
+         {cs::kStatusCreating, cs::kStatusCreated, cs::kStatusRunning,
+          cs::kStatusRestarting, cs::kStatusStopped, cs::kStatusError,
+          cs::kStatusDeleting}) {
+      by_status[std::string(st)] = 0;
+    }
+    registry_.ForEach([&](const capsule::Capsule& c) {
+      ++by_status[c.record.status.value_or("unknown")];
+    });
+    return by_status;
+  };
+  return s;
+}
 
 absl::Status Agent::Start(Waker& stop) {
   Backoff backoff(BackoffPolicy{absl::Milliseconds(200), absl::Seconds(10)});
@@ -125,11 +163,15 @@ void Agent::Shutdown() {
   endpoint_->BeginShutdown();
   reconciler_->Stop();
   node_reporter_->Stop();
-  if (!executor_->Shutdown(config_.compute.shutdown_timeout)) {
-    ZUN_LOG(kAgent, warn,
-            "shutdown timeout: abandoning queued operations (their requests "
-            "are redelivered, the database drives recovery)");
-  }
+  const bool drained =
+      executor_->Shutdown(config_.compute.shutdown_timeout, [this] {
+        ZUN_LOG(kAgent, warn,
+                "shutdown timeout: abandoning queued operations and "
+                "interrupting running ones (their requests are redelivered, "
+                "the database drives recovery)");
+        ops_->Stop();
+      });
+  (void)drained;
   ops_->Stop();
   deps_.bus.Stop();
   ZUN_LOG(kAgent, info, "stopped");

@@ -21,6 +21,7 @@
 #include "agent/capsule_registry.h"
 #include "agent/config.h"
 #include "agent/keyed_executor.h"
+#include "agent/metrics.h"
 #include "agent/node_reporter.h"
 #include "agent/reconciler.h"
 #include "agent/rpc_endpoint.h"
@@ -36,6 +37,9 @@ struct AgentDeps {
   cri::CriClient& cri;
   rpc::RpcBus& bus;
   Clock& clock;
+  // Optional: operations and relists report here, and the agent registers
+  // its pulled sources (RPC messages, reconciler, capsules by status).
+  AgentMetrics* metrics = nullptr;
 };
 
 // The options a config implies.
@@ -53,6 +57,11 @@ class Agent {
   // bus.
   absl::Status Start(Waker& stop);
   void Shutdown();
+
+  // The pulled metric sources this agent offers (bus, RPC messages,
+  // reconciler, capsules by status); main adds the database's. The agent
+  // must outlive their use (the destructor clears deps.metrics' sources).
+  MetricSources MetricSourcesOf();
 
   CapsuleOps& ops() { return *ops_; }
   RpcEndpoint& endpoint() { return *endpoint_; }

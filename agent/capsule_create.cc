@@ -68,6 +68,17 @@ const absl::Status kCancelled =
 void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
                         const CreateHints& hints,
                         absl::AnyInvocable<void()> on_claimed, bool recreate) {
+  const absl::Time start = clock_.Now();
+  const std::string_view result =
+      CreateOnce(uuid, ctx, hints, on_claimed, recreate);
+  ReportOp(recreate ? "recreate" : "create", result, start);
+}
+
+std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
+                                        const db::ActionContext& ctx,
+                                        const CreateHints& hints,
+                                        absl::AnyInvocable<void()>& on_claimed,
+                                        bool recreate) {
   CreateRun run;
   run.uuid = uuid;
   run.ctx = ctx;
@@ -82,13 +93,13 @@ void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
       ZUN_CLOG(kAgent, warn, uuid, ctx.request_id, "not creating: {}",
                claimed.status().message());
       on_claimed();
-      return;
+      return "skipped";
     }
     // Leave the message unacked: it is redelivered once we are back.
     ZUN_CLOG(kAgent, error, uuid, ctx.request_id,
              "cannot claim the capsule, leaving the request queued: {}",
              claimed.status().message());
-    return;
+    return "requeued";
   }
   on_claimed();
   run.capsule = *std::move(claimed);
@@ -96,7 +107,7 @@ void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
   if (run.capsule.record.task_state.value_or("") == cs::kTaskDeleting) {
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id,
              "not creating: a delete is pending");
-    return;
+    return "skipped";
   }
   if (!recreate &&
       run.capsule.record.status.value_or("") == cs::kStatusRunning &&
@@ -104,7 +115,7 @@ void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "already running");
     Write({std::move(db::RowPatch(uuid).ClearTaskStateIf(cs::kTaskCreating))})
         .IgnoreError();
-    return;
+    return "skipped";
   }
   run.token = Register(uuid);
   absl::StatusOr<int64_t> event =
@@ -117,6 +128,14 @@ void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
            recreate ? "recreating" : "creating",
            run.capsule.record.name.value_or(""));
   absl::Status s = RunCreate(run);
+  if (!s.ok() && stopping_.load()) {
+    // Interrupted by shutdown: leave what exists and task_state as they
+    // are; the next start resumes the create (Reconciler::Recover).
+    ZUN_CLOG(kAgent, warn, uuid, ctx.request_id,
+             "create interrupted by shutdown; it resumes at the next start");
+    Unregister(uuid);
+    return "interrupted";
+  }
   if (s.ok() && run.cancelled()) s = kCancelled;
   if (s.ok()) {
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "running in sandbox '{}'",
@@ -131,6 +150,8 @@ void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
         .IgnoreError();
   }
   Unregister(uuid);
+  if (s.ok()) return "ok";
+  return run.cancelled() ? "cancelled" : "error";
 }
 
 absl::Status CapsuleOps::RunCreate(CreateRun& run) {

@@ -130,8 +130,22 @@ void CapsuleOps::RemovePodCgroups(const std::string& uuid) {
   }
 }
 
+void CapsuleOps::ReportOp(std::string_view op, std::string_view result,
+                          absl::Time start) const {
+  if (options_.on_operation)
+    options_.on_operation(op, result, clock_.Now() - start);
+}
+
 absl::Status CapsuleOps::Delete(const std::string& uuid, bool force,
                                 const db::ActionContext& ctx) {
+  const absl::Time start = clock_.Now();
+  absl::Status s = DeleteOnce(uuid, force, ctx);
+  ReportOp("delete", s.ok() ? "ok" : "error", start);
+  return s;
+}
+
+absl::Status CapsuleOps::DeleteOnce(const std::string& uuid, bool force,
+                                    const db::ActionContext& ctx) {
   absl::StatusOr<capsule::Capsule> loaded =
       RetryDb<capsule::Capsule>([&] { return store_.LoadCapsule(uuid); });
   if (loaded.status().code() == absl::StatusCode::kNotFound) {
@@ -177,6 +191,13 @@ absl::Status CapsuleOps::Delete(const std::string& uuid, bool force,
 }
 
 absl::StatusOr<bool> CapsuleOps::RemoveOrphan(const std::string& uuid) {
+  const absl::Time start = clock_.Now();
+  absl::StatusOr<bool> r = RemoveOrphanOnce(uuid);
+  ReportOp("orphan_remove", !r.ok() ? "error" : (*r ? "ok" : "skipped"), start);
+  return r;
+}
+
+absl::StatusOr<bool> CapsuleOps::RemoveOrphanOnce(const std::string& uuid) {
   absl::StatusOr<capsule::Capsule> c = store_.LoadCapsule(uuid);
   if (c.ok()) {
     const bool ours = c->record.host.value_or("") == options_.mapper.host;
@@ -201,14 +222,23 @@ absl::StatusOr<bool> CapsuleOps::RemoveOrphan(const std::string& uuid) {
 }
 
 absl::StatusOr<capsule::Capsule> CapsuleOps::Show(const std::string& uuid) {
+  const absl::Time start = clock_.Now();
   absl::StatusOr<capsule::Capsule> c = store_.LoadCapsule(uuid);
   if (!c.ok()) {
     // The database is down: serve what we know.
     if (IsTransient(c.status())) {
-      if (auto known = registry_.Get(uuid)) return *known;
+      if (auto known = registry_.Get(uuid)) {
+        ReportOp("show", "ok", start);
+        return *known;
+      }
     }
+    ReportOp("show",
+             c.status().code() == absl::StatusCode::kNotFound ? "not_found"
+                                                              : "error",
+             start);
     return c;
   }
+  ReportOp("show", "ok", start);
   absl::StatusOr<capsule::ObservedPod> pod = Observe(uuid);
   if (!pod.ok() || c->record.task_state) return c;  // in flux: rows as they are
   capsule::SyncOptions so;

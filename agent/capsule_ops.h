@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -59,6 +60,14 @@ struct OpsOptions {
   // Retries of database calls while the database is unreachable.
   BackoffPolicy db_retry{absl::Milliseconds(100), absl::Seconds(5), 2.0, 0.2};
   absl::Duration db_retry_budget = absl::Minutes(2);
+  // Called when an operation ends, e.g. to feed metrics. `op` is one of
+  // create, delete, sync, restart, orphan_remove, show; `result` is ok,
+  // error, cancelled (create), interrupted (create stopped by shutdown,
+  // resumed at the next start), skipped (nothing to do), requeued (database
+  // unreachable, the request stays queued) or not_found. Thread-safe, fast.
+  std::function<void(std::string_view op, std::string_view result,
+                     absl::Duration took)>
+      on_operation;
 };
 
 // What the create message says beyond the capsule uuid.
@@ -113,6 +122,18 @@ class CapsuleOps {
 
  private:
   struct CreateRun;
+  // The bodies of Create/Delete/RemoveOrphan; return the result to report.
+  std::string_view CreateOnce(const std::string& uuid,
+                              const db::ActionContext& ctx,
+                              const CreateHints& hints,
+                              absl::AnyInvocable<void()>& on_claimed,
+                              bool recreate);
+  absl::Status DeleteOnce(const std::string& uuid, bool force,
+                          const db::ActionContext& ctx);
+  absl::StatusOr<bool> RemoveOrphanOnce(const std::string& uuid);
+  absl::StatusOr<absl::Time> SyncOnce(const std::string& uuid);
+  void ReportOp(std::string_view op, std::string_view result,
+                absl::Time start) const;
   absl::Status RunCreate(CreateRun& run);
   void FailCreate(CreateRun& run, const absl::Status& why);
   absl::Status RunInitContainer(CreateRun& run,

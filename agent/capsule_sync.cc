@@ -32,9 +32,12 @@ absl::StatusOr<capsule::ObservedPod> CapsuleOps::Observe(
   pod.sandbox_attempt = newest->attempt;
   pod.state = newest->state;
   if (pod.state == cri::SandboxState::kReady) {
+    // A failed status read fails the observation: half a picture (no IP,
+    // no exit codes) must not be written over what the rows say.
     absl::StatusOr<cri::SandboxStatusInfo> st =
         cri_.PodSandboxStatus(pod.sandbox_id);
-    if (st.ok()) pod.ip = st->ip;
+    if (!st.ok()) return st.status();
+    pod.ip = st->ip;
   }
   cri::ContainerFilter cf;
   cf.sandbox_id = pod.sandbox_id;
@@ -52,12 +55,11 @@ absl::StatusOr<capsule::ObservedPod> CapsuleOps::Observe(
     o.state = ci.state;
     if (ci.state == cri::ContainerState::kExited) {
       absl::StatusOr<cri::ContainerStatusInfo> st = cri_.ContainerStatus(ci.id);
-      if (st.ok()) {
-        o.exit_code = st->exit_code;
-        o.reason = st->reason;
-        o.started_at = st->started_at;
-        o.finished_at = st->finished_at;
-      }
+      if (!st.ok()) return st.status();
+      o.exit_code = st->exit_code;
+      o.reason = st->reason;
+      o.started_at = st->started_at;
+      o.finished_at = st->finished_at;
     }
     pod.containers[label->second] = o;
   }
@@ -65,6 +67,13 @@ absl::StatusOr<capsule::ObservedPod> CapsuleOps::Observe(
 }
 
 absl::StatusOr<absl::Time> CapsuleOps::Sync(const std::string& uuid) {
+  const absl::Time start = clock_.Now();
+  absl::StatusOr<absl::Time> r = SyncOnce(uuid);
+  ReportOp("sync", r.ok() ? "ok" : "error", start);
+  return r;
+}
+
+absl::StatusOr<absl::Time> CapsuleOps::SyncOnce(const std::string& uuid) {
   std::optional<capsule::Capsule> c = registry_.Get(uuid);
   if (!c || c->record.task_state) return absl::InfiniteFuture();
   absl::StatusOr<capsule::ObservedPod> pod = Observe(uuid);
@@ -149,7 +158,10 @@ absl::StatusOr<absl::Time> CapsuleOps::Sync(const std::string& uuid) {
       continue;
     }
     if (stopping_.load()) break;
-    if (absl::Status s = RestartChild(*c, r); !s.ok()) {
+    const absl::Time restart_start = clock_.Now();
+    absl::Status s = RestartChild(*c, r);
+    ReportOp("restart", s.ok() ? "ok" : "error", restart_start);
+    if (!s.ok()) {
       ZUN_CLOG(kAgent, warn, uuid, "", "restart failed: {}", s.message());
       next = std::min(next, now + options_.restart_backoff.initial);
     }

@@ -25,7 +25,8 @@ std::map<std::string, int64_t> ReadMeminfo(const std::string& path) {
     size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string key = line.substr(0, colon);
-    if (size_t sp = key.rfind(' '); sp != std::string::npos) key = key.substr(sp + 1);
+    if (size_t sp = key.rfind(' '); sp != std::string::npos)
+      key = key.substr(sp + 1);
     std::istringstream rest(line.substr(colon + 1));
     int64_t kb = 0;
     if (rest >> kb) out[key] = kb;
@@ -36,9 +37,10 @@ std::map<std::string, int64_t> ReadMeminfo(const std::string& path) {
 // "0-3,8,10-11" -> {0,1,2,3,8,10,11}
 std::vector<int> ParseCpuList(const std::string& text) {
   std::vector<int> out;
-  for (absl::string_view part : absl::StrSplit(absl::StripAsciiWhitespace(text), ',',
-                                               absl::SkipEmpty())) {
-    std::pair<std::string, std::string> r = absl::StrSplit(part, absl::MaxSplits('-', 1));
+  for (absl::string_view part : absl::StrSplit(absl::StripAsciiWhitespace(text),
+                                               ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> r =
+        absl::StrSplit(part, absl::MaxSplits('-', 1));
     int lo = 0, hi = 0;
     if (!absl::SimpleAtoi(r.first, &lo)) continue;
     hi = lo;
@@ -60,8 +62,10 @@ std::string ReadLine(const std::string& path) {
 HostInfo ReadHostInfo(const std::string& root, const std::string& disk_path) {
   HostInfo h;
   long n = sysconf(_SC_NPROCESSORS_ONLN);
-  std::vector<int> online = ParseCpuList(ReadLine(root + "/sys/devices/system/cpu/online"));
-  h.cpus = !online.empty() ? static_cast<int64_t>(online.size()) : (n > 0 ? n : 1);
+  std::vector<int> online =
+      ParseCpuList(ReadLine(root + "/sys/devices/system/cpu/online"));
+  h.cpus =
+      !online.empty() ? static_cast<int64_t>(online.size()) : (n > 0 ? n : 1);
   auto mem = ReadMeminfo(root + "/proc/meminfo");
   h.mem_total_mib = mem["MemTotal"] / 1024;
   h.mem_free_mib = mem["MemFree"] / 1024;
@@ -70,7 +74,8 @@ HostInfo ReadHostInfo(const std::string& root, const std::string& disk_path) {
   struct statvfs vfs;
   if (statvfs(disk_path.c_str(), &vfs) != 0) statvfs("/", &vfs);
   const double block = static_cast<double>(vfs.f_frsize);
-  h.disk_total_gb = static_cast<int64_t>(block * static_cast<double>(vfs.f_blocks) / (1 << 30));
+  h.disk_total_gb = static_cast<int64_t>(
+      block * static_cast<double>(vfs.f_blocks) / (1 << 30));
   h.disk_used_gb = static_cast<int64_t>(
       block * static_cast<double>(vfs.f_blocks - vfs.f_bfree) / (1 << 30));
   struct utsname u;
@@ -83,12 +88,14 @@ HostInfo ReadHostInfo(const std::string& root, const std::string& disk_path) {
   while (std::getline(osr, line)) {
     if (line.rfind("PRETTY_NAME=", 0) == 0) {
       std::string v = line.substr(12);
-      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+        v = v.substr(1, v.size() - 2);
       h.os = v;
     }
   }
   for (int node = 0; node < 1024; ++node) {
-    const std::string dir = root + "/sys/devices/system/node/node" + std::to_string(node);
+    const std::string dir =
+        root + "/sys/devices/system/node/node" + std::to_string(node);
     std::ifstream probe(dir + "/cpulist");
     if (!probe) break;
     NumaNode nn;

@@ -25,9 +25,9 @@ struct HostInfo {
   int64_t mem_available_mib = 0;
   int64_t disk_total_gb = 0;  // of the filesystem holding `disk_path`
   int64_t disk_used_gb = 0;
-  std::string architecture;   // uname machine, e.g. x86_64
-  std::string os;             // /etc/os-release PRETTY_NAME
-  std::string kernel_version; // uname release
+  std::string architecture;    // uname machine, e.g. x86_64
+  std::string os;              // /etc/os-release PRETTY_NAME
+  std::string kernel_version;  // uname release
   std::vector<NumaNode> numa;
 };
 

@@ -23,11 +23,22 @@ absl::StatusOr<std::string> ImagePuller::Ensure(
 absl::StatusOr<std::string> ImagePuller::Pull(
     const std::string& image, const std::optional<cri::AuthConfig>& auth,
     const cri::PodSandboxConfig* sandbox) {
+  // Pulls share a flight only with the same credentials: a pull with bad
+  // credentials must not succeed on another capsule's good ones.
+  std::string key = image;
+  if (auth) {
+    for (const std::string* part :
+         {&auth->username, &auth->password, &auth->auth, &auth->server_address,
+          &auth->identity_token, &auth->registry_token}) {
+      key.push_back('\0');
+      key += *part;
+    }
+  }
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
     absl::MutexLock l(&mu_);
-    auto& slot = in_flight_[image];
+    auto& slot = in_flight_[key];
     if (!slot) {
       slot = std::make_shared<Flight>();
       leader = true;
@@ -48,7 +59,7 @@ absl::StatusOr<std::string> ImagePuller::Pull(
   flight->result = ref;
   {
     absl::MutexLock l(&mu_);
-    in_flight_.erase(image);
+    in_flight_.erase(key);
   }
   flight->done.Notify();
   return ref;

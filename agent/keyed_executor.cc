@@ -68,7 +68,8 @@ void KeyedExecutor::Worker() {
   }
 }
 
-bool KeyedExecutor::Shutdown(absl::Duration timeout) {
+bool KeyedExecutor::Shutdown(absl::Duration timeout,
+                             const std::function<void()>& on_timeout) {
   std::vector<Task> dropped;
   bool all_ran;
   {
@@ -86,6 +87,10 @@ bool KeyedExecutor::Shutdown(absl::Duration timeout) {
       }
     }
     ready_.clear();
+  }
+  if (!all_ran && on_timeout) on_timeout();
+  {
+    absl::MutexLock l(&mu_);
     auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return pending_ == 0 && running_.empty();
     };

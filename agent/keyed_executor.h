@@ -7,6 +7,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -35,9 +36,12 @@ class KeyedExecutor {
   bool Submit(const std::string& key, Task task);
 
   // Stops accepting tasks and waits up to `timeout` for queued and running
-  // ones. Tasks still queued when it expires are destroyed unrun; running
-  // ones are waited for. Returns true if every queued task ran.
-  bool Shutdown(absl::Duration timeout);
+  // ones. Tasks still queued when it expires are destroyed unrun and
+  // `on_timeout` is called (without locks held; e.g. to make running tasks
+  // give up); running ones are then waited for. Returns true if every
+  // queued task ran.
+  bool Shutdown(absl::Duration timeout,
+                const std::function<void()>& on_timeout = {});
 
   // Tasks queued or running (for metrics and tests).
   size_t Pending() const;

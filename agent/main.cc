@@ -14,11 +14,15 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
 #include "agent/config.h"
+#include "agent/health.h"
+#include "agent/metrics.h"
+#include "agent/status_server.h"
 #include "common/cli_args.h"
 #include "common/logging.h"
 #include "cri/grpc_cri_client.h"
 #include "db/pg_capsule_store.h"
 #include "db/pg_options.h"
+#include "db/schema.h"
 #include "rpc/amqp_rpc_server.h"
 
 #ifndef ZUN_AGENT_VERSION
@@ -74,8 +78,13 @@ absl::StatusOr<zun::rpc::AmqpRpcOptions> RpcOptionsFrom(const AgentConfig& c) {
   return o;
 }
 
-zun::cri::GrpcCriOptions CriOptionsFrom(const AgentConfig& c) {
+zun::cri::GrpcCriOptions CriOptionsFrom(const AgentConfig& c,
+                                        zun::agent::AgentMetrics& metrics) {
   zun::cri::GrpcCriOptions o;
+  o.on_call = [&metrics](std::string_view method, absl::Duration latency,
+                         absl::StatusCode code) {
+    metrics.OnCriCall(method, latency, code);
+  };
   o.runtime_endpoint = c.cri.runtime_endpoint;
   o.image_endpoint = c.cri.image_endpoint;
   o.request_timeout = c.cri.request_timeout;
@@ -149,13 +158,55 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   zun::Clock& clock = zun::RealClock::Default();
+  zun::agent::AgentMetrics metrics;
   absl::StatusOr<std::unique_ptr<zun::cri::GrpcCriClient>> cri =
-      zun::cri::GrpcCriClient::Create(CriOptionsFrom(*config), clock);
+      zun::cri::GrpcCriClient::Create(CriOptionsFrom(*config, metrics), clock);
   if (!cri.ok()) return Fail(std::string(cri.status().message()));
   zun::db::PgCapsuleStore store(PgOptionsFrom(*config));
+  // An old schema would fail every capsule load: refuse to start. An
+  // unreachable database is not fatal (recovery waits for it).
+  if (absl::StatusOr<int> v = zun::db::SchemaVersion(PgOptionsFrom(*config));
+      v.ok() && *v < zun::db::LatestSchemaVersion()) {
+    return Fail(absl::StrCat("the database schema is at version ", *v,
+                             ", this agent needs ",
+                             zun::db::LatestSchemaVersion(),
+                             ": run zun-agent "
+                             "--config-file FILE db-sync"));
+  }
   zun::rpc::AmqpRpcServer bus(*rpc_options, clock);
-  zun::agent::Agent agent(*config,
-                          zun::agent::AgentDeps{store, **cri, bus, clock});
+  zun::agent::Agent agent(
+      *config, zun::agent::AgentDeps{store, **cri, bus, clock, &metrics});
+  zun::agent::MetricSources sources = agent.MetricSourcesOf();
+  sources.db = [&store] { return store.pool_stats(); };
+  metrics.SetSources(std::move(sources));
+
+  // /metrics and /healthz, up before the agent starts so an operator can
+  // see what it waits for.
+  std::unique_ptr<zun::agent::HealthMonitor> health;
+  std::unique_ptr<zun::agent::StatusServer> status_server;
+  if (!config->metrics_listen.empty()) {
+    zun::cri::CriClient& runtime = **cri;
+    health = std::make_unique<zun::agent::HealthMonitor>(
+        std::vector<zun::agent::HealthProbe>{
+            {"bus",
+             [&bus] {
+               return bus.Connected() ? absl::OkStatus()
+                                      : absl::UnavailableError(
+                                            "not connected to the message bus");
+             }},
+            {"database", [&store] { return store.Ping(); }},
+            {"runtime",
+             [&runtime] { return zun::agent::RuntimeHealth(runtime); }}},
+        clock);
+    health->Start();
+    absl::StatusOr<std::unique_ptr<zun::agent::StatusServer>> server =
+        zun::agent::StatusServer::Start(config->metrics_listen, metrics,
+                                        *health, clock);
+    if (!server.ok()) return Fail(std::string(server.status().message()));
+    status_server = *std::move(server);
+    ZUN_LOG(kMain, info, "metrics and /healthz on {} (port {})",
+            config->metrics_listen, status_server->port());
+  }
 
   zun::Waker stop;
   std::thread signal_thread([&] {

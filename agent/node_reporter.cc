@@ -10,7 +10,8 @@ namespace cs = ::zun::capsule;
 
 namespace {
 
-bool SameInventory(const db::ComputeNodeRecord& a, const db::ComputeNodeRecord& b) {
+bool SameInventory(const db::ComputeNodeRecord& a,
+                   const db::ComputeNodeRecord& b) {
   return a.hostname == b.hostname && a.numa_topology == b.numa_topology &&
          a.mem_total == b.mem_total && a.mem_free == b.mem_free &&
          a.mem_available == b.mem_available && a.mem_used == b.mem_used &&
@@ -24,12 +25,14 @@ bool SameInventory(const db::ComputeNodeRecord& a, const db::ComputeNodeRecord& 
          a.pci_stats == b.pci_stats && a.disk_total == b.disk_total &&
          a.disk_used == b.disk_used &&
          a.disk_quota_supported == b.disk_quota_supported &&
-         a.runtimes == b.runtimes && a.enable_cpu_pinning == b.enable_cpu_pinning;
+         a.runtimes == b.runtimes &&
+         a.enable_cpu_pinning == b.enable_cpu_pinning;
 }
 
 }  // namespace
 
-db::ComputeNodeRecord BuildInventory(const HostInfo& h, const CapsuleRegistry& registry,
+db::ComputeNodeRecord BuildInventory(const HostInfo& h,
+                                     const CapsuleRegistry& registry,
                                      const std::vector<std::string>& runtimes,
                                      const NodeReporterOptions& o) {
   db::ComputeNodeRecord n;
@@ -74,7 +77,8 @@ db::ComputeNodeRecord BuildInventory(const HostInfo& h, const CapsuleRegistry& r
     }
     n.cpu_used += c.record.cpu.value_or(0);
     int64_t mib = 0;
-    if (c.record.memory && absl::SimpleAtoi(*c.record.memory, &mib) && mib > 0) {
+    if (c.record.memory && absl::SimpleAtoi(*c.record.memory, &mib) &&
+        mib > 0) {
       n.mem_used += mib;
     }
     n.disk_used += c.record.disk.value_or(0);
@@ -105,7 +109,8 @@ absl::Status NodeReporter::ReportOnce() {
   absl::MutexLock l(&mu_);
   if (service_ && (service_->disabled != s->disabled ||
                    service_->forced_down != s->forced_down)) {
-    ZUN_LOG(kAgent, warn, "zun_service of '{}': disabled={} ({}) forced_down={}",
+    ZUN_LOG(kAgent, warn,
+            "zun_service of '{}': disabled={} ({}) forced_down={}",
             options_.host, s->disabled, s->disabled_reason, s->forced_down);
   }
   service_ = *s;
@@ -123,7 +128,8 @@ absl::Status NodeReporter::InventoryOnce() {
   }
   if (runtimes.empty()) runtimes = options_.configured_runtimes;
   HostInfo info = ReadHostInfo(options_.host_root, options_.disk_path);
-  db::ComputeNodeRecord node = BuildInventory(info, registry_, runtimes, options_);
+  db::ComputeNodeRecord node =
+      BuildInventory(info, registry_, runtimes, options_);
   {
     absl::MutexLock l(&mu_);
     if (last_inventory_ && SameInventory(*last_inventory_, node)) {
@@ -133,7 +139,8 @@ absl::Status NodeReporter::InventoryOnce() {
   }
   absl::StatusOr<std::string> uuid = store_.UpsertComputeNode(node);
   if (!uuid.ok()) {
-    ZUN_LOG(kAgent, warn, "inventory update failed: {}", uuid.status().message());
+    ZUN_LOG(kAgent, warn, "inventory update failed: {}",
+            uuid.status().message());
     return uuid.status();
   }
   absl::MutexLock l(&mu_);
@@ -159,7 +166,8 @@ void NodeReporter::Start() {
     }
   };
   loop_.RunAfter(options_.report_interval, [this] { Repeat::Beat(this); });
-  loop_.RunAfter(options_.inventory_interval, [this] { Repeat::Inventory(this); });
+  loop_.RunAfter(options_.inventory_interval,
+                 [this] { Repeat::Inventory(this); });
 }
 
 void NodeReporter::Stop() { loop_.Stop(); }

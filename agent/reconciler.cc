@@ -294,12 +294,16 @@ void Reconciler::RelistOnce() {
     });
   }
   CollectOrphans(unowned);
-  absl::MutexLock l(&mu_);
-  ++stats_.relists;
-  stats_.drift += to_sync.size();
-  stats_.resumed += to_resume.size() + to_delete.size();
-  stats_.last_relist =
+  const absl::Duration took =
       absl::FromChrono(std::chrono::steady_clock::now() - started);
+  {
+    absl::MutexLock l(&mu_);
+    ++stats_.relists;
+    stats_.drift += to_sync.size();
+    stats_.resumed += to_resume.size() + to_delete.size();
+    stats_.last_relist = took;
+  }
+  if (options_.on_relist) options_.on_relist(took);
 }
 
 void Reconciler::CollectOrphans(

@@ -24,6 +24,7 @@
 // Schedule from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -48,6 +49,8 @@ struct ReconcilerOptions {
   absl::Duration db_resync_interval = absl::Seconds(30);
   absl::Duration orphan_grace_period = absl::Seconds(60);
   absl::Duration recovery_wait = absl::Seconds(5);
+  // Called after every relist with its duration (metrics). Thread-safe.
+  std::function<void(absl::Duration)> on_relist;
 };
 
 struct ReconcilerStats {

@@ -10,6 +10,7 @@ find_package(nlohmann_json 3 CONFIG REQUIRED)
 find_package(rabbitmq-c CONFIG REQUIRED)   # headers are <amqp.h>; the target has no include dir
 find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)
+find_package(civetweb CONFIG REQUIRED)      # HTTP server of /metrics and /healthz
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
 if(BUILD_TESTING OR NOT DEFINED BUILD_TESTING)

@@ -481,6 +481,8 @@ absl::Status PgCapsuleStore::Ping() {
   });
 }
 
+PoolStats PgCapsuleStore::pool_stats() const { return pool_->Stats(); }
+
 absl::StatusOr<int> SchemaVersion(const PgOptions& options) {
   PgPool pool(options);
   int version = 0;

@@ -40,6 +40,9 @@ class PgCapsuleStore final : public CapsuleStore {
       const ComputeNodeRecord& node) override;
   absl::Status Ping() override;
 
+  // Counters of the connection pool (for metrics).
+  PoolStats pool_stats() const;
+
  private:
   std::unique_ptr<PgPool> pool_;
 };

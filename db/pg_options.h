@@ -3,6 +3,7 @@
 // the stores need not see it).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "absl/time/time.h"
@@ -17,6 +18,15 @@ struct PgOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration statement_timeout = absl::Seconds(10);
   absl::Duration acquire_timeout = absl::Seconds(10);
+};
+
+// Counters of a pool since it was made (monotonic).
+struct PoolStats {
+  uint64_t statements = 0;  // Run() calls
+  uint64_t errors = 0;      // Run() calls that returned an error
+  uint64_t connects = 0;    // connections opened (the first ones included)
+  uint64_t connect_errors = 0;
+  uint64_t broken = 0;  // connections dropped as broken (reconnect follows)
 };
 
 }  // namespace zun::db

@@ -109,7 +109,11 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire() {
   mu_.Unlock();
   absl::StatusOr<std::unique_ptr<pqxx::connection>> c = Connect();
   mu_.Lock();
-  if (!c.ok()) --open_;
+  ++stats_.connects;
+  if (!c.ok()) {
+    --open_;
+    ++stats_.connect_errors;
+  }
   return c;
 }
 
@@ -117,6 +121,7 @@ void PgPool::Release(std::unique_ptr<pqxx::connection> c, bool broken) {
   absl::MutexLock l(&mu_);
   if (broken || !c->is_open()) {
     --open_;
+    ++stats_.broken;
     mu_.Unlock();
     c.reset();  // closing may block briefly; not under the lock
     mu_.Lock();
@@ -125,11 +130,21 @@ void PgPool::Release(std::unique_ptr<pqxx::connection> c, bool broken) {
   idle_.push_back(std::move(c));
 }
 
+PoolStats PgPool::Stats() const {
+  absl::MutexLock l(&mu_);
+  return stats_;
+}
+
 absl::Status PgPool::Run(
     const std::function<absl::Status(pqxx::connection&)>& fn, bool idempotent) {
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<std::unique_ptr<pqxx::connection>> c = Acquire();
-    if (!c.ok()) return c.status();
+    if (!c.ok()) {
+      absl::MutexLock l(&mu_);
+      ++stats_.statements;
+      ++stats_.errors;
+      return c.status();
+    }
     absl::Status result;
     try {
       result = fn(**c);
@@ -138,6 +153,11 @@ absl::Status PgPool::Run(
     }
     const bool broken = result.code() == absl::StatusCode::kUnavailable;
     Release(*std::move(c), broken);
+    {
+      absl::MutexLock l(&mu_);
+      ++stats_.statements;
+      if (!result.ok()) ++stats_.errors;
+    }
     if (broken && idempotent && attempt == 0) {
       ZUN_LOG(kDb, info, "database connection broken, retrying once: {}",
               result.message());

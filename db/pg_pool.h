@@ -32,6 +32,7 @@ absl::Status FromPqxx(const std::exception& e);
 std::string NormalizeConnectionString(const std::string& conn,
                                       absl::Duration connect_timeout);
 
+// Thread-safe.
 class PgPool {
  public:
   explicit PgPool(PgOptions options);
@@ -44,6 +45,7 @@ class PgPool {
                    bool idempotent = true);
 
   const PgOptions& options() const { return options_; }
+  PoolStats Stats() const;
 
  private:
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
@@ -52,9 +54,10 @@ class PgPool {
 
   const PgOptions options_;
   const std::string conn_string_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + lent out
+  PoolStats stats_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zun::db

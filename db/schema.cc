@@ -2,19 +2,21 @@
 
 namespace zun::db {
 
+// Every statement is IF NOT EXISTS: db-sync also runs on a database that
+// Zun's own migrations created, adding only what the agent needs beyond it.
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1,
        "Zun tables used by the compute agent",
        {
-           R"sql(CREATE TABLE registry (
+           R"sql(CREATE TABLE IF NOT EXISTS registry (
   id SERIAL PRIMARY KEY,
   created_at TIMESTAMP, updated_at TIMESTAMP,
   project_id VARCHAR(255), user_id VARCHAR(255),
   uuid VARCHAR(36) NOT NULL CONSTRAINT uniq_registry0uuid UNIQUE,
   name VARCHAR(255), domain VARCHAR(255) NOT NULL,
   username VARCHAR(255), password VARCHAR(255)))sql",
-           R"sql(CREATE TABLE container (
+           R"sql(CREATE TABLE IF NOT EXISTS container (
   id SERIAL PRIMARY KEY,
   created_at TIMESTAMP, updated_at TIMESTAMP,
   project_id VARCHAR(255), user_id VARCHAR(255),
@@ -37,11 +39,13 @@ const std::vector<Migration>& Migrations() {
   registry_id INTEGER REFERENCES registry(id),
   container_type INTEGER NOT NULL DEFAULT 0,
   annotations TEXT, cni_metadata TEXT, entrypoint TEXT))sql",
-           "CREATE INDEX container_container_type_idx ON container "
+           "CREATE INDEX IF NOT EXISTS container_container_type_idx ON "
+           "container "
            "(container_type)",
-           "CREATE INDEX container_host_idx ON container (host)",
-           "CREATE INDEX container_capsule_id_idx ON container (capsule_id)",
-           R"sql(CREATE TABLE container_actions (
+           "CREATE INDEX IF NOT EXISTS container_host_idx ON container (host)",
+           "CREATE INDEX IF NOT EXISTS container_capsule_id_idx ON container "
+           "(capsule_id)",
+           R"sql(CREATE TABLE IF NOT EXISTS container_actions (
   id SERIAL PRIMARY KEY,
   created_at TIMESTAMP, updated_at TIMESTAMP,
   action VARCHAR(255),
@@ -49,9 +53,9 @@ const std::vector<Migration>& Migrations() {
     REFERENCES container(uuid) ON DELETE CASCADE,
   request_id VARCHAR(255), user_id VARCHAR(255), project_id VARCHAR(255),
   start_time TIMESTAMP, finish_time TIMESTAMP, message VARCHAR(255)))sql",
-           "CREATE INDEX container_actions_container_uuid_idx ON "
+           "CREATE INDEX IF NOT EXISTS container_actions_container_uuid_idx ON "
            "container_actions (container_uuid)",
-           R"sql(CREATE TABLE container_actions_events (
+           R"sql(CREATE TABLE IF NOT EXISTS container_actions_events (
   id SERIAL PRIMARY KEY,
   created_at TIMESTAMP, updated_at TIMESTAMP,
   event VARCHAR(255),
@@ -59,7 +63,7 @@ const std::vector<Migration>& Migrations() {
     REFERENCES container_actions(id) ON DELETE CASCADE,
   start_time TIMESTAMP, finish_time TIMESTAMP,
   result VARCHAR(255), traceback TEXT, details TEXT))sql",
-           R"sql(CREATE TABLE zun_service (
+           R"sql(CREATE TABLE IF NOT EXISTS zun_service (
   id SERIAL PRIMARY KEY,
   created_at TIMESTAMP, updated_at TIMESTAMP,
   host VARCHAR(255), "binary" VARCHAR(255),
@@ -68,7 +72,7 @@ const std::vector<Migration>& Migrations() {
   report_count INTEGER NOT NULL DEFAULT 0,
   availability_zone VARCHAR(255),
   CONSTRAINT uniq_zun_service0host0binary UNIQUE (host, "binary")))sql",
-           R"sql(CREATE TABLE compute_node (
+           R"sql(CREATE TABLE IF NOT EXISTS compute_node (
   uuid VARCHAR(36) PRIMARY KEY,
   rp_uuid VARCHAR(36) NOT NULL CONSTRAINT uniq_compute_node0rp_uuid UNIQUE,
   hostname VARCHAR(255) NOT NULL,
@@ -85,8 +89,9 @@ const std::vector<Migration>& Migrations() {
   runtimes TEXT,
   enable_cpu_pinning BOOLEAN NOT NULL DEFAULT false,
   created_at TIMESTAMP, updated_at TIMESTAMP))sql",
-           "CREATE INDEX compute_node_hostname_idx ON compute_node (hostname)",
-           R"sql(CREATE TABLE volume (
+           "CREATE INDEX IF NOT EXISTS compute_node_hostname_idx ON "
+           "compute_node (hostname)",
+           R"sql(CREATE TABLE IF NOT EXISTS volume (
   id SERIAL PRIMARY KEY,
   created_at TIMESTAMP, updated_at TIMESTAMP,
   uuid VARCHAR(36) NOT NULL CONSTRAINT uniq_volume0uuid UNIQUE,
@@ -94,7 +99,7 @@ const std::vector<Migration>& Migrations() {
   cinder_volume_id VARCHAR(36), volume_provider VARCHAR(36) NOT NULL,
   connection_info TEXT, host VARCHAR(255), auto_remove BOOLEAN,
   contents TEXT))sql",
-           R"sql(CREATE TABLE volume_mapping (
+           R"sql(CREATE TABLE IF NOT EXISTS volume_mapping (
   id SERIAL PRIMARY KEY,
   created_at TIMESTAMP, updated_at TIMESTAMP,
   uuid VARCHAR(36) NOT NULL CONSTRAINT uniq_volume_mapping0uuid UNIQUE,
@@ -106,9 +111,11 @@ const std::vector<Migration>& Migrations() {
       {2,
        "volume_mapping.read_only (capsule volumeMounts readOnly)",
        {
-           "ALTER TABLE volume_mapping ADD COLUMN read_only BOOLEAN NOT NULL "
+           "ALTER TABLE volume_mapping ADD COLUMN IF NOT EXISTS read_only "
+           "BOOLEAN NOT NULL "
            "DEFAULT false",
-           "CREATE INDEX volume_mapping_container_uuid_idx ON volume_mapping "
+           "CREATE INDEX IF NOT EXISTS volume_mapping_container_uuid_idx ON "
+           "volume_mapping "
            "(container_uuid)",
        }},
   };

@@ -11,7 +11,7 @@ PACKAGES=(
   cmake ninja-build g++ make pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev
-  catch2 nlohmann-json3-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev
+  catch2 nlohmann-json3-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libssl-dev
   clang clang-format libfuzzer-14-dev libclang-rt-14-dev
   # services for tests and `make run`
   postgresql rabbitmq-server amqp-tools openssl

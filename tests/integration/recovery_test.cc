@@ -14,7 +14,8 @@ namespace zun::testing {
 namespace {
 
 int CountWhere(AgentHarness& h, const std::string& where) {
-  auto rows = h.db().Query("SELECT count(*) AS n FROM container WHERE " + where);
+  auto rows =
+      h.db().Query("SELECT count(*) AS n FROM container WHERE " + where);
   return std::stoi(*rows[0]["n"]);
 }
 
@@ -36,7 +37,8 @@ std::vector<capsule::Capsule> CreateMany(AgentHarness& h, int n,
 }
 
 // Every capsule row has exactly one sandbox and every sandbox a row.
-void CheckOneToOne(AgentHarness& h, const std::vector<capsule::Capsule>& capsules) {
+void CheckOneToOne(AgentHarness& h,
+                   const std::vector<capsule::Capsule>& capsules) {
   auto sandboxes = h.cri().ListPodSandbox({});
   REQUIRE(sandboxes.ok());
   std::map<std::string, int> per_capsule;
@@ -50,12 +52,14 @@ void CheckOneToOne(AgentHarness& h, const std::vector<capsule::Capsule>& capsule
     auto row = h.CapsuleRow(c.uuid());
     REQUIRE(row);
     bool matches = false;
-    for (const auto& sb : *sandboxes) matches |= sb.id == (*row)["container_id"];
+    for (const auto& sb : *sandboxes)
+      matches |= sb.id == (*row)["container_id"];
     CHECK(matches);
   }
 }
 
-TEST_CASE("kill -9 during 50 creates: after a restart all 50 run, nothing leaks") {
+TEST_CASE(
+    "kill -9 during 50 creates: after a restart all 50 run, nothing leaks") {
   HarnessOptions o;
   o.fake_cri_args = {"--fault", "StartContainer=latency:600ms"};
   o.extra_config = "[compute]\nmax_concurrent_operations = 6\n";
@@ -69,13 +73,16 @@ TEST_CASE("kill -9 during 50 creates: after a restart all 50 run, nothing leaks"
   REQUIRE(CountWhere(h, "container_type = 1 AND status = 'Running'") < 50);
   h.StartAgent();
   REQUIRE(PollUntil(
-      [&] { return CountWhere(h, "container_type = 1 AND status = 'Running'") == 50; },
+      [&] {
+        return CountWhere(h, "container_type = 1 AND status = 'Running'") == 50;
+      },
       absl::Seconds(120), absl::Milliseconds(250)));
   CheckOneToOne(h, capsules);
   CHECK(CountWhere(h, "task_state IS NOT NULL") == 0);
 }
 
-TEST_CASE("the runtime restarts and loses its state: capsules recreated or failed") {
+TEST_CASE(
+    "the runtime restarts and loses its state: capsules recreated or failed") {
   AgentHarness h;
   REQUIRE(h.WaitServing());
   auto keep = CreateMany(h, 3, nullptr, "always");
@@ -85,13 +92,15 @@ TEST_CASE("the runtime restarts and loses its state: capsules recreated or faile
   }
   REQUIRE(PollUntil([&] { return CountWhere(h, "status = 'Running'") == 10; }));
   std::map<std::string, std::string> before;
-  for (const auto& c : keep) before[c.uuid()] = *(*h.CapsuleRow(c.uuid()))["container_id"];
+  for (const auto& c : keep)
+    before[c.uuid()] = *(*h.CapsuleRow(c.uuid()))["container_id"];
   cri::fake::FakeCriControlClient control(h.cri_endpoint());
   REQUIRE(control.Restart(/*keep_state=*/false, absl::Milliseconds(300)).ok());
   REQUIRE(PollUntil([&] {
     for (const auto& c : keep) {
       auto row = h.CapsuleRow(c.uuid());
-      if ((*row)["status"] != "Running" || (*row)["container_id"] == before[c.uuid()]) {
+      if ((*row)["status"] != "Running" ||
+          (*row)["container_id"] == before[c.uuid()]) {
         return false;
       }
     }
@@ -101,12 +110,14 @@ TEST_CASE("the runtime restarts and loses its state: capsules recreated or faile
     return true;
   }));
   for (const auto& c : lose) {
-    CHECK_THAT(*(*h.CapsuleRow(c.uuid()))["status_reason"], Catch::Contains("vanished"));
+    CHECK_THAT(*(*h.CapsuleRow(c.uuid()))["status_reason"],
+               Catch::Contains("vanished"));
   }
   CHECK(h.cri().ListPodSandbox({})->size() == keep.size());
 }
 
-TEST_CASE("a sandbox created behind the agent's back is removed after the grace") {
+TEST_CASE(
+    "a sandbox created behind the agent's back is removed after the grace") {
   HarnessOptions o;
   o.extra_config = "[compute]\norphan_grace_period = 1\n";
   AgentHarness h(o);
@@ -128,7 +139,8 @@ TEST_CASE("a sandbox created behind the agent's back is removed after the grace"
   auto foreign_id = h.cri().RunPodSandbox(foreign, "");
   REQUIRE(foreign_id.ok());
   REQUIRE(PollUntil([&] {
-    return h.cri().PodSandboxStatus(*id).status().code() == absl::StatusCode::kNotFound;
+    return h.cri().PodSandboxStatus(*id).status().code() ==
+           absl::StatusCode::kNotFound;
   }));
   CHECK(h.cri().PodSandboxStatus(*foreign_id).ok());
   CHECK(h.StatusOf(mine[0].uuid()) == "Running");
@@ -175,7 +187,8 @@ TEST_CASE("heartbeat and inventory rows carry real content") {
   REQUIRE(PollUntil([&] { return CountWhere(h, "status = 'Running'") == 4; }));
   // report_interval is 1 s in the harness: report_count grows.
   auto svc = [&] {
-    return h.db().Query("SELECT * FROM zun_service WHERE host = '" + h.host() + "'");
+    return h.db().Query("SELECT * FROM zun_service WHERE host = '" + h.host() +
+                        "'");
   };
   REQUIRE(PollUntil([&] {
     auto rows = svc();
@@ -188,13 +201,16 @@ TEST_CASE("heartbeat and inventory rows carry real content") {
   CHECK(s["forced_down"] == "f");
   REQUIRE(s["last_seen_up"].has_value());
   auto age = h.db().Query(
-      "SELECT EXTRACT(EPOCH FROM (now() AT TIME ZONE 'utc' - last_seen_up)) AS s "
-      "FROM zun_service WHERE host = '" + h.host() + "'");
+      "SELECT EXTRACT(EPOCH FROM (now() AT TIME ZONE 'utc' - last_seen_up)) AS "
+      "s "
+      "FROM zun_service WHERE host = '" +
+      h.host() + "'");
   CHECK(std::stod(*age[0]["s"]) < 30);
 
   // The inventory counts the capsules on this host and what they claim.
   auto node = [&] {
-    return h.db().Query("SELECT * FROM compute_node WHERE hostname = '" + h.host() + "'");
+    return h.db().Query("SELECT * FROM compute_node WHERE hostname = '" +
+                        h.host() + "'");
   };
   REQUIRE(PollUntil([&] {
     auto rows = node();
@@ -224,14 +240,18 @@ namespace {
 
 class PrivatePostgres {
  public:
-  PrivatePostgres() : port_(5446), base_("/tmp/zun-test-pg-restart-5446") { Start(); }
+  PrivatePostgres() : port_(5446), base_("/tmp/zun-test-pg-restart-5446") {
+    Start();
+  }
   ~PrivatePostgres() {
-    RunCommand({Script("stop-postgres.sh"), base_, "--purge"}, absl::Seconds(60))
+    RunCommand({Script("stop-postgres.sh"), base_, "--purge"},
+               absl::Seconds(60))
         .IgnoreError();
   }
   void Start() {
-    auto r = RunCommand({Script("start-postgres.sh"), base_, std::to_string(port_)},
-                        absl::Seconds(120));
+    auto r =
+        RunCommand({Script("start-postgres.sh"), base_, std::to_string(port_)},
+                   absl::Seconds(120));
     REQUIRE(r.ok());
     REQUIRE(r->exit_code == 0);
   }
@@ -243,7 +263,9 @@ class PrivatePostgres {
   int port() const { return port_; }
 
  private:
-  static std::string Script(const char* name) { return SourceDir() + "/scripts/" + name; }
+  static std::string Script(const char* name) {
+    return SourceDir() + "/scripts/" + name;
+  }
   int port_;
   std::string base_;
 };
@@ -264,21 +286,25 @@ TEST_CASE("PostgreSQL restarts during a stream of creates: all converge") {
        h.WriteCastFile(casts)},
       log, PyEnv());
   REQUIRE(publisher.ok());
-  REQUIRE(PollUntil([&] { return ReadFile(log).find("sent 8 ") != std::string::npos; }));
+  REQUIRE(PollUntil(
+      [&] { return ReadFile(log).find("sent 8 ") != std::string::npos; }));
   pg.Stop();
   // While the database is down, container_show is served from memory.
-  auto shown = h.Call("container_show",
-                      {{"container",
-                        {{"zun_object.name", "Capsule"},
-                         {"zun_object.namespace", "zun"},
-                         {"zun_object.version", "1.4"},
-                         {"zun_object.data", {{"uuid", capsules[0].uuid()}}}}}});
+  auto shown =
+      h.Call("container_show",
+             {{"container",
+               {{"zun_object.name", "Capsule"},
+                {"zun_object.namespace", "zun"},
+                {"zun_object.version", "1.4"},
+                {"zun_object.data", {{"uuid", capsules[0].uuid()}}}}}});
   REQUIRE(shown.ok());
   CHECK(shown->contains("result"));
   pg.Start();
   REQUIRE((*publisher)->Wait(absl::Seconds(120)).ok());
   REQUIRE(PollUntil(
-      [&] { return CountWhere(h, "container_type = 1 AND status = 'Running'") == 30; },
+      [&] {
+        return CountWhere(h, "container_type = 1 AND status = 'Running'") == 30;
+      },
       absl::Seconds(180), absl::Milliseconds(250)));
   CheckOneToOne(h, capsules);
 }

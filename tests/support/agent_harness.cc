@@ -50,6 +50,10 @@ AgentHarness::AgentHarness(HarnessOptions options)
   std::ofstream conf(config_path_);
   conf << "[DEFAULT]\nhost = " << host_ << "\ntransport_url = " << amqp_url_
        << "\nreport_interval = 1\nlog_levels = agent:debug\n"
+       << (options_.metrics_port > 0
+               ? "metrics_listen = 127.0.0.1:" +
+                     std::to_string(options_.metrics_port) + "\n"
+               : std::string())
        << "[database]\nconnection = " << db_.url() << "\n"
        << "[cri]\nruntime_endpoint = " << cri_endpoint_ << "\n"
        << "request_timeout = 5\n"
@@ -81,6 +85,8 @@ void AgentHarness::StartFakeCri() {
     Check(absl::DeadlineExceededError("fake-cri did not listen"), "fake-cri");
   }
 }
+
+void AgentHarness::StopFakeCri() { fake_cri_->Stop().IgnoreError(); }
 
 void AgentHarness::RestartFakeCri() {
   fake_cri_->Stop().IgnoreError();

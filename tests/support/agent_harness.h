@@ -29,6 +29,7 @@ struct HarnessOptions {
   std::string amqp_url;   // default: the shared test broker
   std::string pg_socket;  // default: the shared test PostgreSQL
   int pg_port = 0;
+  int metrics_port = 0;  // > 0: [DEFAULT] metrics_listen = 127.0.0.1:PORT
 };
 
 // Environment for the Python tools (the zun.common.exception stand-in).
@@ -54,6 +55,8 @@ class AgentHarness {
   Subprocess* agent() { return agent_.get(); }
   // fake-cri process control (a restart that loses its state).
   void RestartFakeCri();
+  void StopFakeCri();
+  void StartFakeCri();
 
   // Casts / calls through the real oslo.messaging client.
   absl::Status Cast(const std::string& method, const nlohmann::json& args,
@@ -101,7 +104,6 @@ class AgentHarness {
   bool WaitServing(absl::Duration timeout = absl::Seconds(60));
 
  private:
-  void StartFakeCri();
   std::vector<std::string> ClientArgs() const;
   std::string amqp_url_;
 

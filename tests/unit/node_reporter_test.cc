@@ -1,8 +1,7 @@
 #include "agent/node_reporter.h"
 
-#include <fstream>
-
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "agent/host_fs.h"
 #include "tests/support/test_env.h"
@@ -27,7 +26,8 @@ TEST_CASE("host facts come from /proc, /sys and /etc") {
   Write(root.path() + "/sys/devices/system/node/node1/cpulist", "2-3,6\n");
   Write(root.path() + "/sys/devices/system/node/node1/meminfo",
         "Node 1 MemTotal:  1048576 kB\nNode 1 MemFree:   262144 kB\n");
-  Write(root.path() + "/etc/os-release", "NAME=\"Debian\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
+  Write(root.path() + "/etc/os-release",
+        "NAME=\"Debian\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
   HostInfo h = ReadHostInfo(root.path(), root.path());
   CHECK(h.cpus == 5);
   CHECK(h.mem_total_mib == 2048);

@@ -1,0 +1,27 @@
+// File: http.h
+// A minimal HTTP/1.1 client for tests of the agent's status endpoint (one
+// request per connection, Connection: close), and a free TCP port finder.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace zun::testing {
+
+struct HttpResponse {
+  int status = 0;
+  std::string headers;  // raw header block
+  std::string body;
+};
+
+// Sends `method path` to 127.0.0.1:`port` and reads the whole response.
+absl::StatusOr<HttpResponse> HttpRequest(
+    int port, const std::string& method, const std::string& path,
+    absl::Duration timeout = absl::Seconds(10));
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreeTcpPort();
+
+}  // namespace zun::testing
