@@ -29,9 +29,9 @@ absl::Status RuntimeHealth(cri::CriClient& cri) {
   if (!st.ok()) return st.status();
   for (const cri::RuntimeCondition& c : st->conditions) {
     if ((c.type == "RuntimeReady" || c.type == "NetworkReady") && !c.status) {
-      return absl::UnavailableError(absl::StrCat(
-          c.type, " is false: ", c.reason, c.message.empty() ? "" : ": ",
-          c.message));
+      return absl::UnavailableError(
+          absl::StrCat(c.type, " is false: ", c.reason,
+                       c.message.empty() ? "" : ": ", c.message));
     }
   }
   return absl::OkStatus();

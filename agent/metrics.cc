@@ -20,8 +20,8 @@ using prometheus::MetricType;
 
 const prometheus::Histogram::BucketBoundaries& CriBuckets() {
   static const auto* b = new prometheus::Histogram::BucketBoundaries{
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-      0.25,   0.5,   1,      2.5,   5,    10,    30,   60, 120};
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+      0.5,    1,     2.5,    5,     10,   30,    60,   120};
   return *b;
 }
 
@@ -88,11 +88,10 @@ AgentMetrics::AgentMetrics()
                      .Name("zun_agent_operations_total")
                      .Help("Capsule operations by kind and result")
                      .Register(*registry_);
-  operation_seconds_ =
-      &prometheus::BuildHistogram()
-           .Name("zun_agent_operation_duration_seconds")
-           .Help("Duration of capsule operations by kind")
-           .Register(*registry_);
+  operation_seconds_ = &prometheus::BuildHistogram()
+                            .Name("zun_agent_operation_duration_seconds")
+                            .Help("Duration of capsule operations by kind")
+                            .Register(*registry_);
   cri_seconds_ = &prometheus::BuildHistogram()
                       .Name("zun_agent_cri_request_duration_seconds")
                       .Help("Latency of CRI RPC attempts by method")
@@ -151,9 +150,9 @@ std::string AgentMetrics::Render() const {
     s = sources_;
   }
   if (s.rpc_messages) {
-    MetricFamily f = Family("zun_agent_rpc_messages_total",
-                            "RPC messages by method and outcome",
-                            MetricType::Counter);
+    MetricFamily f =
+        Family("zun_agent_rpc_messages_total",
+               "RPC messages by method and outcome", MetricType::Counter);
     for (const auto& [key, n] : s.rpc_messages()) {
       std::pair<std::string, std::string> mo =
           absl::StrSplit(key, absl::MaxSplits('/', 1));
@@ -177,14 +176,14 @@ std::string AgentMetrics::Render() const {
       AddValue(f, static_cast<double>(n), {{"event", kind}});
     }
     families.push_back(std::move(f));
-    MetricFamily r = Family("zun_agent_amqp_reconnects_total",
-                            "Reconnections to the message bus",
-                            MetricType::Counter);
+    MetricFamily r =
+        Family("zun_agent_amqp_reconnects_total",
+               "Reconnections to the message bus", MetricType::Counter);
     AddValue(r, static_cast<double>(c.reconnects));
     families.push_back(std::move(r));
-    MetricFamily e = Family("zun_agent_amqp_errors_total",
-                            "Message bus connection errors",
-                            MetricType::Counter);
+    MetricFamily e =
+        Family("zun_agent_amqp_errors_total", "Message bus connection errors",
+               MetricType::Counter);
     AddValue(e, static_cast<double>(c.connection_errors));
     families.push_back(std::move(e));
   }
@@ -201,9 +200,9 @@ std::string AgentMetrics::Render() const {
     AddValue(e, static_cast<double>(p.errors), {{"kind", "statement"}});
     AddValue(e, static_cast<double>(p.connect_errors), {{"kind", "connect"}});
     families.push_back(std::move(e));
-    MetricFamily r = Family("zun_agent_db_reconnects_total",
-                            "Database connections dropped as broken",
-                            MetricType::Counter);
+    MetricFamily r =
+        Family("zun_agent_db_reconnects_total",
+               "Database connections dropped as broken", MetricType::Counter);
     AddValue(r, static_cast<double>(p.broken));
     families.push_back(std::move(r));
   }
@@ -215,9 +214,9 @@ std::string AgentMetrics::Render() const {
     AddValue(rl, static_cast<double>(r.relists), {{"result", "ok"}});
     AddValue(rl, static_cast<double>(r.relist_errors), {{"result", "error"}});
     families.push_back(std::move(rl));
-    MetricFamily d = Family(
-        "zun_agent_reconcile_drift_total",
-        "Capsules found out of line with the runtime", MetricType::Counter);
+    MetricFamily d = Family("zun_agent_reconcile_drift_total",
+                            "Capsules found out of line with the runtime",
+                            MetricType::Counter);
     AddValue(d, static_cast<double>(r.drift));
     families.push_back(std::move(d));
     MetricFamily o =
@@ -228,8 +227,9 @@ std::string AgentMetrics::Render() const {
     families.push_back(std::move(o));
   }
   if (s.capsules_by_status) {
-    MetricFamily f = Family("zun_agent_capsules", "Capsules of this host by status",
-                            MetricType::Gauge);
+    MetricFamily f =
+        Family("zun_agent_capsules", "Capsules of this host by status",
+               MetricType::Gauge);
     for (const auto& [status, n] : s.capsules_by_status()) {
       AddValue(f, static_cast<double>(n), {{"status", status}});
     }

@@ -18,18 +18,20 @@ namespace {
 // would read as a list, an SSL or a redirect port.
 absl::Status ValidateListen(const std::string& listen) {
   const size_t colon = listen.rfind(':');
-  const std::string_view port = colon == std::string::npos
-                                    ? std::string_view(listen)
-                                    : std::string_view(listen).substr(colon + 1);
+  const std::string_view port =
+      colon == std::string::npos ? std::string_view(listen)
+                                 : std::string_view(listen).substr(colon + 1);
   uint32_t n = 0;
   bool digits = !port.empty();
   for (char c : port) digits = digits && absl::ascii_isdigit(c);
   if (!digits || !absl::SimpleAtoi(AV(port), &n) || n > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metrics_listen '", listen, "': expected HOST:PORT, [V6]:PORT or PORT"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics_listen '", listen,
+                     "': expected HOST:PORT, [V6]:PORT or PORT"));
   }
-  const std::string_view host =
-      colon == std::string::npos ? "" : std::string_view(listen).substr(0, colon);
+  const std::string_view host = colon == std::string::npos
+                                    ? ""
+                                    : std::string_view(listen).substr(0, colon);
   for (char c : host) {
     if (!(absl::ascii_isalnum(c) || c == '.' || c == ':' || c == '[' ||
           c == ']' || c == '-')) {
@@ -55,8 +57,7 @@ void Send(mg_connection* conn, int code, std::string_view reason,
 class StatusServer::Handler : public CivetHandler {
  public:
   enum class Page { kMetrics, kHealth };
-  Handler(Page page, AgentMetrics& metrics, HealthMonitor& health,
-          Clock& clock)
+  Handler(Page page, AgentMetrics& metrics, HealthMonitor& health, Clock& clock)
       : page_(page), metrics_(metrics), health_(health), clock_(clock) {}
 
   bool handleGet(CivetServer*, mg_connection* conn) override {
@@ -85,8 +86,8 @@ class StatusServer::Handler : public CivetHandler {
 
  private:
   static bool NotAllowed(mg_connection* conn) {
-    Send(conn, 405, "Method Not Allowed", "text/plain",
-         "only GET and HEAD\n", false);
+    Send(conn, 405, "Method Not Allowed", "text/plain", "only GET and HEAD\n",
+         false);
     return true;
   }
 
@@ -120,19 +121,19 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(
   if (absl::Status s = ValidateListen(listen); !s.ok()) return s;
   std::unique_ptr<StatusServer> server(new StatusServer());
   const std::vector<std::string> options = {
-      "listening_ports", listen,        "num_threads",  "2",
-      "request_timeout_ms", "10000",    "enable_keep_alive", "no",
-      "enable_directory_listing", "no", "decode_url",   "yes"};
+      "listening_ports",          listen,  "num_threads",       "2",
+      "request_timeout_ms",       "10000", "enable_keep_alive", "no",
+      "enable_directory_listing", "no",    "decode_url",        "yes"};
   try {
     server->server_ = std::make_unique<CivetServer>(options);
   } catch (const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("cannot serve metrics on ", listen, ": ", e.what()));
   }
-  server->metrics_handler_ = std::make_unique<Handler>(
-      Handler::Page::kMetrics, metrics, health, clock);
-  server->health_handler_ = std::make_unique<Handler>(
-      Handler::Page::kHealth, metrics, health, clock);
+  server->metrics_handler_ = std::make_unique<Handler>(Handler::Page::kMetrics,
+                                                       metrics, health, clock);
+  server->health_handler_ =
+      std::make_unique<Handler>(Handler::Page::kHealth, metrics, health, clock);
   server->server_->addHandler("/metrics$", server->metrics_handler_.get());
   server->server_->addHandler("/healthz$", server->health_handler_.get());
   const std::vector<int> ports = server->server_->getListeningPorts();

@@ -170,6 +170,26 @@ absl::Status ApiStore::MarkDeleting(const std::string& uuid) {
   return absl::OkStatus();
 }
 
+absl::Status ApiStore::MarkError(const std::string& uuid,
+                                 const std::string& reason) {
+  bool found = false;
+  absl::Status s = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::work t(conn);
+    pqxx::result r = SqlParams().Add(uuid).Add(reason).Exec(
+        t,
+        "UPDATE container SET status = 'Error', status_reason = $2, "
+        "updated_at = LOCALTIMESTAMP WHERE uuid = $1 AND container_type = 1 "
+        "RETURNING id");
+    found = !r.empty();
+    t.commit();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (!found)
+    return absl::NotFoundError(absl::StrCat("capsule ", uuid, " not found"));
+  return absl::OkStatus();
+}
+
 absl::Status ApiStore::DeleteRows(const std::string& uuid) {
   return pool_->Run([&](pqxx::connection& conn) {
     pqxx::work t(conn);
@@ -209,9 +229,33 @@ absl::StatusOr<std::vector<Capsule>> ApiStore::List() {
   return found;
 }
 
-absl::StatusOr<std::string> ApiStore::AddLocalVolume(
-    const std::string& container_uuid, const std::string& container_path,
-    bool read_only, const std::string& project_id) {
+absl::Status ApiStore::RecordAction(const std::string& uuid,
+                                    const std::string& action,
+                                    const std::string& request_id,
+                                    const std::string& project_id,
+                                    const std::string& user_id) {
+  return pool_->Run(
+      [&](pqxx::connection& conn) {
+        pqxx::work t(conn);
+        SqlParams()
+            .Add(uuid)
+            .Add(action)
+            .Add(request_id)
+            .Add(user_id)
+            .Add(project_id)
+            .Exec(t,
+                  "INSERT INTO container_actions (created_at, container_uuid, "
+                  "action, request_id, user_id, project_id, start_time) "
+                  "VALUES (LOCALTIMESTAMP, $1, $2, $3, $4, $5, "
+                  "LOCALTIMESTAMP)");
+        t.commit();
+        return absl::OkStatus();
+      },
+      /*idempotent=*/false);
+}
+
+absl::StatusOr<std::string> ApiStore::CreateLocalVolume(
+    const std::string& project_id, const std::vector<VolumeMapping>& mounts) {
   const std::string volume_uuid = NewUuid4();
   absl::Status s = pool_->Run(
       [&](pqxx::connection& conn) {
@@ -224,23 +268,33 @@ absl::StatusOr<std::string> ApiStore::AddLocalVolume(
                                    "volume_provider, auto_remove, created_at) "
                                    "VALUES ($1, $2, 'local', false, "
                                    "LOCALTIMESTAMP) RETURNING id");
-        SqlParams()
-            .Add(NewUuid4())
-            .Add(project_id)
-            .Add(v[0][0].c_str())
-            .Add(container_path)
-            .Add(container_uuid)
-            .Add(read_only ? "true" : "false")
-            .Exec(t,
-                  "INSERT INTO volume_mapping (uuid, project_id, volume_id, "
-                  "container_path, container_uuid, read_only, created_at) "
-                  "VALUES ($1, $2, $3::int, $4, $5, $6::bool, LOCALTIMESTAMP)");
+        for (const VolumeMapping& m : mounts) {
+          SqlParams()
+              .Add(NewUuid4())
+              .Add(project_id)
+              .Add(v[0][0].c_str())
+              .Add(m.container_path)
+              .Add(m.container_uuid)
+              .Add(m.read_only ? "true" : "false")
+              .Exec(t,
+                    "INSERT INTO volume_mapping (uuid, project_id, volume_id, "
+                    "container_path, container_uuid, read_only, created_at) "
+                    "VALUES ($1, $2, $3::int, $4, $5, $6::bool, "
+                    "LOCALTIMESTAMP)");
+        }
         t.commit();
         return absl::OkStatus();
       },
       /*idempotent=*/false);
   if (!s.ok()) return s;
   return volume_uuid;
+}
+
+absl::StatusOr<std::string> ApiStore::AddLocalVolume(
+    const std::string& container_uuid, const std::string& container_path,
+    bool read_only, const std::string& project_id) {
+  return CreateLocalVolume(
+      project_id, {VolumeMapping{container_uuid, container_path, read_only}});
 }
 
 absl::StatusOr<int64_t> ApiStore::CreateRegistry(const std::string& domain,

@@ -31,6 +31,9 @@ class ApiStore {
 
   // The API's delete: task_state = container_deleting. NOT_FOUND if absent.
   absl::Status MarkDeleting(const std::string& uuid);
+  // status = Error with `reason` (the API's failure before the cast, e.g.
+  // no host could be reached). NOT_FOUND if absent.
+  absl::Status MarkError(const std::string& uuid, const std::string& reason);
   // The API's direct delete of a capsule that has no host.
   absl::Status DeleteRows(const std::string& uuid);
 
@@ -39,6 +42,25 @@ class ApiStore {
   absl::StatusOr<capsule::Capsule> Find(const std::string& uuid_or_name);
   // Every capsule, oldest first.
   absl::StatusOr<std::vector<capsule::Capsule>> List();
+
+  // The API's container_actions row for a request (action "create" or
+  // "delete"), before it casts.
+  absl::Status RecordAction(const std::string& uuid, const std::string& action,
+                            const std::string& request_id,
+                            const std::string& project_id,
+                            const std::string& user_id);
+
+  // One mount of a volume into a capsule container.
+  struct VolumeMapping {
+    std::string container_uuid;
+    std::string container_path;
+    bool read_only = false;
+  };
+  // A local volume (Zun's volume row, provider "local") mounted into the
+  // given containers (volume_mapping rows), in one transaction; returns the
+  // volume uuid. Containers that share it see the same directory.
+  absl::StatusOr<std::string> CreateLocalVolume(
+      const std::string& project_id, const std::vector<VolumeMapping>& mounts);
 
   // A local volume mounted into one container (Zun's volume and
   // volume_mapping rows); returns the volume uuid.

@@ -48,18 +48,25 @@ TEST_CASE("metrics count operations, RPCs, CRI calls and capsules by status") {
     return Sample(text, R"(zun_agent_capsules{status="Running"})") == 1;
   }));
   CAPTURE(text);
-  CHECK(Sample(text,
-               R"(zun_agent_operations_total{operation="create",result="ok"})") ==
-        1);
-  CHECK(Sample(text,
-               R"(zun_agent_rpc_messages_total{method="container_create",outcome="dispatched"})") ==
-        1);
-  CHECK(Sample(text,
-               R"(zun_agent_cri_request_duration_seconds_count{method="RunPodSandbox"})") ==
-        1);
-  CHECK(Sample(text,
-               R"(zun_agent_cri_request_duration_seconds_count{method="StartContainer"})") ==
-        2);
+  CHECK(
+      Sample(text,
+             R"(zun_agent_operations_total{operation="create",result="ok"})") ==
+      1);
+  CHECK(
+      Sample(
+          text,
+          R"(zun_agent_rpc_messages_total{method="container_create",outcome="dispatched"})") ==
+      1);
+  CHECK(
+      Sample(
+          text,
+          R"(zun_agent_cri_request_duration_seconds_count{method="RunPodSandbox"})") ==
+      1);
+  CHECK(
+      Sample(
+          text,
+          R"(zun_agent_cri_request_duration_seconds_count{method="StartContainer"})") ==
+      2);
   CHECK(Sample(text, "zun_agent_db_statements_total") > 0);
   CHECK(Sample(text, R"(zun_agent_reconcile_relists_total{result="ok"})") > 0);
   CHECK(Sample(text, "zun_agent_reconcile_duration_seconds_count") > 0);
@@ -70,15 +77,15 @@ TEST_CASE("metrics count operations, RPCs, CRI calls and capsules by status") {
   CHECK_FALSE(absl::StrContains(text, "postgresql://"));
 
   // A show and a delete are counted too.
-  REQUIRE(h.Call("container_show",
-                 {{"container", h.CapsulePrimitive(c)}})
-              .ok());
+  REQUIRE(
+      h.Call("container_show", {{"container", h.CapsulePrimitive(c)}}).ok());
   REQUIRE(h.CastDelete(c).ok());
   REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "<gone>"; }));
   REQUIRE(PollUntil([&] {
     text = Get(o.metrics_port, "/metrics");
-    return Sample(text,
-                  R"(zun_agent_operations_total{operation="delete",result="ok"})") ==
+    return Sample(
+               text,
+               R"(zun_agent_operations_total{operation="delete",result="ok"})") ==
            1;
   }));
   CHECK(Sample(text, R"(zun_agent_capsules{status="Running"})") == 0);
@@ -87,7 +94,8 @@ TEST_CASE("metrics count operations, RPCs, CRI calls and capsules by status") {
         1);
 }
 
-TEST_CASE("/healthz reports each neighbour and turns 503 when the runtime goes") {
+TEST_CASE(
+    "/healthz reports each neighbour and turns 503 when the runtime goes") {
   HarnessOptions o;
   o.metrics_port = FreeTcpPort();
   AgentHarness h(o);

@@ -1,12 +1,12 @@
 // AgentMetrics rendering and HealthMonitor results, in-process with a
 // simulated clock.
-#include <catch2/catch.hpp>
+#include "agent/metrics.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
 #include "agent/health.h"
-#include "agent/metrics.h"
 #include "common/clock.h"
 #include "tests/support/poll.h"
 
@@ -40,21 +40,23 @@ TEST_CASE("metrics render pushed and pulled values in the text format") {
   const std::string text = m.Render();
   CAPTURE(text);
   CHECK(absl::StrContains(
-      text, "zun_agent_operations_total{operation=\"create\",result=\"ok\"} 2"));
-  CHECK(absl::StrContains(
       text,
-      "zun_agent_operations_total{operation=\"create\",result=\"requeued\"} 1"));
+      "zun_agent_operations_total{operation=\"create\",result=\"ok\"} 2"));
+  CHECK(absl::StrContains(text,
+                          "zun_agent_operations_total{operation=\"create\","
+                          "result=\"requeued\"} 1"));
   // Requeued operations did no work: not in the latency histogram.
   CHECK(absl::StrContains(
       text,
       "zun_agent_operation_duration_seconds_count{operation=\"create\"} 2"));
-  CHECK(absl::StrContains(
-      text,
-      "zun_agent_cri_request_duration_seconds_count{method=\"RunPodSandbox\"} 2"));
+  CHECK(absl::StrContains(text,
+                          "zun_agent_cri_request_duration_seconds_count{method="
+                          "\"RunPodSandbox\"} 2"));
   CHECK(absl::StrContains(text,
                           "zun_agent_cri_errors_total{code=\"deadline_"
                           "exceeded\",method=\"RunPodSandbox\"} 1"));
-  CHECK(absl::StrContains(text, "zun_agent_reconcile_duration_seconds_count 1"));
+  CHECK(
+      absl::StrContains(text, "zun_agent_reconcile_duration_seconds_count 1"));
   CHECK(absl::StrContains(text,
                           "zun_agent_rpc_messages_total{method=\"container_"
                           "create\",outcome=\"dispatched\"} 5"));
@@ -70,18 +72,18 @@ TEST_CASE("health: failing and hung probes make the report unhealthy") {
   SimulatedClock clock;
   std::atomic<bool> db_ok{true};
   std::atomic<int> runtime_calls{0};
-  HealthMonitor h(
-      {{"database",
-        [&] {
-          return db_ok ? absl::OkStatus()
-                       : absl::UnavailableError("connection refused");
-        }},
-       {"runtime",
-        [&] {
-          ++runtime_calls;
-          return absl::OkStatus();
-        }}},
-      clock, absl::Seconds(2));
+  HealthMonitor h({{"database",
+                    [&] {
+                      return db_ok
+                                 ? absl::OkStatus()
+                                 : absl::UnavailableError("connection refused");
+                    }},
+                   {"runtime",
+                    [&] {
+                      ++runtime_calls;
+                      return absl::OkStatus();
+                    }}},
+                  clock, absl::Seconds(2));
   CHECK_FALSE(h.Current().healthy);  // nothing checked yet
   h.Start();
   REQUIRE(testing::PollUntil([&] { return h.Current().healthy; }));

@@ -1,0 +1,135 @@
+// zun-capsule against a running agent (fake-cri): every sample template
+// goes create -> Running -> show -> delete -> gone, with the rows the Zun
+// API writes; bad templates and unreachable hosts fail cleanly.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "tests/support/agent_harness.h"
+#include "tests/support/capsule_cli.h"
+#include "tests/support/poll.h"
+
+namespace zun::testing {
+namespace {
+
+int Count(AgentHarness& h, const std::string& sql) {
+  auto rows = h.db().Query(sql);
+  return std::stoi(*rows[0]["n"]);
+}
+
+TEST_CASE("zun-capsule round trip over every sample template") {
+  AgentHarness h;
+  REQUIRE(h.WaitServing());
+  for (const char* sample :
+       {"web.yaml", "pull.yaml", "minimal.json", "virtual-kubelet.json"}) {
+    CAPTURE(sample);
+    CommandResult created = ZunCapsule(
+        h.config_path(), {"create", "-f", SampleTemplate(sample), "--json"});
+    CAPTURE(created.output);
+    REQUIRE(created.exit_code == 0);
+    nlohmann::json j = JsonOf(created.output);
+    REQUIRE(j.is_object());
+    const std::string uuid = j["uuid"];
+    const std::string name = j["name"];
+    // The API's create action was recorded with the request id.
+    CHECK(Count(h, "SELECT count(*) AS n FROM container_actions WHERE "
+                   "action = 'create' AND request_id LIKE 'req-%' AND "
+                   "container_uuid = '" + uuid + "'") >= 1);
+
+    CommandResult waited = ZunCapsule(
+        h.config_path(),
+        {"wait", name, "--status", "Running", "--timeout", "60", "--json"});
+    CAPTURE(waited.output);
+    REQUIRE(waited.exit_code == 0);
+
+    CommandResult shown = ZunCapsule(h.config_path(), {"show", uuid, "--json"});
+    REQUIRE(shown.exit_code == 0);
+    nlohmann::json s = JsonOf(shown.output);
+    CHECK(s["status"] == "Running");
+    CHECK(s["host"] == h.host());
+    CHECK_FALSE(s["addresses"].empty());
+    for (const auto& c : s["containers"]) CHECK(c["status"] == "Running");
+    for (const auto& c : s["init_containers"]) CHECK(c["status"] == "Stopped");
+
+    CommandResult listed = ZunCapsule(h.config_path(), {"list"});
+    REQUIRE(listed.exit_code == 0);
+    CHECK(absl::StrContains(listed.output, uuid));
+    CHECK(absl::StrContains(listed.output, "Running"));
+
+    CommandResult deleted = ZunCapsule(h.config_path(), {"delete", name});
+    CAPTURE(deleted.output);
+    REQUIRE(deleted.exit_code == 0);
+    CommandResult gone = ZunCapsule(
+        h.config_path(), {"wait", uuid, "--status", "Deleted", "--timeout", "60"});
+    CAPTURE(gone.output);
+    REQUIRE(gone.exit_code == 0);
+    CHECK(h.StatusOf(uuid) == "<gone>");
+  }
+  auto sandboxes = h.cri().ListPodSandbox({});
+  REQUIRE(sandboxes.ok());
+  CHECK(sandboxes->empty());
+  CHECK(Count(h, "SELECT count(*) AS n FROM container") == 0);
+}
+
+TEST_CASE("zun-capsule web sample: shared volume rows, table output") {
+  AgentHarness h;
+  REQUIRE(h.WaitServing());
+  CommandResult created =
+      ZunCapsule(h.config_path(), {"create", "-f", SampleTemplate("web.yaml")});
+  CAPTURE(created.output);
+  REQUIRE(created.exit_code == 0);
+  // Readable output: the capsule's fields and its containers.
+  CHECK(absl::StrContains(created.output, "capsule-web-httpd"));
+  CHECK(absl::StrContains(created.output, "init"));
+  CHECK(Count(h, "SELECT count(DISTINCT volume_id) AS n FROM volume_mapping") ==
+        1);
+  CHECK(Count(h, "SELECT count(*) AS n FROM volume_mapping") == 2);
+  REQUIRE(ZunCapsule(h.config_path(),
+                     {"wait", "web", "--status", "Running", "--timeout", "60"})
+              .exit_code == 0);
+  REQUIRE(ZunCapsule(h.config_path(), {"delete", "web"}).exit_code == 0);
+  REQUIRE(ZunCapsule(h.config_path(),
+                     {"wait", "web", "--status", "Deleted", "--timeout", "60"})
+              .exit_code == 0);
+}
+
+TEST_CASE("zun-capsule refuses bad templates and reports unreachable hosts") {
+  AgentHarness h;
+  REQUIRE(h.WaitServing());
+  const std::string bad = h.dir() + "/bad.yaml";
+  {
+    std::ofstream f(bad);
+    f << "kind: capsule\nspec:\n  containers:\n    - image: busybox\n"
+         "      resources: {requests: {memory: lots}}\n";
+  }
+  CommandResult r = ZunCapsule(h.config_path(), {"create", "-f", bad});
+  CHECK(r.exit_code == 1);
+  CHECK(absl::StrContains(r.output,
+                          "spec.containers[0].resources.requests.memory"));
+  CHECK(Count(h, "SELECT count(*) AS n FROM container") == 0);
+
+  // No agent ever served this host: the create fails, the capsule is Error.
+  r = ZunCapsule(h.config_path(), {"create", "-f", SampleTemplate("minimal.json"),
+                                   "--host", "no-such-host-" + h.host()});
+  CAPTURE(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(absl::StrContains(r.output, "no-such-host"));
+  auto rows = h.db().Query(
+      "SELECT status, status_reason FROM container WHERE container_type = 1");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["status"] == "Error");
+  // Never claimed by a host: delete removes the rows directly.
+  REQUIRE(ZunCapsule(h.config_path(), {"delete", "minimal"}).exit_code == 0);
+  CHECK(Count(h, "SELECT count(*) AS n FROM container") == 0);
+
+  r = ZunCapsule(h.config_path(), {"show", "nothing-by-this-name"});
+  CHECK(r.exit_code == 1);
+  r = ZunCapsule(h.config_path(), {"frobnicate"});
+  CHECK(r.exit_code == 2);
+  r = ZunCapsule(h.config_path(), {"wait", "x"});
+  CHECK(r.exit_code == 1);
+}
+
+}  // namespace
+}  // namespace zun::testing
