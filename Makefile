@@ -1,7 +1,9 @@
 # zun-agent: the single entry point.
 #   make run     install deps, build, start RabbitMQ + PostgreSQL + a CRI
-#                runtime (CRI=fake: fake-cri), db-sync, run the agent in the
-#                foreground; Ctrl-C stops everything it started
+#                runtime, db-sync, run the agent in the foreground;
+#                Ctrl-C stops everything it started.
+#                CRI=containerd (default): a private containerd with CNI,
+#                images and a local registry; CRI=fake: fake-cri
 #   make test    install deps, build, run every test (and the unit tests
 #                under ASan+UBSan)
 #   make build   configure + build into build/ (binaries in build/bin/)
@@ -9,7 +11,7 @@
 SHELL := /bin/bash
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
-CRI ?= fake
+CRI ?= containerd
 
 .PHONY: all deps build test run lint format clean
 

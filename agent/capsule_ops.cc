@@ -130,6 +130,28 @@ void CapsuleOps::RemovePodCgroups(const std::string& uuid) {
   }
 }
 
+void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
+  auto remove = [&](const std::string& root, const std::string& path) {
+    if (root.empty()) return;
+    if (absl::Status s = RemoveTreeUnder(root, path); !s.ok()) {
+      ZUN_CLOG(kAgent, warn, c.uuid(), "", "not removed: {}", s.message());
+    }
+  };
+  remove(options_.mapper.log_root,
+         capsule::LogDirectoryFor(c, options_.mapper));
+  for (const auto* list : {&c.init_containers, &c.containers}) {
+    for (const capsule::ContainerRecord& child : *list) {
+      for (const capsule::VolumeMount& v : child.volumes) {
+        if (v.provider != "local" || v.volume_uuid.empty() ||
+            v.volume_uuid.find('/') != std::string::npos) {
+          continue;
+        }
+        remove(options_.volume_dir, options_.volume_dir + "/" + v.volume_uuid);
+      }
+    }
+  }
+}
+
 void CapsuleOps::ReportOp(std::string_view op, std::string_view result,
                           absl::Time start) const {
   if (options_.on_operation)
@@ -172,6 +194,7 @@ absl::Status CapsuleOps::DeleteOnce(const std::string& uuid, bool force,
                       force ? absl::ZeroDuration() : options_.stop_grace);
   if (s.ok()) {
     RemovePodCgroups(uuid);
+    RemovePodFiles(*loaded);
     s = RetryDbStatus([&] { return store_.DeleteCapsule(uuid); });
     if (s.ok()) {
       registry_.Remove(uuid);

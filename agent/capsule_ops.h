@@ -150,6 +150,9 @@ class CapsuleOps {
                                const std::optional<std::string>& recorded_id,
                                absl::Duration grace);
   void RemovePodCgroups(const std::string& uuid);
+  // The capsule's log directory and local volume directories (after its
+  // sandboxes are gone).
+  void RemovePodFiles(const capsule::Capsule& c);
   // Writes and mirrors into the registry.
   absl::Status Write(const std::vector<db::RowPatch>& patches);
   // A create's cancellation flag; RequestCancel sets it and wakes its waits.

@@ -206,15 +206,18 @@ absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
   if (!id.ok()) return id.status();
   if (absl::Status s = cri_.StartContainer(*id); !s.ok()) return s;
   registry_.SetBackoffStep(child->uuid, r.backoff_step + 1);
+  const std::optional<std::string> detail =
+      capsule::RestartDetail(r.next_attempt, r.last_exit_code);
   ZUN_CLOG(kAgent, info, c.uuid(), "", "restarted container '{}' (restart {})",
            capsule::ContainerNameFor(*child), r.next_attempt);
-  return Write({std::move(
-      db::RowPatch(child->uuid)
-          .Set("container_id", *id)
-          .Set("status", cs::kStatusRunning)
-          .Set("status_reason", nullptr)
-          .Set("status_detail", absl::StrCat("restarts: ", r.next_attempt))
-          .Set("started_at", rpc::FormatObjectTime(clock_.Now())))});
+  return Write(
+      {std::move(db::RowPatch(child->uuid)
+                     .Set("container_id", *id)
+                     .Set("status", cs::kStatusRunning)
+                     .Set("status_reason", nullptr)
+                     .Set("status_detail",
+                          detail ? nlohmann::json(*detail) : nlohmann::json())
+                     .Set("started_at", rpc::FormatObjectTime(clock_.Now())))});
 }
 
 }  // namespace zun::agent

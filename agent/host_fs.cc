@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -120,6 +121,27 @@ bool PodCgroupExists(const std::string& root,
     if (IsDir(h + cgroup_parent)) return true;
   }
   return false;
+}
+
+absl::Status RemoveTreeUnder(const std::string& root, const std::string& path) {
+  namespace fs = std::filesystem;
+  if (root.empty() || path.empty() || root[0] != '/' || path[0] != '/') {
+    return absl::InvalidArgumentError("paths must be absolute");
+  }
+  const fs::path r = fs::path(root).lexically_normal();
+  const fs::path p = fs::path(path).lexically_normal();
+  const fs::path rel = p.lexically_relative(r);
+  if (rel.empty() || rel == "." || *rel.begin() == "..") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is not inside '", root, "'"));
+  }
+  std::error_code ec;
+  fs::remove_all(p, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("removing ", path, ": ", ec.message()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace zun::agent

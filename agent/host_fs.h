@@ -23,6 +23,12 @@ absl::Status MakeDirs(const std::string& path, unsigned mode);
 absl::Status RemovePodCgroup(const std::string& cgroup_fs_root,
                              const std::string& cgroup_parent);
 
+// Removes `path` and everything below it, if `path` lies strictly inside
+// `root` (compared lexically after normalisation; symlinks below are
+// removed, never followed). INVALID_ARGUMENT for a path outside `root`;
+// OK when it is gone already.
+absl::Status RemoveTreeUnder(const std::string& root, const std::string& path);
+
 // True if <cgroup_fs_root>/<any hierarchy>/<cgroup_parent> exists.
 bool PodCgroupExists(const std::string& cgroup_fs_root,
                      const std::string& cgroup_parent);

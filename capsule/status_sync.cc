@@ -1,5 +1,6 @@
 #include "capsule/status_sync.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "capsule/mapper.h"
 #include "capsule/status.h"
@@ -19,6 +20,14 @@ std::optional<std::string> RestartsDetail(uint32_t restarts) {
 }
 
 }  // namespace
+
+std::optional<std::string> RestartDetail(uint32_t restarts,
+                                         std::optional<int32_t> last_exit) {
+  std::optional<std::string> d = RestartsDetail(restarts);
+  if (d && last_exit) absl::StrAppend(&*d, "; last exit ", *last_exit);
+  if (d && d->size() > 50) d->resize(50);
+  return d;
+}
 
 RowStatus StatusOf(const ContainerRecord& r) {
   return RowStatus{r.status, r.status_reason, r.status_detail, r.container_id};
@@ -75,8 +84,8 @@ SyncPlan PlanSync(const Capsule& capsule, const ObservedPod& pod,
       s.status_reason = "container not found in the runtime";
       s.container_id = std::nullopt;
       if (policy.kind != RestartPolicy::Kind::kNo) {
-        plan.restarts.push_back(
-            PlannedRestart{child.uuid, "", 0, 0, absl::InfinitePast()});
+        plan.restarts.push_back(PlannedRestart{
+            child.uuid, "", 0, 0, absl::InfinitePast(), std::nullopt});
         s.status = std::string(kStatusRestarting);
         ++running;
       } else {
@@ -90,6 +99,12 @@ SyncPlan PlanSync(const Capsule& capsule, const ObservedPod& pod,
     const ObservedContainer& o = it->second;
     s.container_id = o.id;
     s.status_detail = RestartsDetail(o.attempt);
+    // The last exit code of a restarted container is only in its row (the
+    // old container is removed): keep it while the attempt is the same.
+    if (s.status_detail && child.status_detail &&
+        absl::StartsWith(*child.status_detail, *s.status_detail + "; ")) {
+      s.status_detail = child.status_detail;
+    }
     switch (o.state) {
       case cri::ContainerState::kRunning:
         s.status = std::string(kStatusRunning);
@@ -115,9 +130,9 @@ SyncPlan PlanSync(const Capsule& capsule, const ObservedPod& pod,
           }
           if (o.started_at > 0 && ran >= options.backoff.reset_after) step = 0;
           const absl::Duration delay = RestartDelay(options.backoff, step);
-          plan.restarts.push_back(
-              PlannedRestart{child.uuid, o.id, o.attempt + 1, step,
-                             absl::FromUnixNanos(o.finished_at) + delay});
+          plan.restarts.push_back(PlannedRestart{
+              child.uuid, o.id, o.attempt + 1, step,
+              absl::FromUnixNanos(o.finished_at) + delay, o.exit_code});
           s.status = std::string(kStatusRestarting);
           s.status_reason = absl::StrCat(ExitText(o), "; restarting after ",
                                          absl::FormatDuration(delay));

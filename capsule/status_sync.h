@@ -69,9 +69,15 @@ struct PlannedRestart {
   std::string child_uuid;
   std::string old_container_id;
   uint32_t next_attempt = 0;
-  int64_t backoff_step = 0;  // the exponent used for `at`
-  absl::Time at;             // when the backoff allows it
+  int64_t backoff_step = 0;               // the exponent used for `at`
+  absl::Time at;                          // when the backoff allows it
+  std::optional<int32_t> last_exit_code;  // of the attempt being replaced
 };
+
+// The status_detail of a restarted container: "restarts: N" and, once
+// known, "; last exit C" (at most 50 characters, Zun's column).
+std::optional<std::string> RestartDetail(uint32_t restarts,
+                                         std::optional<int32_t> last_exit);
 
 struct SyncPlan {
   RowStatus capsule;

@@ -263,6 +263,18 @@ absl::Status PgCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
 absl::Status PgCapsuleStore::DeleteCapsule(std::string_view uuid) {
   return pool_->Run([&](pqxx::connection& c) {
     pqxx::work t(c);
+    // Local volumes used by this capsule alone go with it (their mappings
+    // by cascade); shared and Cinder volumes stay.
+    SqlParams().Add(uuid).Exec(
+        t,
+        "WITH cap AS (SELECT id FROM container WHERE uuid = $1 AND "
+        "container_type = 1) "
+        "DELETE FROM volume v WHERE v.volume_provider = 'local' AND v.id IN "
+        "(SELECT vm.volume_id FROM volume_mapping vm JOIN container c ON "
+        "vm.container_uuid = c.uuid WHERE c.capsule_id = (SELECT id FROM cap)) "
+        "AND NOT EXISTS (SELECT 1 FROM volume_mapping vm2 LEFT JOIN container "
+        "c2 ON vm2.container_uuid = c2.uuid WHERE vm2.volume_id = v.id AND "
+        "c2.capsule_id IS DISTINCT FROM (SELECT id FROM cap))");
     // Children go by ON DELETE CASCADE, their actions with them.
     SqlParams().Add(uuid).Exec(
         t, "DELETE FROM container WHERE uuid = $1 AND container_type = 1");

@@ -79,10 +79,10 @@ absl::Status RpcCaster::CastVia(const AmqpHost& host,
       case AmqpEvent::Kind::kPublishAck:
         c.Close();
         if (returned) {
-          return absl::NotFoundError(absl::StrCat(
-              "no queue is bound for '", routing_key, "' on exchange '",
-              options_.control_exchange,
-              "': no agent has ever served that host"));
+          return absl::NotFoundError(
+              absl::StrCat("no queue is bound for '", routing_key,
+                           "' on exchange '", options_.control_exchange,
+                           "': no agent has ever served that host"));
         }
         return absl::OkStatus();
       case AmqpEvent::Kind::kPublishNack:
@@ -90,8 +90,8 @@ absl::Status RpcCaster::CastVia(const AmqpHost& host,
       case AmqpEvent::Kind::kChannelClosed:
       case AmqpEvent::Kind::kConnectionClosed:
         return absl::UnavailableError(
-            absl::StrCat("the broker closed the channel: ", ev->reply_code,
-                         " ", ev->reply_text));
+            absl::StrCat("the broker closed the channel: ", ev->reply_code, " ",
+                         ev->reply_text));
       default:
         break;
     }

@@ -130,9 +130,13 @@ absl::StatusOr<capsule::StringMap> Env(const YAML::Node& n,
 absl::StatusOr<std::string> PolicyName(const std::string& v,
                                        const std::string& path) {
   static const auto* names = new std::map<std::string, std::string>{
-      {"Always", "always"}, {"OnFailure", "on-failure"}, {"Never", "no"},
+      {"Always", "always"},
+      {"OnFailure", "on-failure"},
+      {"Never", "no"},
       // Zun's own names, as the deprecated restart_policy gives them.
-      {"always", "always"}, {"on-failure", "on-failure"}, {"no", "no"}};
+      {"always", "always"},
+      {"on-failure", "on-failure"},
+      {"no", "no"}};
   auto it = names->find(v);
   if (it == names->end()) {
     return Bad(path, absl::StrCat("unknown restart policy '", v,
@@ -211,8 +215,8 @@ absl::StatusOr<ChildResult> ParseContainer(const YAML::Node& n,
   }
   std::string pull = "always";
   if (n["imagePullPolicy"]) {
-    ZUN_ASSIGN_OR_RETURN(pull, Str(n["imagePullPolicy"],
-                                   path + ".imagePullPolicy"));
+    ZUN_ASSIGN_OR_RETURN(pull,
+                         Str(n["imagePullPolicy"], path + ".imagePullPolicy"));
     pull = absl::AsciiStrToLower(pull);
     if (pull != "always" && pull != "ifnotpresent" && pull != "never") {
       return Bad(path + ".imagePullPolicy",
@@ -236,8 +240,7 @@ absl::StatusOr<ChildResult> ParseContainer(const YAML::Node& n,
       }
       std::string proto = "tcp";
       if (ports[i]["protocol"]) {
-        ZUN_ASSIGN_OR_RETURN(proto,
-                             Str(ports[i]["protocol"], p + ".protocol"));
+        ZUN_ASSIGN_OR_RETURN(proto, Str(ports[i]["protocol"], p + ".protocol"));
         proto = absl::AsciiStrToLower(proto);
         if (proto != "tcp" && proto != "udp" && proto != "sctp") {
           return Bad(p + ".protocol", "expected TCP, UDP or SCTP");
@@ -257,7 +260,8 @@ absl::StatusOr<ChildResult> ParseContainer(const YAML::Node& n,
         ZUN_ASSIGN_OR_RETURN(std::string v,
                              Str(req["cpu"], rp + ".requests.cpu"));
         absl::StatusOr<double> cpu = ParseCpu(v);
-        if (!cpu.ok()) return Bad(rp + ".requests.cpu", SV(cpu.status().message()));
+        if (!cpu.ok())
+          return Bad(rp + ".requests.cpu", SV(cpu.status().message()));
         r.cpu = out.cpu = *cpu;
       }
       if (req["memory"]) {
@@ -274,7 +278,8 @@ absl::StatusOr<ChildResult> ParseContainer(const YAML::Node& n,
   }
   if (n["volumeMounts"]) {
     const YAML::Node& vms = n["volumeMounts"];
-    if (!vms.IsSequence()) return Bad(path + ".volumeMounts", "expected a list");
+    if (!vms.IsSequence())
+      return Bad(path + ".volumeMounts", "expected a list");
     for (size_t i = 0; i < vms.size(); ++i) {
       const std::string p = absl::StrCat(path, ".volumeMounts[", i, "]");
       ZUN_RETURN_IF_ERROR(
@@ -303,10 +308,10 @@ absl::StatusOr<ChildResult> ParseContainer(const YAML::Node& n,
 
 absl::StatusOr<CapsuleRequest> Build(const YAML::Node& root,
                                      const TemplateOptions& options) {
-  ZUN_RETURN_IF_ERROR(CheckKeys(root, "template",
-                                {"kind", "apiVersion", "capsuleVersion",
-                                 "metadata", "spec", "restart_policy",
-                                 "availabilityZone"}));
+  ZUN_RETURN_IF_ERROR(
+      CheckKeys(root, "template",
+                {"kind", "apiVersion", "capsuleVersion", "metadata", "spec",
+                 "restart_policy", "availabilityZone"}));
   if (!root["kind"]) return Bad("kind", "is required (capsule)");
   ZUN_ASSIGN_OR_RETURN(std::string kind, Str(root["kind"], "kind"));
   if (kind != "capsule" && kind != "Capsule") {
@@ -347,8 +352,9 @@ absl::StatusOr<CapsuleRequest> Build(const YAML::Node& root,
   }
   if (!root["spec"]) return Bad("spec", "is required");
   const YAML::Node& spec = root["spec"];
-  ZUN_RETURN_IF_ERROR(CheckKeys(
-      spec, "spec", {"containers", "initContainers", "restartPolicy", "volumes"}));
+  ZUN_RETURN_IF_ERROR(
+      CheckKeys(spec, "spec",
+                {"containers", "initContainers", "restartPolicy", "volumes"}));
   std::string policy = "always";
   if (root["restart_policy"]) {
     ZUN_ASSIGN_OR_RETURN(std::string v,
@@ -362,10 +368,9 @@ absl::StatusOr<CapsuleRequest> Build(const YAML::Node& root,
   }
   cap.restart_policy = {{"MaximumRetryCount", "0"}, {"Name", policy}};
   const capsule::StringMap init_policy =
-      policy == "always"
-          ? capsule::StringMap{{"MaximumRetryCount", "10"},
-                               {"Name", "on-failure"}}
-          : cap.restart_policy;
+      policy == "always" ? capsule::StringMap{{"MaximumRetryCount", "10"},
+                                              {"Name", "on-failure"}}
+                         : cap.restart_policy;
   const std::string label = cap.name.value_or(cap.uuid);
 
   if (!spec["containers"] || !spec["containers"].IsSequence() ||
@@ -380,7 +385,8 @@ absl::StatusOr<CapsuleRequest> Build(const YAML::Node& root,
     const bool init = std::string_view(key) == "initContainers";
     const YAML::Node& list = spec[key];
     if (!list) continue;
-    if (!list.IsSequence()) return Bad(absl::StrCat("spec.", key), "expected a list");
+    if (!list.IsSequence())
+      return Bad(absl::StrCat("spec.", key), "expected a list");
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string path = absl::StrCat("spec.", key, "[", i, "]");
       ZUN_ASSIGN_OR_RETURN(ChildResult child,
@@ -410,13 +416,15 @@ absl::StatusOr<CapsuleRequest> Build(const YAML::Node& root,
     if (!vols.IsSequence()) return Bad("spec.volumes", "expected a list");
     for (size_t i = 0; i < vols.size(); ++i) {
       const std::string p = absl::StrCat("spec.volumes[", i, "]");
-      ZUN_RETURN_IF_ERROR(CheckKeys(vols[i], p, {"name", "emptyDir", "cinder"}));
+      ZUN_RETURN_IF_ERROR(
+          CheckKeys(vols[i], p, {"name", "emptyDir", "cinder"}));
       if (!vols[i]["name"]) return Bad(p + ".name", "is required");
       ZUN_ASSIGN_OR_RETURN(std::string name, Str(vols[i]["name"], p + ".name"));
       if (vols[i]["cinder"]) {
         return absl::UnimplementedError(absl::StrCat(
-            p, ".cinder: Cinder volumes need the Zun API; zun-capsule "
-               "creates local (emptyDir) volumes only"));
+            p,
+            ".cinder: Cinder volumes need the Zun API; zun-capsule "
+            "creates local (emptyDir) volumes only"));
       }
       if (!vols[i]["emptyDir"]) return Bad(p, "emptyDir is required");
       if (!volume_index.emplace(name, out.volumes.size()).second) {
@@ -460,14 +468,10 @@ absl::StatusOr<double> ParseCpu(std::string_view v) {
 
 absl::StatusOr<int64_t> ParseMemoryMiB(std::string_view v) {
   static const auto* units = new std::vector<std::pair<std::string, double>>{
-      {"Ki", 1.0 / 1024},
-      {"Mi", 1},
-      {"Gi", 1024},
-      {"Ti", 1024.0 * 1024},
-      {"k", 1e3 / 1048576},
-      {"K", 1e3 / 1048576},
-      {"M", 1e6 / 1048576},
-      {"G", 1e9 / 1048576},
+      {"Ki", 1.0 / 1024},   {"Mi", 1},
+      {"Gi", 1024},         {"Ti", 1024.0 * 1024},
+      {"k", 1e3 / 1048576}, {"K", 1e3 / 1048576},
+      {"M", 1e6 / 1048576}, {"G", 1e9 / 1048576},
       {"T", 1e12 / 1048576}};
   std::string s(absl::StripAsciiWhitespace(AV(v)));
   double scale = 1;  // plain numbers are MiB
@@ -486,8 +490,8 @@ absl::StatusOr<int64_t> ParseMemoryMiB(std::string_view v) {
   }
   const double mib = std::ceil(d * scale);
   if (mib < 4 || mib > 16.0 * 1024 * 1024) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "memory ", AV(v), " is out of range (4 MiB to 16 TiB)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("memory ", AV(v), " is out of range (4 MiB to 16 TiB)"));
   }
   return static_cast<int64_t>(mib);
 }

@@ -33,8 +33,8 @@ OJson ChildJson(const ContainerRecord& r) {
   j["memory"] = Opt(r.memory);
   j["restart_policy"] = r.restart_policy;
   j["image_pull_policy"] = Opt(r.image_pull_policy);
-  j["ports"] = r.exposed_ports.is_null() ? OJson::object()
-                                         : OJson(r.exposed_ports);
+  j["ports"] =
+      r.exposed_ports.is_null() ? OJson::object() : OJson(r.exposed_ports);
   j["interactive"] = r.interactive;
   j["tty"] = r.tty;
   j["started_at"] =
@@ -55,7 +55,8 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size(); ++i) {
       out += row[i];
-      if (i + 1 < row.size()) out += std::string(width[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size())
+        out += std::string(width[i] - row[i].size() + 2, ' ');
     }
     out += "\n";
   }
@@ -88,21 +89,21 @@ nlohmann::ordered_json CapsuleJson(const capsule::Capsule& c) {
   j["status_reason"] = Opt(r.status_reason);
   j["task_state"] = Opt(r.task_state);
   j["host"] = Opt(r.host);
-  j["addresses"] = r.addresses.is_null() ? OJson::object()
-                                         : OJson(r.addresses);
+  j["addresses"] = r.addresses.is_null() ? OJson::object() : OJson(r.addresses);
   j["cpu"] = r.cpu ? OJson(*r.cpu) : OJson();
   j["memory"] = Opt(r.memory);
   j["restart_policy"] = r.restart_policy;
   j["labels"] = r.labels;
-  j["annotations"] = r.annotations.is_null() ? OJson::object()
-                                             : OJson(r.annotations);
+  j["annotations"] =
+      r.annotations.is_null() ? OJson::object() : OJson(r.annotations);
   j["project_id"] = Opt(r.project_id);
   j["user_id"] = Opt(r.user_id);
   j["container_id"] = Opt(r.container_id);
   j["created_at"] =
       r.created_at ? OJson(rpc::FormatObjectTime(*r.created_at)) : OJson();
   j["init_containers"] = OJson::array();
-  for (const auto& k : c.init_containers) j["init_containers"].push_back(ChildJson(k));
+  for (const auto& k : c.init_containers)
+    j["init_containers"].push_back(ChildJson(k));
   j["containers"] = OJson::array();
   for (const auto& k : c.containers) j["containers"].push_back(ChildJson(k));
   return j;
@@ -115,9 +116,10 @@ std::string CapsuleTable(const std::vector<capsule::Capsule>& capsules) {
     const ContainerRecord& r = c.record;
     std::string status = r.status.value_or("-");
     if (r.task_state) absl::StrAppend(&status, " (", *r.task_state, ")");
-    rows.push_back({r.uuid, r.name.value_or("-"), status, r.host.value_or("-"),
-                    AddressList(r.addresses),
-                    absl::StrCat(c.init_containers.size() + c.containers.size())});
+    rows.push_back(
+        {r.uuid, r.name.value_or("-"), status, r.host.value_or("-"),
+         AddressList(r.addresses),
+         absl::StrCat(c.init_containers.size() + c.containers.size())});
   }
   return Table(rows);
 }

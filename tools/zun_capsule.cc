@@ -148,9 +148,8 @@ int Create(Cli& cli, const zun::CliArgs& args) {
                            {"run", false},
                            {"pci_requests", nullptr}};
   if (absl::Status s = cli.Cast(host, "container_create", cast_args); !s.ok()) {
-    const std::string reason =
-        absl::StrCat("cannot send the create to host '", host,
-                     "': ", s.message());
+    const std::string reason = absl::StrCat("cannot send the create to host '",
+                                            host, "': ", s.message());
     cli.api->MarkError(stored->uuid(), reason).IgnoreError();
     return Fail(reason);
   }
@@ -171,8 +170,9 @@ int Delete(Cli& cli, const std::string& ident) {
     if (auto s = cli.api->DeleteRows(c->uuid()); !s.ok()) {
       return Fail(std::string(s.message()));
     }
-    std::cout << (cli.json ? OJson{{"uuid", c->uuid()}, {"deleted", true}}.dump()
-                           : "deleted " + c->uuid())
+    std::cout << (cli.json
+                      ? OJson{{"uuid", c->uuid()}, {"deleted", true}}.dump()
+                      : "deleted " + c->uuid())
               << "\n";
     return 0;
   }
@@ -182,9 +182,9 @@ int Delete(Cli& cli, const std::string& ident) {
     return Fail(std::string(s.message()));
   }
   c->record.task_state = "container_deleting";
-  if (absl::Status s = cli.Cast(
-          host, "container_delete",
-          OJson{{"container", Primitive(*c, true)}, {"force", false}});
+  if (absl::Status s =
+          cli.Cast(host, "container_delete",
+                   OJson{{"container", Primitive(*c, true)}, {"force", false}});
       !s.ok()) {
     return Fail(absl::StrCat("cannot send the delete to host '", host,
                              "': ", s.message()));
@@ -231,14 +231,13 @@ int Wait(Cli& cli, const std::string& ident, const zun::CliArgs& args) {
       // A capsule that failed will not reach another status by itself.
       if (status == "error" && want != "error" && !c->record.task_state) {
         cli.Print(*c);
-        return Fail("capsule " + uuid + " is Error: " +
-                    c->record.status_reason.value_or(""));
+        return Fail("capsule " + uuid +
+                    " is Error: " + c->record.status_reason.value_or(""));
       }
     }
     if (absl::Now() >= deadline) {
-      return Fail(absl::StrCat("timed out after ", timeout_s,
-                               "s waiting for ", args.Get("status"),
-                               " (status: ", last, ")"));
+      return Fail(absl::StrCat("timed out after ", timeout_s, "s waiting for ",
+                               args.Get("status"), " (status: ", last, ")"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }

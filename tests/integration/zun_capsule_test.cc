@@ -2,7 +2,6 @@
 // goes create -> Running -> show -> delete -> gone, with the rows the Zun
 // API writes; bad templates and unreachable hosts fail cleanly.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -33,9 +32,11 @@ TEST_CASE("zun-capsule round trip over every sample template") {
     const std::string uuid = j["uuid"];
     const std::string name = j["name"];
     // The API's create action was recorded with the request id.
-    CHECK(Count(h, "SELECT count(*) AS n FROM container_actions WHERE "
-                   "action = 'create' AND request_id LIKE 'req-%' AND "
-                   "container_uuid = '" + uuid + "'") >= 1);
+    CHECK(Count(h,
+                "SELECT count(*) AS n FROM container_actions WHERE "
+                "action = 'create' AND request_id LIKE 'req-%' AND "
+                "container_uuid = '" +
+                    uuid + "'") >= 1);
 
     CommandResult waited = ZunCapsule(
         h.config_path(),
@@ -60,8 +61,9 @@ TEST_CASE("zun-capsule round trip over every sample template") {
     CommandResult deleted = ZunCapsule(h.config_path(), {"delete", name});
     CAPTURE(deleted.output);
     REQUIRE(deleted.exit_code == 0);
-    CommandResult gone = ZunCapsule(
-        h.config_path(), {"wait", uuid, "--status", "Deleted", "--timeout", "60"});
+    CommandResult gone =
+        ZunCapsule(h.config_path(),
+                   {"wait", uuid, "--status", "Deleted", "--timeout", "60"});
     CAPTURE(gone.output);
     REQUIRE(gone.exit_code == 0);
     CHECK(h.StatusOf(uuid) == "<gone>");
@@ -110,8 +112,9 @@ TEST_CASE("zun-capsule refuses bad templates and reports unreachable hosts") {
   CHECK(Count(h, "SELECT count(*) AS n FROM container") == 0);
 
   // No agent ever served this host: the create fails, the capsule is Error.
-  r = ZunCapsule(h.config_path(), {"create", "-f", SampleTemplate("minimal.json"),
-                                   "--host", "no-such-host-" + h.host()});
+  r = ZunCapsule(h.config_path(),
+                 {"create", "-f", SampleTemplate("minimal.json"), "--host",
+                  "no-such-host-" + h.host()});
   CAPTURE(r.output);
   CHECK(r.exit_code == 1);
   CHECK(absl::StrContains(r.output, "no-such-host"));

@@ -39,8 +39,12 @@ AgentHarness::AgentHarness(HarnessOptions options)
   host_ = "host-" + NewUuid4Hex().substr(0, 10);
   amqp_url_ =
       options_.amqp_url.empty() ? TestEnv::Get().amqp_url : options_.amqp_url;
-  cri_endpoint_ = "unix://" + dir() + "/cri.sock";
-  StartFakeCri();
+  if (options_.cri_endpoint.empty()) {
+    cri_endpoint_ = "unix://" + dir() + "/cri.sock";
+    StartFakeCri();
+  } else {
+    cri_endpoint_ = options_.cri_endpoint;
+  }
   cri::GrpcCriOptions co;
   co.runtime_endpoint = cri_endpoint_;
   auto client = cri::GrpcCriClient::Create(co, RealClock::Default());
@@ -56,9 +60,11 @@ AgentHarness::AgentHarness(HarnessOptions options)
                : std::string())
        << "[database]\nconnection = " << db_.url() << "\n"
        << "[cri]\nruntime_endpoint = " << cri_endpoint_ << "\n"
-       << "request_timeout = 5\n"
-       << "[compute]\npod_log_root = " << dir() << "/logs\ncgroup_root =\n"
+       << "request_timeout = " << options_.cri_request_timeout_s << "\n"
+       << "[compute]\npod_log_root = " << dir()
+       << "/logs\ncgroup_root = " << options_.cgroup_root << "\n"
        << "reconcile_interval = 0.5\nshutdown_timeout = 10\n"
+       << "[volume]\nvolume_dir = " << dir() << "/volumes\n"
        << "[oslo_messaging_rabbit]\nrabbit_retry_interval = 0.2\n"
        << "rabbit_interval_max = 2\n"
        << options_.extra_config << "\n";

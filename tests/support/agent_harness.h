@@ -30,6 +30,11 @@ struct HarnessOptions {
   std::string pg_socket;  // default: the shared test PostgreSQL
   int pg_port = 0;
   int metrics_port = 0;  // > 0: [DEFAULT] metrics_listen = 127.0.0.1:PORT
+  // A real runtime (e.g. the e2e containerd) instead of a private fake-cri;
+  // then cgroup_root is the agent's [compute] cgroup_root.
+  std::string cri_endpoint;
+  std::string cgroup_root;
+  int cri_request_timeout_s = 5;
 };
 
 // Environment for the Python tools (the zun.common.exception stand-in).

@@ -30,6 +30,7 @@ const E2eEnv& E2eEnv::Get() {
     e->cri_endpoint = kv["ZUN_TEST_CRI_ENDPOINT"];
     e->registry = kv["ZUN_TEST_REGISTRY"];
     e->cgroup_root = kv["ZUN_TEST_CGROUP_ROOT"];
+    e->cri_dir = kv["ZUN_TEST_CRI_DIR"];
     return e;
   }();
   return *env;

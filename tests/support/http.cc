@@ -15,11 +15,11 @@
 namespace zun::testing {
 namespace {
 
-sockaddr_in Loopback(int port) {
+sockaddr_in Address(const std::string& ipv4, int port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  inet_pton(AF_INET, ipv4.c_str(), &a.sin_addr);
   return a;
 }
 
@@ -28,12 +28,19 @@ sockaddr_in Loopback(int port) {
 absl::StatusOr<HttpResponse> HttpRequest(int port, const std::string& method,
                                          const std::string& path,
                                          absl::Duration timeout) {
+  return HttpRequestTo("127.0.0.1", port, method, path, timeout);
+}
+
+absl::StatusOr<HttpResponse> HttpRequestTo(const std::string& ipv4, int port,
+                                           const std::string& method,
+                                           const std::string& path,
+                                           absl::Duration timeout) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(strerror(errno));
   timeval tv = absl::ToTimeval(timeout);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in a = Loopback(port);
+  sockaddr_in a = Address(ipv4, port);
   if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
     const std::string why = strerror(errno);
     close(fd);
@@ -75,7 +82,7 @@ absl::StatusOr<HttpResponse> HttpRequest(int port, const std::string& method,
 
 int FreeTcpPort() {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a = Loopback(0);
+  sockaddr_in a = Address("127.0.0.1", 0);
   bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
   socklen_t len = sizeof(a);
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);

@@ -16,7 +16,11 @@ struct HttpResponse {
   std::string body;
 };
 
-// Sends `method path` to 127.0.0.1:`port` and reads the whole response.
+// Sends `method path` to `ipv4`:`port` and reads the whole response.
+absl::StatusOr<HttpResponse> HttpRequestTo(
+    const std::string& ipv4, int port, const std::string& method,
+    const std::string& path, absl::Duration timeout = absl::Seconds(10));
+// The same to 127.0.0.1.
 absl::StatusOr<HttpResponse> HttpRequest(
     int port, const std::string& method, const std::string& path,
     absl::Duration timeout = absl::Seconds(10));

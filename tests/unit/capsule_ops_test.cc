@@ -321,8 +321,9 @@ TEST_CASE("restart policy always: restarts with doubling backoff, counted") {
     REQUIRE(f.ops->Sync(uuid).ok());
     Capsule row = f.Row(uuid);
     CHECK(row.containers[0].status == "Running");
+    // The count, and the exit code of the attempt it replaced.
     CHECK(row.containers[0].status_detail ==
-          "restarts: " + std::to_string(restart));
+          "restarts: " + std::to_string(restart) + "; last exit 1");
     last_exit = f.clock.Now() + absl::Seconds(1);
   }
   CHECK(gaps == std::vector<absl::Duration>{
@@ -351,7 +352,7 @@ TEST_CASE(
   Capsule row = f.Row(c.uuid());
   CHECK(row.containers[0].status == "Error");
   CHECK(row.containers[0].status_reason == "exited with code 2 (Error)");
-  CHECK(row.containers[0].status_detail == "restarts: 1");
+  CHECK(row.containers[0].status_detail == "restarts: 1; last exit 2");
   CHECK(row.record.status == "Error");
 }
 

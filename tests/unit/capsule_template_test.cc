@@ -1,12 +1,12 @@
 // zun-capsule's template parser: the rows the Zun API would write, and
 // clear errors for bad templates.
-#include <catch2/catch.hpp>
+#include "tools/capsule_template.h"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
-#include "tools/capsule_template.h"
 
 namespace zun::tools {
 namespace {
@@ -58,7 +58,8 @@ TEST_CASE("the web sample becomes the API's rows") {
   // An "always" capsule's init containers run to completion.
   CHECK(init.restart_policy.at("Name") == "on-failure");
   const capsule::ContainerRecord& httpd = c.containers[0];
-  CHECK(httpd.exposed_ports == nlohmann::json{{"8080/tcp", nlohmann::json::object()}});
+  CHECK(httpd.exposed_ports ==
+        nlohmann::json{{"8080/tcp", nlohmann::json::object()}});
   CHECK(httpd.memory == "64");
   CHECK(*httpd.cpu == Approx(0.25));
   CHECK(httpd.image_pull_policy == "ifnotpresent");
@@ -143,8 +144,8 @@ TEST_CASE("quantities") {
 }
 
 TEST_CASE("bad templates fail naming the field") {
-  CHECK(absl::StrContains(ErrorOf("kind: pod\nspec: {containers: [{image: b}]}"),
-                          "kind"));
+  CHECK(absl::StrContains(
+      ErrorOf("kind: pod\nspec: {containers: [{image: b}]}"), "kind"));
   CHECK(absl::StrContains(ErrorOf("kind: capsule"), "spec"));
   CHECK(absl::StrContains(ErrorOf("kind: capsule\nspec: {containers: []}"),
                           "spec.containers"));
@@ -195,8 +196,8 @@ TEST_CASE("bad templates fail naming the field") {
               "b}]}"),
       "duplicate key"));
   // Deep nesting is refused, not a crash.
-  CHECK_FALSE(ErrorOf(std::string(100000, '[') + std::string(100000, ']'))
-                  .empty());
+  CHECK_FALSE(
+      ErrorOf(std::string(100000, '[') + std::string(100000, ']')).empty());
 }
 
 }  // namespace
