@@ -48,6 +48,9 @@ NodeReporterOptions NodeReporterOptionsFromConfig(const AgentConfig& c) {
   }
   o.enable_cpu_pinning = c.compute.enable_cpu_pinning;
   o.reserve_disk_for_image = c.compute.reserve_disk_for_image;
+  o.reserved_host_cpus = c.compute.reserved_host_cpus;
+  o.reserved_host_memory_mib = c.compute.reserved_host_memory_mb;
+  o.reserved_host_disk_mib = c.compute.reserved_host_disk_mb;
   o.disk_path = c.state_path;
   return o;
 }

@@ -1,5 +1,7 @@
 #include "agent/node_reporter.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "capsule/status.h"
 #include "common/logging.h"
@@ -37,16 +39,21 @@ db::ComputeNodeRecord BuildInventory(const HostInfo& h,
                                      const NodeReporterOptions& o) {
   db::ComputeNodeRecord n;
   n.hostname = o.host;
-  n.cpus = h.cpus;
-  n.mem_total = h.mem_total_mib;
-  n.mem_available = h.mem_available_mib;
+  // What the host keeps for itself is not offered to capsules.
+  n.cpus = std::max<int64_t>(0, h.cpus - o.reserved_host_cpus);
+  n.mem_total =
+      std::max<int64_t>(0, h.mem_total_mib - o.reserved_host_memory_mib);
+  n.mem_available =
+      std::max<int64_t>(0, h.mem_available_mib - o.reserved_host_memory_mib);
   n.architecture = h.architecture;
   n.os_type = "linux";
   n.os = h.os;
   n.kernel_version = h.kernel_version;
-  n.disk_total = h.disk_total_gb -
-                 static_cast<int64_t>(static_cast<double>(h.disk_total_gb) *
-                                      o.reserve_disk_for_image);
+  n.disk_total = std::max<int64_t>(
+      0, h.disk_total_gb -
+             static_cast<int64_t>(static_cast<double>(h.disk_total_gb) *
+                                  o.reserve_disk_for_image) -
+             (o.reserved_host_disk_mib + 1023) / 1024);
   n.enable_cpu_pinning = o.enable_cpu_pinning;
   n.runtimes = nlohmann::json(runtimes);
   n.labels = nlohmann::json::object();

@@ -39,6 +39,10 @@ struct NodeReporterOptions {
   std::vector<std::string> configured_runtimes = {"runc"};
   bool enable_cpu_pinning = false;
   double reserve_disk_for_image = 0.2;
+  // Held back for the host: subtracted from what the inventory offers.
+  int64_t reserved_host_cpus = 0;
+  int64_t reserved_host_memory_mib = 0;
+  int64_t reserved_host_disk_mib = 0;
   std::string disk_path = "/var/lib/zun";  // statvfs target
   std::string host_root;                   // "" = the real /proc, /sys, /etc
 };

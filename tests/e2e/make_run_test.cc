@@ -3,10 +3,9 @@
 // from a sample runs and serves on its pod IP; Ctrl-C (SIGINT) takes
 // everything down again. Own ports, directories, bridge and subnet, so it
 // does not meet the other tests' servers.
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
@@ -44,8 +43,9 @@ int ProcessesMentioning(const std::string& needle) {
   return n;
 }
 
-TEST_CASE("make run: the whole node comes up, runs a capsule, and Ctrl-C "
-          "cleans up everything") {
+TEST_CASE(
+    "make run: the whole node comes up, runs a capsule, and Ctrl-C "
+    "cleans up everything") {
   ScopedTempDir dir("mr");
   const std::string cri_dir = "/tmp/zun-mr-ctd";
   const int metrics_port = FreeTcpPort();
@@ -71,9 +71,10 @@ TEST_CASE("make run: the whole node comes up, runs a capsule, and Ctrl-C "
         return r.ok() && r->status == 200;
       },
       absl::Seconds(300), absl::Milliseconds(500));
-  if (!up) FAIL("the stack did not come up:\n" + ReadFile(dir.path() + "/run.log"));
-  CommandResult created = ZunCapsule(
-      conf, {"create", "-f", SampleTemplate("web.yaml"), "--json"});
+  if (!up)
+    FAIL("the stack did not come up:\n" + ReadFile(dir.path() + "/run.log"));
+  CommandResult created =
+      ZunCapsule(conf, {"create", "-f", SampleTemplate("web.yaml"), "--json"});
   INFO(created.output);
   REQUIRE(created.exit_code == 0);
   const std::string uuid = JsonOf(created.output)["uuid"];
@@ -100,10 +101,10 @@ TEST_CASE("make run: the whole node comes up, runs a capsule, and Ctrl-C "
   REQUIRE(rc.ok());
   const std::string log = ReadFile(dir.path() + "/run.log");
   INFO(log);
-  CHECK(ProcessesMentioning(cri_dir) == 0);      // containerd, shims, registry
-  CHECK(ProcessesMentioning("-p 5447 ") == 0);   // PostgreSQL
+  CHECK(ProcessesMentioning(cri_dir) == 0);     // containerd, shims, registry
+  CHECK(ProcessesMentioning("-p 5447 ") == 0);  // PostgreSQL
   CHECK(ProcessesMentioning("zun-run-rmq-5713") == 0);  // RabbitMQ
-  CHECK(ProcessesMentioning(conf) == 0);         // the agent
+  CHECK(ProcessesMentioning(conf) == 0);                // the agent
   CHECK_FALSE(fs::exists("/sys/class/net/zunmr0"));
   CHECK_FALSE(fs::exists(cri_dir));
   CHECK_FALSE(absl::StrContains(Slurp("/proc/self/mountinfo"), cri_dir));

@@ -3,11 +3,10 @@
 // containerd with CNI networking and cgroups, checked from the outside
 // (ExecSync, log files, cgroup files, HTTP to the pod IP, CNI IPAM state,
 // /proc), and deleted without leftovers.
-#include <catch2/catch.hpp>
-
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
@@ -49,8 +48,7 @@ std::vector<std::string> FilesMatching(const std::string& dir,
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file() &&
-        absl::StrContains(it->path().string(), part)) {
+    if (it->is_regular_file() && absl::StrContains(it->path().string(), part)) {
       out.push_back(it->path().string());
     }
   }
@@ -73,9 +71,10 @@ std::string CreateAndWait(AgentHarness& h, const std::string& template_path) {
   INFO(created.output);
   REQUIRE(created.exit_code == 0);
   const std::string uuid = JsonOf(created.output)["uuid"];
-  CommandResult waited = ZunCapsule(
-      h.config_path(), {"wait", uuid, "--status", "Running", "--timeout", "180"},
-      absl::Seconds(200));
+  CommandResult waited =
+      ZunCapsule(h.config_path(),
+                 {"wait", uuid, "--status", "Running", "--timeout", "180"},
+                 absl::Seconds(200));
   INFO(waited.output);
   INFO(ReadFile(h.dir() + "/zun-agent.log"));
   REQUIRE(waited.exit_code == 0);
@@ -140,11 +139,12 @@ Traces TracesOf(AgentHarness& h, const std::string& uuid,
   }
   std::error_code ec;
   for (const auto& hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    const std::string pod = hierarchy.path().string() +
-                            E2eEnv::Get().cgroup_root + "/pod" + uuid;
+    const std::string pod =
+        hierarchy.path().string() + E2eEnv::Get().cgroup_root + "/pod" + uuid;
     if (fs::exists(pod)) ++t.cgroups;
   }
-  if (fs::exists("/sys/fs/cgroup" + E2eEnv::Get().cgroup_root + "/pod" + uuid)) {
+  if (fs::exists("/sys/fs/cgroup" + E2eEnv::Get().cgroup_root + "/pod" +
+                 uuid)) {
     ++t.cgroups;  // cgroup v2: one unified hierarchy
   }
   for (const std::string& f :
@@ -157,8 +157,9 @@ Traces TracesOf(AgentHarness& h, const std::string& uuid,
   return t;
 }
 
-TEST_CASE("web sample on containerd: init first, env/args/workDir, memory "
-          "limit, pod IP, served over the pod network; delete leaves nothing") {
+TEST_CASE(
+    "web sample on containerd: init first, env/args/workDir, memory "
+    "limit, pod IP, served over the pod network; delete leaves nothing") {
   AgentHarness h(OnContainerd());
   REQUIRE(h.WaitServing(absl::Seconds(120)));
   const std::string uuid = CreateAndWait(h, Sample(h, "web.yaml"));
@@ -176,16 +177,20 @@ TEST_CASE("web sample on containerd: init first, env/args/workDir, memory "
 
   // The init container ran first: it finished before either container
   // started, and its output is in its log file.
-  auto init_st = h.cri().ContainerStatus((*init)["container_id"].get<std::string>());
-  auto httpd_st = h.cri().ContainerStatus((*httpd)["container_id"].get<std::string>());
-  auto side_st = h.cri().ContainerStatus((*sidecar)["container_id"].get<std::string>());
+  auto init_st =
+      h.cri().ContainerStatus((*init)["container_id"].get<std::string>());
+  auto httpd_st =
+      h.cri().ContainerStatus((*httpd)["container_id"].get<std::string>());
+  auto side_st =
+      h.cri().ContainerStatus((*sidecar)["container_id"].get<std::string>());
   REQUIRE(init_st.ok());
   REQUIRE(httpd_st.ok());
   REQUIRE(side_st.ok());
   CHECK(init_st->exit_code == 0);
   CHECK(init_st->finished_at <= httpd_st->started_at);
   CHECK(init_st->finished_at <= side_st->started_at);
-  const std::vector<std::string> init_logs = FilesMatching(h.dir() + "/logs", "prepare");
+  const std::vector<std::string> init_logs =
+      FilesMatching(h.dir() + "/logs", "prepare");
   REQUIRE(init_logs.size() == 1);
   CHECK(absl::StrContains(Slurp(init_logs[0]), "init-ran"));
 
@@ -244,11 +249,13 @@ TEST_CASE("web sample on containerd: init first, env/args/workDir, memory "
   // Its log directory and its local volume went with it.
   CHECK(FilesMatching(h.dir() + "/logs", uuid).empty());
   CHECK(FilesMatching(h.dir() + "/volumes", "").empty());
-  CHECK(std::stoi(*h.db().Query("SELECT count(*) AS n FROM volume")[0]["n"]) == 0);
+  CHECK(std::stoi(*h.db().Query("SELECT count(*) AS n FROM volume")[0]["n"]) ==
+        0);
 }
 
-TEST_CASE("a container exiting non-zero is restarted per policy; restarts "
-          "and exit code in the DB") {
+TEST_CASE(
+    "a container exiting non-zero is restarted per policy; restarts "
+    "and exit code in the DB") {
   AgentHarness h(OnContainerd());
   REQUIRE(h.WaitServing(absl::Seconds(120)));
   const std::string path = h.dir() + "/crash.yaml";
@@ -273,7 +280,8 @@ spec:
       [&] {
         for (auto& r : h.ChildRows(uuid)) {
           if (absl::EndsWith(r["name"].value_or(""), "-crash") &&
-              absl::StrContains(r["status_detail"].value_or(""), "restarts: 2")) {
+              absl::StrContains(r["status_detail"].value_or(""),
+                                "restarts: 2")) {
             row = r;
             return true;
           }
@@ -282,8 +290,7 @@ spec:
       },
       absl::Seconds(120), absl::Milliseconds(250)));
   // The exit code of the attempts it replaced is kept with the count.
-  CHECK(absl::StrContains((*row)["status_detail"].value_or(""),
-                          "last exit 3"));
+  CHECK(absl::StrContains((*row)["status_detail"].value_or(""), "last exit 3"));
   // The runtime really ran new attempts of it.
   cri::ContainerFilter cf;
   cf.labels = {{std::string(capsule::kLabelCapsuleUuid), uuid}};
@@ -314,10 +321,11 @@ TEST_CASE("zun-capsule round trip over every sample on containerd") {
     CommandResult listed = ZunCapsule(h.config_path(), {"list"});
     CHECK(absl::StrContains(listed.output, uuid));
     REQUIRE(ZunCapsule(h.config_path(), {"delete", uuid}).exit_code == 0);
-    REQUIRE(ZunCapsule(h.config_path(),
-                       {"wait", uuid, "--status", "Deleted", "--timeout", "120"},
-                       absl::Seconds(150))
-                .exit_code == 0);
+    REQUIRE(
+        ZunCapsule(h.config_path(),
+                   {"wait", uuid, "--status", "Deleted", "--timeout", "120"},
+                   absl::Seconds(150))
+            .exit_code == 0);
   }
   cri::SandboxFilter sf;
   sf.labels = {{std::string(capsule::kLabelHost), h.host()}};

@@ -86,7 +86,7 @@ TEST_CASE("restart policies: backoff, counts, exit codes (accelerated clock)") {
       [&] {
         auto rows = h.ChildRows(c.uuid());
         return rows.size() == 2 && rows[0]["status"] == "Error" &&
-               rows[0]["status_detail"] == "restarts: 3";
+               rows[0]["status_detail"] == "restarts: 3; last exit 3";
       },
       absl::Seconds(60)));
   auto rows = h.ChildRows(c.uuid());
@@ -109,7 +109,8 @@ TEST_CASE("a container killed for memory restarts under policy always") {
   REQUIRE(h.CastCreate(c).ok());
   REQUIRE(PollUntil([&] {
     auto rows = h.ChildRows(c.uuid());
-    return !rows.empty() && rows[0]["status_detail"] == "restarts: 2";
+    return !rows.empty() &&
+           rows[0]["status_detail"] == "restarts: 2; last exit 137";
   }));
   auto rows = h.ChildRows(c.uuid());
   CHECK(h.StatusOf(c.uuid()) == "Running");
