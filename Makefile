@@ -6,6 +6,7 @@
 #                images and a local registry; CRI=fake: fake-cri
 #   make test    install deps, build, run every test (and the unit tests
 #                under ASan+UBSan)
+#   make bench   run the benchmark scenarios (table + build/bench/results.json)
 #   make build   configure + build into build/ (binaries in build/bin/)
 #   make lint    clang-format check (make format fixes)
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 CRI ?= containerd
 
-.PHONY: all deps build test run lint format clean
+.PHONY: all deps build test run bench lint format clean
 
 all: build
 
@@ -28,6 +29,9 @@ test: build
 
 run: build
 	@scripts/run.sh $(CRI)
+
+bench: build
+	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh $(BENCH_ARGS)
 
 lint:
 	@scripts/lint.sh

@@ -99,6 +99,7 @@ MetricSources Agent::MetricSourcesOf() {
   s.bus = [this] { return deps_.bus.Counters(); };
   s.rpc_messages = [this] { return endpoint_->Counts(); };
   s.reconciler = [this] { return reconciler_->Stats(); };
+  s.operations_in_flight = [this] { return executor_->Pending(); };
   s.capsules_by_status = [this] {
     std::map<std::string, int64_t> by_status;
     for (std::string_view st :

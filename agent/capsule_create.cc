@@ -30,6 +30,7 @@ struct CapsuleOps::CreateRun {
   absl::Mutex mu;
   std::map<std::string, std::string> child_ids ABSL_GUARDED_BY(mu);
   std::string failed_child ABSL_GUARDED_BY(mu);  // uuid the failure is about
+  std::optional<int64_t> event_id;  // the create's action event, if recorded
 
   bool cancelled() const { return token->cancelled.load(); }
   void SetFailed(const std::string& child) {
@@ -83,9 +84,13 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
   run.uuid = uuid;
   run.ctx = ctx;
   run.hints = hints;
-  absl::StatusOr<capsule::Capsule> claimed = RetryDb<capsule::Capsule>([&] {
-    return store_.ClaimCapsule(uuid, options_.mapper.host, cs::kTaskCreating);
-  });
+  // The claim and the action's start are one transaction.
+  absl::StatusOr<db::CapsuleStore::Claimed> claimed =
+      RetryDb<db::CapsuleStore::Claimed>([&] {
+        return store_.ClaimCapsuleWithAction(
+            uuid, options_.mapper.host, cs::kTaskCreating, "create",
+            "compute__do_container_create", ctx);
+      });
   if (!claimed.ok()) {
     const absl::StatusCode code = claimed.status().code();
     if (code == absl::StatusCode::kNotFound ||
@@ -102,28 +107,26 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
     return "requeued";
   }
   on_claimed();
-  run.capsule = *std::move(claimed);
+  run.capsule = std::move(claimed->capsule);
+  run.event_id = claimed->event_id;
   registry_.Put(run.capsule);
   if (run.capsule.record.task_state.value_or("") == cs::kTaskDeleting) {
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id,
              "not creating: a delete is pending");
+    WriteAndFinish({}, run.event_id, true, "").IgnoreError();
     return "skipped";
   }
   if (!recreate &&
       run.capsule.record.status.value_or("") == cs::kStatusRunning &&
       run.capsule.record.container_id) {
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "already running");
-    Write({std::move(db::RowPatch(uuid).ClearTaskStateIf(cs::kTaskCreating))})
+    WriteAndFinish(
+        {std::move(db::RowPatch(uuid).ClearTaskStateIf(cs::kTaskCreating))},
+        run.event_id, true, "")
         .IgnoreError();
     return "skipped";
   }
   run.token = Register(uuid);
-  absl::StatusOr<int64_t> event =
-      store_.StartAction(uuid, "create", "compute__do_container_create", ctx);
-  if (!event.ok()) {
-    ZUN_CLOG(kAgent, warn, uuid, ctx.request_id,
-             "cannot record the create action: {}", event.status().message());
-  }
   ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "{} capsule '{}'",
            recreate ? "recreating" : "creating",
            run.capsule.record.name.value_or(""));
@@ -144,10 +147,6 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
     ZUN_CLOG(kAgent, warn, uuid, ctx.request_id, "create failed: {}",
              s.message());
     FailCreate(run, s);
-  }
-  if (event.ok()) {
-    store_.FinishAction(*event, s.ok(), s.ok() ? "" : SV(s.message()))
-        .IgnoreError();
   }
   Unregister(uuid);
   if (s.ok()) return "ok";
@@ -195,10 +194,9 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
     id = cri_.RunPodSandbox(run.sandbox_config, run.handler);
   }
   if (!id.ok()) return Step("starting the pod sandbox", id.status());
+  // The sandbox is findable by its owner labels from here on (a crash
+  // leaves it to the resumed create or to orphan collection): no write.
   run.sandbox_id = *id;
-  // Recorded at once, so a crash from here on leaves a findable sandbox.
-  Write({std::move(db::RowPatch(run.uuid).Set("container_id", run.sandbox_id))})
-      .IgnoreError();
 
   for (const auto* list : {&c.init_containers, &c.containers}) {
     for (const ContainerRecord& child : *list) {
@@ -256,7 +254,7 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
                       .Set("status_detail", nullptr)
                       .Set("started_at", now)));
   }
-  return Write(patches);
+  return WriteAndFinish(patches, run.event_id, true, "");
 }
 
 absl::StatusOr<std::string> CapsuleOps::StartContainer(
@@ -292,13 +290,15 @@ absl::Status CapsuleOps::StartContainers(CreateRun& run) {
   if (children.size() == 1) return StartContainer(run, children[0], 0).status();
   // Regular containers start concurrently, once every init container is done.
   std::vector<absl::Status> results(children.size());
+  // The last one starts on this thread.
   std::vector<std::thread> threads;
-  threads.reserve(children.size());
-  for (size_t i = 0; i < children.size(); ++i) {
+  threads.reserve(children.size() - 1);
+  for (size_t i = 0; i + 1 < children.size(); ++i) {
     threads.emplace_back([this, &run, &children, &results, i] {
       results[i] = StartContainer(run, children[i], 0).status();
     });
   }
+  results.back() = StartContainer(run, children.back(), 0).status();
   for (auto& t : threads) t.join();
   for (const absl::Status& s : results) {
     if (!s.ok()) return s;
@@ -375,9 +375,10 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
   if (why.code() == absl::StatusCode::kCancelled) {
     // The delete that cancelled us removes the rows next; only the pointer
     // to the removed sandbox goes.
-    Write({std::move(db::RowPatch(run.uuid)
-                         .Set("container_id", nullptr)
-                         .ClearTaskStateIf(cs::kTaskCreating))})
+    WriteAndFinish({std::move(db::RowPatch(run.uuid)
+                                  .Set("container_id", nullptr)
+                                  .ClearTaskStateIf(cs::kTaskCreating))},
+                   run.event_id, false, "cancelled by a delete")
         .IgnoreError();
     return;
   }
@@ -406,7 +407,8 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
                                         : "not started: the capsule failed")));
     }
   }
-  if (absl::Status s = Write(patches); !s.ok()) {
+  if (absl::Status s = WriteAndFinish(patches, run.event_id, false, reason);
+      !s.ok()) {
     ZUN_CLOG(kAgent, error, run.uuid, run.ctx.request_id,
              "cannot record the failure: {}", s.message());
   }

@@ -81,6 +81,17 @@ absl::Status CapsuleOps::Write(const std::vector<db::RowPatch>& patches) {
   return s;
 }
 
+absl::Status CapsuleOps::WriteAndFinish(
+    const std::vector<db::RowPatch>& patches, std::optional<int64_t> event,
+    bool success, std::string_view message) {
+  if (!event) return Write(patches);
+  absl::Status s = RetryDbStatus([&] {
+    return store_.ApplyAndFinishAction(patches, *event, success, message);
+  });
+  if (s.ok()) registry_.ApplyPatches(patches);
+  return s;
+}
+
 absl::Status CapsuleOps::RemoveSandboxes(
     const std::string& uuid, const std::optional<std::string>& recorded_id,
     absl::Duration grace) {

@@ -155,6 +155,11 @@ class CapsuleOps {
   void RemovePodFiles(const capsule::Capsule& c);
   // Writes and mirrors into the registry.
   absl::Status Write(const std::vector<db::RowPatch>& patches);
+  // Write, and finish the action event `event` (if any) in the same
+  // transaction.
+  absl::Status WriteAndFinish(const std::vector<db::RowPatch>& patches,
+                              std::optional<int64_t> event, bool success,
+                              std::string_view message);
   // A create's cancellation flag; RequestCancel sets it and wakes its waits.
   struct OpToken {
     std::atomic<bool> cancelled{false};

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "agent/health.h"
@@ -156,6 +157,11 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // Abseil's mutex deadlock detection records every lock acquisition in a
+  // global graph: a debugging aid that costs a lot under load. Tests keep
+  // it; the agent turns it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   zun::Clock& clock = zun::RealClock::Default();
   zun::agent::AgentMetrics metrics;

@@ -235,6 +235,13 @@ std::string AgentMetrics::Render() const {
     }
     families.push_back(std::move(f));
   }
+  if (s.operations_in_flight) {
+    MetricFamily f =
+        Family("zun_agent_operations_in_flight",
+               "Capsule operations queued or running", MetricType::Gauge);
+    AddValue(f, static_cast<double>(s.operations_in_flight()));
+    families.push_back(std::move(f));
+  }
   return prometheus::TextSerializer().Serialize(families);
 }
 

@@ -45,6 +45,8 @@ struct MetricSources {
   std::function<db::PoolStats()> db;
   // Capsules of this host by their status column.
   std::function<std::map<std::string, int64_t>()> capsules_by_status;
+  // Capsule operations queued or running.
+  std::function<size_t()> operations_in_flight;
 };
 
 class AgentMetrics {

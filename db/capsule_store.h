@@ -165,6 +165,22 @@ class CapsuleStore {
 
   // Cheap round trip used by /healthz.
   virtual absl::Status Ping() = 0;
+
+  // ClaimCapsule, then StartAction, in one transaction where the store can
+  // (the default runs them one after the other; a failed StartAction then
+  // leaves `event_id` empty). Errors as ClaimCapsule.
+  struct Claimed {
+    capsule::Capsule capsule;
+    std::optional<int64_t> event_id;
+  };
+  virtual absl::StatusOr<Claimed> ClaimCapsuleWithAction(
+      std::string_view uuid, std::string_view host, std::string_view task_state,
+      std::string_view action, std::string_view event,
+      const ActionContext& ctx);
+  // Apply, then FinishAction, in one transaction where the store can.
+  virtual absl::Status ApplyAndFinishAction(
+      const std::vector<RowPatch>& patches, int64_t event_id, bool success,
+      std::string_view message);
 };
 
 using CapsuleStorePtr = std::unique_ptr<CapsuleStore>;

@@ -39,6 +39,13 @@ class PgCapsuleStore final : public CapsuleStore {
   absl::StatusOr<std::string> UpsertComputeNode(
       const ComputeNodeRecord& node) override;
   absl::Status Ping() override;
+  absl::StatusOr<Claimed> ClaimCapsuleWithAction(
+      std::string_view uuid, std::string_view host, std::string_view task_state,
+      std::string_view action, std::string_view event,
+      const ActionContext& ctx) override;
+  absl::Status ApplyAndFinishAction(const std::vector<RowPatch>& patches,
+                                    int64_t event_id, bool success,
+                                    std::string_view message) override;
 
   // Counters of the connection pool (for metrics).
   PoolStats pool_stats() const;

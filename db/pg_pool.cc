@@ -91,12 +91,11 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
 }
 
 absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire() {
-  absl::MutexLock l(&mu_);
-  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !idle_.empty() || open_ < options_.pool_size;
-  };
-  if (!mu_.AwaitWithTimeout(absl::Condition(&ready),
-                            options_.acquire_timeout)) {
+  std::unique_lock<std::mutex> l(mu_);
+  const bool ready = available_.wait_for(
+      l, absl::ToChronoNanoseconds(options_.acquire_timeout),
+      [this] { return !idle_.empty() || open_ < options_.pool_size; });
+  if (!ready) {
     return absl::DeadlineExceededError(
         "timed out waiting for a database connection from the pool");
   }
@@ -106,32 +105,35 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire() {
     return c;
   }
   ++open_;
-  mu_.Unlock();
+  l.unlock();
   absl::StatusOr<std::unique_ptr<pqxx::connection>> c = Connect();
-  mu_.Lock();
+  l.lock();
   ++stats_.connects;
   if (!c.ok()) {
     --open_;
     ++stats_.connect_errors;
+    l.unlock();
+    available_.notify_one();  // the slot is free again
   }
   return c;
 }
 
 void PgPool::Release(std::unique_ptr<pqxx::connection> c, bool broken) {
-  absl::MutexLock l(&mu_);
-  if (broken || !c->is_open()) {
-    --open_;
-    ++stats_.broken;
-    mu_.Unlock();
-    c.reset();  // closing may block briefly; not under the lock
-    mu_.Lock();
-    return;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (broken || !c->is_open()) {
+      --open_;
+      ++stats_.broken;
+    } else {
+      idle_.push_back(std::move(c));
+    }
   }
-  idle_.push_back(std::move(c));
+  c.reset();  // a broken one closes outside the lock
+  available_.notify_one();
 }
 
 PoolStats PgPool::Stats() const {
-  absl::MutexLock l(&mu_);
+  std::lock_guard<std::mutex> l(mu_);
   return stats_;
 }
 
@@ -140,7 +142,7 @@ absl::Status PgPool::Run(
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<std::unique_ptr<pqxx::connection>> c = Acquire();
     if (!c.ok()) {
-      absl::MutexLock l(&mu_);
+      std::lock_guard<std::mutex> l(mu_);
       ++stats_.statements;
       ++stats_.errors;
       return c.status();
@@ -154,7 +156,7 @@ absl::Status PgPool::Run(
     const bool broken = result.code() == absl::StatusCode::kUnavailable;
     Release(*std::move(c), broken);
     {
-      absl::MutexLock l(&mu_);
+      std::lock_guard<std::mutex> l(mu_);
       ++stats_.statements;
       if (!result.ok()) ++stats_.errors;
     }

@@ -7,8 +7,10 @@
 // Thread-safe.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -54,10 +56,13 @@ class PgPool {
 
   const PgOptions options_;
   const std::string conn_string_;
-  mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + lent out
-  PoolStats stats_ ABSL_GUARDED_BY(mu_);
+  // A plain mutex and condition variable: many threads may wait for a
+  // connection, and each release wakes exactly one of them.
+  mutable std::mutex mu_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;  // guarded by mu_
+  int open_ = 0;     // idle + lent out; guarded by mu_
+  PoolStats stats_;  // guarded by mu_
 };
 
 }  // namespace zun::db

@@ -1,7 +1,11 @@
 // File: pg_util.h  (internal to db/)
-// Parameter lists with NULLs for libpqxx 6.4's exec_params.
+// Parameter lists with NULLs for libpqxx 6.4, and statements run as
+// prepared statements (each distinct SQL text is parsed and planned once per
+// connection, not on every call).
 #pragma once
 
+#include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +34,13 @@ class SqlParams {
     std::vector<const char*> ptrs;
     ptrs.reserve(values_.size());
     for (const auto& v : values_) ptrs.push_back(v ? v->c_str() : nullptr);
-    return t.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+    // pqxx remembers the definition and prepares it on the server at first
+    // use on each connection; declaring it again with the same text is a
+    // no-op.
+    char name[24];
+    std::snprintf(name, sizeof(name), "z%016zx", std::hash<std::string>{}(sql));
+    t.conn().prepare(name, sql);
+    return t.exec_prepared(name, pqxx::prepare::make_dynamic_params(ptrs));
   }
 
  private:

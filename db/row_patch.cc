@@ -86,4 +86,22 @@ RowPatch& RowPatch::ClearTaskStateIf(std::string_view expected) {
   return *this;
 }
 
+absl::StatusOr<CapsuleStore::Claimed> CapsuleStore::ClaimCapsuleWithAction(
+    std::string_view uuid, std::string_view host, std::string_view task_state,
+    std::string_view action, std::string_view event, const ActionContext& ctx) {
+  absl::StatusOr<capsule::Capsule> c = ClaimCapsule(uuid, host, task_state);
+  if (!c.ok()) return c.status();
+  Claimed out{*std::move(c), std::nullopt};
+  absl::StatusOr<int64_t> id = StartAction(uuid, action, event, ctx);
+  if (id.ok()) out.event_id = *id;
+  return out;
+}
+
+absl::Status CapsuleStore::ApplyAndFinishAction(
+    const std::vector<RowPatch>& patches, int64_t event_id, bool success,
+    std::string_view message) {
+  if (absl::Status s = Apply(patches); !s.ok()) return s;
+  return FinishAction(event_id, success, message);
+}
+
 }  // namespace zun::db

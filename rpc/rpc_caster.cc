@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,19 +15,30 @@ RpcCaster::RpcCaster(CasterOptions options) : options_(std::move(options)) {}
 absl::Status RpcCaster::Cast(const std::string& server,
                              const std::string& method, OrderedJson args,
                              OrderedJson context) {
-  OutgoingRequest r;
-  r.method = method;
-  r.args = std::move(args);
-  r.context = std::move(context);
-  r.unique_id = NewUuid4Hex();
-  const std::string body = EncodeRequest(r);
+  return CastMany(server, {Message{method, std::move(args)}}, context);
+}
+
+absl::Status RpcCaster::CastMany(const std::string& server,
+                                 const std::vector<Message>& messages,
+                                 const OrderedJson& context,
+                                 const std::function<void(size_t)>& on_sent) {
+  std::vector<std::string> bodies;
+  bodies.reserve(messages.size());
+  for (const Message& m : messages) {
+    OutgoingRequest r;
+    r.method = m.method;
+    r.args = m.args;
+    r.context = context;
+    r.unique_id = NewUuid4Hex();
+    bodies.push_back(EncodeRequest(r));
+  }
   const std::string routing_key = absl::StrCat(options_.topic, ".", server);
   if (options_.url.hosts.empty()) {
     return absl::InvalidArgumentError("the transport URL names no host");
   }
   absl::Status last;
   for (const AmqpHost& host : options_.url.hosts) {
-    last = CastVia(host, routing_key, body);
+    last = CastVia(host, routing_key, bodies, on_sent);
     // Only a broker we could not use is worth trying the next one for.
     if (last.ok() || last.code() != absl::StatusCode::kUnavailable) {
       return last;
@@ -37,7 +49,8 @@ absl::Status RpcCaster::Cast(const std::string& server,
 
 absl::Status RpcCaster::CastVia(const AmqpHost& host,
                                 const std::string& routing_key,
-                                const std::string& body) {
+                                const std::vector<std::string>& bodies,
+                                const std::function<void(size_t)>& on_sent) {
   AmqpConnectOptions co;
   co.host = host;
   co.vhost = options_.url.vhost;
@@ -62,41 +75,61 @@ absl::Status RpcCaster::CastVia(const AmqpHost& host,
   }
   PublishProps props;
   props.delivery_mode = 2;
-  if (absl::Status s = c.Publish(kChannel, options_.control_exchange,
-                                 routing_key, /*mandatory=*/true, body, props);
-      !s.ok()) {
-    return s;
-  }
-  const absl::Time deadline = absl::Now() + options_.timeout;
+  uint64_t acked = 0;
   bool returned = false;
-  while (absl::Now() < deadline) {
-    absl::StatusOr<AmqpEvent> ev = c.Read(deadline - absl::Now());
-    if (!ev.ok()) return ev.status();
-    switch (ev->kind) {
+  // Confirms are cumulative when `multiple`; delivery tags count from 1.
+  auto handle = [&](const AmqpEvent& ev) -> absl::Status {
+    switch (ev.kind) {
       case AmqpEvent::Kind::kReturn:
-        returned = true;  // the ack follows a return
-        break;
+        returned = true;  // its ack follows
+        return absl::OkStatus();
       case AmqpEvent::Kind::kPublishAck:
-        c.Close();
-        if (returned) {
-          return absl::NotFoundError(
-              absl::StrCat("no queue is bound for '", routing_key,
-                           "' on exchange '", options_.control_exchange,
-                           "': no agent has ever served that host"));
-        }
+        acked =
+            ev.multiple ? ev.delivery_tag : std::max(acked, ev.delivery_tag);
         return absl::OkStatus();
       case AmqpEvent::Kind::kPublishNack:
-        return absl::UnavailableError("the broker refused the message");
+        return absl::UnavailableError("the broker refused a message");
       case AmqpEvent::Kind::kChannelClosed:
       case AmqpEvent::Kind::kConnectionClosed:
         return absl::UnavailableError(
-            absl::StrCat("the broker closed the channel: ", ev->reply_code, " ",
-                         ev->reply_text));
+            absl::StrCat("the broker closed the channel: ", ev.reply_code, " ",
+                         ev.reply_text));
       default:
-        break;
+        return absl::OkStatus();
+    }
+  };
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    if (on_sent) on_sent(i);
+    if (absl::Status s =
+            c.Publish(kChannel, options_.control_exchange, routing_key,
+                      /*mandatory=*/true, bodies[i], props);
+        !s.ok()) {
+      return s;
+    }
+    // Drain confirms already here, so the socket buffers never fill.
+    for (;;) {
+      absl::StatusOr<AmqpEvent> ev = c.Read(absl::ZeroDuration());
+      if (!ev.ok()) return ev.status();
+      if (ev->kind == AmqpEvent::Kind::kNone) break;
+      if (absl::Status s = handle(*ev); !s.ok()) return s;
     }
   }
-  return absl::DeadlineExceededError("no publish confirm from the broker");
+  const absl::Time deadline = absl::Now() + options_.timeout;
+  while (acked < bodies.size()) {
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError("no publish confirm from the broker");
+    }
+    absl::StatusOr<AmqpEvent> ev = c.Read(deadline - absl::Now());
+    if (!ev.ok()) return ev.status();
+    if (absl::Status s = handle(*ev); !s.ok()) return s;
+  }
+  c.Close();
+  if (returned) {
+    return absl::NotFoundError(absl::StrCat(
+        "no queue is bound for '", routing_key, "' on exchange '",
+        options_.control_exchange, "': no agent has ever served that host"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace zun::rpc

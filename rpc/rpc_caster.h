@@ -10,9 +10,13 @@
 // confirm in time). Each Cast() uses a fresh connection and closes it.
 //
 // Thread-compatible: one caster per thread.
+// Timeouts: `timeout` bounds the connect, each declare, and the wait for
+// the confirms after the last publish.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -39,9 +43,22 @@ class RpcCaster {
   absl::Status Cast(const std::string& server, const std::string& method,
                     OrderedJson args, OrderedJson context);
 
+  struct Message {
+    std::string method;
+    OrderedJson args;
+  };
+  // Casts every message to `server` over one connection, in order, and
+  // waits for all confirms (the first broker tried that works). `on_sent`
+  // (optional) runs right before each publish, e.g. to time it.
+  absl::Status CastMany(const std::string& server,
+                        const std::vector<Message>& messages,
+                        const OrderedJson& context,
+                        const std::function<void(size_t)>& on_sent = {});
+
  private:
   absl::Status CastVia(const AmqpHost& host, const std::string& routing_key,
-                       const std::string& body);
+                       const std::vector<std::string>& bodies,
+                       const std::function<void(size_t)>& on_sent);
   const CasterOptions options_;
 };
 

@@ -16,7 +16,7 @@ export CNI_BRIDGE="${ZUN_TEST_CNI_BRIDGE:-zune2e0}"
 export CNI_SUBNET="${ZUN_TEST_CNI_SUBNET:-10.233.78.0/24}"
 export CNI_NAME=zune2e
 export REGISTRY_ADDR="${ZUN_TEST_REGISTRY:-127.0.0.1:5001}"
-export ZUN_CGROUP_ROOT=zun-e2e
+export ZUN_CGROUP_ROOT="${ZUN_TEST_CGROUP_ROOT:-zun-e2e}"
 SOCK="$ZUN_CRI_DIR/containerd.sock"
 
 case "$ACTION" in

@@ -3,9 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/uuid.h"
 #include "rpc/py_json.h"
@@ -52,21 +54,25 @@ AgentHarness::AgentHarness(HarnessOptions options)
   cri_ = *std::move(client);
   config_path_ = dir() + "/zun-agent.conf";
   std::ofstream conf(config_path_);
+  const bool fast = !options_.default_settings;
   conf << "[DEFAULT]\nhost = " << host_ << "\ntransport_url = " << amqp_url_
-       << "\nreport_interval = 1\nlog_levels = agent:debug\n"
+       << "\n"
+       << (fast ? "report_interval = 1\nlog_levels = agent:debug\n" : "")
        << (options_.metrics_port > 0
                ? "metrics_listen = 127.0.0.1:" +
                      std::to_string(options_.metrics_port) + "\n"
                : std::string())
+       << "state_path = " << dir() << "\n"
        << "[database]\nconnection = " << db_.url() << "\n"
        << "[cri]\nruntime_endpoint = " << cri_endpoint_ << "\n"
        << "request_timeout = " << options_.cri_request_timeout_s << "\n"
        << "[compute]\npod_log_root = " << dir()
        << "/logs\ncgroup_root = " << options_.cgroup_root << "\n"
-       << "reconcile_interval = 0.5\nshutdown_timeout = 10\n"
+       << (fast ? "reconcile_interval = 0.5\nshutdown_timeout = 10\n" : "")
        << "[volume]\nvolume_dir = " << dir() << "/volumes\n"
-       << "[oslo_messaging_rabbit]\nrabbit_retry_interval = 0.2\n"
-       << "rabbit_interval_max = 2\n"
+       << (fast ? "[oslo_messaging_rabbit]\nrabbit_retry_interval = 0.2\n"
+                  "rabbit_interval_max = 2\n"
+                : "")
        << options_.extra_config << "\n";
   conf.close();
   if (options_.start_agent) StartAgent();
@@ -100,9 +106,17 @@ void AgentHarness::RestartFakeCri() {
 }
 
 void AgentHarness::StartAgent() {
-  auto p = Subprocess::Start(
-      {BinDir() + "/zun-agent", "--config-file", config_path_},
-      dir() + "/zun-agent.log");
+  // ZUN_AGENT_PREFIX (e.g. "/usr/bin/perf record -g -o /tmp/agent.perf")
+  // runs the agent under a profiler for benchmark analysis.
+  std::vector<std::string> argv;
+  if (const char* prefix = std::getenv("ZUN_AGENT_PREFIX")) {
+    for (absl::string_view w : absl::StrSplit(prefix, ' ', absl::SkipEmpty())) {
+      argv.emplace_back(w);
+    }
+  }
+  argv.insert(argv.end(),
+              {BinDir() + "/zun-agent", "--config-file", config_path_});
+  auto p = Subprocess::Start(argv, dir() + "/zun-agent.log");
   Check(p.status(), "zun-agent");
   agent_ = *std::move(p);
 }

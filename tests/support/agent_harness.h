@@ -35,6 +35,9 @@ struct HarnessOptions {
   std::string cri_endpoint;
   std::string cgroup_root;
   int cri_request_timeout_s = 5;
+  // The agent's default intervals and log levels instead of the tests'
+  // accelerated ones (benchmarks).
+  bool default_settings = false;
 };
 
 // Environment for the Python tools (the zun.common.exception stand-in).
@@ -58,6 +61,7 @@ class AgentHarness {
   absl::StatusOr<int> StopAgent();  // SIGTERM, returns the exit status
   void KillAgent();                 // SIGKILL
   Subprocess* agent() { return agent_.get(); }
+  Subprocess* fake_cri() { return fake_cri_.get(); }
   // fake-cri process control (a restart that loses its state).
   void RestartFakeCri();
   void StopFakeCri();

@@ -1,0 +1,55 @@
+// File: bench_util.h
+// Measuring helpers of zun-bench: percentiles, a process's CPU time and
+// memory from /proc, Prometheus samples from the agent's /metrics, and the
+// moments capsules reached a status according to the database.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/scratch_db.h"
+
+namespace zun::bench {
+
+struct Summary {
+  double median = 0;
+  double p99 = 0;
+  double min = 0;
+  double max = 0;
+  size_t n = 0;
+};
+Summary Summarize(std::vector<double> values);
+
+struct ProcStats {
+  double cpu_seconds = 0;  // user + system
+  double rss_mib = 0;      // VmRSS
+  double peak_rss_mib = 0;  // VmHWM
+};
+ProcStats ReadProcStats(int pid);
+
+// CPU seconds of `pid` and its live descendants.
+double TreeCpuSeconds(int pid);
+// The pid whose command line contains `needle` and whose parent does not
+// (the root of a server's process tree); 0 if none.
+int FindRootProcess(const std::string& needle);
+
+// The value of `series` ("name" or "name{labels}") in the agent's /metrics
+// on 127.0.0.1:`port`; -1 if absent or unreachable.
+double Scrape(int port, const std::string& series);
+// The sum of every sample whose series starts with `prefix` (e.g. a
+// histogram's "_sum" over all label sets); -1 if unreachable.
+double ScrapeSum(int port, const std::string& prefix);
+
+// uuid -> when its row last became `status` (the row's updated_at, UTC),
+// for capsule rows in `status`.
+std::map<std::string, absl::Time> StatusTimes(testing::ScratchDatabase& db,
+                                              const std::string& status);
+int CountRows(testing::ScratchDatabase& db, const std::string& where);
+
+// Ensures `dir` exists.
+void MakeDir(const std::string& dir);
+
+}  // namespace zun::bench

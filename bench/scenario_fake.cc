@@ -1,0 +1,203 @@
+// Scenarios 1 (agent overhead on a zero-latency runtime) and 2 (concurrency
+// under a slow runtime), on fake-cri.
+#include <sys/resource.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bench/bench_util.h"
+#include "bench/fleet.h"
+#include "bench/floor.h"
+#include "bench/scenarios.h"
+#include "rpc/py_json.h"
+#include "rpc/zun_object.h"
+#include "tests/support/http.h"
+#include "tests/support/test_env.h"
+
+namespace zun::bench {
+namespace {
+
+using testing::AgentHarness;
+using testing::HarnessOptions;
+
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+Json SummaryJson(const Summary& s) {
+  return {{"median", s.median}, {"p99", s.p99}, {"max", s.max}, {"n", s.n}};
+}
+
+}  // namespace
+
+Json AgentOverhead(const BenchConfig& cfg) {
+  HarnessOptions o;
+  o.default_settings = true;
+  o.metrics_port = testing::FreeTcpPort();
+  AgentHarness h(o);
+  Json out = {{"scenario", "1. agent overhead, zero-latency runtime"}};
+  if (!h.WaitServing()) return out;
+  const int pid = h.agent()->pid();
+  const ProcStats idle = ReadProcStats(pid);
+  FleetSpec spec;
+  spec.capsules = cfg.overhead_capsules;
+  std::vector<capsule::Capsule> caps = MakeCapsules(h, spec);
+
+  // Who else burns the two cores: the runtime and the servers.
+  const int pg_pid = FindRootProcess(testing::TestEnv::Get().pg_base + "/data");
+  const int rmq_pid = FindRootProcess("zun-test-rmq-" +
+                                  std::to_string(testing::TestEnv::Get().rmq_port));
+  const int fake = h.fake_cri()->pid();
+  const double pg0 = TreeCpuSeconds(pg_pid), rmq0 = TreeCpuSeconds(rmq_pid),
+               fake0 = TreeCpuSeconds(fake);
+  const ProcStats before = ReadProcStats(pid);
+  const double db0 = Scrape(o.metrics_port, "zun_agent_db_statements_total");
+  std::vector<absl::Time> sent;
+  if (!CastCreates(h, caps, &sent).ok()) return out;
+  const bool all = WaitRows(h, "container_type = 1 AND status = 'Running'",
+                            spec.capsules, absl::Minutes(10));
+  const ProcStats after_create = ReadProcStats(pid);
+  const double pg1 = TreeCpuSeconds(pg_pid), rmq1 = TreeCpuSeconds(rmq_pid),
+               fake1 = TreeCpuSeconds(fake);
+  const double db1 = Scrape(o.metrics_port, "zun_agent_db_statements_total");
+  absl::Time last = absl::InfinitePast();
+  const Summary lat = Summarize(RunningLatenciesMs(h, caps, sent, &last));
+  const absl::Duration create_time = last - sent.front();
+  const double per_capsule_commits = (db1 - db0) / spec.capsules;
+
+  std::vector<absl::Time> dsent;
+  const ProcStats before_delete = ReadProcStats(pid);
+  const bool deleted =
+      CastDeletes(h, caps, &dsent).ok() &&
+      WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
+  const absl::Duration delete_time = absl::Now() - dsent.front();
+  const ProcStats after_delete = ReadProcStats(pid);
+
+  // Latency without queueing: a steady arrival rate below the throughput
+  // just measured (half of it, at most 500/s).
+  const double rate = std::min(500.0, 0.5 * spec.capsules /
+                                          absl::ToDoubleSeconds(create_time));
+  FleetSpec paced_spec = spec;
+  paced_spec.capsules = std::min(spec.capsules, 1000);
+  std::vector<capsule::Capsule> paced = MakeCapsules(h, paced_spec);
+  std::vector<absl::Time> psent;
+  Summary paced_lat;
+  if (CastCreates(h, paced, &psent, rate).ok() &&
+      WaitRows(h, "container_type = 1 AND status = 'Running'",
+               paced_spec.capsules, absl::Minutes(10))) {
+    absl::Time plast;
+    paced_lat = Summarize(RunningLatenciesMs(h, paced, psent, &plast));
+  }
+  std::vector<absl::Time> pdsent;
+  CastDeletes(h, paced, &pdsent).IgnoreError();
+  WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
+
+  // The servers alone: the same messages through RabbitMQ and the same
+  // number of commits into PostgreSQL.
+  const size_t body_bytes =
+      rpc::PyDumps(rpc::OrderedJson(h.CreateArgs(caps.front()))).size() + 300;
+  const absl::Duration rmq =
+      RabbitFloor(h.amqp_url(), spec.capsules, body_bytes);
+  const absl::Duration pg = PostgresFloor(
+      h.db().options(),
+      static_cast<int>(per_capsule_commits * spec.capsules), 8);
+  const absl::Duration floor = std::max(rmq, pg);
+
+  const double throughput = spec.capsules / absl::ToDoubleSeconds(create_time);
+  const double cpu_ms =
+      1000 * (after_create.cpu_seconds - before.cpu_seconds) / spec.capsules;
+  out["figures"] = {
+      {"capsules", spec.capsules},
+      {"containers_per_capsule", spec.containers},
+      {"all_running", all},
+      {"create_throughput_capsules_per_s", throughput},
+      {"burst_cast_to_running_ms", SummaryJson(lat)},
+      {"paced_rate_per_s", rate},
+      {"paced_cast_to_running_ms", SummaryJson(paced_lat)},
+      {"agent_cpu_ms_per_create", cpu_ms},
+      {"fake_cri_cpu_ms_per_create", 1000 * (fake1 - fake0) / spec.capsules},
+      {"postgresql_cpu_ms_per_create", 1000 * (pg1 - pg0) / spec.capsules},
+      {"rabbitmq_cpu_ms_per_create", 1000 * (rmq1 - rmq0) / spec.capsules},
+      {"db_commits_per_create", per_capsule_commits},
+      {"delete_throughput_capsules_per_s",
+       deleted ? spec.capsules / absl::ToDoubleSeconds(delete_time) : 0.0},
+      {"agent_cpu_ms_per_delete",
+       1000 * (after_delete.cpu_seconds - before_delete.cpu_seconds) /
+           spec.capsules},
+      {"idle_rss_mib", idle.rss_mib},
+      {"peak_rss_mib", after_delete.peak_rss_mib},
+      {"rabbitmq_alone_ms", Ms(rmq)},
+      {"postgresql_alone_ms", Ms(pg)}};
+  out["baseline"] = {{"what",
+                      "servers alone: the same messages through RabbitMQ and "
+                      "commits into PostgreSQL (the slower of the two), ms"},
+                     {"value", Ms(floor)}};
+  out["measured"] = Ms(create_time);
+  out["ratio"] = absl::ToDoubleSeconds(create_time) /
+                 absl::ToDoubleSeconds(floor);
+  out["target"] =
+      ">= 500 capsules/s, < 1 ms agent CPU per capsule, p99 cast-to-Running "
+      "< 20 ms (paced)";
+  out["met"] = throughput >= 500 && cpu_ms < 1 && paced_lat.p99 < 20;
+  return out;
+}
+
+Json SlowRuntimeConcurrency(const BenchConfig& cfg) {
+  HarnessOptions o;
+  o.default_settings = true;
+  o.fake_cri_args = {"--fault", "RunPodSandbox=latency:100ms",
+                     "--fault", "PullImage=latency:150ms",
+                     "--fault", "CreateContainer=latency:20ms",
+                     "--fault", "StartContainer=latency:80ms",
+                     "--fault", "StopPodSandbox=latency:50ms",
+                     "--fault", "RemovePodSandbox=latency:50ms",
+                     "--fault", "StopContainer=latency:50ms",
+                     "--fault", "RemoveContainer=latency:50ms"};
+  AgentHarness h(o);
+  Json out = {{"scenario", "2. concurrency under a slow runtime"}};
+  if (!h.WaitServing()) return out;
+  // Baseline: one capsule alone, three times (median).
+  std::vector<double> single;
+  for (int i = 0; i < 3; ++i) {
+    FleetSpec one;
+    std::vector<capsule::Capsule> caps = MakeCapsules(h, one);
+    std::vector<absl::Time> sent;
+    if (!CastCreates(h, caps, &sent).ok()) return out;
+    WaitRows(h, "container_type = 1 AND status = 'Running'", 1,
+             absl::Minutes(1), absl::Milliseconds(5));
+    absl::Time last;
+    std::vector<double> l = RunningLatenciesMs(h, caps, sent, &last);
+    if (!l.empty()) single.push_back(l.front());
+    CastDeletes(h, caps, &sent).IgnoreError();
+    WaitRows(h, "container_type = 1", 0, absl::Minutes(1));
+  }
+  const double critical_path = Summarize(single).median;
+
+  FleetSpec spec;
+  spec.capsules = cfg.concurrency_capsules;
+  std::vector<capsule::Capsule> caps = MakeCapsules(h, spec);
+  std::vector<absl::Time> sent;
+  if (!CastCreates(h, caps, &sent).ok()) return out;
+  const bool all = WaitRows(h, "container_type = 1 AND status = 'Running'",
+                            spec.capsules, absl::Minutes(5));
+  absl::Time last;
+  const Summary lat = Summarize(RunningLatenciesMs(h, caps, sent, &last));
+  const double all_running_ms = Ms(last - sent.front());
+  std::vector<absl::Time> dsent;
+  const absl::Time d0 = absl::Now();
+  CastDeletes(h, caps, &dsent).IgnoreError();
+  WaitRows(h, "container_type = 1", 0, absl::Minutes(5));
+  const double all_deleted_ms = Ms(absl::Now() - d0);
+  out["figures"] = {{"capsules", spec.capsules},
+                    {"all_running", all},
+                    {"time_until_all_running_ms", all_running_ms},
+                    {"cast_to_running_ms", SummaryJson(lat)},
+                    {"time_until_all_deleted_ms", all_deleted_ms}};
+  out["baseline"] = {
+      {"what", "one capsule alone: cast to Running (the critical path), ms"},
+      {"value", critical_path}};
+  out["measured"] = all_running_ms;
+  out["ratio"] = all_running_ms / critical_path;
+  out["target"] = "all 200 Running within 1.5x the critical path";
+  out["met"] = all && all_running_ms <= 1.5 * critical_path;
+  return out;
+}
+
+}  // namespace zun::bench

@@ -1,0 +1,34 @@
+// File: scenarios.h
+// The benchmark scenarios of zun-bench (issue: benchmarks). Each runs the
+// agent as a process against real RabbitMQ and PostgreSQL (default
+// durability) and fake-cri or containerd, measures, and returns a JSON
+// object: {"scenario", "figures": {...}, "baseline": {"what", "value"},
+// "ratio", "target", "met"}. Benchmarks report; they never fail on a
+// figure.
+#pragma once
+
+#include <string>
+
+#include "nlohmann/json.hpp"
+
+namespace zun::bench {
+
+using Json = nlohmann::ordered_json;
+
+struct BenchConfig {
+  int overhead_capsules = 2000;
+  int concurrency_capsules = 200;
+  int containerd_capsules = 20;
+  int steady_capsules = 1000;
+  double steady_seconds = 20;
+  std::string cri_endpoint;  // the bench containerd ("" skips scenario 3)
+  std::string cgroup_root;
+};
+
+Json AgentOverhead(const BenchConfig& c);        // 1
+Json SlowRuntimeConcurrency(const BenchConfig& c);  // 2
+Json RealContainerd(const BenchConfig& c);       // 3
+// 4 and 5 share their 1,000 capsules.
+Json SteadyStateAndRecovery(const BenchConfig& c, Json* recovery);
+
+}  // namespace zun::bench

@@ -1,0 +1,165 @@
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "db/pg_capsule_store.h"
+#include "db/pg_internal.h"
+#include "db/pg_pool.h"
+#include "db/row_codec.h"
+
+namespace zun::db {
+namespace internal {
+
+absl::StatusOr<std::vector<PreparedPatch>> PreparePatches(
+    const std::vector<RowPatch>& patches) {
+  std::vector<PreparedPatch> statements;
+  for (const RowPatch& p : patches) {
+    if (p.empty()) continue;
+    PreparedPatch st;
+    st.params.Add(p.uuid());
+    std::vector<std::string> sets;
+    for (const auto& [col, value] : p.values()) {
+      absl::StatusOr<std::optional<std::string>> v =
+          EncodeColumnValue(col, value);
+      if (!v.ok()) return v.status();
+      st.params.Add(*std::move(v));
+      sets.push_back(absl::StrCat(col, " = $", st.params.size()));
+    }
+    if (p.clear_task_state_if()) {
+      st.params.Add(*p.clear_task_state_if());
+      sets.push_back(absl::StrCat("task_state = CASE WHEN task_state = $",
+                                  st.params.size(),
+                                  " THEN NULL ELSE task_state END"));
+    }
+    sets.push_back(absl::StrCat("updated_at = ", kNow));
+    st.sql = absl::StrCat("UPDATE container SET ", absl::StrJoin(sets, ", "),
+                          " WHERE uuid = $1");
+    statements.push_back(std::move(st));
+  }
+  return statements;
+}
+
+void ExecPatches(pqxx::transaction_base& t,
+                 const std::vector<PreparedPatch>& statements) {
+  for (const PreparedPatch& st : statements) st.params.Exec(t, st.sql);
+}
+
+int64_t StartActionIn(pqxx::transaction_base& t, std::string_view uuid,
+                      std::string_view action, std::string_view event,
+                      const ActionContext& ctx) {
+  // One round trip: reuse the action row the API wrote for this request,
+  // else insert one; then open the event.
+  pqxx::result ev =
+      SqlParams()
+          .Add(uuid)
+          .Add(action)
+          .Add(ctx.request_id)
+          .Add(ctx.user_id)
+          .Add(ctx.project_id)
+          .Add(event)
+          .Exec(t,
+                absl::StrCat(
+                    "WITH found AS (SELECT id FROM container_actions WHERE "
+                    "container_uuid = $1 AND action = $2 AND request_id = $3 "
+                    "ORDER BY id DESC LIMIT 1), "
+                    "ins AS (INSERT INTO container_actions (created_at, "
+                    "container_uuid, action, request_id, user_id, project_id, "
+                    "start_time) SELECT ",
+                    kNow, ", $1, $2, $3, $4, $5, ", kNow,
+                    " WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING id) "
+                    "INSERT INTO container_actions_events (created_at, event, "
+                    "action_id, start_time) SELECT ",
+                    kNow, ", $6, id, ", kNow,
+                    " FROM (SELECT id FROM found UNION ALL SELECT id FROM ins) "
+                    "a LIMIT 1 RETURNING id"));
+  return ev[0][0].as<int64_t>();
+}
+
+void FinishActionIn(pqxx::transaction_base& t, int64_t event_id, bool success,
+                    std::string_view message) {
+  // The event and its action, in one round trip.
+  SqlParams()
+      .Add(std::to_string(event_id))
+      .Add(success ? "Success" : "Error")
+      .Add(success ? std::optional<std::string>()
+                   : std::optional<std::string>(std::string(message)))
+      .Exec(t, absl::StrCat(
+                   "WITH ev AS (UPDATE container_actions_events SET "
+                   "finish_time = ",
+                   kNow, ", updated_at = ", kNow,
+                   ", result = $2, traceback = $3 WHERE id = $1::int "
+                   "RETURNING action_id) "
+                   "UPDATE container_actions SET finish_time = ",
+                   kNow, ", updated_at = ", kNow,
+                   ", message = CASE WHEN $2 = 'Error' THEN 'Error' ELSE "
+                   "message END WHERE id = (SELECT action_id FROM ev)"));
+}
+
+}  // namespace internal
+
+absl::StatusOr<int64_t> PgCapsuleStore::StartAction(std::string_view uuid,
+                                                    std::string_view action,
+                                                    std::string_view event,
+                                                    const ActionContext& ctx) {
+  int64_t out = 0;
+  absl::Status s = pool_->Run(
+      [&](pqxx::connection& c) {
+        pqxx::work t(c);
+        out = internal::StartActionIn(t, uuid, action, event, ctx);
+        t.commit();
+        return absl::OkStatus();
+      },
+      /*idempotent=*/false);
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status PgCapsuleStore::FinishAction(int64_t event_id, bool success,
+                                          std::string_view message) {
+  return pool_->Run([&](pqxx::connection& c) {
+    pqxx::work t(c);
+    internal::FinishActionIn(t, event_id, success, message);
+    t.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<CapsuleStore::Claimed> PgCapsuleStore::ClaimCapsuleWithAction(
+    std::string_view uuid, std::string_view host, std::string_view task_state,
+    std::string_view action, std::string_view event,
+    const ActionContext& ctx) {
+  absl::StatusOr<Claimed> out = absl::UnknownError("not run");
+  absl::Status s = pool_->Run(
+      [&](pqxx::connection& c) {
+        pqxx::work t(c);
+        absl::StatusOr<capsule::Capsule> claimed =
+            internal::ClaimIn(t, uuid, host, task_state);
+        if (!claimed.ok()) {
+          out = claimed.status();
+          return absl::OkStatus();
+        }
+        const int64_t id =
+            internal::StartActionIn(t, uuid, action, event, ctx);
+        t.commit();
+        out = Claimed{*std::move(claimed), id};
+        return absl::OkStatus();
+      },
+      /*idempotent=*/false);
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status PgCapsuleStore::ApplyAndFinishAction(
+    const std::vector<RowPatch>& patches, int64_t event_id, bool success,
+    std::string_view message) {
+  absl::StatusOr<std::vector<internal::PreparedPatch>> statements =
+      internal::PreparePatches(patches);
+  if (!statements.ok()) return statements.status();
+  return pool_->Run([&](pqxx::connection& c) {
+    pqxx::work t(c);
+    internal::ExecPatches(t, *statements);
+    internal::FinishActionIn(t, event_id, success, message);
+    t.commit();
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace zun::db
