@@ -7,6 +7,7 @@
 //
 // main() is the only code no test links: it builds the real implementations
 // of every seam and hands them to the Agent.
+#include <malloc.h>
 #include <signal.h>
 
 #include <iostream>
@@ -162,6 +163,10 @@ int main(int argc, char** argv) {
   // global graph: a debugging aid that costs a lot under load. Tests keep
   // it; the agent turns it off.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // Bursts run up to max_concurrent_operations threads; glibc would give
+  // many of them their own malloc arena, and keep the memory after they
+  // retire. A few shared arenas keep the resident set small.
+  mallopt(M_ARENA_MAX, 2);
 
   zun::Clock& clock = zun::RealClock::Default();
   zun::agent::AgentMetrics metrics;

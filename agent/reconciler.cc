@@ -84,18 +84,54 @@ Reconciler::Reconciler(CapsuleOps& ops, KeyedExecutor& executor,
 Reconciler::~Reconciler() { Stop(); }
 
 absl::Status Reconciler::ResyncFromDb() {
-  absl::StatusOr<std::vector<capsule::Capsule>> rows =
-      store_.ListCapsules(options_.host);
-  if (!rows.ok()) return rows.status();
+  bool loaded;
+  {
+    absl::MutexLock l(&mu_);
+    loaded = loaded_;
+  }
+  std::map<std::string, std::string> versions;
   std::set<std::string> in_db;
-  for (const capsule::Capsule& c : *rows) {
-    in_db.insert(c.uuid());
-    if (!executor_.Busy(c.uuid())) registry_.Put(c);
+  if (!loaded) {
+    // First load: every capsule of this host in one go.
+    absl::StatusOr<std::vector<capsule::Capsule>> rows =
+        store_.ListCapsules(options_.host);
+    if (!rows.ok()) return rows.status();
+    for (const capsule::Capsule& c : *rows) {
+      in_db.insert(c.uuid());
+      if (executor_.Busy(c.uuid())) continue;
+      registry_.Put(c);
+      versions[c.uuid()] = db::VersionOf(c.record);
+    }
+  } else {
+    // Later: only the capsules whose row changed since we last read it (the
+    // API marking deletes, rows appearing or going).
+    absl::StatusOr<std::map<std::string, std::string>> now =
+        store_.CapsuleVersions(options_.host);
+    if (!now.ok()) return now.status();
+    std::map<std::string, std::string> known;
+    {
+      absl::MutexLock l(&mu_);
+      known = versions_;
+    }
+    for (const auto& [uuid, version] : *now) {
+      in_db.insert(uuid);
+      auto it = known.find(uuid);
+      if (it != known.end() && it->second == version && registry_.Get(uuid)) {
+        versions[uuid] = version;
+        continue;
+      }
+      if (executor_.Busy(uuid)) continue;  // read again next time
+      absl::StatusOr<capsule::Capsule> c = store_.LoadCapsule(uuid);
+      if (!c.ok()) continue;
+      registry_.Put(*c);
+      versions[uuid] = db::VersionOf(c->record);
+    }
   }
   for (const std::string& uuid : registry_.Uuids()) {
     if (!in_db.count(uuid) && !executor_.Busy(uuid)) registry_.Remove(uuid);
   }
   absl::MutexLock l(&mu_);
+  versions_ = std::move(versions);
   loaded_ = true;
   last_resync_ = clock_.Now();
   return absl::OkStatus();
@@ -220,24 +256,31 @@ void Reconciler::RelistOnce() {
     }
     return;
   }
+  // The lists are ours: move their entries instead of copying them.
   RuntimeView rt;
-  for (const cri::SandboxInfo& sb : *sandboxes) {
-    const std::string uuid = LabelOf(sb.labels, cs::kLabelCapsuleUuid);
+  for (cri::SandboxInfo& sb : *sandboxes) {
+    std::string uuid = LabelOf(sb.labels, cs::kLabelCapsuleUuid);
     if (uuid.empty()) continue;
-    auto [it, fresh] = rt.sandbox.emplace(uuid, sb);
-    if (!fresh && (sb.attempt > it->second.attempt ||
-                   (sb.attempt == it->second.attempt &&
-                    sb.created_at > it->second.created_at))) {
-      it->second = sb;
+    auto it = rt.sandbox.find(uuid);
+    if (it == rt.sandbox.end()) {
+      rt.sandbox.emplace(std::move(uuid), std::move(sb));
+    } else if (sb.attempt > it->second.attempt ||
+               (sb.attempt == it->second.attempt &&
+                sb.created_at > it->second.created_at)) {
+      it->second = std::move(sb);
     }
   }
-  for (const cri::ContainerInfo& ci : *containers) {
-    const std::string child = LabelOf(ci.labels, cs::kLabelContainerUuid);
+  for (cri::ContainerInfo& ci : *containers) {
+    std::string child = LabelOf(ci.labels, cs::kLabelContainerUuid);
     if (child.empty()) continue;
     auto sb = rt.sandbox.find(LabelOf(ci.labels, cs::kLabelCapsuleUuid));
     if (sb == rt.sandbox.end() || sb->second.id != ci.sandbox_id) continue;
-    auto [it, fresh] = rt.container.emplace(child, ci);
-    if (!fresh && ci.attempt > it->second.attempt) it->second = ci;
+    auto it = rt.container.find(child);
+    if (it == rt.container.end()) {
+      rt.container.emplace(std::move(child), std::move(ci));
+    } else if (ci.attempt > it->second.attempt) {
+      it->second = std::move(ci);
+    }
   }
 
   bool resync_due;

@@ -107,6 +107,8 @@ class Reconciler {
   std::map<std::string, absl::Time> orphan_seen_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> orphan_pending_ ABSL_GUARDED_BY(mu_);
   absl::Time last_resync_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Capsule row versions as last read (db::VersionOf), for resyncs.
+  std::map<std::string, std::string> versions_ ABSL_GUARDED_BY(mu_);
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
   ReconcilerStats stats_ ABSL_GUARDED_BY(mu_);
 };

@@ -22,8 +22,8 @@ Summary Summarize(std::vector<double> v) {
   if (v.empty()) return s;
   std::sort(v.begin(), v.end());
   auto at = [&](double q) {
-    const size_t i = static_cast<size_t>(
-        std::ceil(q * static_cast<double>(v.size())) - 1);
+    const size_t i =
+        static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())) - 1);
     return v[std::min(i, v.size() - 1)];
   };
   s.median = at(0.5);

@@ -24,8 +24,8 @@ struct Summary {
 Summary Summarize(std::vector<double> values);
 
 struct ProcStats {
-  double cpu_seconds = 0;  // user + system
-  double rss_mib = 0;      // VmRSS
+  double cpu_seconds = 0;   // user + system
+  double rss_mib = 0;       // VmRSS
   double peak_rss_mib = 0;  // VmHWM
 };
 ProcStats ReadProcStats(int pid);

@@ -31,8 +31,7 @@ std::vector<capsule::Capsule> MakeCapsules(testing::AgentHarness& h,
 // instead of a burst).
 absl::Status CastCreates(testing::AgentHarness& h,
                          const std::vector<capsule::Capsule>& capsules,
-                         std::vector<absl::Time>* sent,
-                         double per_second = 0);
+                         std::vector<absl::Time>* sent, double per_second = 0);
 // Marks each capsule deleting and casts container_delete.
 absl::Status CastDeletes(testing::AgentHarness& h,
                          const std::vector<capsule::Capsule>& capsules,

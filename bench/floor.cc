@@ -26,7 +26,8 @@ absl::Duration RabbitFloor(const std::string& amqp_url, int messages,
   const std::string queue = "bench-floor-" + NewUuid4Hex();
   (*pub)->OpenChannel(1).IgnoreError();
   (*pub)->ConfirmSelect(1).IgnoreError();
-  (*pub)->DeclareQueue(1, rpc::QueueSpec{queue, false, false, true, {}})
+  (*pub)
+      ->DeclareQueue(1, rpc::QueueSpec{queue, false, false, true, {}})
       .IgnoreError();
   (*sub)->OpenChannel(1).IgnoreError();
   (*sub)->Qos(1, 64).IgnoreError();
@@ -47,12 +48,14 @@ absl::Duration RabbitFloor(const std::string& amqp_url, int messages,
   });
   uint64_t acked = 0;
   for (int i = 0; i < messages; ++i) {
-    (*pub)->Publish(1, "", queue, false, body, rpc::PublishProps{})
+    (*pub)
+        ->Publish(1, "", queue, false, body, rpc::PublishProps{})
         .IgnoreError();
     for (;;) {
       auto ev = (*pub)->Read(absl::ZeroDuration());
       if (!ev.ok() || ev->kind == rpc::AmqpEvent::Kind::kNone) break;
-      if (ev->kind == rpc::AmqpEvent::Kind::kPublishAck) acked = ev->delivery_tag;
+      if (ev->kind == rpc::AmqpEvent::Kind::kPublishAck)
+        acked = ev->delivery_tag;
     }
   }
   while (acked < static_cast<uint64_t>(messages)) {

@@ -29,7 +29,8 @@ std::string DirectCreate(cri::CriClient& cri, const capsule::Capsule& c,
   cri::SandboxFilter mine;
   mine.labels = capsule::SandboxOwnerLabels(m.host, c.uuid());
   if (!cri.ListPodSandbox(mine).ok()) return "";
-  absl::StatusOr<cri::PodSandboxConfig> sb = capsule::BuildSandboxConfig(c, m, 0);
+  absl::StatusOr<cri::PodSandboxConfig> sb =
+      capsule::BuildSandboxConfig(c, m, 0);
   if (!sb.ok()) return "";
   agent::MakeDirs(sb->log_directory, 0755).IgnoreError();
   absl::StatusOr<std::string> id = cri.RunPodSandbox(*sb, "");
@@ -79,7 +80,8 @@ std::vector<double> DirectBatches(cri::CriClient& cri,
     const absl::Time t0 = absl::Now();
     std::vector<std::thread> threads;
     for (size_t i = 0; i < caps.size(); ++i) {
-      threads.emplace_back([&, i] { batch[i] = DirectCreate(cri, caps[i], m); });
+      threads.emplace_back(
+          [&, i] { batch[i] = DirectCreate(cri, caps[i], m); });
     }
     for (auto& t : threads) t.join();
     out.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
@@ -155,7 +157,8 @@ Json RealContainerd(const BenchConfig& cfg) {
   const Summary agent5 = Summarize(AgentBatches(h, n, 5));
   out["figures"] = {
       {"capsules", n},
-      {"one_at_a_time_agent_ms", {{"median", agent1.median}, {"p99", agent1.p99}}},
+      {"one_at_a_time_agent_ms",
+       {{"median", agent1.median}, {"p99", agent1.p99}}},
       {"agent_cri_time_ms_per_capsule_incl_delete", 1000 * (cri1 - cri0) / n},
       {"one_at_a_time_direct_ms",
        {{"median", direct1.median}, {"p99", direct1.p99}}},

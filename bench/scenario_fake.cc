@@ -42,8 +42,8 @@ Json AgentOverhead(const BenchConfig& cfg) {
 
   // Who else burns the two cores: the runtime and the servers.
   const int pg_pid = FindRootProcess(testing::TestEnv::Get().pg_base + "/data");
-  const int rmq_pid = FindRootProcess("zun-test-rmq-" +
-                                  std::to_string(testing::TestEnv::Get().rmq_port));
+  const int rmq_pid = FindRootProcess(
+      "zun-test-rmq-" + std::to_string(testing::TestEnv::Get().rmq_port));
   const int fake = h.fake_cri()->pid();
   const double pg0 = TreeCpuSeconds(pg_pid), rmq0 = TreeCpuSeconds(rmq_pid),
                fake0 = TreeCpuSeconds(fake);
@@ -64,16 +64,15 @@ Json AgentOverhead(const BenchConfig& cfg) {
 
   std::vector<absl::Time> dsent;
   const ProcStats before_delete = ReadProcStats(pid);
-  const bool deleted =
-      CastDeletes(h, caps, &dsent).ok() &&
-      WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
+  const bool deleted = CastDeletes(h, caps, &dsent).ok() &&
+                       WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
   const absl::Duration delete_time = absl::Now() - dsent.front();
   const ProcStats after_delete = ReadProcStats(pid);
 
   // Latency without queueing: a steady arrival rate below the throughput
   // just measured (half of it, at most 500/s).
-  const double rate = std::min(500.0, 0.5 * spec.capsules /
-                                          absl::ToDoubleSeconds(create_time));
+  const double rate =
+      std::min(500.0, 0.5 * spec.capsules / absl::ToDoubleSeconds(create_time));
   FleetSpec paced_spec = spec;
   paced_spec.capsules = std::min(spec.capsules, 1000);
   std::vector<capsule::Capsule> paced = MakeCapsules(h, paced_spec);
@@ -95,9 +94,9 @@ Json AgentOverhead(const BenchConfig& cfg) {
       rpc::PyDumps(rpc::OrderedJson(h.CreateArgs(caps.front()))).size() + 300;
   const absl::Duration rmq =
       RabbitFloor(h.amqp_url(), spec.capsules, body_bytes);
-  const absl::Duration pg = PostgresFloor(
-      h.db().options(),
-      static_cast<int>(per_capsule_commits * spec.capsules), 8);
+  const absl::Duration pg =
+      PostgresFloor(h.db().options(),
+                    static_cast<int>(per_capsule_commits * spec.capsules), 8);
   const absl::Duration floor = std::max(rmq, pg);
 
   const double throughput = spec.capsules / absl::ToDoubleSeconds(create_time);
@@ -130,8 +129,8 @@ Json AgentOverhead(const BenchConfig& cfg) {
                       "commits into PostgreSQL (the slower of the two), ms"},
                      {"value", Ms(floor)}};
   out["measured"] = Ms(create_time);
-  out["ratio"] = absl::ToDoubleSeconds(create_time) /
-                 absl::ToDoubleSeconds(floor);
+  out["ratio"] =
+      absl::ToDoubleSeconds(create_time) / absl::ToDoubleSeconds(floor);
   out["target"] =
       ">= 500 capsules/s, < 1 ms agent CPU per capsule, p99 cast-to-Running "
       "< 20 ms (paced)";

@@ -25,9 +25,9 @@ struct BenchConfig {
   std::string cgroup_root;
 };
 
-Json AgentOverhead(const BenchConfig& c);        // 1
+Json AgentOverhead(const BenchConfig& c);           // 1
 Json SlowRuntimeConcurrency(const BenchConfig& c);  // 2
-Json RealContainerd(const BenchConfig& c);       // 3
+Json RealContainerd(const BenchConfig& c);          // 3
 // 4 and 5 share their 1,000 capsules.
 Json SteadyStateAndRecovery(const BenchConfig& c, Json* recovery);
 

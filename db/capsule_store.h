@@ -166,6 +166,11 @@ class CapsuleStore {
   // Cheap round trip used by /healthz.
   virtual absl::Status Ping() = 0;
 
+  // A version of each capsule row of `host` (uuid -> VersionOf), to find
+  // what changed without loading every capsule. The default loads them.
+  virtual absl::StatusOr<std::map<std::string, std::string>> CapsuleVersions(
+      std::string_view host);
+
   // ClaimCapsule, then StartAction, in one transaction where the store can
   // (the default runs them one after the other; a failed StartAction then
   // leaves `event_id` empty). Errors as ClaimCapsule.
@@ -184,5 +189,9 @@ class CapsuleStore {
 };
 
 using CapsuleStorePtr = std::unique_ptr<CapsuleStore>;
+
+// What CapsuleVersions reports for a capsule row: its updated_at (unix
+// microseconds), task_state and status.
+std::string VersionOf(const capsule::ContainerRecord& capsule_row);
 
 }  // namespace zun::db

@@ -81,16 +81,16 @@ void FinishActionIn(pqxx::transaction_base& t, int64_t event_id, bool success,
       .Add(success ? "Success" : "Error")
       .Add(success ? std::optional<std::string>()
                    : std::optional<std::string>(std::string(message)))
-      .Exec(t, absl::StrCat(
-                   "WITH ev AS (UPDATE container_actions_events SET "
-                   "finish_time = ",
-                   kNow, ", updated_at = ", kNow,
-                   ", result = $2, traceback = $3 WHERE id = $1::int "
-                   "RETURNING action_id) "
-                   "UPDATE container_actions SET finish_time = ",
-                   kNow, ", updated_at = ", kNow,
-                   ", message = CASE WHEN $2 = 'Error' THEN 'Error' ELSE "
-                   "message END WHERE id = (SELECT action_id FROM ev)"));
+      .Exec(t,
+            absl::StrCat("WITH ev AS (UPDATE container_actions_events SET "
+                         "finish_time = ",
+                         kNow, ", updated_at = ", kNow,
+                         ", result = $2, traceback = $3 WHERE id = $1::int "
+                         "RETURNING action_id) "
+                         "UPDATE container_actions SET finish_time = ",
+                         kNow, ", updated_at = ", kNow,
+                         ", message = CASE WHEN $2 = 'Error' THEN 'Error' ELSE "
+                         "message END WHERE id = (SELECT action_id FROM ev)"));
 }
 
 }  // namespace internal
@@ -124,8 +124,7 @@ absl::Status PgCapsuleStore::FinishAction(int64_t event_id, bool success,
 
 absl::StatusOr<CapsuleStore::Claimed> PgCapsuleStore::ClaimCapsuleWithAction(
     std::string_view uuid, std::string_view host, std::string_view task_state,
-    std::string_view action, std::string_view event,
-    const ActionContext& ctx) {
+    std::string_view action, std::string_view event, const ActionContext& ctx) {
   absl::StatusOr<Claimed> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run(
       [&](pqxx::connection& c) {
@@ -136,8 +135,7 @@ absl::StatusOr<CapsuleStore::Claimed> PgCapsuleStore::ClaimCapsuleWithAction(
           out = claimed.status();
           return absl::OkStatus();
         }
-        const int64_t id =
-            internal::StartActionIn(t, uuid, action, event, ctx);
+        const int64_t id = internal::StartActionIn(t, uuid, action, event, ctx);
         t.commit();
         out = Claimed{*std::move(claimed), id};
         return absl::OkStatus();

@@ -275,6 +275,29 @@ absl::Status PgCapsuleStore::DeleteCapsule(std::string_view uuid) {
   });
 }
 
+absl::StatusOr<std::map<std::string, std::string>>
+PgCapsuleStore::CapsuleVersions(std::string_view host) {
+  std::map<std::string, std::string> out;
+  absl::Status s = pool_->Run([&](pqxx::connection& c) {
+    pqxx::read_transaction t(c);
+    pqxx::result rows = SqlParams().Add(host).Exec(
+        t,
+        "SELECT uuid, (EXTRACT(EPOCH FROM updated_at) * 1000000)::bigint AS "
+        "us, task_state, status FROM container WHERE host = $1 AND "
+        "container_type = 1");
+    out.clear();
+    for (const auto& row : rows) {
+      out[row["uuid"].c_str()] = absl::StrCat(
+          row["us"].is_null() ? "" : row["us"].c_str(), "|",
+          row["task_state"].is_null() ? "" : row["task_state"].c_str(), "|",
+          row["status"].is_null() ? "" : row["status"].c_str());
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::Status PgCapsuleStore::Ping() {
   return pool_->Run([](pqxx::connection& c) {
     pqxx::nontransaction n(c);

@@ -5,6 +5,7 @@
 // Thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "db/capsule_store.h"
@@ -39,6 +40,8 @@ class PgCapsuleStore final : public CapsuleStore {
   absl::StatusOr<std::string> UpsertComputeNode(
       const ComputeNodeRecord& node) override;
   absl::Status Ping() override;
+  absl::StatusOr<std::map<std::string, std::string>> CapsuleVersions(
+      std::string_view host) override;
   absl::StatusOr<Claimed> ClaimCapsuleWithAction(
       std::string_view uuid, std::string_view host, std::string_view task_state,
       std::string_view action, std::string_view event,

@@ -1,5 +1,6 @@
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "db/capsule_store.h"
 
@@ -102,6 +103,21 @@ absl::Status CapsuleStore::ApplyAndFinishAction(
     std::string_view message) {
   if (absl::Status s = Apply(patches); !s.ok()) return s;
   return FinishAction(event_id, success, message);
+}
+
+std::string VersionOf(const capsule::ContainerRecord& r) {
+  return absl::StrCat(
+      r.updated_at ? absl::StrCat(absl::ToUnixMicros(*r.updated_at)) : "", "|",
+      r.task_state.value_or(""), "|", r.status.value_or(""));
+}
+
+absl::StatusOr<std::map<std::string, std::string>>
+CapsuleStore::CapsuleVersions(std::string_view host) {
+  absl::StatusOr<std::vector<capsule::Capsule>> all = ListCapsules(host);
+  if (!all.ok()) return all.status();
+  std::map<std::string, std::string> out;
+  for (const capsule::Capsule& c : *all) out[c.uuid()] = VersionOf(c.record);
+  return out;
 }
 
 }  // namespace zun::db
