@@ -20,6 +20,12 @@ if(ZUN_SANITIZE)
   endif()
 endif()
 
+# The fuzz configuration (clang): coverage instrumentation of our code for
+# libFuzzer; the fuzz targets add -fsanitize=fuzzer when they link.
+if(ZUN_FUZZ)
+  list(APPEND ZUN_SANITIZE_FLAGS -fsanitize=fuzzer-no-link)
+endif()
+
 function(zun_apply_flags target)
   target_compile_options(${target} PRIVATE ${ZUN_WARNINGS} ${ZUN_SANITIZE_FLAGS})
   target_link_options(${target} PRIVATE ${ZUN_SANITIZE_FLAGS})

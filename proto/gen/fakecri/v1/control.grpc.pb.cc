@@ -2,173 +2,294 @@
 // If you make any local change, they will be lost.
 // source: fakecri/v1/control.proto
 
-#include "fakecri/v1/control.pb.h"
 #include "fakecri/v1/control.grpc.pb.h"
 
-#include <functional>
-#include <grpcpp/support/async_stream.h>
-#include <grpcpp/support/async_unary_call.h>
 #include <grpcpp/impl/channel_interface.h>
 #include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/impl/service_type.h>
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/async_stream.h>
+#include <grpcpp/support/async_unary_call.h>
 #include <grpcpp/support/client_callback.h>
 #include <grpcpp/support/message_allocator.h>
 #include <grpcpp/support/method_handler.h>
-#include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/support/server_callback.h>
-#include <grpcpp/impl/codegen/server_callback_handlers.h>
-#include <grpcpp/server_context.h>
-#include <grpcpp/impl/service_type.h>
 #include <grpcpp/support/sync_stream.h>
+
+#include <functional>
+
+#include "fakecri/v1/control.pb.h"
 namespace zun {
 namespace fakecri {
 namespace v1 {
 
 static const char* FakeCriControl_method_names[] = {
-  "/zun.fakecri.v1.FakeCriControl/SetFaults",
-  "/zun.fakecri.v1.FakeCriControl/Restart",
-  "/zun.fakecri.v1.FakeCriControl/GetStats",
+    "/zun.fakecri.v1.FakeCriControl/SetFaults",
+    "/zun.fakecri.v1.FakeCriControl/Restart",
+    "/zun.fakecri.v1.FakeCriControl/GetStats",
 };
 
-std::unique_ptr< FakeCriControl::Stub> FakeCriControl::NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options) {
+std::unique_ptr<FakeCriControl::Stub> FakeCriControl::NewStub(
+    const std::shared_ptr< ::grpc::ChannelInterface>& channel,
+    const ::grpc::StubOptions& options) {
   (void)options;
-  std::unique_ptr< FakeCriControl::Stub> stub(new FakeCriControl::Stub(channel, options));
+  std::unique_ptr<FakeCriControl::Stub> stub(
+      new FakeCriControl::Stub(channel, options));
   return stub;
 }
 
-FakeCriControl::Stub::Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options)
-  : channel_(channel), rpcmethod_SetFaults_(FakeCriControl_method_names[0], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_Restart_(FakeCriControl_method_names[1], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_GetStats_(FakeCriControl_method_names[2], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  {}
+FakeCriControl::Stub::Stub(
+    const std::shared_ptr< ::grpc::ChannelInterface>& channel,
+    const ::grpc::StubOptions& options)
+    : channel_(channel),
+      rpcmethod_SetFaults_(FakeCriControl_method_names[0],
+                           options.suffix_for_stats(),
+                           ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_Restart_(FakeCriControl_method_names[1],
+                         options.suffix_for_stats(),
+                         ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_GetStats_(FakeCriControl_method_names[2],
+                          options.suffix_for_stats(),
+                          ::grpc::internal::RpcMethod::NORMAL_RPC, channel) {}
 
-::grpc::Status FakeCriControl::Stub::SetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::zun::fakecri::v1::SetFaultsResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::zun::fakecri::v1::SetFaultsRequest, ::zun::fakecri::v1::SetFaultsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_SetFaults_, context, request, response);
+::grpc::Status FakeCriControl::Stub::SetFaults(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::SetFaultsRequest& request,
+    ::zun::fakecri::v1::SetFaultsResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::zun::fakecri::v1::SetFaultsRequest,
+      ::zun::fakecri::v1::SetFaultsResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_SetFaults_,
+                                     context, request, response);
 }
 
-void FakeCriControl::Stub::async::SetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest* request, ::zun::fakecri::v1::SetFaultsResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::zun::fakecri::v1::SetFaultsRequest, ::zun::fakecri::v1::SetFaultsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_SetFaults_, context, request, response, std::move(f));
+void FakeCriControl::Stub::async::SetFaults(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::SetFaultsRequest* request,
+    ::zun::fakecri::v1::SetFaultsResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::zun::fakecri::v1::SetFaultsRequest,
+                                       ::zun::fakecri::v1::SetFaultsResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_SetFaults_, context, request,
+      response, std::move(f));
 }
 
-void FakeCriControl::Stub::async::SetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest* request, ::zun::fakecri::v1::SetFaultsResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_SetFaults_, context, request, response, reactor);
+void FakeCriControl::Stub::async::SetFaults(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::SetFaultsRequest* request,
+    ::zun::fakecri::v1::SetFaultsResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_SetFaults_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>* FakeCriControl::Stub::PrepareAsyncSetFaultsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::zun::fakecri::v1::SetFaultsResponse, ::zun::fakecri::v1::SetFaultsRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_SetFaults_, context, request);
+::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>*
+FakeCriControl::Stub::PrepareAsyncSetFaultsRaw(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::SetFaultsRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::zun::fakecri::v1::SetFaultsResponse,
+      ::zun::fakecri::v1::SetFaultsRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_SetFaults_,
+                                     context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>* FakeCriControl::Stub::AsyncSetFaultsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncSetFaultsRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>*
+FakeCriControl::Stub::AsyncSetFaultsRaw(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::SetFaultsRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncSetFaultsRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status FakeCriControl::Stub::Restart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::zun::fakecri::v1::RestartResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_Restart_, context, request, response);
+::grpc::Status FakeCriControl::Stub::Restart(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::RestartRequest& request,
+    ::zun::fakecri::v1::RestartResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_Restart_, context, request, response);
 }
 
-void FakeCriControl::Stub::async::Restart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest* request, ::zun::fakecri::v1::RestartResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_Restart_, context, request, response, std::move(f));
+void FakeCriControl::Stub::async::Restart(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::RestartRequest* request,
+    ::zun::fakecri::v1::RestartResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_Restart_, context, request,
+      response, std::move(f));
 }
 
-void FakeCriControl::Stub::async::Restart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest* request, ::zun::fakecri::v1::RestartResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_Restart_, context, request, response, reactor);
+void FakeCriControl::Stub::async::Restart(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::RestartRequest* request,
+    ::zun::fakecri::v1::RestartResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_Restart_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>* FakeCriControl::Stub::PrepareAsyncRestartRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::zun::fakecri::v1::RestartResponse, ::zun::fakecri::v1::RestartRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_Restart_, context, request);
+::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>*
+FakeCriControl::Stub::PrepareAsyncRestartRaw(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::RestartRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::zun::fakecri::v1::RestartResponse, ::zun::fakecri::v1::RestartRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_Restart_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>* FakeCriControl::Stub::AsyncRestartRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncRestartRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>*
+FakeCriControl::Stub::AsyncRestartRaw(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::RestartRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncRestartRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status FakeCriControl::Stub::GetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::zun::fakecri::v1::GetStatsResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_GetStats_, context, request, response);
+::grpc::Status FakeCriControl::Stub::GetStats(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::GetStatsRequest& request,
+    ::zun::fakecri::v1::GetStatsResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_GetStats_, context, request, response);
 }
 
-void FakeCriControl::Stub::async::GetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest* request, ::zun::fakecri::v1::GetStatsResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_GetStats_, context, request, response, std::move(f));
+void FakeCriControl::Stub::async::GetStats(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::GetStatsRequest* request,
+    ::zun::fakecri::v1::GetStatsResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_GetStats_, context, request,
+      response, std::move(f));
 }
 
-void FakeCriControl::Stub::async::GetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest* request, ::zun::fakecri::v1::GetStatsResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_GetStats_, context, request, response, reactor);
+void FakeCriControl::Stub::async::GetStats(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::GetStatsRequest* request,
+    ::zun::fakecri::v1::GetStatsResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_GetStats_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>* FakeCriControl::Stub::PrepareAsyncGetStatsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::zun::fakecri::v1::GetStatsResponse, ::zun::fakecri::v1::GetStatsRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_GetStats_, context, request);
+::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>*
+FakeCriControl::Stub::PrepareAsyncGetStatsRaw(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::GetStatsRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::zun::fakecri::v1::GetStatsResponse, ::zun::fakecri::v1::GetStatsRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_GetStats_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>* FakeCriControl::Stub::AsyncGetStatsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncGetStatsRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>*
+FakeCriControl::Stub::AsyncGetStatsRaw(
+    ::grpc::ClientContext* context,
+    const ::zun::fakecri::v1::GetStatsRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncGetStatsRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
 FakeCriControl::Service::Service() {
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      FakeCriControl_method_names[0],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< FakeCriControl::Service, ::zun::fakecri::v1::SetFaultsRequest, ::zun::fakecri::v1::SetFaultsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](FakeCriControl::Service* service,
-             ::grpc::ServerContext* ctx,
+      FakeCriControl_method_names[0], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          FakeCriControl::Service, ::zun::fakecri::v1::SetFaultsRequest,
+          ::zun::fakecri::v1::SetFaultsResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](FakeCriControl::Service* service, ::grpc::ServerContext* ctx,
              const ::zun::fakecri::v1::SetFaultsRequest* req,
              ::zun::fakecri::v1::SetFaultsResponse* resp) {
-               return service->SetFaults(ctx, req, resp);
-             }, this)));
+            return service->SetFaults(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      FakeCriControl_method_names[1],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< FakeCriControl::Service, ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](FakeCriControl::Service* service,
-             ::grpc::ServerContext* ctx,
+      FakeCriControl_method_names[1], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          FakeCriControl::Service, ::zun::fakecri::v1::RestartRequest,
+          ::zun::fakecri::v1::RestartResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](FakeCriControl::Service* service, ::grpc::ServerContext* ctx,
              const ::zun::fakecri::v1::RestartRequest* req,
              ::zun::fakecri::v1::RestartResponse* resp) {
-               return service->Restart(ctx, req, resp);
-             }, this)));
+            return service->Restart(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      FakeCriControl_method_names[2],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< FakeCriControl::Service, ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](FakeCriControl::Service* service,
-             ::grpc::ServerContext* ctx,
+      FakeCriControl_method_names[2], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          FakeCriControl::Service, ::zun::fakecri::v1::GetStatsRequest,
+          ::zun::fakecri::v1::GetStatsResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](FakeCriControl::Service* service, ::grpc::ServerContext* ctx,
              const ::zun::fakecri::v1::GetStatsRequest* req,
              ::zun::fakecri::v1::GetStatsResponse* resp) {
-               return service->GetStats(ctx, req, resp);
-             }, this)));
+            return service->GetStats(ctx, req, resp);
+          },
+          this)));
 }
 
-FakeCriControl::Service::~Service() {
-}
+FakeCriControl::Service::~Service() {}
 
-::grpc::Status FakeCriControl::Service::SetFaults(::grpc::ServerContext* context, const ::zun::fakecri::v1::SetFaultsRequest* request, ::zun::fakecri::v1::SetFaultsResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status FakeCriControl::Service::SetFaults(
+    ::grpc::ServerContext* context,
+    const ::zun::fakecri::v1::SetFaultsRequest* request,
+    ::zun::fakecri::v1::SetFaultsResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status FakeCriControl::Service::Restart(::grpc::ServerContext* context, const ::zun::fakecri::v1::RestartRequest* request, ::zun::fakecri::v1::RestartResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status FakeCriControl::Service::Restart(
+    ::grpc::ServerContext* context,
+    const ::zun::fakecri::v1::RestartRequest* request,
+    ::zun::fakecri::v1::RestartResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status FakeCriControl::Service::GetStats(::grpc::ServerContext* context, const ::zun::fakecri::v1::GetStatsRequest* request, ::zun::fakecri::v1::GetStatsResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status FakeCriControl::Service::GetStats(
+    ::grpc::ServerContext* context,
+    const ::zun::fakecri::v1::GetStatsRequest* request,
+    ::zun::fakecri::v1::GetStatsResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-
-}  // namespace zun
-}  // namespace fakecri
 }  // namespace v1
-
+}  // namespace fakecri
+}  // namespace zun

@@ -8,26 +8,27 @@
 #ifndef GRPC_fakecri_2fv1_2fcontrol_2eproto__INCLUDED
 #define GRPC_fakecri_2fv1_2fcontrol_2eproto__INCLUDED
 
-#include "fakecri/v1/control.pb.h"
-
-#include <functional>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
 #include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
+#include <grpcpp/impl/codegen/status.h>
+#include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/impl/service_type.h>
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/async_stream.h>
 #include <grpcpp/support/async_unary_call.h>
 #include <grpcpp/support/client_callback.h>
-#include <grpcpp/client_context.h>
-#include <grpcpp/completion_queue.h>
 #include <grpcpp/support/message_allocator.h>
 #include <grpcpp/support/method_handler.h>
-#include <grpcpp/impl/codegen/proto_utils.h>
-#include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/support/server_callback.h>
-#include <grpcpp/impl/codegen/server_callback_handlers.h>
-#include <grpcpp/server_context.h>
-#include <grpcpp/impl/service_type.h>
-#include <grpcpp/impl/codegen/status.h>
 #include <grpcpp/support/stub_options.h>
 #include <grpcpp/support/sync_stream.h>
+
+#include <functional>
+
+#include "fakecri/v1/control.pb.h"
 
 namespace zun {
 namespace fakecri {
@@ -42,280 +43,561 @@ class FakeCriControl final {
    public:
     virtual ~StubInterface() {}
     // Sets (or, with `clear`, removes) the faults of CRI methods.
-    virtual ::grpc::Status SetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::zun::fakecri::v1::SetFaultsResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::SetFaultsResponse>> AsyncSetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::SetFaultsResponse>>(AsyncSetFaultsRaw(context, request, cq));
+    virtual ::grpc::Status SetFaults(
+        ::grpc::ClientContext* context,
+        const ::zun::fakecri::v1::SetFaultsRequest& request,
+        ::zun::fakecri::v1::SetFaultsResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::SetFaultsResponse>>
+    AsyncSetFaults(::grpc::ClientContext* context,
+                   const ::zun::fakecri::v1::SetFaultsRequest& request,
+                   ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::zun::fakecri::v1::SetFaultsResponse>>(
+          AsyncSetFaultsRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::SetFaultsResponse>> PrepareAsyncSetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::SetFaultsResponse>>(PrepareAsyncSetFaultsRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::SetFaultsResponse>>
+    PrepareAsyncSetFaults(::grpc::ClientContext* context,
+                          const ::zun::fakecri::v1::SetFaultsRequest& request,
+                          ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::zun::fakecri::v1::SetFaultsResponse>>(
+          PrepareAsyncSetFaultsRaw(context, request, cq));
     }
     // Simulates a runtime restart: the socket goes away for `downtime_ms`,
     // then comes back with the state kept or lost. Returns before it starts.
-    virtual ::grpc::Status Restart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::zun::fakecri::v1::RestartResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::RestartResponse>> AsyncRestart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::RestartResponse>>(AsyncRestartRaw(context, request, cq));
+    virtual ::grpc::Status Restart(
+        ::grpc::ClientContext* context,
+        const ::zun::fakecri::v1::RestartRequest& request,
+        ::zun::fakecri::v1::RestartResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::RestartResponse>>
+    AsyncRestart(::grpc::ClientContext* context,
+                 const ::zun::fakecri::v1::RestartRequest& request,
+                 ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::zun::fakecri::v1::RestartResponse>>(
+          AsyncRestartRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::RestartResponse>> PrepareAsyncRestart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::RestartResponse>>(PrepareAsyncRestartRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::RestartResponse>>
+    PrepareAsyncRestart(::grpc::ClientContext* context,
+                        const ::zun::fakecri::v1::RestartRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::zun::fakecri::v1::RestartResponse>>(
+          PrepareAsyncRestartRaw(context, request, cq));
     }
     // Call counts and object counts.
-    virtual ::grpc::Status GetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::zun::fakecri::v1::GetStatsResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::GetStatsResponse>> AsyncGetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::GetStatsResponse>>(AsyncGetStatsRaw(context, request, cq));
+    virtual ::grpc::Status GetStats(
+        ::grpc::ClientContext* context,
+        const ::zun::fakecri::v1::GetStatsRequest& request,
+        ::zun::fakecri::v1::GetStatsResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::GetStatsResponse>>
+    AsyncGetStats(::grpc::ClientContext* context,
+                  const ::zun::fakecri::v1::GetStatsRequest& request,
+                  ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::zun::fakecri::v1::GetStatsResponse>>(
+          AsyncGetStatsRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::GetStatsResponse>> PrepareAsyncGetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::GetStatsResponse>>(PrepareAsyncGetStatsRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::GetStatsResponse>>
+    PrepareAsyncGetStats(::grpc::ClientContext* context,
+                         const ::zun::fakecri::v1::GetStatsRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::zun::fakecri::v1::GetStatsResponse>>(
+          PrepareAsyncGetStatsRaw(context, request, cq));
     }
     class async_interface {
      public:
       virtual ~async_interface() {}
       // Sets (or, with `clear`, removes) the faults of CRI methods.
-      virtual void SetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest* request, ::zun::fakecri::v1::SetFaultsResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void SetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest* request, ::zun::fakecri::v1::SetFaultsResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void SetFaults(
+          ::grpc::ClientContext* context,
+          const ::zun::fakecri::v1::SetFaultsRequest* request,
+          ::zun::fakecri::v1::SetFaultsResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void SetFaults(
+          ::grpc::ClientContext* context,
+          const ::zun::fakecri::v1::SetFaultsRequest* request,
+          ::zun::fakecri::v1::SetFaultsResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
       // Simulates a runtime restart: the socket goes away for `downtime_ms`,
       // then comes back with the state kept or lost. Returns before it starts.
-      virtual void Restart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest* request, ::zun::fakecri::v1::RestartResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void Restart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest* request, ::zun::fakecri::v1::RestartResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void Restart(::grpc::ClientContext* context,
+                           const ::zun::fakecri::v1::RestartRequest* request,
+                           ::zun::fakecri::v1::RestartResponse* response,
+                           std::function<void(::grpc::Status)>) = 0;
+      virtual void Restart(::grpc::ClientContext* context,
+                           const ::zun::fakecri::v1::RestartRequest* request,
+                           ::zun::fakecri::v1::RestartResponse* response,
+                           ::grpc::ClientUnaryReactor* reactor) = 0;
       // Call counts and object counts.
-      virtual void GetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest* request, ::zun::fakecri::v1::GetStatsResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void GetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest* request, ::zun::fakecri::v1::GetStatsResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void GetStats(::grpc::ClientContext* context,
+                            const ::zun::fakecri::v1::GetStatsRequest* request,
+                            ::zun::fakecri::v1::GetStatsResponse* response,
+                            std::function<void(::grpc::Status)>) = 0;
+      virtual void GetStats(::grpc::ClientContext* context,
+                            const ::zun::fakecri::v1::GetStatsRequest* request,
+                            ::zun::fakecri::v1::GetStatsResponse* response,
+                            ::grpc::ClientUnaryReactor* reactor) = 0;
     };
     typedef class async_interface experimental_async_interface;
     virtual class async_interface* async() { return nullptr; }
-    class async_interface* experimental_async() { return async(); }
+    class async_interface* experimental_async() {
+      return async();
+    }
+
    private:
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::SetFaultsResponse>* AsyncSetFaultsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::SetFaultsResponse>* PrepareAsyncSetFaultsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::RestartResponse>* AsyncRestartRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::RestartResponse>* PrepareAsyncRestartRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::GetStatsResponse>* AsyncGetStatsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::zun::fakecri::v1::GetStatsResponse>* PrepareAsyncGetStatsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::SetFaultsResponse>*
+    AsyncSetFaultsRaw(::grpc::ClientContext* context,
+                      const ::zun::fakecri::v1::SetFaultsRequest& request,
+                      ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::SetFaultsResponse>*
+    PrepareAsyncSetFaultsRaw(
+        ::grpc::ClientContext* context,
+        const ::zun::fakecri::v1::SetFaultsRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::RestartResponse>*
+    AsyncRestartRaw(::grpc::ClientContext* context,
+                    const ::zun::fakecri::v1::RestartRequest& request,
+                    ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::RestartResponse>*
+    PrepareAsyncRestartRaw(::grpc::ClientContext* context,
+                           const ::zun::fakecri::v1::RestartRequest& request,
+                           ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::GetStatsResponse>*
+    AsyncGetStatsRaw(::grpc::ClientContext* context,
+                     const ::zun::fakecri::v1::GetStatsRequest& request,
+                     ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::zun::fakecri::v1::GetStatsResponse>*
+    PrepareAsyncGetStatsRaw(::grpc::ClientContext* context,
+                            const ::zun::fakecri::v1::GetStatsRequest& request,
+                            ::grpc::CompletionQueue* cq) = 0;
   };
   class Stub final : public StubInterface {
    public:
-    Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
-    ::grpc::Status SetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::zun::fakecri::v1::SetFaultsResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>> AsyncSetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>>(AsyncSetFaultsRaw(context, request, cq));
+    Stub(const std::shared_ptr<::grpc::ChannelInterface>& channel,
+         const ::grpc::StubOptions& options = ::grpc::StubOptions());
+    ::grpc::Status SetFaults(
+        ::grpc::ClientContext* context,
+        const ::zun::fakecri::v1::SetFaultsRequest& request,
+        ::zun::fakecri::v1::SetFaultsResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::zun::fakecri::v1::SetFaultsResponse>>
+    AsyncSetFaults(::grpc::ClientContext* context,
+                   const ::zun::fakecri::v1::SetFaultsRequest& request,
+                   ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::zun::fakecri::v1::SetFaultsResponse>>(
+          AsyncSetFaultsRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>> PrepareAsyncSetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>>(PrepareAsyncSetFaultsRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::zun::fakecri::v1::SetFaultsResponse>>
+    PrepareAsyncSetFaults(::grpc::ClientContext* context,
+                          const ::zun::fakecri::v1::SetFaultsRequest& request,
+                          ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::zun::fakecri::v1::SetFaultsResponse>>(
+          PrepareAsyncSetFaultsRaw(context, request, cq));
     }
-    ::grpc::Status Restart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::zun::fakecri::v1::RestartResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>> AsyncRestart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>>(AsyncRestartRaw(context, request, cq));
+    ::grpc::Status Restart(
+        ::grpc::ClientContext* context,
+        const ::zun::fakecri::v1::RestartRequest& request,
+        ::zun::fakecri::v1::RestartResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::RestartResponse>>
+    AsyncRestart(::grpc::ClientContext* context,
+                 const ::zun::fakecri::v1::RestartRequest& request,
+                 ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::zun::fakecri::v1::RestartResponse>>(
+          AsyncRestartRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>> PrepareAsyncRestart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>>(PrepareAsyncRestartRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::RestartResponse>>
+    PrepareAsyncRestart(::grpc::ClientContext* context,
+                        const ::zun::fakecri::v1::RestartRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::zun::fakecri::v1::RestartResponse>>(
+          PrepareAsyncRestartRaw(context, request, cq));
     }
-    ::grpc::Status GetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::zun::fakecri::v1::GetStatsResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>> AsyncGetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>>(AsyncGetStatsRaw(context, request, cq));
+    ::grpc::Status GetStats(
+        ::grpc::ClientContext* context,
+        const ::zun::fakecri::v1::GetStatsRequest& request,
+        ::zun::fakecri::v1::GetStatsResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::GetStatsResponse>>
+    AsyncGetStats(::grpc::ClientContext* context,
+                  const ::zun::fakecri::v1::GetStatsRequest& request,
+                  ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::zun::fakecri::v1::GetStatsResponse>>(
+          AsyncGetStatsRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>> PrepareAsyncGetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>>(PrepareAsyncGetStatsRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::GetStatsResponse>>
+    PrepareAsyncGetStats(::grpc::ClientContext* context,
+                         const ::zun::fakecri::v1::GetStatsRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::zun::fakecri::v1::GetStatsResponse>>(
+          PrepareAsyncGetStatsRaw(context, request, cq));
     }
-    class async final :
-      public StubInterface::async_interface {
+    class async final : public StubInterface::async_interface {
      public:
-      void SetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest* request, ::zun::fakecri::v1::SetFaultsResponse* response, std::function<void(::grpc::Status)>) override;
-      void SetFaults(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest* request, ::zun::fakecri::v1::SetFaultsResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void Restart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest* request, ::zun::fakecri::v1::RestartResponse* response, std::function<void(::grpc::Status)>) override;
-      void Restart(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest* request, ::zun::fakecri::v1::RestartResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void GetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest* request, ::zun::fakecri::v1::GetStatsResponse* response, std::function<void(::grpc::Status)>) override;
-      void GetStats(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest* request, ::zun::fakecri::v1::GetStatsResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void SetFaults(::grpc::ClientContext* context,
+                     const ::zun::fakecri::v1::SetFaultsRequest* request,
+                     ::zun::fakecri::v1::SetFaultsResponse* response,
+                     std::function<void(::grpc::Status)>) override;
+      void SetFaults(::grpc::ClientContext* context,
+                     const ::zun::fakecri::v1::SetFaultsRequest* request,
+                     ::zun::fakecri::v1::SetFaultsResponse* response,
+                     ::grpc::ClientUnaryReactor* reactor) override;
+      void Restart(::grpc::ClientContext* context,
+                   const ::zun::fakecri::v1::RestartRequest* request,
+                   ::zun::fakecri::v1::RestartResponse* response,
+                   std::function<void(::grpc::Status)>) override;
+      void Restart(::grpc::ClientContext* context,
+                   const ::zun::fakecri::v1::RestartRequest* request,
+                   ::zun::fakecri::v1::RestartResponse* response,
+                   ::grpc::ClientUnaryReactor* reactor) override;
+      void GetStats(::grpc::ClientContext* context,
+                    const ::zun::fakecri::v1::GetStatsRequest* request,
+                    ::zun::fakecri::v1::GetStatsResponse* response,
+                    std::function<void(::grpc::Status)>) override;
+      void GetStats(::grpc::ClientContext* context,
+                    const ::zun::fakecri::v1::GetStatsRequest* request,
+                    ::zun::fakecri::v1::GetStatsResponse* response,
+                    ::grpc::ClientUnaryReactor* reactor) override;
+
      private:
       friend class Stub;
-      explicit async(Stub* stub): stub_(stub) { }
+      explicit async(Stub* stub) : stub_(stub) {}
       Stub* stub() { return stub_; }
       Stub* stub_;
     };
-    class async* async() override { return &async_stub_; }
+    class async* async() override {
+      return &async_stub_;
+    }
 
    private:
-    std::shared_ptr< ::grpc::ChannelInterface> channel_;
-    class async async_stub_{this};
-    ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>* AsyncSetFaultsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::SetFaultsResponse>* PrepareAsyncSetFaultsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::SetFaultsRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>* AsyncRestartRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::RestartResponse>* PrepareAsyncRestartRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::RestartRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>* AsyncGetStatsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::zun::fakecri::v1::GetStatsResponse>* PrepareAsyncGetStatsRaw(::grpc::ClientContext* context, const ::zun::fakecri::v1::GetStatsRequest& request, ::grpc::CompletionQueue* cq) override;
+    std::shared_ptr<::grpc::ChannelInterface> channel_;
+    class async async_stub_ {
+      this
+    };
+    ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::SetFaultsResponse>*
+    AsyncSetFaultsRaw(::grpc::ClientContext* context,
+                      const ::zun::fakecri::v1::SetFaultsRequest& request,
+                      ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::SetFaultsResponse>*
+    PrepareAsyncSetFaultsRaw(
+        ::grpc::ClientContext* context,
+        const ::zun::fakecri::v1::SetFaultsRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::RestartResponse>*
+    AsyncRestartRaw(::grpc::ClientContext* context,
+                    const ::zun::fakecri::v1::RestartRequest& request,
+                    ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::RestartResponse>*
+    PrepareAsyncRestartRaw(::grpc::ClientContext* context,
+                           const ::zun::fakecri::v1::RestartRequest& request,
+                           ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::GetStatsResponse>*
+    AsyncGetStatsRaw(::grpc::ClientContext* context,
+                     const ::zun::fakecri::v1::GetStatsRequest& request,
+                     ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::zun::fakecri::v1::GetStatsResponse>*
+    PrepareAsyncGetStatsRaw(::grpc::ClientContext* context,
+                            const ::zun::fakecri::v1::GetStatsRequest& request,
+                            ::grpc::CompletionQueue* cq) override;
     const ::grpc::internal::RpcMethod rpcmethod_SetFaults_;
     const ::grpc::internal::RpcMethod rpcmethod_Restart_;
     const ::grpc::internal::RpcMethod rpcmethod_GetStats_;
   };
-  static std::unique_ptr<Stub> NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
+  static std::unique_ptr<Stub> NewStub(
+      const std::shared_ptr<::grpc::ChannelInterface>& channel,
+      const ::grpc::StubOptions& options = ::grpc::StubOptions());
 
   class Service : public ::grpc::Service {
    public:
     Service();
     virtual ~Service();
     // Sets (or, with `clear`, removes) the faults of CRI methods.
-    virtual ::grpc::Status SetFaults(::grpc::ServerContext* context, const ::zun::fakecri::v1::SetFaultsRequest* request, ::zun::fakecri::v1::SetFaultsResponse* response);
+    virtual ::grpc::Status SetFaults(
+        ::grpc::ServerContext* context,
+        const ::zun::fakecri::v1::SetFaultsRequest* request,
+        ::zun::fakecri::v1::SetFaultsResponse* response);
     // Simulates a runtime restart: the socket goes away for `downtime_ms`,
     // then comes back with the state kept or lost. Returns before it starts.
-    virtual ::grpc::Status Restart(::grpc::ServerContext* context, const ::zun::fakecri::v1::RestartRequest* request, ::zun::fakecri::v1::RestartResponse* response);
+    virtual ::grpc::Status Restart(
+        ::grpc::ServerContext* context,
+        const ::zun::fakecri::v1::RestartRequest* request,
+        ::zun::fakecri::v1::RestartResponse* response);
     // Call counts and object counts.
-    virtual ::grpc::Status GetStats(::grpc::ServerContext* context, const ::zun::fakecri::v1::GetStatsRequest* request, ::zun::fakecri::v1::GetStatsResponse* response);
+    virtual ::grpc::Status GetStats(
+        ::grpc::ServerContext* context,
+        const ::zun::fakecri::v1::GetStatsRequest* request,
+        ::zun::fakecri::v1::GetStatsResponse* response);
   };
   template <class BaseClass>
   class WithAsyncMethod_SetFaults : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_SetFaults() {
-      ::grpc::Service::MarkMethodAsync(0);
-    }
+    WithAsyncMethod_SetFaults() { ::grpc::Service::MarkMethodAsync(0); }
     ~WithAsyncMethod_SetFaults() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status SetFaults(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::SetFaultsRequest* /*request*/, ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
+    ::grpc::Status SetFaults(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::SetFaultsRequest* /*request*/,
+        ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestSetFaults(::grpc::ServerContext* context, ::zun::fakecri::v1::SetFaultsRequest* request, ::grpc::ServerAsyncResponseWriter< ::zun::fakecri::v1::SetFaultsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(0, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestSetFaults(::grpc::ServerContext* context,
+                          ::zun::fakecri::v1::SetFaultsRequest* request,
+                          ::grpc::ServerAsyncResponseWriter<
+                              ::zun::fakecri::v1::SetFaultsResponse>* response,
+                          ::grpc::CompletionQueue* new_call_cq,
+                          ::grpc::ServerCompletionQueue* notification_cq,
+                          void* tag) {
+      ::grpc::Service::RequestAsyncUnary(0, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_Restart : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_Restart() {
-      ::grpc::Service::MarkMethodAsync(1);
-    }
+    WithAsyncMethod_Restart() { ::grpc::Service::MarkMethodAsync(1); }
     ~WithAsyncMethod_Restart() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Restart(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::RestartRequest* /*request*/, ::zun::fakecri::v1::RestartResponse* /*response*/) override {
+    ::grpc::Status Restart(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::RestartRequest* /*request*/,
+        ::zun::fakecri::v1::RestartResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRestart(::grpc::ServerContext* context, ::zun::fakecri::v1::RestartRequest* request, ::grpc::ServerAsyncResponseWriter< ::zun::fakecri::v1::RestartResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(1, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRestart(
+        ::grpc::ServerContext* context,
+        ::zun::fakecri::v1::RestartRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::zun::fakecri::v1::RestartResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(1, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_GetStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_GetStats() {
-      ::grpc::Service::MarkMethodAsync(2);
-    }
+    WithAsyncMethod_GetStats() { ::grpc::Service::MarkMethodAsync(2); }
     ~WithAsyncMethod_GetStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status GetStats(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::GetStatsRequest* /*request*/, ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
+    ::grpc::Status GetStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::GetStatsRequest* /*request*/,
+        ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestGetStats(::grpc::ServerContext* context, ::zun::fakecri::v1::GetStatsRequest* request, ::grpc::ServerAsyncResponseWriter< ::zun::fakecri::v1::GetStatsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(2, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestGetStats(
+        ::grpc::ServerContext* context,
+        ::zun::fakecri::v1::GetStatsRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::zun::fakecri::v1::GetStatsResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(2, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
-  typedef WithAsyncMethod_SetFaults<WithAsyncMethod_Restart<WithAsyncMethod_GetStats<Service > > > AsyncService;
+  typedef WithAsyncMethod_SetFaults<
+      WithAsyncMethod_Restart<WithAsyncMethod_GetStats<Service>>>
+      AsyncService;
   template <class BaseClass>
   class WithCallbackMethod_SetFaults : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_SetFaults() {
-      ::grpc::Service::MarkMethodCallback(0,
-          new ::grpc::internal::CallbackUnaryHandler< ::zun::fakecri::v1::SetFaultsRequest, ::zun::fakecri::v1::SetFaultsResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::zun::fakecri::v1::SetFaultsRequest* request, ::zun::fakecri::v1::SetFaultsResponse* response) { return this->SetFaults(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          0, new ::grpc::internal::CallbackUnaryHandler<
+                 ::zun::fakecri::v1::SetFaultsRequest,
+                 ::zun::fakecri::v1::SetFaultsResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::zun::fakecri::v1::SetFaultsRequest* request,
+                        ::zun::fakecri::v1::SetFaultsResponse* response) {
+                   return this->SetFaults(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_SetFaults(
-        ::grpc::MessageAllocator< ::zun::fakecri::v1::SetFaultsRequest, ::zun::fakecri::v1::SetFaultsResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(0);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::zun::fakecri::v1::SetFaultsRequest, ::zun::fakecri::v1::SetFaultsResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::zun::fakecri::v1::SetFaultsRequest,
+                                 ::zun::fakecri::v1::SetFaultsResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(0);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::zun::fakecri::v1::SetFaultsRequest,
+          ::zun::fakecri::v1::SetFaultsResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_SetFaults() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status SetFaults(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::SetFaultsRequest* /*request*/, ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
+    ::grpc::Status SetFaults(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::SetFaultsRequest* /*request*/,
+        ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* SetFaults(
-      ::grpc::CallbackServerContext* /*context*/, const ::zun::fakecri::v1::SetFaultsRequest* /*request*/, ::zun::fakecri::v1::SetFaultsResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::zun::fakecri::v1::SetFaultsRequest* /*request*/,
+        ::zun::fakecri::v1::SetFaultsResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_Restart : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_Restart() {
-      ::grpc::Service::MarkMethodCallback(1,
-          new ::grpc::internal::CallbackUnaryHandler< ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::zun::fakecri::v1::RestartRequest* request, ::zun::fakecri::v1::RestartResponse* response) { return this->Restart(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          1, new ::grpc::internal::CallbackUnaryHandler<
+                 ::zun::fakecri::v1::RestartRequest,
+                 ::zun::fakecri::v1::RestartResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::zun::fakecri::v1::RestartRequest* request,
+                        ::zun::fakecri::v1::RestartResponse* response) {
+                   return this->Restart(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_Restart(
-        ::grpc::MessageAllocator< ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(1);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::zun::fakecri::v1::RestartRequest,
+                                 ::zun::fakecri::v1::RestartResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(1);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::zun::fakecri::v1::RestartRequest,
+          ::zun::fakecri::v1::RestartResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_Restart() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Restart(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::RestartRequest* /*request*/, ::zun::fakecri::v1::RestartResponse* /*response*/) override {
+    ::grpc::Status Restart(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::RestartRequest* /*request*/,
+        ::zun::fakecri::v1::RestartResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* Restart(
-      ::grpc::CallbackServerContext* /*context*/, const ::zun::fakecri::v1::RestartRequest* /*request*/, ::zun::fakecri::v1::RestartResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::zun::fakecri::v1::RestartRequest* /*request*/,
+        ::zun::fakecri::v1::RestartResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_GetStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_GetStats() {
-      ::grpc::Service::MarkMethodCallback(2,
-          new ::grpc::internal::CallbackUnaryHandler< ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::zun::fakecri::v1::GetStatsRequest* request, ::zun::fakecri::v1::GetStatsResponse* response) { return this->GetStats(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          2, new ::grpc::internal::CallbackUnaryHandler<
+                 ::zun::fakecri::v1::GetStatsRequest,
+                 ::zun::fakecri::v1::GetStatsResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::zun::fakecri::v1::GetStatsRequest* request,
+                        ::zun::fakecri::v1::GetStatsResponse* response) {
+                   return this->GetStats(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_GetStats(
-        ::grpc::MessageAllocator< ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(2);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::zun::fakecri::v1::GetStatsRequest,
+                                 ::zun::fakecri::v1::GetStatsResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(2);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::zun::fakecri::v1::GetStatsRequest,
+          ::zun::fakecri::v1::GetStatsResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_GetStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status GetStats(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::GetStatsRequest* /*request*/, ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
+    ::grpc::Status GetStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::GetStatsRequest* /*request*/,
+        ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* GetStats(
-      ::grpc::CallbackServerContext* /*context*/, const ::zun::fakecri::v1::GetStatsRequest* /*request*/, ::zun::fakecri::v1::GetStatsResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::zun::fakecri::v1::GetStatsRequest* /*request*/,
+        ::zun::fakecri::v1::GetStatsResponse* /*response*/) {
+      return nullptr;
+    }
   };
-  typedef WithCallbackMethod_SetFaults<WithCallbackMethod_Restart<WithCallbackMethod_GetStats<Service > > > CallbackService;
+  typedef WithCallbackMethod_SetFaults<
+      WithCallbackMethod_Restart<WithCallbackMethod_GetStats<Service>>>
+      CallbackService;
   typedef CallbackService ExperimentalCallbackService;
   template <class BaseClass>
   class WithGenericMethod_SetFaults : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_SetFaults() {
-      ::grpc::Service::MarkMethodGeneric(0);
-    }
+    WithGenericMethod_SetFaults() { ::grpc::Service::MarkMethodGeneric(0); }
     ~WithGenericMethod_SetFaults() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status SetFaults(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::SetFaultsRequest* /*request*/, ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
+    ::grpc::Status SetFaults(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::SetFaultsRequest* /*request*/,
+        ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -324,15 +606,17 @@ class FakeCriControl final {
   class WithGenericMethod_Restart : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_Restart() {
-      ::grpc::Service::MarkMethodGeneric(1);
-    }
+    WithGenericMethod_Restart() { ::grpc::Service::MarkMethodGeneric(1); }
     ~WithGenericMethod_Restart() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Restart(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::RestartRequest* /*request*/, ::zun::fakecri::v1::RestartResponse* /*response*/) override {
+    ::grpc::Status Restart(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::RestartRequest* /*request*/,
+        ::zun::fakecri::v1::RestartResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -341,15 +625,17 @@ class FakeCriControl final {
   class WithGenericMethod_GetStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_GetStats() {
-      ::grpc::Service::MarkMethodGeneric(2);
-    }
+    WithGenericMethod_GetStats() { ::grpc::Service::MarkMethodGeneric(2); }
     ~WithGenericMethod_GetStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status GetStats(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::GetStatsRequest* /*request*/, ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
+    ::grpc::Status GetStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::GetStatsRequest* /*request*/,
+        ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -358,217 +644,304 @@ class FakeCriControl final {
   class WithRawMethod_SetFaults : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_SetFaults() {
-      ::grpc::Service::MarkMethodRaw(0);
-    }
+    WithRawMethod_SetFaults() { ::grpc::Service::MarkMethodRaw(0); }
     ~WithRawMethod_SetFaults() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status SetFaults(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::SetFaultsRequest* /*request*/, ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
+    ::grpc::Status SetFaults(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::SetFaultsRequest* /*request*/,
+        ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestSetFaults(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(0, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestSetFaults(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(0, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_Restart : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_Restart() {
-      ::grpc::Service::MarkMethodRaw(1);
-    }
+    WithRawMethod_Restart() { ::grpc::Service::MarkMethodRaw(1); }
     ~WithRawMethod_Restart() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Restart(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::RestartRequest* /*request*/, ::zun::fakecri::v1::RestartResponse* /*response*/) override {
+    ::grpc::Status Restart(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::RestartRequest* /*request*/,
+        ::zun::fakecri::v1::RestartResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRestart(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(1, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRestart(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(1, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_GetStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_GetStats() {
-      ::grpc::Service::MarkMethodRaw(2);
-    }
+    WithRawMethod_GetStats() { ::grpc::Service::MarkMethodRaw(2); }
     ~WithRawMethod_GetStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status GetStats(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::GetStatsRequest* /*request*/, ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
+    ::grpc::Status GetStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::GetStatsRequest* /*request*/,
+        ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestGetStats(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(2, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestGetStats(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(2, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_SetFaults : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_SetFaults() {
-      ::grpc::Service::MarkMethodRawCallback(0,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->SetFaults(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          0, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->SetFaults(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_SetFaults() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status SetFaults(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::SetFaultsRequest* /*request*/, ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
+    ::grpc::Status SetFaults(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::SetFaultsRequest* /*request*/,
+        ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* SetFaults(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_Restart : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_Restart() {
-      ::grpc::Service::MarkMethodRawCallback(1,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->Restart(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          1, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->Restart(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_Restart() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Restart(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::RestartRequest* /*request*/, ::zun::fakecri::v1::RestartResponse* /*response*/) override {
+    ::grpc::Status Restart(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::RestartRequest* /*request*/,
+        ::zun::fakecri::v1::RestartResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* Restart(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_GetStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_GetStats() {
-      ::grpc::Service::MarkMethodRawCallback(2,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->GetStats(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          2, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->GetStats(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_GetStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status GetStats(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::GetStatsRequest* /*request*/, ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
+    ::grpc::Status GetStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::GetStatsRequest* /*request*/,
+        ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* GetStats(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_SetFaults : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_SetFaults() {
-      ::grpc::Service::MarkMethodStreamed(0,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::zun::fakecri::v1::SetFaultsRequest, ::zun::fakecri::v1::SetFaultsResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::zun::fakecri::v1::SetFaultsRequest, ::zun::fakecri::v1::SetFaultsResponse>* streamer) {
-                       return this->StreamedSetFaults(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          0, new ::grpc::internal::StreamedUnaryHandler<
+                 ::zun::fakecri::v1::SetFaultsRequest,
+                 ::zun::fakecri::v1::SetFaultsResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::zun::fakecri::v1::SetFaultsRequest,
+                            ::zun::fakecri::v1::SetFaultsResponse>* streamer) {
+                   return this->StreamedSetFaults(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_SetFaults() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status SetFaults(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::SetFaultsRequest* /*request*/, ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
+    ::grpc::Status SetFaults(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::SetFaultsRequest* /*request*/,
+        ::zun::fakecri::v1::SetFaultsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedSetFaults(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::zun::fakecri::v1::SetFaultsRequest,::zun::fakecri::v1::SetFaultsResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedSetFaults(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::zun::fakecri::v1::SetFaultsRequest,
+                                    ::zun::fakecri::v1::SetFaultsResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_Restart : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_Restart() {
-      ::grpc::Service::MarkMethodStreamed(1,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::zun::fakecri::v1::RestartRequest, ::zun::fakecri::v1::RestartResponse>* streamer) {
-                       return this->StreamedRestart(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          1, new ::grpc::internal::StreamedUnaryHandler<
+                 ::zun::fakecri::v1::RestartRequest,
+                 ::zun::fakecri::v1::RestartResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::zun::fakecri::v1::RestartRequest,
+                            ::zun::fakecri::v1::RestartResponse>* streamer) {
+                   return this->StreamedRestart(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_Restart() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status Restart(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::RestartRequest* /*request*/, ::zun::fakecri::v1::RestartResponse* /*response*/) override {
+    ::grpc::Status Restart(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::RestartRequest* /*request*/,
+        ::zun::fakecri::v1::RestartResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedRestart(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::zun::fakecri::v1::RestartRequest,::zun::fakecri::v1::RestartResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedRestart(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::zun::fakecri::v1::RestartRequest,
+                                    ::zun::fakecri::v1::RestartResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_GetStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_GetStats() {
-      ::grpc::Service::MarkMethodStreamed(2,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::zun::fakecri::v1::GetStatsRequest, ::zun::fakecri::v1::GetStatsResponse>* streamer) {
-                       return this->StreamedGetStats(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          2, new ::grpc::internal::StreamedUnaryHandler<
+                 ::zun::fakecri::v1::GetStatsRequest,
+                 ::zun::fakecri::v1::GetStatsResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::zun::fakecri::v1::GetStatsRequest,
+                            ::zun::fakecri::v1::GetStatsResponse>* streamer) {
+                   return this->StreamedGetStats(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_GetStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status GetStats(::grpc::ServerContext* /*context*/, const ::zun::fakecri::v1::GetStatsRequest* /*request*/, ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
+    ::grpc::Status GetStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::zun::fakecri::v1::GetStatsRequest* /*request*/,
+        ::zun::fakecri::v1::GetStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedGetStats(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::zun::fakecri::v1::GetStatsRequest,::zun::fakecri::v1::GetStatsResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedGetStats(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::zun::fakecri::v1::GetStatsRequest,
+                                    ::zun::fakecri::v1::GetStatsResponse>*
+            server_unary_streamer) = 0;
   };
-  typedef WithStreamedUnaryMethod_SetFaults<WithStreamedUnaryMethod_Restart<WithStreamedUnaryMethod_GetStats<Service > > > StreamedUnaryService;
+  typedef WithStreamedUnaryMethod_SetFaults<WithStreamedUnaryMethod_Restart<
+      WithStreamedUnaryMethod_GetStats<Service>>>
+      StreamedUnaryService;
   typedef Service SplitStreamedService;
-  typedef WithStreamedUnaryMethod_SetFaults<WithStreamedUnaryMethod_Restart<WithStreamedUnaryMethod_GetStats<Service > > > StreamedService;
+  typedef WithStreamedUnaryMethod_SetFaults<WithStreamedUnaryMethod_Restart<
+      WithStreamedUnaryMethod_GetStats<Service>>>
+      StreamedService;
 };
 
 }  // namespace v1
 }  // namespace fakecri
 }  // namespace zun
-
 
 #endif  // GRPC_fakecri_2fv1_2fcontrol_2eproto__INCLUDED

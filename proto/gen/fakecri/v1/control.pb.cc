@@ -3,15 +3,15 @@
 
 #include "fakecri/v1/control.pb.h"
 
-#include <algorithm>
-
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/extension_set.h>
-#include <google/protobuf/wire_format_lite.h>
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/extension_set.h>
 #include <google/protobuf/generated_message_reflection.h>
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/reflection_ops.h>
 #include <google/protobuf/wire_format.h>
+#include <google/protobuf/wire_format_lite.h>
+
+#include <algorithm>
 // @@protoc_insertion_point(includes)
 #include <google/protobuf/port_def.inc>
 
@@ -23,7 +23,8 @@ namespace _pbi = _pb::internal;
 namespace zun {
 namespace fakecri {
 namespace v1 {
-PROTOBUF_CONSTEXPR SetFaultsRequest_FaultsEntry_DoNotUse::SetFaultsRequest_FaultsEntry_DoNotUse(
+PROTOBUF_CONSTEXPR
+SetFaultsRequest_FaultsEntry_DoNotUse::SetFaultsRequest_FaultsEntry_DoNotUse(
     ::_pbi::ConstantInitialized) {}
 struct SetFaultsRequest_FaultsEntry_DoNotUseDefaultTypeInternal {
   PROTOBUF_CONSTEXPR SetFaultsRequest_FaultsEntry_DoNotUseDefaultTypeInternal()
@@ -33,12 +34,15 @@ struct SetFaultsRequest_FaultsEntry_DoNotUseDefaultTypeInternal {
     SetFaultsRequest_FaultsEntry_DoNotUse _instance;
   };
 };
-PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 SetFaultsRequest_FaultsEntry_DoNotUseDefaultTypeInternal _SetFaultsRequest_FaultsEntry_DoNotUse_default_instance_;
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT
+    PROTOBUF_ATTRIBUTE_INIT_PRIORITY1
+        SetFaultsRequest_FaultsEntry_DoNotUseDefaultTypeInternal
+            _SetFaultsRequest_FaultsEntry_DoNotUse_default_instance_;
 PROTOBUF_CONSTEXPR SetFaultsRequest::SetFaultsRequest(
-    ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.faults_)*/{::_pbi::ConstantInitialized()}
-  , /*decltype(_impl_.clear_)*/false
-  , /*decltype(_impl_._cached_size_)*/{}} {}
+    ::_pbi::ConstantInitialized)
+    : _impl_{/*decltype(_impl_.faults_)*/ {::_pbi::ConstantInitialized()},
+             /*decltype(_impl_.clear_)*/ false,
+             /*decltype(_impl_._cached_size_)*/ {}} {}
 struct SetFaultsRequestDefaultTypeInternal {
   PROTOBUF_CONSTEXPR SetFaultsRequestDefaultTypeInternal()
       : _instance(::_pbi::ConstantInitialized{}) {}
@@ -47,7 +51,9 @@ struct SetFaultsRequestDefaultTypeInternal {
     SetFaultsRequest _instance;
   };
 };
-PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 SetFaultsRequestDefaultTypeInternal _SetFaultsRequest_default_instance_;
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT
+    PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 SetFaultsRequestDefaultTypeInternal
+        _SetFaultsRequest_default_instance_;
 PROTOBUF_CONSTEXPR SetFaultsResponse::SetFaultsResponse(
     ::_pbi::ConstantInitialized) {}
 struct SetFaultsResponseDefaultTypeInternal {
@@ -58,12 +64,13 @@ struct SetFaultsResponseDefaultTypeInternal {
     SetFaultsResponse _instance;
   };
 };
-PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 SetFaultsResponseDefaultTypeInternal _SetFaultsResponse_default_instance_;
-PROTOBUF_CONSTEXPR RestartRequest::RestartRequest(
-    ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.downtime_ms_)*/int64_t{0}
-  , /*decltype(_impl_.keep_state_)*/false
-  , /*decltype(_impl_._cached_size_)*/{}} {}
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT
+    PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 SetFaultsResponseDefaultTypeInternal
+        _SetFaultsResponse_default_instance_;
+PROTOBUF_CONSTEXPR RestartRequest::RestartRequest(::_pbi::ConstantInitialized)
+    : _impl_{/*decltype(_impl_.downtime_ms_)*/ int64_t{0},
+             /*decltype(_impl_.keep_state_)*/ false,
+             /*decltype(_impl_._cached_size_)*/ {}} {}
 struct RestartRequestDefaultTypeInternal {
   PROTOBUF_CONSTEXPR RestartRequestDefaultTypeInternal()
       : _instance(::_pbi::ConstantInitialized{}) {}
@@ -72,7 +79,9 @@ struct RestartRequestDefaultTypeInternal {
     RestartRequest _instance;
   };
 };
-PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RestartRequestDefaultTypeInternal _RestartRequest_default_instance_;
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT
+    PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RestartRequestDefaultTypeInternal
+        _RestartRequest_default_instance_;
 PROTOBUF_CONSTEXPR RestartResponse::RestartResponse(
     ::_pbi::ConstantInitialized) {}
 struct RestartResponseDefaultTypeInternal {
@@ -83,7 +92,9 @@ struct RestartResponseDefaultTypeInternal {
     RestartResponse _instance;
   };
 };
-PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RestartResponseDefaultTypeInternal _RestartResponse_default_instance_;
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT
+    PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RestartResponseDefaultTypeInternal
+        _RestartResponse_default_instance_;
 PROTOBUF_CONSTEXPR GetStatsRequest::GetStatsRequest(
     ::_pbi::ConstantInitialized) {}
 struct GetStatsRequestDefaultTypeInternal {
@@ -94,8 +105,11 @@ struct GetStatsRequestDefaultTypeInternal {
     GetStatsRequest _instance;
   };
 };
-PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 GetStatsRequestDefaultTypeInternal _GetStatsRequest_default_instance_;
-PROTOBUF_CONSTEXPR GetStatsResponse_CallsEntry_DoNotUse::GetStatsResponse_CallsEntry_DoNotUse(
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT
+    PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 GetStatsRequestDefaultTypeInternal
+        _GetStatsRequest_default_instance_;
+PROTOBUF_CONSTEXPR
+GetStatsResponse_CallsEntry_DoNotUse::GetStatsResponse_CallsEntry_DoNotUse(
     ::_pbi::ConstantInitialized) {}
 struct GetStatsResponse_CallsEntry_DoNotUseDefaultTypeInternal {
   PROTOBUF_CONSTEXPR GetStatsResponse_CallsEntry_DoNotUseDefaultTypeInternal()
@@ -105,14 +119,17 @@ struct GetStatsResponse_CallsEntry_DoNotUseDefaultTypeInternal {
     GetStatsResponse_CallsEntry_DoNotUse _instance;
   };
 };
-PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 GetStatsResponse_CallsEntry_DoNotUseDefaultTypeInternal _GetStatsResponse_CallsEntry_DoNotUse_default_instance_;
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT
+    PROTOBUF_ATTRIBUTE_INIT_PRIORITY1
+        GetStatsResponse_CallsEntry_DoNotUseDefaultTypeInternal
+            _GetStatsResponse_CallsEntry_DoNotUse_default_instance_;
 PROTOBUF_CONSTEXPR GetStatsResponse::GetStatsResponse(
-    ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.calls_)*/{::_pbi::ConstantInitialized()}
-  , /*decltype(_impl_.sandboxes_)*/int64_t{0}
-  , /*decltype(_impl_.containers_)*/int64_t{0}
-  , /*decltype(_impl_.restarts_)*/int64_t{0}
-  , /*decltype(_impl_._cached_size_)*/{}} {}
+    ::_pbi::ConstantInitialized)
+    : _impl_{/*decltype(_impl_.calls_)*/ {::_pbi::ConstantInitialized()},
+             /*decltype(_impl_.sandboxes_)*/ int64_t{0},
+             /*decltype(_impl_.containers_)*/ int64_t{0},
+             /*decltype(_impl_.restarts_)*/ int64_t{0},
+             /*decltype(_impl_._cached_size_)*/ {}} {}
 struct GetStatsResponseDefaultTypeInternal {
   PROTOBUF_CONSTEXPR GetStatsResponseDefaultTypeInternal()
       : _instance(::_pbi::ConstantInitialized{}) {}
@@ -121,153 +138,212 @@ struct GetStatsResponseDefaultTypeInternal {
     GetStatsResponse _instance;
   };
 };
-PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 GetStatsResponseDefaultTypeInternal _GetStatsResponse_default_instance_;
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT
+    PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 GetStatsResponseDefaultTypeInternal
+        _GetStatsResponse_default_instance_;
 }  // namespace v1
 }  // namespace fakecri
 }  // namespace zun
 static ::_pb::Metadata file_level_metadata_fakecri_2fv1_2fcontrol_2eproto[8];
-static constexpr ::_pb::EnumDescriptor const** file_level_enum_descriptors_fakecri_2fv1_2fcontrol_2eproto = nullptr;
-static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_fakecri_2fv1_2fcontrol_2eproto = nullptr;
+static constexpr ::_pb::EnumDescriptor const**
+    file_level_enum_descriptors_fakecri_2fv1_2fcontrol_2eproto = nullptr;
+static constexpr ::_pb::ServiceDescriptor const**
+    file_level_service_descriptors_fakecri_2fv1_2fcontrol_2eproto = nullptr;
 
-const uint32_t TableStruct_fakecri_2fv1_2fcontrol_2eproto::offsets[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse, _has_bits_),
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse, _internal_metadata_),
-  ~0u,  // no _extensions_
-  ~0u,  // no _oneof_case_
-  ~0u,  // no _weak_field_map_
-  ~0u,  // no _inlined_string_donated_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse, key_),
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse, value_),
-  0,
-  1,
-  ~0u,  // no _has_bits_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest, _internal_metadata_),
-  ~0u,  // no _extensions_
-  ~0u,  // no _oneof_case_
-  ~0u,  // no _weak_field_map_
-  ~0u,  // no _inlined_string_donated_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest, _impl_.faults_),
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest, _impl_.clear_),
-  ~0u,  // no _has_bits_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsResponse, _internal_metadata_),
-  ~0u,  // no _extensions_
-  ~0u,  // no _oneof_case_
-  ~0u,  // no _weak_field_map_
-  ~0u,  // no _inlined_string_donated_
-  ~0u,  // no _has_bits_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::RestartRequest, _internal_metadata_),
-  ~0u,  // no _extensions_
-  ~0u,  // no _oneof_case_
-  ~0u,  // no _weak_field_map_
-  ~0u,  // no _inlined_string_donated_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::RestartRequest, _impl_.keep_state_),
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::RestartRequest, _impl_.downtime_ms_),
-  ~0u,  // no _has_bits_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::RestartResponse, _internal_metadata_),
-  ~0u,  // no _extensions_
-  ~0u,  // no _oneof_case_
-  ~0u,  // no _weak_field_map_
-  ~0u,  // no _inlined_string_donated_
-  ~0u,  // no _has_bits_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsRequest, _internal_metadata_),
-  ~0u,  // no _extensions_
-  ~0u,  // no _oneof_case_
-  ~0u,  // no _weak_field_map_
-  ~0u,  // no _inlined_string_donated_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse, _has_bits_),
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse, _internal_metadata_),
-  ~0u,  // no _extensions_
-  ~0u,  // no _oneof_case_
-  ~0u,  // no _weak_field_map_
-  ~0u,  // no _inlined_string_donated_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse, key_),
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse, value_),
-  0,
-  1,
-  ~0u,  // no _has_bits_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse, _internal_metadata_),
-  ~0u,  // no _extensions_
-  ~0u,  // no _oneof_case_
-  ~0u,  // no _weak_field_map_
-  ~0u,  // no _inlined_string_donated_
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse, _impl_.calls_),
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse, _impl_.sandboxes_),
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse, _impl_.containers_),
-  PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse, _impl_.restarts_),
+const uint32_t TableStruct_fakecri_2fv1_2fcontrol_2eproto::offsets
+    [] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
+        PROTOBUF_FIELD_OFFSET(
+            ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse,
+            _has_bits_),
+        PROTOBUF_FIELD_OFFSET(
+            ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse,
+            _internal_metadata_),
+        ~0u,  // no _extensions_
+        ~0u,  // no _oneof_case_
+        ~0u,  // no _weak_field_map_
+        ~0u,  // no _inlined_string_donated_
+        PROTOBUF_FIELD_OFFSET(
+            ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse, key_),
+        PROTOBUF_FIELD_OFFSET(
+            ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse, value_),
+        0,
+        1,
+        ~0u,  // no _has_bits_
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest,
+                              _internal_metadata_),
+        ~0u,  // no _extensions_
+        ~0u,  // no _oneof_case_
+        ~0u,  // no _weak_field_map_
+        ~0u,  // no _inlined_string_donated_
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest,
+                              _impl_.faults_),
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsRequest,
+                              _impl_.clear_),
+        ~0u,  // no _has_bits_
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::SetFaultsResponse,
+                              _internal_metadata_),
+        ~0u,  // no _extensions_
+        ~0u,  // no _oneof_case_
+        ~0u,  // no _weak_field_map_
+        ~0u,  // no _inlined_string_donated_
+        ~0u,  // no _has_bits_
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::RestartRequest,
+                              _internal_metadata_),
+        ~0u,  // no _extensions_
+        ~0u,  // no _oneof_case_
+        ~0u,  // no _weak_field_map_
+        ~0u,  // no _inlined_string_donated_
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::RestartRequest,
+                              _impl_.keep_state_),
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::RestartRequest,
+                              _impl_.downtime_ms_),
+        ~0u,  // no _has_bits_
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::RestartResponse,
+                              _internal_metadata_),
+        ~0u,  // no _extensions_
+        ~0u,  // no _oneof_case_
+        ~0u,  // no _weak_field_map_
+        ~0u,  // no _inlined_string_donated_
+        ~0u,  // no _has_bits_
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsRequest,
+                              _internal_metadata_),
+        ~0u,  // no _extensions_
+        ~0u,  // no _oneof_case_
+        ~0u,  // no _weak_field_map_
+        ~0u,  // no _inlined_string_donated_
+        PROTOBUF_FIELD_OFFSET(
+            ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse,
+            _has_bits_),
+        PROTOBUF_FIELD_OFFSET(
+            ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse,
+            _internal_metadata_),
+        ~0u,  // no _extensions_
+        ~0u,  // no _oneof_case_
+        ~0u,  // no _weak_field_map_
+        ~0u,  // no _inlined_string_donated_
+        PROTOBUF_FIELD_OFFSET(
+            ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse, key_),
+        PROTOBUF_FIELD_OFFSET(
+            ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse, value_),
+        0,
+        1,
+        ~0u,  // no _has_bits_
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse,
+                              _internal_metadata_),
+        ~0u,  // no _extensions_
+        ~0u,  // no _oneof_case_
+        ~0u,  // no _weak_field_map_
+        ~0u,  // no _inlined_string_donated_
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse,
+                              _impl_.calls_),
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse,
+                              _impl_.sandboxes_),
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse,
+                              _impl_.containers_),
+        PROTOBUF_FIELD_OFFSET(::zun::fakecri::v1::GetStatsResponse,
+                              _impl_.restarts_),
 };
-static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
-  { 0, 8, -1, sizeof(::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse)},
-  { 10, -1, -1, sizeof(::zun::fakecri::v1::SetFaultsRequest)},
-  { 18, -1, -1, sizeof(::zun::fakecri::v1::SetFaultsResponse)},
-  { 24, -1, -1, sizeof(::zun::fakecri::v1::RestartRequest)},
-  { 32, -1, -1, sizeof(::zun::fakecri::v1::RestartResponse)},
-  { 38, -1, -1, sizeof(::zun::fakecri::v1::GetStatsRequest)},
-  { 44, 52, -1, sizeof(::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse)},
-  { 54, -1, -1, sizeof(::zun::fakecri::v1::GetStatsResponse)},
+static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(
+    protodesc_cold) = {
+    {0, 8, -1,
+     sizeof(::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse)},
+    {10, -1, -1, sizeof(::zun::fakecri::v1::SetFaultsRequest)},
+    {18, -1, -1, sizeof(::zun::fakecri::v1::SetFaultsResponse)},
+    {24, -1, -1, sizeof(::zun::fakecri::v1::RestartRequest)},
+    {32, -1, -1, sizeof(::zun::fakecri::v1::RestartResponse)},
+    {38, -1, -1, sizeof(::zun::fakecri::v1::GetStatsRequest)},
+    {44, 52, -1,
+     sizeof(::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse)},
+    {54, -1, -1, sizeof(::zun::fakecri::v1::GetStatsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
-  &::zun::fakecri::v1::_SetFaultsRequest_FaultsEntry_DoNotUse_default_instance_._instance,
-  &::zun::fakecri::v1::_SetFaultsRequest_default_instance_._instance,
-  &::zun::fakecri::v1::_SetFaultsResponse_default_instance_._instance,
-  &::zun::fakecri::v1::_RestartRequest_default_instance_._instance,
-  &::zun::fakecri::v1::_RestartResponse_default_instance_._instance,
-  &::zun::fakecri::v1::_GetStatsRequest_default_instance_._instance,
-  &::zun::fakecri::v1::_GetStatsResponse_CallsEntry_DoNotUse_default_instance_._instance,
-  &::zun::fakecri::v1::_GetStatsResponse_default_instance_._instance,
+    &::zun::fakecri::v1::
+         _SetFaultsRequest_FaultsEntry_DoNotUse_default_instance_._instance,
+    &::zun::fakecri::v1::_SetFaultsRequest_default_instance_._instance,
+    &::zun::fakecri::v1::_SetFaultsResponse_default_instance_._instance,
+    &::zun::fakecri::v1::_RestartRequest_default_instance_._instance,
+    &::zun::fakecri::v1::_RestartResponse_default_instance_._instance,
+    &::zun::fakecri::v1::_GetStatsRequest_default_instance_._instance,
+    &::zun::fakecri::v1::_GetStatsResponse_CallsEntry_DoNotUse_default_instance_
+         ._instance,
+    &::zun::fakecri::v1::_GetStatsResponse_default_instance_._instance,
 };
 
-const char descriptor_table_protodef_fakecri_2fv1_2fcontrol_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
-  "\n\030fakecri/v1/control.proto\022\016zun.fakecri."
-  "v1\"\216\001\n\020SetFaultsRequest\022<\n\006faults\030\001 \003(\0132"
-  ",.zun.fakecri.v1.SetFaultsRequest.Faults"
-  "Entry\022\r\n\005clear\030\002 \001(\010\032-\n\013FaultsEntry\022\013\n\003k"
-  "ey\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"\023\n\021SetFaults"
-  "Response\"9\n\016RestartRequest\022\022\n\nkeep_state"
-  "\030\001 \001(\010\022\023\n\013downtime_ms\030\002 \001(\003\"\021\n\017RestartRe"
-  "sponse\"\021\n\017GetStatsRequest\"\265\001\n\020GetStatsRe"
-  "sponse\022:\n\005calls\030\001 \003(\0132+.zun.fakecri.v1.G"
-  "etStatsResponse.CallsEntry\022\021\n\tsandboxes\030"
-  "\002 \001(\003\022\022\n\ncontainers\030\003 \001(\003\022\020\n\010restarts\030\004 "
-  "\001(\003\032,\n\nCallsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030"
-  "\002 \001(\003:\0028\0012\203\002\n\016FakeCriControl\022R\n\tSetFault"
-  "s\022 .zun.fakecri.v1.SetFaultsRequest\032!.zu"
-  "n.fakecri.v1.SetFaultsResponse\"\000\022L\n\007Rest"
-  "art\022\036.zun.fakecri.v1.RestartRequest\032\037.zu"
-  "n.fakecri.v1.RestartResponse\"\000\022O\n\010GetSta"
-  "ts\022\037.zun.fakecri.v1.GetStatsRequest\032 .zu"
-  "n.fakecri.v1.GetStatsResponse\"\000b\006proto3"
-  ;
+const char descriptor_table_protodef_fakecri_2fv1_2fcontrol_2eproto
+    [] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
+        "\n\030fakecri/v1/control.proto\022\016zun.fakecri."
+        "v1\"\216\001\n\020SetFaultsRequest\022<\n\006faults\030\001 \003(\0132"
+        ",.zun.fakecri.v1.SetFaultsRequest.Faults"
+        "Entry\022\r\n\005clear\030\002 "
+        "\001(\010\032-\n\013FaultsEntry\022\013\n\003k"
+        "ey\030\001 \001(\t\022\r\n\005value\030\002 "
+        "\001(\t:\0028\001\"\023\n\021SetFaults"
+        "Response\"9\n\016RestartRequest\022\022\n\nkeep_state"
+        "\030\001 \001(\010\022\023\n\013downtime_ms\030\002 "
+        "\001(\003\"\021\n\017RestartRe"
+        "sponse\"\021\n\017GetStatsRequest\"\265\001\n\020GetStatsRe"
+        "sponse\022:\n\005calls\030\001 \003(\0132+.zun.fakecri.v1.G"
+        "etStatsResponse.CallsEntry\022\021\n\tsandboxes\030"
+        "\002 \001(\003\022\022\n\ncontainers\030\003 "
+        "\001(\003\022\020\n\010restarts\030\004 "
+        "\001(\003\032,\n\nCallsEntry\022\013\n\003key\030\001 "
+        "\001(\t\022\r\n\005value\030"
+        "\002 \001(\003:\0028\0012\203\002\n\016FakeCriControl\022R\n\tSetFault"
+        "s\022 .zun.fakecri.v1.SetFaultsRequest\032!.zu"
+        "n.fakecri.v1.SetFaultsResponse\"\000\022L\n\007Rest"
+        "art\022\036.zun.fakecri.v1.RestartRequest\032\037.zu"
+        "n.fakecri.v1.RestartResponse\"\000\022O\n\010GetSta"
+        "ts\022\037.zun.fakecri.v1.GetStatsRequest\032 .zu"
+        "n.fakecri.v1.GetStatsResponse\"\000b\006proto3";
 static ::_pbi::once_flag descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once;
-const ::_pbi::DescriptorTable descriptor_table_fakecri_2fv1_2fcontrol_2eproto = {
-    false, false, 759, descriptor_table_protodef_fakecri_2fv1_2fcontrol_2eproto,
-    "fakecri/v1/control.proto",
-    &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once, nullptr, 0, 8,
-    schemas, file_default_instances, TableStruct_fakecri_2fv1_2fcontrol_2eproto::offsets,
-    file_level_metadata_fakecri_2fv1_2fcontrol_2eproto, file_level_enum_descriptors_fakecri_2fv1_2fcontrol_2eproto,
-    file_level_service_descriptors_fakecri_2fv1_2fcontrol_2eproto,
+const ::_pbi::DescriptorTable descriptor_table_fakecri_2fv1_2fcontrol_2eproto =
+    {
+        false,
+        false,
+        759,
+        descriptor_table_protodef_fakecri_2fv1_2fcontrol_2eproto,
+        "fakecri/v1/control.proto",
+        &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
+        nullptr,
+        0,
+        8,
+        schemas,
+        file_default_instances,
+        TableStruct_fakecri_2fv1_2fcontrol_2eproto::offsets,
+        file_level_metadata_fakecri_2fv1_2fcontrol_2eproto,
+        file_level_enum_descriptors_fakecri_2fv1_2fcontrol_2eproto,
+        file_level_service_descriptors_fakecri_2fv1_2fcontrol_2eproto,
 };
-PROTOBUF_ATTRIBUTE_WEAK const ::_pbi::DescriptorTable* descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter() {
+PROTOBUF_ATTRIBUTE_WEAK const ::_pbi::DescriptorTable*
+descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter() {
   return &descriptor_table_fakecri_2fv1_2fcontrol_2eproto;
 }
 
 // Force running AddDescriptors() at dynamic initialization time.
-PROTOBUF_ATTRIBUTE_INIT_PRIORITY2 static ::_pbi::AddDescriptorsRunner dynamic_init_dummy_fakecri_2fv1_2fcontrol_2eproto(&descriptor_table_fakecri_2fv1_2fcontrol_2eproto);
+PROTOBUF_ATTRIBUTE_INIT_PRIORITY2 static ::_pbi::AddDescriptorsRunner
+    dynamic_init_dummy_fakecri_2fv1_2fcontrol_2eproto(
+        &descriptor_table_fakecri_2fv1_2fcontrol_2eproto);
 namespace zun {
 namespace fakecri {
 namespace v1 {
 
 // ===================================================================
 
-SetFaultsRequest_FaultsEntry_DoNotUse::SetFaultsRequest_FaultsEntry_DoNotUse() {}
-SetFaultsRequest_FaultsEntry_DoNotUse::SetFaultsRequest_FaultsEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena)
+SetFaultsRequest_FaultsEntry_DoNotUse::SetFaultsRequest_FaultsEntry_DoNotUse() {
+}
+SetFaultsRequest_FaultsEntry_DoNotUse::SetFaultsRequest_FaultsEntry_DoNotUse(
+    ::PROTOBUF_NAMESPACE_ID::Arena* arena)
     : SuperType(arena) {}
-void SetFaultsRequest_FaultsEntry_DoNotUse::MergeFrom(const SetFaultsRequest_FaultsEntry_DoNotUse& other) {
+void SetFaultsRequest_FaultsEntry_DoNotUse::MergeFrom(
+    const SetFaultsRequest_FaultsEntry_DoNotUse& other) {
   MergeFromInternal(other);
 }
-::PROTOBUF_NAMESPACE_ID::Metadata SetFaultsRequest_FaultsEntry_DoNotUse::GetMetadata() const {
+::PROTOBUF_NAMESPACE_ID::Metadata
+SetFaultsRequest_FaultsEntry_DoNotUse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
-      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter, &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
       file_level_metadata_fakecri_2fv1_2fcontrol_2eproto[0]);
 }
 
@@ -278,8 +354,8 @@ class SetFaultsRequest::_Internal {
 };
 
 SetFaultsRequest::SetFaultsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
-                         bool is_message_owned)
-  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+                                   bool is_message_owned)
+    : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
   SharedCtor(arena, is_message_owned);
   if (arena != nullptr && !is_message_owned) {
     arena->OwnCustomDestructor(this, &SetFaultsRequest::ArenaDtor);
@@ -287,34 +363,35 @@ SetFaultsRequest::SetFaultsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
   // @@protoc_insertion_point(arena_constructor:zun.fakecri.v1.SetFaultsRequest)
 }
 SetFaultsRequest::SetFaultsRequest(const SetFaultsRequest& from)
-  : ::PROTOBUF_NAMESPACE_ID::Message() {
-  SetFaultsRequest* const _this = this; (void)_this;
-  new (&_impl_) Impl_{
-      /*decltype(_impl_.faults_)*/{}
-    , decltype(_impl_.clear_){}
-    , /*decltype(_impl_._cached_size_)*/{}};
+    : ::PROTOBUF_NAMESPACE_ID::Message() {
+  SetFaultsRequest* const _this = this;
+  (void)_this;
+  new (&_impl_)
+      Impl_{/*decltype(_impl_.faults_)*/ {}, decltype(_impl_.clear_){},
+            /*decltype(_impl_._cached_size_)*/ {}};
 
-  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+      from._internal_metadata_);
   _this->_impl_.faults_.MergeFrom(from._impl_.faults_);
   _this->_impl_.clear_ = from._impl_.clear_;
   // @@protoc_insertion_point(copy_constructor:zun.fakecri.v1.SetFaultsRequest)
 }
 
-inline void SetFaultsRequest::SharedCtor(
-    ::_pb::Arena* arena, bool is_message_owned) {
+inline void SetFaultsRequest::SharedCtor(::_pb::Arena* arena,
+                                         bool is_message_owned) {
   (void)arena;
   (void)is_message_owned;
   new (&_impl_) Impl_{
-      /*decltype(_impl_.faults_)*/{::_pbi::ArenaInitialized(), arena}
-    , decltype(_impl_.clear_){false}
-    , /*decltype(_impl_._cached_size_)*/{}
-  };
+      /*decltype(_impl_.faults_)*/ {::_pbi::ArenaInitialized(), arena},
+      decltype(_impl_.clear_){false}, /*decltype(_impl_._cached_size_)*/ {}};
 }
 
 SetFaultsRequest::~SetFaultsRequest() {
   // @@protoc_insertion_point(destructor:zun.fakecri.v1.SetFaultsRequest)
-  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
-  (void)arena;
+  if (auto* arena =
+          _internal_metadata_
+              .DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+    (void)arena;
     ArenaDtor(this);
     return;
   }
@@ -328,7 +405,7 @@ inline void SetFaultsRequest::SharedDtor() {
 }
 
 void SetFaultsRequest::ArenaDtor(void* object) {
-  SetFaultsRequest* _this = reinterpret_cast< SetFaultsRequest* >(object);
+  SetFaultsRequest* _this = reinterpret_cast<SetFaultsRequest*>(object);
   _this->_impl_.faults_.Destruct();
 }
 void SetFaultsRequest::SetCachedSize(int size) const {
@@ -336,18 +413,20 @@ void SetFaultsRequest::SetCachedSize(int size) const {
 }
 
 void SetFaultsRequest::Clear() {
-// @@protoc_insertion_point(message_clear_start:zun.fakecri.v1.SetFaultsRequest)
+  // @@protoc_insertion_point(message_clear_start:zun.fakecri.v1.SetFaultsRequest)
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   _impl_.faults_.Clear();
   _impl_.clear_ = false;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
-const char* SetFaultsRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
-#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+const char* SetFaultsRequest::_InternalParse(const char* ptr,
+                                             ::_pbi::ParseContext* ctx) {
+#define CHK_(x) \
+  if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
   while (!ctx->Done(&ptr)) {
     uint32_t tag;
     ptr = ::_pbi::ReadTag(ptr, &tag);
@@ -384,7 +463,8 @@ const char* SetFaultsRequest::_InternalParse(const char* ptr, ::_pbi::ParseConte
     }
     ptr = UnknownFieldParse(
         tag,
-        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        _internal_metadata_
+            .mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
         ptr, ctx);
     CHK_(ptr != nullptr);
   }  // while
@@ -397,10 +477,11 @@ failure:
 }
 
 uint8_t* SetFaultsRequest::_InternalSerialize(
-    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+    uint8_t* target,
+    ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
   // @@protoc_insertion_point(serialize_to_array_start:zun.fakecri.v1.SetFaultsRequest)
   uint32_t cached_has_bits = 0;
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   // map<string, string> faults = 1;
   if (!this->_internal_faults().empty()) {
@@ -410,23 +491,25 @@ uint8_t* SetFaultsRequest::_InternalSerialize(
     auto check_utf8 = [](const MapType::value_type& entry) {
       (void)entry;
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
-        entry.first.data(), static_cast<int>(entry.first.length()),
-        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
-        "zun.fakecri.v1.SetFaultsRequest.FaultsEntry.key");
+          entry.first.data(), static_cast<int>(entry.first.length()),
+          ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+          "zun.fakecri.v1.SetFaultsRequest.FaultsEntry.key");
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
-        entry.second.data(), static_cast<int>(entry.second.length()),
-        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
-        "zun.fakecri.v1.SetFaultsRequest.FaultsEntry.value");
+          entry.second.data(), static_cast<int>(entry.second.length()),
+          ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+          "zun.fakecri.v1.SetFaultsRequest.FaultsEntry.value");
     };
 
     if (stream->IsSerializationDeterministic() && map_field.size() > 1) {
       for (const auto& entry : ::_pbi::MapSorterPtr<MapType>(map_field)) {
-        target = WireHelper::InternalSerialize(1, entry.first, entry.second, target, stream);
+        target = WireHelper::InternalSerialize(1, entry.first, entry.second,
+                                               target, stream);
         check_utf8(entry);
       }
     } else {
       for (const auto& entry : map_field) {
-        target = WireHelper::InternalSerialize(1, entry.first, entry.second, target, stream);
+        target = WireHelper::InternalSerialize(1, entry.first, entry.second,
+                                               target, stream);
         check_utf8(entry);
       }
     }
@@ -435,32 +518,37 @@ uint8_t* SetFaultsRequest::_InternalSerialize(
   // bool clear = 2;
   if (this->_internal_clear() != 0) {
     target = stream->EnsureSpace(target);
-    target = ::_pbi::WireFormatLite::WriteBoolToArray(2, this->_internal_clear(), target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(
+        2, this->_internal_clear(), target);
   }
 
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
-        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+        _internal_metadata_
+            .unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+                ::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance),
+        target, stream);
   }
   // @@protoc_insertion_point(serialize_to_array_end:zun.fakecri.v1.SetFaultsRequest)
   return target;
 }
 
 size_t SetFaultsRequest::ByteSizeLong() const {
-// @@protoc_insertion_point(message_byte_size_start:zun.fakecri.v1.SetFaultsRequest)
+  // @@protoc_insertion_point(message_byte_size_start:zun.fakecri.v1.SetFaultsRequest)
   size_t total_size = 0;
 
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   // map<string, string> faults = 1;
-  total_size += 1 *
-      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(this->_internal_faults_size());
-  for (::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >::const_iterator
-      it = this->_internal_faults().begin();
-      it != this->_internal_faults().end(); ++it) {
-    total_size += SetFaultsRequest_FaultsEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
+  total_size += 1 * ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(
+                        this->_internal_faults_size());
+  for (::PROTOBUF_NAMESPACE_ID::Map<std::string, std::string>::const_iterator
+           it = this->_internal_faults().begin();
+       it != this->_internal_faults().end(); ++it) {
+    total_size += SetFaultsRequest_FaultsEntry_DoNotUse::Funcs::ByteSizeLong(
+        it->first, it->second);
   }
 
   // bool clear = 2;
@@ -471,38 +559,42 @@ size_t SetFaultsRequest::ByteSizeLong() const {
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData SetFaultsRequest::_class_data_ = {
-    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
-    SetFaultsRequest::MergeImpl
-};
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*SetFaultsRequest::GetClassData() const { return &_class_data_; }
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData
+    SetFaultsRequest::_class_data_ = {
+        ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+        SetFaultsRequest::MergeImpl};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*
+SetFaultsRequest::GetClassData() const {
+  return &_class_data_;
+}
 
-
-void SetFaultsRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+void SetFaultsRequest::MergeImpl(
+    ::PROTOBUF_NAMESPACE_ID::Message& to_msg,
+    const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
   auto* const _this = static_cast<SetFaultsRequest*>(&to_msg);
   auto& from = static_cast<const SetFaultsRequest&>(from_msg);
   // @@protoc_insertion_point(class_specific_merge_from_start:zun.fakecri.v1.SetFaultsRequest)
   GOOGLE_DCHECK_NE(&from, _this);
   uint32_t cached_has_bits = 0;
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   _this->_impl_.faults_.MergeFrom(from._impl_.faults_);
   if (from._internal_clear() != 0) {
     _this->_internal_set_clear(from._internal_clear());
   }
-  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_internal_metadata_
+      .MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+          from._internal_metadata_);
 }
 
 void SetFaultsRequest::CopyFrom(const SetFaultsRequest& from) {
-// @@protoc_insertion_point(class_specific_copy_from_start:zun.fakecri.v1.SetFaultsRequest)
+  // @@protoc_insertion_point(class_specific_copy_from_start:zun.fakecri.v1.SetFaultsRequest)
   if (&from == this) return;
   Clear();
   MergeFrom(from);
 }
 
-bool SetFaultsRequest::IsInitialized() const {
-  return true;
-}
+bool SetFaultsRequest::IsInitialized() const { return true; }
 
 void SetFaultsRequest::InternalSwap(SetFaultsRequest* other) {
   using std::swap;
@@ -513,7 +605,8 @@ void SetFaultsRequest::InternalSwap(SetFaultsRequest* other) {
 
 ::PROTOBUF_NAMESPACE_ID::Metadata SetFaultsRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
-      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter, &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
       file_level_metadata_fakecri_2fv1_2fcontrol_2eproto[1]);
 }
 
@@ -524,36 +617,34 @@ class SetFaultsResponse::_Internal {
 };
 
 SetFaultsResponse::SetFaultsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
-                         bool is_message_owned)
-  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena, is_message_owned) {
+                                     bool is_message_owned)
+    : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena,
+                                                        is_message_owned) {
   // @@protoc_insertion_point(arena_constructor:zun.fakecri.v1.SetFaultsResponse)
 }
 SetFaultsResponse::SetFaultsResponse(const SetFaultsResponse& from)
-  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
-  SetFaultsResponse* const _this = this; (void)_this;
-  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+    : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
+  SetFaultsResponse* const _this = this;
+  (void)_this;
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+      from._internal_metadata_);
   // @@protoc_insertion_point(copy_constructor:zun.fakecri.v1.SetFaultsResponse)
 }
 
-
-
-
-
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData SetFaultsResponse::_class_data_ = {
-    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
-    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData
+    SetFaultsResponse::_class_data_ = {
+        ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
+        ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
 };
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*SetFaultsResponse::GetClassData() const { return &_class_data_; }
-
-
-
-
-
-
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*
+SetFaultsResponse::GetClassData() const {
+  return &_class_data_;
+}
 
 ::PROTOBUF_NAMESPACE_ID::Metadata SetFaultsResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
-      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter, &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
       file_level_metadata_fakecri_2fv1_2fcontrol_2eproto[2]);
 }
 
@@ -564,41 +655,43 @@ class RestartRequest::_Internal {
 };
 
 RestartRequest::RestartRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
-                         bool is_message_owned)
-  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+                               bool is_message_owned)
+    : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
   SharedCtor(arena, is_message_owned);
   // @@protoc_insertion_point(arena_constructor:zun.fakecri.v1.RestartRequest)
 }
 RestartRequest::RestartRequest(const RestartRequest& from)
-  : ::PROTOBUF_NAMESPACE_ID::Message() {
-  RestartRequest* const _this = this; (void)_this;
-  new (&_impl_) Impl_{
-      decltype(_impl_.downtime_ms_){}
-    , decltype(_impl_.keep_state_){}
-    , /*decltype(_impl_._cached_size_)*/{}};
+    : ::PROTOBUF_NAMESPACE_ID::Message() {
+  RestartRequest* const _this = this;
+  (void)_this;
+  new (&_impl_)
+      Impl_{decltype(_impl_.downtime_ms_){}, decltype(_impl_.keep_state_){},
+            /*decltype(_impl_._cached_size_)*/ {}};
 
-  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+      from._internal_metadata_);
   ::memcpy(&_impl_.downtime_ms_, &from._impl_.downtime_ms_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.keep_state_) -
-    reinterpret_cast<char*>(&_impl_.downtime_ms_)) + sizeof(_impl_.keep_state_));
+           static_cast<size_t>(reinterpret_cast<char*>(&_impl_.keep_state_) -
+                               reinterpret_cast<char*>(&_impl_.downtime_ms_)) +
+               sizeof(_impl_.keep_state_));
   // @@protoc_insertion_point(copy_constructor:zun.fakecri.v1.RestartRequest)
 }
 
-inline void RestartRequest::SharedCtor(
-    ::_pb::Arena* arena, bool is_message_owned) {
+inline void RestartRequest::SharedCtor(::_pb::Arena* arena,
+                                       bool is_message_owned) {
   (void)arena;
   (void)is_message_owned;
-  new (&_impl_) Impl_{
-      decltype(_impl_.downtime_ms_){int64_t{0}}
-    , decltype(_impl_.keep_state_){false}
-    , /*decltype(_impl_._cached_size_)*/{}
-  };
+  new (&_impl_) Impl_{decltype(_impl_.downtime_ms_){int64_t{0}},
+                      decltype(_impl_.keep_state_){false},
+                      /*decltype(_impl_._cached_size_)*/ {}};
 }
 
 RestartRequest::~RestartRequest() {
   // @@protoc_insertion_point(destructor:zun.fakecri.v1.RestartRequest)
-  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
-  (void)arena;
+  if (auto* arena =
+          _internal_metadata_
+              .DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+    (void)arena;
     return;
   }
   SharedDtor();
@@ -613,19 +706,22 @@ void RestartRequest::SetCachedSize(int size) const {
 }
 
 void RestartRequest::Clear() {
-// @@protoc_insertion_point(message_clear_start:zun.fakecri.v1.RestartRequest)
+  // @@protoc_insertion_point(message_clear_start:zun.fakecri.v1.RestartRequest)
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
-  ::memset(&_impl_.downtime_ms_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.keep_state_) -
-      reinterpret_cast<char*>(&_impl_.downtime_ms_)) + sizeof(_impl_.keep_state_));
+  ::memset(&_impl_.downtime_ms_, 0,
+           static_cast<size_t>(reinterpret_cast<char*>(&_impl_.keep_state_) -
+                               reinterpret_cast<char*>(&_impl_.downtime_ms_)) +
+               sizeof(_impl_.keep_state_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
-const char* RestartRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
-#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+const char* RestartRequest::_InternalParse(const char* ptr,
+                                           ::_pbi::ParseContext* ctx) {
+#define CHK_(x) \
+  if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
   while (!ctx->Done(&ptr)) {
     uint32_t tag;
     ptr = ::_pbi::ReadTag(ptr, &tag);
@@ -633,7 +729,8 @@ const char* RestartRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext
       // bool keep_state = 1;
       case 1:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
-          _impl_.keep_state_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          _impl_.keep_state_ =
+              ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -641,7 +738,8 @@ const char* RestartRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext
       // int64 downtime_ms = 2;
       case 2:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
-          _impl_.downtime_ms_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          _impl_.downtime_ms_ =
+              ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -657,7 +755,8 @@ const char* RestartRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext
     }
     ptr = UnknownFieldParse(
         tag,
-        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        _internal_metadata_
+            .mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
         ptr, ctx);
     CHK_(ptr != nullptr);
   }  // while
@@ -670,42 +769,49 @@ failure:
 }
 
 uint8_t* RestartRequest::_InternalSerialize(
-    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+    uint8_t* target,
+    ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
   // @@protoc_insertion_point(serialize_to_array_start:zun.fakecri.v1.RestartRequest)
   uint32_t cached_has_bits = 0;
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   // bool keep_state = 1;
   if (this->_internal_keep_state() != 0) {
     target = stream->EnsureSpace(target);
-    target = ::_pbi::WireFormatLite::WriteBoolToArray(1, this->_internal_keep_state(), target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(
+        1, this->_internal_keep_state(), target);
   }
 
   // int64 downtime_ms = 2;
   if (this->_internal_downtime_ms() != 0) {
     target = stream->EnsureSpace(target);
-    target = ::_pbi::WireFormatLite::WriteInt64ToArray(2, this->_internal_downtime_ms(), target);
+    target = ::_pbi::WireFormatLite::WriteInt64ToArray(
+        2, this->_internal_downtime_ms(), target);
   }
 
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
-        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+        _internal_metadata_
+            .unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+                ::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance),
+        target, stream);
   }
   // @@protoc_insertion_point(serialize_to_array_end:zun.fakecri.v1.RestartRequest)
   return target;
 }
 
 size_t RestartRequest::ByteSizeLong() const {
-// @@protoc_insertion_point(message_byte_size_start:zun.fakecri.v1.RestartRequest)
+  // @@protoc_insertion_point(message_byte_size_start:zun.fakecri.v1.RestartRequest)
   size_t total_size = 0;
 
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   // int64 downtime_ms = 2;
   if (this->_internal_downtime_ms() != 0) {
-    total_size += ::_pbi::WireFormatLite::Int64SizePlusOne(this->_internal_downtime_ms());
+    total_size +=
+        ::_pbi::WireFormatLite::Int64SizePlusOne(this->_internal_downtime_ms());
   }
 
   // bool keep_state = 1;
@@ -716,20 +822,23 @@ size_t RestartRequest::ByteSizeLong() const {
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData RestartRequest::_class_data_ = {
-    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
-    RestartRequest::MergeImpl
-};
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*RestartRequest::GetClassData() const { return &_class_data_; }
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData RestartRequest::_class_data_ =
+    {::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+     RestartRequest::MergeImpl};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*
+RestartRequest::GetClassData() const {
+  return &_class_data_;
+}
 
-
-void RestartRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+void RestartRequest::MergeImpl(
+    ::PROTOBUF_NAMESPACE_ID::Message& to_msg,
+    const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
   auto* const _this = static_cast<RestartRequest*>(&to_msg);
   auto& from = static_cast<const RestartRequest&>(from_msg);
   // @@protoc_insertion_point(class_specific_merge_from_start:zun.fakecri.v1.RestartRequest)
   GOOGLE_DCHECK_NE(&from, _this);
   uint32_t cached_has_bits = 0;
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   if (from._internal_downtime_ms() != 0) {
     _this->_internal_set_downtime_ms(from._internal_downtime_ms());
@@ -737,34 +846,35 @@ void RestartRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const :
   if (from._internal_keep_state() != 0) {
     _this->_internal_set_keep_state(from._internal_keep_state());
   }
-  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_internal_metadata_
+      .MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+          from._internal_metadata_);
 }
 
 void RestartRequest::CopyFrom(const RestartRequest& from) {
-// @@protoc_insertion_point(class_specific_copy_from_start:zun.fakecri.v1.RestartRequest)
+  // @@protoc_insertion_point(class_specific_copy_from_start:zun.fakecri.v1.RestartRequest)
   if (&from == this) return;
   Clear();
   MergeFrom(from);
 }
 
-bool RestartRequest::IsInitialized() const {
-  return true;
-}
+bool RestartRequest::IsInitialized() const { return true; }
 
 void RestartRequest::InternalSwap(RestartRequest* other) {
   using std::swap;
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(RestartRequest, _impl_.keep_state_)
-      + sizeof(RestartRequest::_impl_.keep_state_)
-      - PROTOBUF_FIELD_OFFSET(RestartRequest, _impl_.downtime_ms_)>(
-          reinterpret_cast<char*>(&_impl_.downtime_ms_),
-          reinterpret_cast<char*>(&other->_impl_.downtime_ms_));
+      PROTOBUF_FIELD_OFFSET(RestartRequest, _impl_.keep_state_) +
+      sizeof(RestartRequest::_impl_.keep_state_) -
+      PROTOBUF_FIELD_OFFSET(RestartRequest, _impl_.downtime_ms_)>(
+      reinterpret_cast<char*>(&_impl_.downtime_ms_),
+      reinterpret_cast<char*>(&other->_impl_.downtime_ms_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata RestartRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
-      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter, &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
       file_level_metadata_fakecri_2fv1_2fcontrol_2eproto[3]);
 }
 
@@ -775,36 +885,34 @@ class RestartResponse::_Internal {
 };
 
 RestartResponse::RestartResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
-                         bool is_message_owned)
-  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena, is_message_owned) {
+                                 bool is_message_owned)
+    : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena,
+                                                        is_message_owned) {
   // @@protoc_insertion_point(arena_constructor:zun.fakecri.v1.RestartResponse)
 }
 RestartResponse::RestartResponse(const RestartResponse& from)
-  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
-  RestartResponse* const _this = this; (void)_this;
-  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+    : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
+  RestartResponse* const _this = this;
+  (void)_this;
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+      from._internal_metadata_);
   // @@protoc_insertion_point(copy_constructor:zun.fakecri.v1.RestartResponse)
 }
 
-
-
-
-
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData RestartResponse::_class_data_ = {
-    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
-    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData
+    RestartResponse::_class_data_ = {
+        ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
+        ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
 };
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*RestartResponse::GetClassData() const { return &_class_data_; }
-
-
-
-
-
-
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*
+RestartResponse::GetClassData() const {
+  return &_class_data_;
+}
 
 ::PROTOBUF_NAMESPACE_ID::Metadata RestartResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
-      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter, &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
       file_level_metadata_fakecri_2fv1_2fcontrol_2eproto[4]);
 }
 
@@ -815,50 +923,52 @@ class GetStatsRequest::_Internal {
 };
 
 GetStatsRequest::GetStatsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
-                         bool is_message_owned)
-  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena, is_message_owned) {
+                                 bool is_message_owned)
+    : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena,
+                                                        is_message_owned) {
   // @@protoc_insertion_point(arena_constructor:zun.fakecri.v1.GetStatsRequest)
 }
 GetStatsRequest::GetStatsRequest(const GetStatsRequest& from)
-  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
-  GetStatsRequest* const _this = this; (void)_this;
-  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+    : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
+  GetStatsRequest* const _this = this;
+  (void)_this;
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+      from._internal_metadata_);
   // @@protoc_insertion_point(copy_constructor:zun.fakecri.v1.GetStatsRequest)
 }
 
-
-
-
-
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData GetStatsRequest::_class_data_ = {
-    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
-    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData
+    GetStatsRequest::_class_data_ = {
+        ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
+        ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
 };
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetStatsRequest::GetClassData() const { return &_class_data_; }
-
-
-
-
-
-
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*
+GetStatsRequest::GetClassData() const {
+  return &_class_data_;
+}
 
 ::PROTOBUF_NAMESPACE_ID::Metadata GetStatsRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
-      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter, &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
       file_level_metadata_fakecri_2fv1_2fcontrol_2eproto[5]);
 }
 
 // ===================================================================
 
 GetStatsResponse_CallsEntry_DoNotUse::GetStatsResponse_CallsEntry_DoNotUse() {}
-GetStatsResponse_CallsEntry_DoNotUse::GetStatsResponse_CallsEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena)
+GetStatsResponse_CallsEntry_DoNotUse::GetStatsResponse_CallsEntry_DoNotUse(
+    ::PROTOBUF_NAMESPACE_ID::Arena* arena)
     : SuperType(arena) {}
-void GetStatsResponse_CallsEntry_DoNotUse::MergeFrom(const GetStatsResponse_CallsEntry_DoNotUse& other) {
+void GetStatsResponse_CallsEntry_DoNotUse::MergeFrom(
+    const GetStatsResponse_CallsEntry_DoNotUse& other) {
   MergeFromInternal(other);
 }
-::PROTOBUF_NAMESPACE_ID::Metadata GetStatsResponse_CallsEntry_DoNotUse::GetMetadata() const {
+::PROTOBUF_NAMESPACE_ID::Metadata
+GetStatsResponse_CallsEntry_DoNotUse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
-      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter, &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
       file_level_metadata_fakecri_2fv1_2fcontrol_2eproto[6]);
 }
 
@@ -869,8 +979,8 @@ class GetStatsResponse::_Internal {
 };
 
 GetStatsResponse::GetStatsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
-                         bool is_message_owned)
-  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+                                   bool is_message_owned)
+    : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
   SharedCtor(arena, is_message_owned);
   if (arena != nullptr && !is_message_owned) {
     arena->OwnCustomDestructor(this, &GetStatsResponse::ArenaDtor);
@@ -878,40 +988,42 @@ GetStatsResponse::GetStatsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
   // @@protoc_insertion_point(arena_constructor:zun.fakecri.v1.GetStatsResponse)
 }
 GetStatsResponse::GetStatsResponse(const GetStatsResponse& from)
-  : ::PROTOBUF_NAMESPACE_ID::Message() {
-  GetStatsResponse* const _this = this; (void)_this;
-  new (&_impl_) Impl_{
-      /*decltype(_impl_.calls_)*/{}
-    , decltype(_impl_.sandboxes_){}
-    , decltype(_impl_.containers_){}
-    , decltype(_impl_.restarts_){}
-    , /*decltype(_impl_._cached_size_)*/{}};
+    : ::PROTOBUF_NAMESPACE_ID::Message() {
+  GetStatsResponse* const _this = this;
+  (void)_this;
+  new (&_impl_)
+      Impl_{/*decltype(_impl_.calls_)*/ {}, decltype(_impl_.sandboxes_){},
+            decltype(_impl_.containers_){}, decltype(_impl_.restarts_){},
+            /*decltype(_impl_._cached_size_)*/ {}};
 
-  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+      from._internal_metadata_);
   _this->_impl_.calls_.MergeFrom(from._impl_.calls_);
   ::memcpy(&_impl_.sandboxes_, &from._impl_.sandboxes_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.restarts_) -
-    reinterpret_cast<char*>(&_impl_.sandboxes_)) + sizeof(_impl_.restarts_));
+           static_cast<size_t>(reinterpret_cast<char*>(&_impl_.restarts_) -
+                               reinterpret_cast<char*>(&_impl_.sandboxes_)) +
+               sizeof(_impl_.restarts_));
   // @@protoc_insertion_point(copy_constructor:zun.fakecri.v1.GetStatsResponse)
 }
 
-inline void GetStatsResponse::SharedCtor(
-    ::_pb::Arena* arena, bool is_message_owned) {
+inline void GetStatsResponse::SharedCtor(::_pb::Arena* arena,
+                                         bool is_message_owned) {
   (void)arena;
   (void)is_message_owned;
-  new (&_impl_) Impl_{
-      /*decltype(_impl_.calls_)*/{::_pbi::ArenaInitialized(), arena}
-    , decltype(_impl_.sandboxes_){int64_t{0}}
-    , decltype(_impl_.containers_){int64_t{0}}
-    , decltype(_impl_.restarts_){int64_t{0}}
-    , /*decltype(_impl_._cached_size_)*/{}
-  };
+  new (&_impl_)
+      Impl_{/*decltype(_impl_.calls_)*/ {::_pbi::ArenaInitialized(), arena},
+            decltype(_impl_.sandboxes_){int64_t{0}},
+            decltype(_impl_.containers_){int64_t{0}},
+            decltype(_impl_.restarts_){int64_t{0}},
+            /*decltype(_impl_._cached_size_)*/ {}};
 }
 
 GetStatsResponse::~GetStatsResponse() {
   // @@protoc_insertion_point(destructor:zun.fakecri.v1.GetStatsResponse)
-  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
-  (void)arena;
+  if (auto* arena =
+          _internal_metadata_
+              .DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+    (void)arena;
     ArenaDtor(this);
     return;
   }
@@ -925,7 +1037,7 @@ inline void GetStatsResponse::SharedDtor() {
 }
 
 void GetStatsResponse::ArenaDtor(void* object) {
-  GetStatsResponse* _this = reinterpret_cast< GetStatsResponse* >(object);
+  GetStatsResponse* _this = reinterpret_cast<GetStatsResponse*>(object);
   _this->_impl_.calls_.Destruct();
 }
 void GetStatsResponse::SetCachedSize(int size) const {
@@ -933,20 +1045,23 @@ void GetStatsResponse::SetCachedSize(int size) const {
 }
 
 void GetStatsResponse::Clear() {
-// @@protoc_insertion_point(message_clear_start:zun.fakecri.v1.GetStatsResponse)
+  // @@protoc_insertion_point(message_clear_start:zun.fakecri.v1.GetStatsResponse)
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   _impl_.calls_.Clear();
-  ::memset(&_impl_.sandboxes_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.restarts_) -
-      reinterpret_cast<char*>(&_impl_.sandboxes_)) + sizeof(_impl_.restarts_));
+  ::memset(&_impl_.sandboxes_, 0,
+           static_cast<size_t>(reinterpret_cast<char*>(&_impl_.restarts_) -
+                               reinterpret_cast<char*>(&_impl_.sandboxes_)) +
+               sizeof(_impl_.restarts_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
-const char* GetStatsResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
-#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+const char* GetStatsResponse::_InternalParse(const char* ptr,
+                                             ::_pbi::ParseContext* ctx) {
+#define CHK_(x) \
+  if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
   while (!ctx->Done(&ptr)) {
     uint32_t tag;
     ptr = ::_pbi::ReadTag(ptr, &tag);
@@ -967,7 +1082,8 @@ const char* GetStatsResponse::_InternalParse(const char* ptr, ::_pbi::ParseConte
       // int64 sandboxes = 2;
       case 2:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
-          _impl_.sandboxes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          _impl_.sandboxes_ =
+              ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -975,7 +1091,8 @@ const char* GetStatsResponse::_InternalParse(const char* ptr, ::_pbi::ParseConte
       // int64 containers = 3;
       case 3:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
-          _impl_.containers_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          _impl_.containers_ =
+              ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -983,7 +1100,8 @@ const char* GetStatsResponse::_InternalParse(const char* ptr, ::_pbi::ParseConte
       // int64 restarts = 4;
       case 4:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 32)) {
-          _impl_.restarts_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          _impl_.restarts_ =
+              ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -999,7 +1117,8 @@ const char* GetStatsResponse::_InternalParse(const char* ptr, ::_pbi::ParseConte
     }
     ptr = UnknownFieldParse(
         tag,
-        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        _internal_metadata_
+            .mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
         ptr, ctx);
     CHK_(ptr != nullptr);
   }  // while
@@ -1012,10 +1131,11 @@ failure:
 }
 
 uint8_t* GetStatsResponse::_InternalSerialize(
-    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+    uint8_t* target,
+    ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
   // @@protoc_insertion_point(serialize_to_array_start:zun.fakecri.v1.GetStatsResponse)
   uint32_t cached_has_bits = 0;
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   // map<string, int64> calls = 1;
   if (!this->_internal_calls().empty()) {
@@ -1025,19 +1145,21 @@ uint8_t* GetStatsResponse::_InternalSerialize(
     auto check_utf8 = [](const MapType::value_type& entry) {
       (void)entry;
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
-        entry.first.data(), static_cast<int>(entry.first.length()),
-        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
-        "zun.fakecri.v1.GetStatsResponse.CallsEntry.key");
+          entry.first.data(), static_cast<int>(entry.first.length()),
+          ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+          "zun.fakecri.v1.GetStatsResponse.CallsEntry.key");
     };
 
     if (stream->IsSerializationDeterministic() && map_field.size() > 1) {
       for (const auto& entry : ::_pbi::MapSorterPtr<MapType>(map_field)) {
-        target = WireHelper::InternalSerialize(1, entry.first, entry.second, target, stream);
+        target = WireHelper::InternalSerialize(1, entry.first, entry.second,
+                                               target, stream);
         check_utf8(entry);
       }
     } else {
       for (const auto& entry : map_field) {
-        target = WireHelper::InternalSerialize(1, entry.first, entry.second, target, stream);
+        target = WireHelper::InternalSerialize(1, entry.first, entry.second,
+                                               target, stream);
         check_utf8(entry);
       }
     }
@@ -1046,78 +1168,92 @@ uint8_t* GetStatsResponse::_InternalSerialize(
   // int64 sandboxes = 2;
   if (this->_internal_sandboxes() != 0) {
     target = stream->EnsureSpace(target);
-    target = ::_pbi::WireFormatLite::WriteInt64ToArray(2, this->_internal_sandboxes(), target);
+    target = ::_pbi::WireFormatLite::WriteInt64ToArray(
+        2, this->_internal_sandboxes(), target);
   }
 
   // int64 containers = 3;
   if (this->_internal_containers() != 0) {
     target = stream->EnsureSpace(target);
-    target = ::_pbi::WireFormatLite::WriteInt64ToArray(3, this->_internal_containers(), target);
+    target = ::_pbi::WireFormatLite::WriteInt64ToArray(
+        3, this->_internal_containers(), target);
   }
 
   // int64 restarts = 4;
   if (this->_internal_restarts() != 0) {
     target = stream->EnsureSpace(target);
-    target = ::_pbi::WireFormatLite::WriteInt64ToArray(4, this->_internal_restarts(), target);
+    target = ::_pbi::WireFormatLite::WriteInt64ToArray(
+        4, this->_internal_restarts(), target);
   }
 
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
-        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+        _internal_metadata_
+            .unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+                ::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance),
+        target, stream);
   }
   // @@protoc_insertion_point(serialize_to_array_end:zun.fakecri.v1.GetStatsResponse)
   return target;
 }
 
 size_t GetStatsResponse::ByteSizeLong() const {
-// @@protoc_insertion_point(message_byte_size_start:zun.fakecri.v1.GetStatsResponse)
+  // @@protoc_insertion_point(message_byte_size_start:zun.fakecri.v1.GetStatsResponse)
   size_t total_size = 0;
 
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   // map<string, int64> calls = 1;
-  total_size += 1 *
-      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(this->_internal_calls_size());
-  for (::PROTOBUF_NAMESPACE_ID::Map< std::string, int64_t >::const_iterator
-      it = this->_internal_calls().begin();
-      it != this->_internal_calls().end(); ++it) {
-    total_size += GetStatsResponse_CallsEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
+  total_size += 1 * ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(
+                        this->_internal_calls_size());
+  for (::PROTOBUF_NAMESPACE_ID::Map<std::string, int64_t>::const_iterator it =
+           this->_internal_calls().begin();
+       it != this->_internal_calls().end(); ++it) {
+    total_size += GetStatsResponse_CallsEntry_DoNotUse::Funcs::ByteSizeLong(
+        it->first, it->second);
   }
 
   // int64 sandboxes = 2;
   if (this->_internal_sandboxes() != 0) {
-    total_size += ::_pbi::WireFormatLite::Int64SizePlusOne(this->_internal_sandboxes());
+    total_size +=
+        ::_pbi::WireFormatLite::Int64SizePlusOne(this->_internal_sandboxes());
   }
 
   // int64 containers = 3;
   if (this->_internal_containers() != 0) {
-    total_size += ::_pbi::WireFormatLite::Int64SizePlusOne(this->_internal_containers());
+    total_size +=
+        ::_pbi::WireFormatLite::Int64SizePlusOne(this->_internal_containers());
   }
 
   // int64 restarts = 4;
   if (this->_internal_restarts() != 0) {
-    total_size += ::_pbi::WireFormatLite::Int64SizePlusOne(this->_internal_restarts());
+    total_size +=
+        ::_pbi::WireFormatLite::Int64SizePlusOne(this->_internal_restarts());
   }
 
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData GetStatsResponse::_class_data_ = {
-    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
-    GetStatsResponse::MergeImpl
-};
-const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetStatsResponse::GetClassData() const { return &_class_data_; }
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData
+    GetStatsResponse::_class_data_ = {
+        ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+        GetStatsResponse::MergeImpl};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*
+GetStatsResponse::GetClassData() const {
+  return &_class_data_;
+}
 
-
-void GetStatsResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+void GetStatsResponse::MergeImpl(
+    ::PROTOBUF_NAMESPACE_ID::Message& to_msg,
+    const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
   auto* const _this = static_cast<GetStatsResponse*>(&to_msg);
   auto& from = static_cast<const GetStatsResponse&>(from_msg);
   // @@protoc_insertion_point(class_specific_merge_from_start:zun.fakecri.v1.GetStatsResponse)
   GOOGLE_DCHECK_NE(&from, _this);
   uint32_t cached_has_bits = 0;
-  (void) cached_has_bits;
+  (void)cached_has_bits;
 
   _this->_impl_.calls_.MergeFrom(from._impl_.calls_);
   if (from._internal_sandboxes() != 0) {
@@ -1129,35 +1265,36 @@ void GetStatsResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const
   if (from._internal_restarts() != 0) {
     _this->_internal_set_restarts(from._internal_restarts());
   }
-  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_internal_metadata_
+      .MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(
+          from._internal_metadata_);
 }
 
 void GetStatsResponse::CopyFrom(const GetStatsResponse& from) {
-// @@protoc_insertion_point(class_specific_copy_from_start:zun.fakecri.v1.GetStatsResponse)
+  // @@protoc_insertion_point(class_specific_copy_from_start:zun.fakecri.v1.GetStatsResponse)
   if (&from == this) return;
   Clear();
   MergeFrom(from);
 }
 
-bool GetStatsResponse::IsInitialized() const {
-  return true;
-}
+bool GetStatsResponse::IsInitialized() const { return true; }
 
 void GetStatsResponse::InternalSwap(GetStatsResponse* other) {
   using std::swap;
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   _impl_.calls_.InternalSwap(&other->_impl_.calls_);
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(GetStatsResponse, _impl_.restarts_)
-      + sizeof(GetStatsResponse::_impl_.restarts_)
-      - PROTOBUF_FIELD_OFFSET(GetStatsResponse, _impl_.sandboxes_)>(
-          reinterpret_cast<char*>(&_impl_.sandboxes_),
-          reinterpret_cast<char*>(&other->_impl_.sandboxes_));
+      PROTOBUF_FIELD_OFFSET(GetStatsResponse, _impl_.restarts_) +
+      sizeof(GetStatsResponse::_impl_.restarts_) -
+      PROTOBUF_FIELD_OFFSET(GetStatsResponse, _impl_.sandboxes_)>(
+      reinterpret_cast<char*>(&_impl_.sandboxes_),
+      reinterpret_cast<char*>(&other->_impl_.sandboxes_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata GetStatsResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
-      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter, &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_getter,
+      &descriptor_table_fakecri_2fv1_2fcontrol_2eproto_once,
       file_level_metadata_fakecri_2fv1_2fcontrol_2eproto[7]);
 }
 
@@ -1166,37 +1303,55 @@ void GetStatsResponse::InternalSwap(GetStatsResponse* other) {
 }  // namespace fakecri
 }  // namespace zun
 PROTOBUF_NAMESPACE_OPEN
-template<> PROTOBUF_NOINLINE ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse*
-Arena::CreateMaybeMessage< ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse >(Arena* arena) {
-  return Arena::CreateMessageInternal< ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse >(arena);
+template <>
+PROTOBUF_NOINLINE ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse*
+Arena::CreateMaybeMessage<
+    ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse>(Arena* arena) {
+  return Arena::CreateMessageInternal<
+      ::zun::fakecri::v1::SetFaultsRequest_FaultsEntry_DoNotUse>(arena);
 }
-template<> PROTOBUF_NOINLINE ::zun::fakecri::v1::SetFaultsRequest*
-Arena::CreateMaybeMessage< ::zun::fakecri::v1::SetFaultsRequest >(Arena* arena) {
-  return Arena::CreateMessageInternal< ::zun::fakecri::v1::SetFaultsRequest >(arena);
+template <>
+PROTOBUF_NOINLINE ::zun::fakecri::v1::SetFaultsRequest*
+Arena::CreateMaybeMessage<::zun::fakecri::v1::SetFaultsRequest>(Arena* arena) {
+  return Arena::CreateMessageInternal<::zun::fakecri::v1::SetFaultsRequest>(
+      arena);
 }
-template<> PROTOBUF_NOINLINE ::zun::fakecri::v1::SetFaultsResponse*
-Arena::CreateMaybeMessage< ::zun::fakecri::v1::SetFaultsResponse >(Arena* arena) {
-  return Arena::CreateMessageInternal< ::zun::fakecri::v1::SetFaultsResponse >(arena);
+template <>
+PROTOBUF_NOINLINE ::zun::fakecri::v1::SetFaultsResponse*
+Arena::CreateMaybeMessage<::zun::fakecri::v1::SetFaultsResponse>(Arena* arena) {
+  return Arena::CreateMessageInternal<::zun::fakecri::v1::SetFaultsResponse>(
+      arena);
 }
-template<> PROTOBUF_NOINLINE ::zun::fakecri::v1::RestartRequest*
-Arena::CreateMaybeMessage< ::zun::fakecri::v1::RestartRequest >(Arena* arena) {
-  return Arena::CreateMessageInternal< ::zun::fakecri::v1::RestartRequest >(arena);
+template <>
+PROTOBUF_NOINLINE ::zun::fakecri::v1::RestartRequest*
+Arena::CreateMaybeMessage<::zun::fakecri::v1::RestartRequest>(Arena* arena) {
+  return Arena::CreateMessageInternal<::zun::fakecri::v1::RestartRequest>(
+      arena);
 }
-template<> PROTOBUF_NOINLINE ::zun::fakecri::v1::RestartResponse*
-Arena::CreateMaybeMessage< ::zun::fakecri::v1::RestartResponse >(Arena* arena) {
-  return Arena::CreateMessageInternal< ::zun::fakecri::v1::RestartResponse >(arena);
+template <>
+PROTOBUF_NOINLINE ::zun::fakecri::v1::RestartResponse*
+Arena::CreateMaybeMessage<::zun::fakecri::v1::RestartResponse>(Arena* arena) {
+  return Arena::CreateMessageInternal<::zun::fakecri::v1::RestartResponse>(
+      arena);
 }
-template<> PROTOBUF_NOINLINE ::zun::fakecri::v1::GetStatsRequest*
-Arena::CreateMaybeMessage< ::zun::fakecri::v1::GetStatsRequest >(Arena* arena) {
-  return Arena::CreateMessageInternal< ::zun::fakecri::v1::GetStatsRequest >(arena);
+template <>
+PROTOBUF_NOINLINE ::zun::fakecri::v1::GetStatsRequest*
+Arena::CreateMaybeMessage<::zun::fakecri::v1::GetStatsRequest>(Arena* arena) {
+  return Arena::CreateMessageInternal<::zun::fakecri::v1::GetStatsRequest>(
+      arena);
 }
-template<> PROTOBUF_NOINLINE ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse*
-Arena::CreateMaybeMessage< ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse >(Arena* arena) {
-  return Arena::CreateMessageInternal< ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse >(arena);
+template <>
+PROTOBUF_NOINLINE ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse*
+Arena::CreateMaybeMessage<
+    ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse>(Arena* arena) {
+  return Arena::CreateMessageInternal<
+      ::zun::fakecri::v1::GetStatsResponse_CallsEntry_DoNotUse>(arena);
 }
-template<> PROTOBUF_NOINLINE ::zun::fakecri::v1::GetStatsResponse*
-Arena::CreateMaybeMessage< ::zun::fakecri::v1::GetStatsResponse >(Arena* arena) {
-  return Arena::CreateMessageInternal< ::zun::fakecri::v1::GetStatsResponse >(arena);
+template <>
+PROTOBUF_NOINLINE ::zun::fakecri::v1::GetStatsResponse*
+Arena::CreateMaybeMessage<::zun::fakecri::v1::GetStatsResponse>(Arena* arena) {
+  return Arena::CreateMessageInternal<::zun::fakecri::v1::GetStatsResponse>(
+      arena);
 }
 PROTOBUF_NAMESPACE_CLOSE
 

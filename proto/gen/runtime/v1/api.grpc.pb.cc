@@ -2,988 +2,1867 @@
 // If you make any local change, they will be lost.
 // source: runtime/v1/api.proto
 
-#include "runtime/v1/api.pb.h"
 #include "runtime/v1/api.grpc.pb.h"
 
-#include <functional>
-#include <grpcpp/support/async_stream.h>
-#include <grpcpp/support/async_unary_call.h>
 #include <grpcpp/impl/channel_interface.h>
 #include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/impl/service_type.h>
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/async_stream.h>
+#include <grpcpp/support/async_unary_call.h>
 #include <grpcpp/support/client_callback.h>
 #include <grpcpp/support/message_allocator.h>
 #include <grpcpp/support/method_handler.h>
-#include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/support/server_callback.h>
-#include <grpcpp/impl/codegen/server_callback_handlers.h>
-#include <grpcpp/server_context.h>
-#include <grpcpp/impl/service_type.h>
 #include <grpcpp/support/sync_stream.h>
+
+#include <functional>
+
+#include "runtime/v1/api.pb.h"
 namespace runtime {
 namespace v1 {
 
 static const char* RuntimeService_method_names[] = {
-  "/runtime.v1.RuntimeService/Version",
-  "/runtime.v1.RuntimeService/RunPodSandbox",
-  "/runtime.v1.RuntimeService/StopPodSandbox",
-  "/runtime.v1.RuntimeService/RemovePodSandbox",
-  "/runtime.v1.RuntimeService/PodSandboxStatus",
-  "/runtime.v1.RuntimeService/ListPodSandbox",
-  "/runtime.v1.RuntimeService/CreateContainer",
-  "/runtime.v1.RuntimeService/StartContainer",
-  "/runtime.v1.RuntimeService/StopContainer",
-  "/runtime.v1.RuntimeService/RemoveContainer",
-  "/runtime.v1.RuntimeService/ListContainers",
-  "/runtime.v1.RuntimeService/ContainerStatus",
-  "/runtime.v1.RuntimeService/UpdateContainerResources",
-  "/runtime.v1.RuntimeService/ExecSync",
-  "/runtime.v1.RuntimeService/ContainerStats",
-  "/runtime.v1.RuntimeService/ListContainerStats",
-  "/runtime.v1.RuntimeService/Status",
+    "/runtime.v1.RuntimeService/Version",
+    "/runtime.v1.RuntimeService/RunPodSandbox",
+    "/runtime.v1.RuntimeService/StopPodSandbox",
+    "/runtime.v1.RuntimeService/RemovePodSandbox",
+    "/runtime.v1.RuntimeService/PodSandboxStatus",
+    "/runtime.v1.RuntimeService/ListPodSandbox",
+    "/runtime.v1.RuntimeService/CreateContainer",
+    "/runtime.v1.RuntimeService/StartContainer",
+    "/runtime.v1.RuntimeService/StopContainer",
+    "/runtime.v1.RuntimeService/RemoveContainer",
+    "/runtime.v1.RuntimeService/ListContainers",
+    "/runtime.v1.RuntimeService/ContainerStatus",
+    "/runtime.v1.RuntimeService/UpdateContainerResources",
+    "/runtime.v1.RuntimeService/ExecSync",
+    "/runtime.v1.RuntimeService/ContainerStats",
+    "/runtime.v1.RuntimeService/ListContainerStats",
+    "/runtime.v1.RuntimeService/Status",
 };
 
-std::unique_ptr< RuntimeService::Stub> RuntimeService::NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options) {
+std::unique_ptr<RuntimeService::Stub> RuntimeService::NewStub(
+    const std::shared_ptr< ::grpc::ChannelInterface>& channel,
+    const ::grpc::StubOptions& options) {
   (void)options;
-  std::unique_ptr< RuntimeService::Stub> stub(new RuntimeService::Stub(channel, options));
+  std::unique_ptr<RuntimeService::Stub> stub(
+      new RuntimeService::Stub(channel, options));
   return stub;
 }
 
-RuntimeService::Stub::Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options)
-  : channel_(channel), rpcmethod_Version_(RuntimeService_method_names[0], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_RunPodSandbox_(RuntimeService_method_names[1], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_StopPodSandbox_(RuntimeService_method_names[2], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_RemovePodSandbox_(RuntimeService_method_names[3], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_PodSandboxStatus_(RuntimeService_method_names[4], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_ListPodSandbox_(RuntimeService_method_names[5], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_CreateContainer_(RuntimeService_method_names[6], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_StartContainer_(RuntimeService_method_names[7], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_StopContainer_(RuntimeService_method_names[8], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_RemoveContainer_(RuntimeService_method_names[9], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_ListContainers_(RuntimeService_method_names[10], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_ContainerStatus_(RuntimeService_method_names[11], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_UpdateContainerResources_(RuntimeService_method_names[12], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_ExecSync_(RuntimeService_method_names[13], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_ContainerStats_(RuntimeService_method_names[14], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_ListContainerStats_(RuntimeService_method_names[15], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_Status_(RuntimeService_method_names[16], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  {}
+RuntimeService::Stub::Stub(
+    const std::shared_ptr< ::grpc::ChannelInterface>& channel,
+    const ::grpc::StubOptions& options)
+    : channel_(channel),
+      rpcmethod_Version_(RuntimeService_method_names[0],
+                         options.suffix_for_stats(),
+                         ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_RunPodSandbox_(
+          RuntimeService_method_names[1], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_StopPodSandbox_(
+          RuntimeService_method_names[2], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_RemovePodSandbox_(
+          RuntimeService_method_names[3], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_PodSandboxStatus_(
+          RuntimeService_method_names[4], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_ListPodSandbox_(
+          RuntimeService_method_names[5], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_CreateContainer_(
+          RuntimeService_method_names[6], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_StartContainer_(
+          RuntimeService_method_names[7], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_StopContainer_(
+          RuntimeService_method_names[8], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_RemoveContainer_(
+          RuntimeService_method_names[9], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_ListContainers_(
+          RuntimeService_method_names[10], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_ContainerStatus_(
+          RuntimeService_method_names[11], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_UpdateContainerResources_(
+          RuntimeService_method_names[12], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_ExecSync_(RuntimeService_method_names[13],
+                          options.suffix_for_stats(),
+                          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_ContainerStats_(
+          RuntimeService_method_names[14], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_ListContainerStats_(
+          RuntimeService_method_names[15], options.suffix_for_stats(),
+          ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_Status_(RuntimeService_method_names[16],
+                        options.suffix_for_stats(),
+                        ::grpc::internal::RpcMethod::NORMAL_RPC, channel) {}
 
-::grpc::Status RuntimeService::Stub::Version(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::runtime::v1::VersionResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_Version_, context, request, response);
+::grpc::Status RuntimeService::Stub::Version(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::VersionRequest& request,
+    ::runtime::v1::VersionResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_Version_, context, request, response);
 }
 
-void RuntimeService::Stub::async::Version(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest* request, ::runtime::v1::VersionResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_Version_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::Version(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::VersionRequest* request,
+    ::runtime::v1::VersionResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_Version_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::Version(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest* request, ::runtime::v1::VersionResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_Version_, context, request, response, reactor);
+void RuntimeService::Stub::async::Version(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::VersionRequest* request,
+    ::runtime::v1::VersionResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_Version_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>* RuntimeService::Stub::PrepareAsyncVersionRaw(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::VersionResponse, ::runtime::v1::VersionRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_Version_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>*
+RuntimeService::Stub::PrepareAsyncVersionRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::VersionResponse, ::runtime::v1::VersionRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_Version_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>* RuntimeService::Stub::AsyncVersionRaw(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncVersionRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>*
+RuntimeService::Stub::AsyncVersionRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncVersionRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::RunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::runtime::v1::RunPodSandboxResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_RunPodSandbox_, context, request, response);
+::grpc::Status RuntimeService::Stub::RunPodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RunPodSandboxRequest& request,
+    ::runtime::v1::RunPodSandboxResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_RunPodSandbox_, context, request, response);
 }
 
-void RuntimeService::Stub::async::RunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest* request, ::runtime::v1::RunPodSandboxResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RunPodSandbox_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::RunPodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RunPodSandboxRequest* request,
+    ::runtime::v1::RunPodSandboxResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_RunPodSandbox_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::RunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest* request, ::runtime::v1::RunPodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RunPodSandbox_, context, request, response, reactor);
+void RuntimeService::Stub::async::RunPodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RunPodSandboxRequest* request,
+    ::runtime::v1::RunPodSandboxResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_RunPodSandbox_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>* RuntimeService::Stub::PrepareAsyncRunPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::RunPodSandboxResponse, ::runtime::v1::RunPodSandboxRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_RunPodSandbox_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>*
+RuntimeService::Stub::PrepareAsyncRunPodSandboxRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RunPodSandboxRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::RunPodSandboxResponse, ::runtime::v1::RunPodSandboxRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_RunPodSandbox_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>* RuntimeService::Stub::AsyncRunPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncRunPodSandboxRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>*
+RuntimeService::Stub::AsyncRunPodSandboxRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RunPodSandboxRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncRunPodSandboxRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::StopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::runtime::v1::StopPodSandboxResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::StopPodSandboxRequest, ::runtime::v1::StopPodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_StopPodSandbox_, context, request, response);
+::grpc::Status RuntimeService::Stub::StopPodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopPodSandboxRequest& request,
+    ::runtime::v1::StopPodSandboxResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::StopPodSandboxRequest,
+      ::runtime::v1::StopPodSandboxResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_StopPodSandbox_,
+                                     context, request, response);
 }
 
-void RuntimeService::Stub::async::StopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest* request, ::runtime::v1::StopPodSandboxResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::StopPodSandboxRequest, ::runtime::v1::StopPodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_StopPodSandbox_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::StopPodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopPodSandboxRequest* request,
+    ::runtime::v1::StopPodSandboxResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::StopPodSandboxRequest,
+                                       ::runtime::v1::StopPodSandboxResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_StopPodSandbox_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::StopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest* request, ::runtime::v1::StopPodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_StopPodSandbox_, context, request, response, reactor);
+void RuntimeService::Stub::async::StopPodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopPodSandboxRequest* request,
+    ::runtime::v1::StopPodSandboxResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_StopPodSandbox_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>* RuntimeService::Stub::PrepareAsyncStopPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::StopPodSandboxResponse, ::runtime::v1::StopPodSandboxRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_StopPodSandbox_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>*
+RuntimeService::Stub::PrepareAsyncStopPodSandboxRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopPodSandboxRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::StopPodSandboxResponse,
+      ::runtime::v1::StopPodSandboxRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_StopPodSandbox_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>* RuntimeService::Stub::AsyncStopPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncStopPodSandboxRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>*
+RuntimeService::Stub::AsyncStopPodSandboxRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopPodSandboxRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncStopPodSandboxRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::RemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::runtime::v1::RemovePodSandboxResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::RemovePodSandboxRequest, ::runtime::v1::RemovePodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_RemovePodSandbox_, context, request, response);
+::grpc::Status RuntimeService::Stub::RemovePodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemovePodSandboxRequest& request,
+    ::runtime::v1::RemovePodSandboxResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::RemovePodSandboxRequest,
+      ::runtime::v1::RemovePodSandboxResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_RemovePodSandbox_, context, request, response);
 }
 
-void RuntimeService::Stub::async::RemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest* request, ::runtime::v1::RemovePodSandboxResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::RemovePodSandboxRequest, ::runtime::v1::RemovePodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RemovePodSandbox_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::RemovePodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemovePodSandboxRequest* request,
+    ::runtime::v1::RemovePodSandboxResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::RemovePodSandboxRequest,
+                                       ::runtime::v1::RemovePodSandboxResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_RemovePodSandbox_, context,
+      request, response, std::move(f));
 }
 
-void RuntimeService::Stub::async::RemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest* request, ::runtime::v1::RemovePodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RemovePodSandbox_, context, request, response, reactor);
+void RuntimeService::Stub::async::RemovePodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemovePodSandboxRequest* request,
+    ::runtime::v1::RemovePodSandboxResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_RemovePodSandbox_, context,
+      request, response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>* RuntimeService::Stub::PrepareAsyncRemovePodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::RemovePodSandboxResponse, ::runtime::v1::RemovePodSandboxRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_RemovePodSandbox_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>*
+RuntimeService::Stub::PrepareAsyncRemovePodSandboxRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemovePodSandboxRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::RemovePodSandboxResponse,
+      ::runtime::v1::RemovePodSandboxRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_RemovePodSandbox_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>* RuntimeService::Stub::AsyncRemovePodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncRemovePodSandboxRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>*
+RuntimeService::Stub::AsyncRemovePodSandboxRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemovePodSandboxRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncRemovePodSandboxRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::PodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::runtime::v1::PodSandboxStatusResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::PodSandboxStatusRequest, ::runtime::v1::PodSandboxStatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_PodSandboxStatus_, context, request, response);
+::grpc::Status RuntimeService::Stub::PodSandboxStatus(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PodSandboxStatusRequest& request,
+    ::runtime::v1::PodSandboxStatusResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::PodSandboxStatusRequest,
+      ::runtime::v1::PodSandboxStatusResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_PodSandboxStatus_, context, request, response);
 }
 
-void RuntimeService::Stub::async::PodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest* request, ::runtime::v1::PodSandboxStatusResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::PodSandboxStatusRequest, ::runtime::v1::PodSandboxStatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_PodSandboxStatus_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::PodSandboxStatus(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PodSandboxStatusRequest* request,
+    ::runtime::v1::PodSandboxStatusResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::PodSandboxStatusRequest,
+                                       ::runtime::v1::PodSandboxStatusResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_PodSandboxStatus_, context,
+      request, response, std::move(f));
 }
 
-void RuntimeService::Stub::async::PodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest* request, ::runtime::v1::PodSandboxStatusResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_PodSandboxStatus_, context, request, response, reactor);
+void RuntimeService::Stub::async::PodSandboxStatus(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PodSandboxStatusRequest* request,
+    ::runtime::v1::PodSandboxStatusResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_PodSandboxStatus_, context,
+      request, response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>* RuntimeService::Stub::PrepareAsyncPodSandboxStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::PodSandboxStatusResponse, ::runtime::v1::PodSandboxStatusRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_PodSandboxStatus_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>*
+RuntimeService::Stub::PrepareAsyncPodSandboxStatusRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PodSandboxStatusRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::PodSandboxStatusResponse,
+      ::runtime::v1::PodSandboxStatusRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_PodSandboxStatus_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>* RuntimeService::Stub::AsyncPodSandboxStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncPodSandboxStatusRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>*
+RuntimeService::Stub::AsyncPodSandboxStatusRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PodSandboxStatusRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncPodSandboxStatusRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::ListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::runtime::v1::ListPodSandboxResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::ListPodSandboxRequest, ::runtime::v1::ListPodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListPodSandbox_, context, request, response);
+::grpc::Status RuntimeService::Stub::ListPodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListPodSandboxRequest& request,
+    ::runtime::v1::ListPodSandboxResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::ListPodSandboxRequest,
+      ::runtime::v1::ListPodSandboxResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListPodSandbox_,
+                                     context, request, response);
 }
 
-void RuntimeService::Stub::async::ListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest* request, ::runtime::v1::ListPodSandboxResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ListPodSandboxRequest, ::runtime::v1::ListPodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListPodSandbox_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::ListPodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListPodSandboxRequest* request,
+    ::runtime::v1::ListPodSandboxResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ListPodSandboxRequest,
+                                       ::runtime::v1::ListPodSandboxResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ListPodSandbox_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::ListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest* request, ::runtime::v1::ListPodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListPodSandbox_, context, request, response, reactor);
+void RuntimeService::Stub::async::ListPodSandbox(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListPodSandboxRequest* request,
+    ::runtime::v1::ListPodSandboxResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ListPodSandbox_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>* RuntimeService::Stub::PrepareAsyncListPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::ListPodSandboxResponse, ::runtime::v1::ListPodSandboxRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ListPodSandbox_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>*
+RuntimeService::Stub::PrepareAsyncListPodSandboxRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListPodSandboxRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::ListPodSandboxResponse,
+      ::runtime::v1::ListPodSandboxRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_ListPodSandbox_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>* RuntimeService::Stub::AsyncListPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncListPodSandboxRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>*
+RuntimeService::Stub::AsyncListPodSandboxRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListPodSandboxRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncListPodSandboxRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::CreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::runtime::v1::CreateContainerResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::CreateContainerRequest, ::runtime::v1::CreateContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_CreateContainer_, context, request, response);
+::grpc::Status RuntimeService::Stub::CreateContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::CreateContainerRequest& request,
+    ::runtime::v1::CreateContainerResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::CreateContainerRequest,
+      ::runtime::v1::CreateContainerResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_CreateContainer_,
+                                     context, request, response);
 }
 
-void RuntimeService::Stub::async::CreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest* request, ::runtime::v1::CreateContainerResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::CreateContainerRequest, ::runtime::v1::CreateContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_CreateContainer_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::CreateContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::CreateContainerRequest* request,
+    ::runtime::v1::CreateContainerResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::CreateContainerRequest,
+                                       ::runtime::v1::CreateContainerResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_CreateContainer_, context,
+      request, response, std::move(f));
 }
 
-void RuntimeService::Stub::async::CreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest* request, ::runtime::v1::CreateContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_CreateContainer_, context, request, response, reactor);
+void RuntimeService::Stub::async::CreateContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::CreateContainerRequest* request,
+    ::runtime::v1::CreateContainerResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_CreateContainer_, context,
+      request, response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>* RuntimeService::Stub::PrepareAsyncCreateContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::CreateContainerResponse, ::runtime::v1::CreateContainerRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_CreateContainer_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>*
+RuntimeService::Stub::PrepareAsyncCreateContainerRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::CreateContainerRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::CreateContainerResponse,
+      ::runtime::v1::CreateContainerRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_CreateContainer_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>* RuntimeService::Stub::AsyncCreateContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncCreateContainerRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>*
+RuntimeService::Stub::AsyncCreateContainerRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::CreateContainerRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncCreateContainerRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::StartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::runtime::v1::StartContainerResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::StartContainerRequest, ::runtime::v1::StartContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_StartContainer_, context, request, response);
+::grpc::Status RuntimeService::Stub::StartContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StartContainerRequest& request,
+    ::runtime::v1::StartContainerResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::StartContainerRequest,
+      ::runtime::v1::StartContainerResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_StartContainer_,
+                                     context, request, response);
 }
 
-void RuntimeService::Stub::async::StartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest* request, ::runtime::v1::StartContainerResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::StartContainerRequest, ::runtime::v1::StartContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_StartContainer_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::StartContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StartContainerRequest* request,
+    ::runtime::v1::StartContainerResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::StartContainerRequest,
+                                       ::runtime::v1::StartContainerResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_StartContainer_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::StartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest* request, ::runtime::v1::StartContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_StartContainer_, context, request, response, reactor);
+void RuntimeService::Stub::async::StartContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StartContainerRequest* request,
+    ::runtime::v1::StartContainerResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_StartContainer_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>* RuntimeService::Stub::PrepareAsyncStartContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::StartContainerResponse, ::runtime::v1::StartContainerRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_StartContainer_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>*
+RuntimeService::Stub::PrepareAsyncStartContainerRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StartContainerRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::StartContainerResponse,
+      ::runtime::v1::StartContainerRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_StartContainer_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>* RuntimeService::Stub::AsyncStartContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncStartContainerRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>*
+RuntimeService::Stub::AsyncStartContainerRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StartContainerRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncStartContainerRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::StopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::runtime::v1::StopContainerResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_StopContainer_, context, request, response);
+::grpc::Status RuntimeService::Stub::StopContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopContainerRequest& request,
+    ::runtime::v1::StopContainerResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_StopContainer_, context, request, response);
 }
 
-void RuntimeService::Stub::async::StopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest* request, ::runtime::v1::StopContainerResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_StopContainer_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::StopContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopContainerRequest* request,
+    ::runtime::v1::StopContainerResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_StopContainer_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::StopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest* request, ::runtime::v1::StopContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_StopContainer_, context, request, response, reactor);
+void RuntimeService::Stub::async::StopContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopContainerRequest* request,
+    ::runtime::v1::StopContainerResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_StopContainer_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>* RuntimeService::Stub::PrepareAsyncStopContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::StopContainerResponse, ::runtime::v1::StopContainerRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_StopContainer_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>*
+RuntimeService::Stub::PrepareAsyncStopContainerRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopContainerRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::StopContainerResponse, ::runtime::v1::StopContainerRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_StopContainer_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>* RuntimeService::Stub::AsyncStopContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncStopContainerRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>*
+RuntimeService::Stub::AsyncStopContainerRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::StopContainerRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncStopContainerRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::RemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::runtime::v1::RemoveContainerResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::RemoveContainerRequest, ::runtime::v1::RemoveContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_RemoveContainer_, context, request, response);
+::grpc::Status RuntimeService::Stub::RemoveContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveContainerRequest& request,
+    ::runtime::v1::RemoveContainerResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::RemoveContainerRequest,
+      ::runtime::v1::RemoveContainerResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_RemoveContainer_,
+                                     context, request, response);
 }
 
-void RuntimeService::Stub::async::RemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest* request, ::runtime::v1::RemoveContainerResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::RemoveContainerRequest, ::runtime::v1::RemoveContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RemoveContainer_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::RemoveContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveContainerRequest* request,
+    ::runtime::v1::RemoveContainerResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::RemoveContainerRequest,
+                                       ::runtime::v1::RemoveContainerResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_RemoveContainer_, context,
+      request, response, std::move(f));
 }
 
-void RuntimeService::Stub::async::RemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest* request, ::runtime::v1::RemoveContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RemoveContainer_, context, request, response, reactor);
+void RuntimeService::Stub::async::RemoveContainer(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveContainerRequest* request,
+    ::runtime::v1::RemoveContainerResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_RemoveContainer_, context,
+      request, response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>* RuntimeService::Stub::PrepareAsyncRemoveContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::RemoveContainerResponse, ::runtime::v1::RemoveContainerRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_RemoveContainer_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>*
+RuntimeService::Stub::PrepareAsyncRemoveContainerRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveContainerRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::RemoveContainerResponse,
+      ::runtime::v1::RemoveContainerRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_RemoveContainer_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>* RuntimeService::Stub::AsyncRemoveContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncRemoveContainerRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>*
+RuntimeService::Stub::AsyncRemoveContainerRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveContainerRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncRemoveContainerRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::ListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::runtime::v1::ListContainersResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::ListContainersRequest, ::runtime::v1::ListContainersResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListContainers_, context, request, response);
+::grpc::Status RuntimeService::Stub::ListContainers(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainersRequest& request,
+    ::runtime::v1::ListContainersResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::ListContainersRequest,
+      ::runtime::v1::ListContainersResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListContainers_,
+                                     context, request, response);
 }
 
-void RuntimeService::Stub::async::ListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest* request, ::runtime::v1::ListContainersResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ListContainersRequest, ::runtime::v1::ListContainersResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListContainers_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::ListContainers(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainersRequest* request,
+    ::runtime::v1::ListContainersResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ListContainersRequest,
+                                       ::runtime::v1::ListContainersResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ListContainers_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::ListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest* request, ::runtime::v1::ListContainersResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListContainers_, context, request, response, reactor);
+void RuntimeService::Stub::async::ListContainers(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainersRequest* request,
+    ::runtime::v1::ListContainersResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ListContainers_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>* RuntimeService::Stub::PrepareAsyncListContainersRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::ListContainersResponse, ::runtime::v1::ListContainersRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ListContainers_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>*
+RuntimeService::Stub::PrepareAsyncListContainersRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainersRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::ListContainersResponse,
+      ::runtime::v1::ListContainersRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_ListContainers_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>* RuntimeService::Stub::AsyncListContainersRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncListContainersRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>*
+RuntimeService::Stub::AsyncListContainersRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainersRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncListContainersRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::ContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::runtime::v1::ContainerStatusResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::ContainerStatusRequest, ::runtime::v1::ContainerStatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ContainerStatus_, context, request, response);
+::grpc::Status RuntimeService::Stub::ContainerStatus(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatusRequest& request,
+    ::runtime::v1::ContainerStatusResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::ContainerStatusRequest,
+      ::runtime::v1::ContainerStatusResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ContainerStatus_,
+                                     context, request, response);
 }
 
-void RuntimeService::Stub::async::ContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest* request, ::runtime::v1::ContainerStatusResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ContainerStatusRequest, ::runtime::v1::ContainerStatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ContainerStatus_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::ContainerStatus(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatusRequest* request,
+    ::runtime::v1::ContainerStatusResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ContainerStatusRequest,
+                                       ::runtime::v1::ContainerStatusResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ContainerStatus_, context,
+      request, response, std::move(f));
 }
 
-void RuntimeService::Stub::async::ContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest* request, ::runtime::v1::ContainerStatusResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ContainerStatus_, context, request, response, reactor);
+void RuntimeService::Stub::async::ContainerStatus(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatusRequest* request,
+    ::runtime::v1::ContainerStatusResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ContainerStatus_, context,
+      request, response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>* RuntimeService::Stub::PrepareAsyncContainerStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::ContainerStatusResponse, ::runtime::v1::ContainerStatusRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ContainerStatus_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>*
+RuntimeService::Stub::PrepareAsyncContainerStatusRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatusRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::ContainerStatusResponse,
+      ::runtime::v1::ContainerStatusRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_ContainerStatus_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>* RuntimeService::Stub::AsyncContainerStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncContainerStatusRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>*
+RuntimeService::Stub::AsyncContainerStatusRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatusRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncContainerStatusRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::UpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::runtime::v1::UpdateContainerResourcesResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::UpdateContainerResourcesRequest, ::runtime::v1::UpdateContainerResourcesResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_UpdateContainerResources_, context, request, response);
+::grpc::Status RuntimeService::Stub::UpdateContainerResources(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::UpdateContainerResourcesRequest& request,
+    ::runtime::v1::UpdateContainerResourcesResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::UpdateContainerResourcesRequest,
+      ::runtime::v1::UpdateContainerResourcesResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_UpdateContainerResources_, context, request,
+      response);
 }
 
-void RuntimeService::Stub::async::UpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest* request, ::runtime::v1::UpdateContainerResourcesResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::UpdateContainerResourcesRequest, ::runtime::v1::UpdateContainerResourcesResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UpdateContainerResources_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::UpdateContainerResources(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::UpdateContainerResourcesRequest* request,
+    ::runtime::v1::UpdateContainerResourcesResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::UpdateContainerResourcesRequest,
+      ::runtime::v1::UpdateContainerResourcesResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_UpdateContainerResources_,
+      context, request, response, std::move(f));
 }
 
-void RuntimeService::Stub::async::UpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest* request, ::runtime::v1::UpdateContainerResourcesResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UpdateContainerResources_, context, request, response, reactor);
+void RuntimeService::Stub::async::UpdateContainerResources(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::UpdateContainerResourcesRequest* request,
+    ::runtime::v1::UpdateContainerResourcesResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_UpdateContainerResources_,
+      context, request, response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::UpdateContainerResourcesResponse>* RuntimeService::Stub::PrepareAsyncUpdateContainerResourcesRaw(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::UpdateContainerResourcesResponse, ::runtime::v1::UpdateContainerResourcesRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_UpdateContainerResources_, context, request);
+::grpc::ClientAsyncResponseReader<
+    ::runtime::v1::UpdateContainerResourcesResponse>*
+RuntimeService::Stub::PrepareAsyncUpdateContainerResourcesRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::UpdateContainerResourcesRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::UpdateContainerResourcesResponse,
+      ::runtime::v1::UpdateContainerResourcesRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_UpdateContainerResources_, context,
+      request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::UpdateContainerResourcesResponse>* RuntimeService::Stub::AsyncUpdateContainerResourcesRaw(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) {
+::grpc::ClientAsyncResponseReader<
+    ::runtime::v1::UpdateContainerResourcesResponse>*
+RuntimeService::Stub::AsyncUpdateContainerResourcesRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::UpdateContainerResourcesRequest& request,
+    ::grpc::CompletionQueue* cq) {
   auto* result =
-    this->PrepareAsyncUpdateContainerResourcesRaw(context, request, cq);
+      this->PrepareAsyncUpdateContainerResourcesRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::ExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::runtime::v1::ExecSyncResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ExecSync_, context, request, response);
+::grpc::Status RuntimeService::Stub::ExecSync(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ExecSyncRequest& request,
+    ::runtime::v1::ExecSyncResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_ExecSync_, context, request, response);
 }
 
-void RuntimeService::Stub::async::ExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest* request, ::runtime::v1::ExecSyncResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ExecSync_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::ExecSync(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ExecSyncRequest* request,
+    ::runtime::v1::ExecSyncResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ExecSync_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::ExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest* request, ::runtime::v1::ExecSyncResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ExecSync_, context, request, response, reactor);
+void RuntimeService::Stub::async::ExecSync(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ExecSyncRequest* request,
+    ::runtime::v1::ExecSyncResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ExecSync_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>* RuntimeService::Stub::PrepareAsyncExecSyncRaw(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::ExecSyncResponse, ::runtime::v1::ExecSyncRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ExecSync_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>*
+RuntimeService::Stub::PrepareAsyncExecSyncRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ExecSyncRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::ExecSyncResponse, ::runtime::v1::ExecSyncRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_ExecSync_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>* RuntimeService::Stub::AsyncExecSyncRaw(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncExecSyncRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>*
+RuntimeService::Stub::AsyncExecSyncRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ExecSyncRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncExecSyncRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::ContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::runtime::v1::ContainerStatsResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::ContainerStatsRequest, ::runtime::v1::ContainerStatsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ContainerStats_, context, request, response);
+::grpc::Status RuntimeService::Stub::ContainerStats(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatsRequest& request,
+    ::runtime::v1::ContainerStatsResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::ContainerStatsRequest,
+      ::runtime::v1::ContainerStatsResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ContainerStats_,
+                                     context, request, response);
 }
 
-void RuntimeService::Stub::async::ContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest* request, ::runtime::v1::ContainerStatsResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ContainerStatsRequest, ::runtime::v1::ContainerStatsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ContainerStats_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::ContainerStats(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatsRequest* request,
+    ::runtime::v1::ContainerStatsResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ContainerStatsRequest,
+                                       ::runtime::v1::ContainerStatsResponse,
+                                       ::grpc::protobuf::MessageLite,
+                                       ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ContainerStats_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::ContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest* request, ::runtime::v1::ContainerStatsResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ContainerStats_, context, request, response, reactor);
+void RuntimeService::Stub::async::ContainerStats(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatsRequest* request,
+    ::runtime::v1::ContainerStatsResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ContainerStats_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>* RuntimeService::Stub::PrepareAsyncContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::ContainerStatsResponse, ::runtime::v1::ContainerStatsRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ContainerStats_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>*
+RuntimeService::Stub::PrepareAsyncContainerStatsRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatsRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::ContainerStatsResponse,
+      ::runtime::v1::ContainerStatsRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_ContainerStats_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>* RuntimeService::Stub::AsyncContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncContainerStatsRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>*
+RuntimeService::Stub::AsyncContainerStatsRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ContainerStatsRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncContainerStatsRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::ListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::runtime::v1::ListContainerStatsResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::ListContainerStatsRequest, ::runtime::v1::ListContainerStatsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListContainerStats_, context, request, response);
+::grpc::Status RuntimeService::Stub::ListContainerStats(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainerStatsRequest& request,
+    ::runtime::v1::ListContainerStatsResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::ListContainerStatsRequest,
+      ::runtime::v1::ListContainerStatsResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(channel_.get(),
+                                     rpcmethod_ListContainerStats_, context,
+                                     request, response);
 }
 
-void RuntimeService::Stub::async::ListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest* request, ::runtime::v1::ListContainerStatsResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ListContainerStatsRequest, ::runtime::v1::ListContainerStatsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListContainerStats_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::ListContainerStats(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainerStatsRequest* request,
+    ::runtime::v1::ListContainerStatsResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::ListContainerStatsRequest,
+      ::runtime::v1::ListContainerStatsResponse, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(stub_->channel_.get(),
+                                     stub_->rpcmethod_ListContainerStats_,
+                                     context, request, response, std::move(f));
 }
 
-void RuntimeService::Stub::async::ListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest* request, ::runtime::v1::ListContainerStatsResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListContainerStats_, context, request, response, reactor);
+void RuntimeService::Stub::async::ListContainerStats(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainerStatsRequest* request,
+    ::runtime::v1::ListContainerStatsResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ListContainerStats_, context,
+      request, response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>* RuntimeService::Stub::PrepareAsyncListContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::ListContainerStatsResponse, ::runtime::v1::ListContainerStatsRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ListContainerStats_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>*
+RuntimeService::Stub::PrepareAsyncListContainerStatsRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainerStatsRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::ListContainerStatsResponse,
+      ::runtime::v1::ListContainerStatsRequest, ::grpc::protobuf::MessageLite,
+      ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_ListContainerStats_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>* RuntimeService::Stub::AsyncListContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncListContainerStatsRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>*
+RuntimeService::Stub::AsyncListContainerStatsRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListContainerStatsRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncListContainerStatsRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status RuntimeService::Stub::Status(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::runtime::v1::StatusResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_Status_, context, request, response);
+::grpc::Status RuntimeService::Stub::Status(
+    ::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request,
+    ::runtime::v1::StatusResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_Status_, context, request, response);
 }
 
-void RuntimeService::Stub::async::Status(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest* request, ::runtime::v1::StatusResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_Status_, context, request, response, std::move(f));
+void RuntimeService::Stub::async::Status(
+    ::grpc::ClientContext* context, const ::runtime::v1::StatusRequest* request,
+    ::runtime::v1::StatusResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_Status_, context, request,
+      response, std::move(f));
 }
 
-void RuntimeService::Stub::async::Status(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest* request, ::runtime::v1::StatusResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_Status_, context, request, response, reactor);
+void RuntimeService::Stub::async::Status(
+    ::grpc::ClientContext* context, const ::runtime::v1::StatusRequest* request,
+    ::runtime::v1::StatusResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_Status_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>* RuntimeService::Stub::PrepareAsyncStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::StatusResponse, ::runtime::v1::StatusRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_Status_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>*
+RuntimeService::Stub::PrepareAsyncStatusRaw(
+    ::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::StatusResponse, ::runtime::v1::StatusRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_Status_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>* RuntimeService::Stub::AsyncStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncStatusRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>*
+RuntimeService::Stub::AsyncStatusRaw(
+    ::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncStatusRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
 RuntimeService::Service::Service() {
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[0],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[0], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::VersionRequest,
+          ::runtime::v1::VersionResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::VersionRequest* req,
              ::runtime::v1::VersionResponse* resp) {
-               return service->Version(ctx, req, resp);
-             }, this)));
+            return service->Version(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[1],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[1], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::RunPodSandboxRequest,
+          ::runtime::v1::RunPodSandboxResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::RunPodSandboxRequest* req,
              ::runtime::v1::RunPodSandboxResponse* resp) {
-               return service->RunPodSandbox(ctx, req, resp);
-             }, this)));
+            return service->RunPodSandbox(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[2],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::StopPodSandboxRequest, ::runtime::v1::StopPodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[2], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::StopPodSandboxRequest,
+          ::runtime::v1::StopPodSandboxResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::StopPodSandboxRequest* req,
              ::runtime::v1::StopPodSandboxResponse* resp) {
-               return service->StopPodSandbox(ctx, req, resp);
-             }, this)));
+            return service->StopPodSandbox(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[3],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::RemovePodSandboxRequest, ::runtime::v1::RemovePodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[3], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::RemovePodSandboxRequest,
+          ::runtime::v1::RemovePodSandboxResponse,
+          ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::RemovePodSandboxRequest* req,
              ::runtime::v1::RemovePodSandboxResponse* resp) {
-               return service->RemovePodSandbox(ctx, req, resp);
-             }, this)));
+            return service->RemovePodSandbox(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[4],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::PodSandboxStatusRequest, ::runtime::v1::PodSandboxStatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[4], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::PodSandboxStatusRequest,
+          ::runtime::v1::PodSandboxStatusResponse,
+          ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::PodSandboxStatusRequest* req,
              ::runtime::v1::PodSandboxStatusResponse* resp) {
-               return service->PodSandboxStatus(ctx, req, resp);
-             }, this)));
+            return service->PodSandboxStatus(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[5],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::ListPodSandboxRequest, ::runtime::v1::ListPodSandboxResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[5], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::ListPodSandboxRequest,
+          ::runtime::v1::ListPodSandboxResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::ListPodSandboxRequest* req,
              ::runtime::v1::ListPodSandboxResponse* resp) {
-               return service->ListPodSandbox(ctx, req, resp);
-             }, this)));
+            return service->ListPodSandbox(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[6],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::CreateContainerRequest, ::runtime::v1::CreateContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[6], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::CreateContainerRequest,
+          ::runtime::v1::CreateContainerResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::CreateContainerRequest* req,
              ::runtime::v1::CreateContainerResponse* resp) {
-               return service->CreateContainer(ctx, req, resp);
-             }, this)));
+            return service->CreateContainer(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[7],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::StartContainerRequest, ::runtime::v1::StartContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[7], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::StartContainerRequest,
+          ::runtime::v1::StartContainerResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::StartContainerRequest* req,
              ::runtime::v1::StartContainerResponse* resp) {
-               return service->StartContainer(ctx, req, resp);
-             }, this)));
+            return service->StartContainer(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[8],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[8], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::StopContainerRequest,
+          ::runtime::v1::StopContainerResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::StopContainerRequest* req,
              ::runtime::v1::StopContainerResponse* resp) {
-               return service->StopContainer(ctx, req, resp);
-             }, this)));
+            return service->StopContainer(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[9],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::RemoveContainerRequest, ::runtime::v1::RemoveContainerResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[9], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::RemoveContainerRequest,
+          ::runtime::v1::RemoveContainerResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::RemoveContainerRequest* req,
              ::runtime::v1::RemoveContainerResponse* resp) {
-               return service->RemoveContainer(ctx, req, resp);
-             }, this)));
+            return service->RemoveContainer(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[10],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::ListContainersRequest, ::runtime::v1::ListContainersResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[10], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::ListContainersRequest,
+          ::runtime::v1::ListContainersResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::ListContainersRequest* req,
              ::runtime::v1::ListContainersResponse* resp) {
-               return service->ListContainers(ctx, req, resp);
-             }, this)));
+            return service->ListContainers(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[11],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::ContainerStatusRequest, ::runtime::v1::ContainerStatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[11], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::ContainerStatusRequest,
+          ::runtime::v1::ContainerStatusResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::ContainerStatusRequest* req,
              ::runtime::v1::ContainerStatusResponse* resp) {
-               return service->ContainerStatus(ctx, req, resp);
-             }, this)));
+            return service->ContainerStatus(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[12],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::UpdateContainerResourcesRequest, ::runtime::v1::UpdateContainerResourcesResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[12], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service,
+          ::runtime::v1::UpdateContainerResourcesRequest,
+          ::runtime::v1::UpdateContainerResourcesResponse,
+          ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::UpdateContainerResourcesRequest* req,
              ::runtime::v1::UpdateContainerResourcesResponse* resp) {
-               return service->UpdateContainerResources(ctx, req, resp);
-             }, this)));
+            return service->UpdateContainerResources(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[13],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[13], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::ExecSyncRequest,
+          ::runtime::v1::ExecSyncResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::ExecSyncRequest* req,
              ::runtime::v1::ExecSyncResponse* resp) {
-               return service->ExecSync(ctx, req, resp);
-             }, this)));
+            return service->ExecSync(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[14],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::ContainerStatsRequest, ::runtime::v1::ContainerStatsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[14], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::ContainerStatsRequest,
+          ::runtime::v1::ContainerStatsResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::ContainerStatsRequest* req,
              ::runtime::v1::ContainerStatsResponse* resp) {
-               return service->ContainerStats(ctx, req, resp);
-             }, this)));
+            return service->ContainerStats(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[15],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::ListContainerStatsRequest, ::runtime::v1::ListContainerStatsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[15], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::ListContainerStatsRequest,
+          ::runtime::v1::ListContainerStatsResponse,
+          ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::ListContainerStatsRequest* req,
              ::runtime::v1::ListContainerStatsResponse* resp) {
-               return service->ListContainerStats(ctx, req, resp);
-             }, this)));
+            return service->ListContainerStats(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      RuntimeService_method_names[16],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< RuntimeService::Service, ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](RuntimeService::Service* service,
-             ::grpc::ServerContext* ctx,
+      RuntimeService_method_names[16], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          RuntimeService::Service, ::runtime::v1::StatusRequest,
+          ::runtime::v1::StatusResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](RuntimeService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::StatusRequest* req,
              ::runtime::v1::StatusResponse* resp) {
-               return service->Status(ctx, req, resp);
-             }, this)));
+            return service->Status(ctx, req, resp);
+          },
+          this)));
 }
 
-RuntimeService::Service::~Service() {
-}
+RuntimeService::Service::~Service() {}
 
-::grpc::Status RuntimeService::Service::Version(::grpc::ServerContext* context, const ::runtime::v1::VersionRequest* request, ::runtime::v1::VersionResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::Version(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::VersionRequest* request,
+    ::runtime::v1::VersionResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::RunPodSandbox(::grpc::ServerContext* context, const ::runtime::v1::RunPodSandboxRequest* request, ::runtime::v1::RunPodSandboxResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::RunPodSandbox(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::RunPodSandboxRequest* request,
+    ::runtime::v1::RunPodSandboxResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::StopPodSandbox(::grpc::ServerContext* context, const ::runtime::v1::StopPodSandboxRequest* request, ::runtime::v1::StopPodSandboxResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::StopPodSandbox(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::StopPodSandboxRequest* request,
+    ::runtime::v1::StopPodSandboxResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::RemovePodSandbox(::grpc::ServerContext* context, const ::runtime::v1::RemovePodSandboxRequest* request, ::runtime::v1::RemovePodSandboxResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::RemovePodSandbox(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::RemovePodSandboxRequest* request,
+    ::runtime::v1::RemovePodSandboxResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::PodSandboxStatus(::grpc::ServerContext* context, const ::runtime::v1::PodSandboxStatusRequest* request, ::runtime::v1::PodSandboxStatusResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::PodSandboxStatus(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::PodSandboxStatusRequest* request,
+    ::runtime::v1::PodSandboxStatusResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::ListPodSandbox(::grpc::ServerContext* context, const ::runtime::v1::ListPodSandboxRequest* request, ::runtime::v1::ListPodSandboxResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::ListPodSandbox(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::ListPodSandboxRequest* request,
+    ::runtime::v1::ListPodSandboxResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::CreateContainer(::grpc::ServerContext* context, const ::runtime::v1::CreateContainerRequest* request, ::runtime::v1::CreateContainerResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::CreateContainer(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::CreateContainerRequest* request,
+    ::runtime::v1::CreateContainerResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::StartContainer(::grpc::ServerContext* context, const ::runtime::v1::StartContainerRequest* request, ::runtime::v1::StartContainerResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::StartContainer(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::StartContainerRequest* request,
+    ::runtime::v1::StartContainerResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::StopContainer(::grpc::ServerContext* context, const ::runtime::v1::StopContainerRequest* request, ::runtime::v1::StopContainerResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::StopContainer(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::StopContainerRequest* request,
+    ::runtime::v1::StopContainerResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::RemoveContainer(::grpc::ServerContext* context, const ::runtime::v1::RemoveContainerRequest* request, ::runtime::v1::RemoveContainerResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::RemoveContainer(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::RemoveContainerRequest* request,
+    ::runtime::v1::RemoveContainerResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::ListContainers(::grpc::ServerContext* context, const ::runtime::v1::ListContainersRequest* request, ::runtime::v1::ListContainersResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::ListContainers(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::ListContainersRequest* request,
+    ::runtime::v1::ListContainersResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::ContainerStatus(::grpc::ServerContext* context, const ::runtime::v1::ContainerStatusRequest* request, ::runtime::v1::ContainerStatusResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::ContainerStatus(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::ContainerStatusRequest* request,
+    ::runtime::v1::ContainerStatusResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::UpdateContainerResources(::grpc::ServerContext* context, const ::runtime::v1::UpdateContainerResourcesRequest* request, ::runtime::v1::UpdateContainerResourcesResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::UpdateContainerResources(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::UpdateContainerResourcesRequest* request,
+    ::runtime::v1::UpdateContainerResourcesResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::ExecSync(::grpc::ServerContext* context, const ::runtime::v1::ExecSyncRequest* request, ::runtime::v1::ExecSyncResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::ExecSync(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::ExecSyncRequest* request,
+    ::runtime::v1::ExecSyncResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::ContainerStats(::grpc::ServerContext* context, const ::runtime::v1::ContainerStatsRequest* request, ::runtime::v1::ContainerStatsResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::ContainerStats(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::ContainerStatsRequest* request,
+    ::runtime::v1::ContainerStatsResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::ListContainerStats(::grpc::ServerContext* context, const ::runtime::v1::ListContainerStatsRequest* request, ::runtime::v1::ListContainerStatsResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::ListContainerStats(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::ListContainerStatsRequest* request,
+    ::runtime::v1::ListContainerStatsResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status RuntimeService::Service::Status(::grpc::ServerContext* context, const ::runtime::v1::StatusRequest* request, ::runtime::v1::StatusResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status RuntimeService::Service::Status(
+    ::grpc::ServerContext* context, const ::runtime::v1::StatusRequest* request,
+    ::runtime::v1::StatusResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
-
 
 static const char* ImageService_method_names[] = {
-  "/runtime.v1.ImageService/ListImages",
-  "/runtime.v1.ImageService/ImageStatus",
-  "/runtime.v1.ImageService/PullImage",
-  "/runtime.v1.ImageService/RemoveImage",
-  "/runtime.v1.ImageService/ImageFsInfo",
+    "/runtime.v1.ImageService/ListImages",
+    "/runtime.v1.ImageService/ImageStatus",
+    "/runtime.v1.ImageService/PullImage",
+    "/runtime.v1.ImageService/RemoveImage",
+    "/runtime.v1.ImageService/ImageFsInfo",
 };
 
-std::unique_ptr< ImageService::Stub> ImageService::NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options) {
+std::unique_ptr<ImageService::Stub> ImageService::NewStub(
+    const std::shared_ptr< ::grpc::ChannelInterface>& channel,
+    const ::grpc::StubOptions& options) {
   (void)options;
-  std::unique_ptr< ImageService::Stub> stub(new ImageService::Stub(channel, options));
+  std::unique_ptr<ImageService::Stub> stub(
+      new ImageService::Stub(channel, options));
   return stub;
 }
 
-ImageService::Stub::Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options)
-  : channel_(channel), rpcmethod_ListImages_(ImageService_method_names[0], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_ImageStatus_(ImageService_method_names[1], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_PullImage_(ImageService_method_names[2], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_RemoveImage_(ImageService_method_names[3], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_ImageFsInfo_(ImageService_method_names[4], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  {}
-
-::grpc::Status ImageService::Stub::ListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::runtime::v1::ListImagesResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListImages_, context, request, response);
+ImageService::Stub::Stub(
+    const std::shared_ptr< ::grpc::ChannelInterface>& channel,
+    const ::grpc::StubOptions& options)
+    : channel_(channel),
+      rpcmethod_ListImages_(ImageService_method_names[0],
+                            options.suffix_for_stats(),
+                            ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_ImageStatus_(ImageService_method_names[1],
+                             options.suffix_for_stats(),
+                             ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_PullImage_(ImageService_method_names[2],
+                           options.suffix_for_stats(),
+                           ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_RemoveImage_(ImageService_method_names[3],
+                             options.suffix_for_stats(),
+                             ::grpc::internal::RpcMethod::NORMAL_RPC, channel),
+      rpcmethod_ImageFsInfo_(ImageService_method_names[4],
+                             options.suffix_for_stats(),
+                             ::grpc::internal::RpcMethod::NORMAL_RPC, channel) {
 }
 
-void ImageService::Stub::async::ListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest* request, ::runtime::v1::ListImagesResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListImages_, context, request, response, std::move(f));
+::grpc::Status ImageService::Stub::ListImages(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListImagesRequest& request,
+    ::runtime::v1::ListImagesResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_ListImages_, context, request, response);
 }
 
-void ImageService::Stub::async::ListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest* request, ::runtime::v1::ListImagesResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListImages_, context, request, response, reactor);
+void ImageService::Stub::async::ListImages(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListImagesRequest* request,
+    ::runtime::v1::ListImagesResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ListImages_, context, request,
+      response, std::move(f));
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>* ImageService::Stub::PrepareAsyncListImagesRaw(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::ListImagesResponse, ::runtime::v1::ListImagesRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ListImages_, context, request);
+void ImageService::Stub::async::ListImages(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListImagesRequest* request,
+    ::runtime::v1::ListImagesResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ListImages_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>* ImageService::Stub::AsyncListImagesRaw(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncListImagesRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>*
+ImageService::Stub::PrepareAsyncListImagesRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListImagesRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::ListImagesResponse, ::runtime::v1::ListImagesRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_ListImages_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>*
+ImageService::Stub::AsyncListImagesRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ListImagesRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncListImagesRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status ImageService::Stub::ImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::runtime::v1::ImageStatusResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ImageStatus_, context, request, response);
+::grpc::Status ImageService::Stub::ImageStatus(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageStatusRequest& request,
+    ::runtime::v1::ImageStatusResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_ImageStatus_, context, request, response);
 }
 
-void ImageService::Stub::async::ImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest* request, ::runtime::v1::ImageStatusResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ImageStatus_, context, request, response, std::move(f));
+void ImageService::Stub::async::ImageStatus(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageStatusRequest* request,
+    ::runtime::v1::ImageStatusResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ImageStatus_, context, request,
+      response, std::move(f));
 }
 
-void ImageService::Stub::async::ImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest* request, ::runtime::v1::ImageStatusResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ImageStatus_, context, request, response, reactor);
+void ImageService::Stub::async::ImageStatus(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageStatusRequest* request,
+    ::runtime::v1::ImageStatusResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ImageStatus_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>* ImageService::Stub::PrepareAsyncImageStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::ImageStatusResponse, ::runtime::v1::ImageStatusRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ImageStatus_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>*
+ImageService::Stub::PrepareAsyncImageStatusRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageStatusRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::ImageStatusResponse, ::runtime::v1::ImageStatusRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_ImageStatus_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>* ImageService::Stub::AsyncImageStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncImageStatusRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>*
+ImageService::Stub::AsyncImageStatusRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageStatusRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncImageStatusRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status ImageService::Stub::PullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::runtime::v1::PullImageResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_PullImage_, context, request, response);
+::grpc::Status ImageService::Stub::PullImage(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PullImageRequest& request,
+    ::runtime::v1::PullImageResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_PullImage_, context, request, response);
 }
 
-void ImageService::Stub::async::PullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest* request, ::runtime::v1::PullImageResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_PullImage_, context, request, response, std::move(f));
+void ImageService::Stub::async::PullImage(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PullImageRequest* request,
+    ::runtime::v1::PullImageResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_PullImage_, context, request,
+      response, std::move(f));
 }
 
-void ImageService::Stub::async::PullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest* request, ::runtime::v1::PullImageResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_PullImage_, context, request, response, reactor);
+void ImageService::Stub::async::PullImage(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PullImageRequest* request,
+    ::runtime::v1::PullImageResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_PullImage_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>* ImageService::Stub::PrepareAsyncPullImageRaw(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::PullImageResponse, ::runtime::v1::PullImageRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_PullImage_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>*
+ImageService::Stub::PrepareAsyncPullImageRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PullImageRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::PullImageResponse, ::runtime::v1::PullImageRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_PullImage_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>* ImageService::Stub::AsyncPullImageRaw(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncPullImageRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>*
+ImageService::Stub::AsyncPullImageRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::PullImageRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncPullImageRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status ImageService::Stub::RemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::runtime::v1::RemoveImageResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_RemoveImage_, context, request, response);
+::grpc::Status ImageService::Stub::RemoveImage(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveImageRequest& request,
+    ::runtime::v1::RemoveImageResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_RemoveImage_, context, request, response);
 }
 
-void ImageService::Stub::async::RemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest* request, ::runtime::v1::RemoveImageResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RemoveImage_, context, request, response, std::move(f));
+void ImageService::Stub::async::RemoveImage(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveImageRequest* request,
+    ::runtime::v1::RemoveImageResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_RemoveImage_, context, request,
+      response, std::move(f));
 }
 
-void ImageService::Stub::async::RemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest* request, ::runtime::v1::RemoveImageResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RemoveImage_, context, request, response, reactor);
+void ImageService::Stub::async::RemoveImage(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveImageRequest* request,
+    ::runtime::v1::RemoveImageResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_RemoveImage_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>* ImageService::Stub::PrepareAsyncRemoveImageRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::RemoveImageResponse, ::runtime::v1::RemoveImageRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_RemoveImage_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>*
+ImageService::Stub::PrepareAsyncRemoveImageRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveImageRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::RemoveImageResponse, ::runtime::v1::RemoveImageRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_RemoveImage_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>* ImageService::Stub::AsyncRemoveImageRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncRemoveImageRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>*
+ImageService::Stub::AsyncRemoveImageRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::RemoveImageRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncRemoveImageRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
-::grpc::Status ImageService::Stub::ImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::runtime::v1::ImageFsInfoResponse* response) {
-  return ::grpc::internal::BlockingUnaryCall< ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ImageFsInfo_, context, request, response);
+::grpc::Status ImageService::Stub::ImageFsInfo(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageFsInfoRequest& request,
+    ::runtime::v1::ImageFsInfoResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall<
+      ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), rpcmethod_ImageFsInfo_, context, request, response);
 }
 
-void ImageService::Stub::async::ImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest* request, ::runtime::v1::ImageFsInfoResponse* response, std::function<void(::grpc::Status)> f) {
-  ::grpc::internal::CallbackUnaryCall< ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ImageFsInfo_, context, request, response, std::move(f));
+void ImageService::Stub::async::ImageFsInfo(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageFsInfoRequest* request,
+    ::runtime::v1::ImageFsInfoResponse* response,
+    std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall<
+      ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ImageFsInfo_, context, request,
+      response, std::move(f));
 }
 
-void ImageService::Stub::async::ImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest* request, ::runtime::v1::ImageFsInfoResponse* response, ::grpc::ClientUnaryReactor* reactor) {
-  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ImageFsInfo_, context, request, response, reactor);
+void ImageService::Stub::async::ImageFsInfo(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageFsInfoRequest* request,
+    ::runtime::v1::ImageFsInfoResponse* response,
+    ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create<
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      stub_->channel_.get(), stub_->rpcmethod_ImageFsInfo_, context, request,
+      response, reactor);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>* ImageService::Stub::PrepareAsyncImageFsInfoRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) {
-  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::runtime::v1::ImageFsInfoResponse, ::runtime::v1::ImageFsInfoRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ImageFsInfo_, context, request);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>*
+ImageService::Stub::PrepareAsyncImageFsInfoRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageFsInfoRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create<
+      ::runtime::v1::ImageFsInfoResponse, ::runtime::v1::ImageFsInfoRequest,
+      ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+      channel_.get(), cq, rpcmethod_ImageFsInfo_, context, request);
 }
 
-::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>* ImageService::Stub::AsyncImageFsInfoRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) {
-  auto* result =
-    this->PrepareAsyncImageFsInfoRaw(context, request, cq);
+::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>*
+ImageService::Stub::AsyncImageFsInfoRaw(
+    ::grpc::ClientContext* context,
+    const ::runtime::v1::ImageFsInfoRequest& request,
+    ::grpc::CompletionQueue* cq) {
+  auto* result = this->PrepareAsyncImageFsInfoRaw(context, request, cq);
   result->StartCall();
   return result;
 }
 
 ImageService::Service::Service() {
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      ImageService_method_names[0],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< ImageService::Service, ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](ImageService::Service* service,
-             ::grpc::ServerContext* ctx,
+      ImageService_method_names[0], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          ImageService::Service, ::runtime::v1::ListImagesRequest,
+          ::runtime::v1::ListImagesResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](ImageService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::ListImagesRequest* req,
              ::runtime::v1::ListImagesResponse* resp) {
-               return service->ListImages(ctx, req, resp);
-             }, this)));
+            return service->ListImages(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      ImageService_method_names[1],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< ImageService::Service, ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](ImageService::Service* service,
-             ::grpc::ServerContext* ctx,
+      ImageService_method_names[1], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          ImageService::Service, ::runtime::v1::ImageStatusRequest,
+          ::runtime::v1::ImageStatusResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](ImageService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::ImageStatusRequest* req,
              ::runtime::v1::ImageStatusResponse* resp) {
-               return service->ImageStatus(ctx, req, resp);
-             }, this)));
+            return service->ImageStatus(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      ImageService_method_names[2],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< ImageService::Service, ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](ImageService::Service* service,
-             ::grpc::ServerContext* ctx,
+      ImageService_method_names[2], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          ImageService::Service, ::runtime::v1::PullImageRequest,
+          ::runtime::v1::PullImageResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](ImageService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::PullImageRequest* req,
              ::runtime::v1::PullImageResponse* resp) {
-               return service->PullImage(ctx, req, resp);
-             }, this)));
+            return service->PullImage(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      ImageService_method_names[3],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< ImageService::Service, ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](ImageService::Service* service,
-             ::grpc::ServerContext* ctx,
+      ImageService_method_names[3], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          ImageService::Service, ::runtime::v1::RemoveImageRequest,
+          ::runtime::v1::RemoveImageResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](ImageService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::RemoveImageRequest* req,
              ::runtime::v1::RemoveImageResponse* resp) {
-               return service->RemoveImage(ctx, req, resp);
-             }, this)));
+            return service->RemoveImage(ctx, req, resp);
+          },
+          this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      ImageService_method_names[4],
-      ::grpc::internal::RpcMethod::NORMAL_RPC,
-      new ::grpc::internal::RpcMethodHandler< ImageService::Service, ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
-          [](ImageService::Service* service,
-             ::grpc::ServerContext* ctx,
+      ImageService_method_names[4], ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler<
+          ImageService::Service, ::runtime::v1::ImageFsInfoRequest,
+          ::runtime::v1::ImageFsInfoResponse, ::grpc::protobuf::MessageLite,
+          ::grpc::protobuf::MessageLite>(
+          [](ImageService::Service* service, ::grpc::ServerContext* ctx,
              const ::runtime::v1::ImageFsInfoRequest* req,
              ::runtime::v1::ImageFsInfoResponse* resp) {
-               return service->ImageFsInfo(ctx, req, resp);
-             }, this)));
+            return service->ImageFsInfo(ctx, req, resp);
+          },
+          this)));
 }
 
-ImageService::Service::~Service() {
-}
+ImageService::Service::~Service() {}
 
-::grpc::Status ImageService::Service::ListImages(::grpc::ServerContext* context, const ::runtime::v1::ListImagesRequest* request, ::runtime::v1::ListImagesResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status ImageService::Service::ListImages(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::ListImagesRequest* request,
+    ::runtime::v1::ListImagesResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status ImageService::Service::ImageStatus(::grpc::ServerContext* context, const ::runtime::v1::ImageStatusRequest* request, ::runtime::v1::ImageStatusResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status ImageService::Service::ImageStatus(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::ImageStatusRequest* request,
+    ::runtime::v1::ImageStatusResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status ImageService::Service::PullImage(::grpc::ServerContext* context, const ::runtime::v1::PullImageRequest* request, ::runtime::v1::PullImageResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status ImageService::Service::PullImage(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::PullImageRequest* request,
+    ::runtime::v1::PullImageResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status ImageService::Service::RemoveImage(::grpc::ServerContext* context, const ::runtime::v1::RemoveImageRequest* request, ::runtime::v1::RemoveImageResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status ImageService::Service::RemoveImage(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::RemoveImageRequest* request,
+    ::runtime::v1::RemoveImageResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-::grpc::Status ImageService::Service::ImageFsInfo(::grpc::ServerContext* context, const ::runtime::v1::ImageFsInfoRequest* request, ::runtime::v1::ImageFsInfoResponse* response) {
-  (void) context;
-  (void) request;
-  (void) response;
+::grpc::Status ImageService::Service::ImageFsInfo(
+    ::grpc::ServerContext* context,
+    const ::runtime::v1::ImageFsInfoRequest* request,
+    ::runtime::v1::ImageFsInfoResponse* response) {
+  (void)context;
+  (void)request;
+  (void)response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 
-
-}  // namespace runtime
 }  // namespace v1
-
+}  // namespace runtime

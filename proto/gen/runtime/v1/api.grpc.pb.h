@@ -14,26 +14,27 @@
 #ifndef GRPC_runtime_2fv1_2fapi_2eproto__INCLUDED
 #define GRPC_runtime_2fv1_2fapi_2eproto__INCLUDED
 
-#include "runtime/v1/api.pb.h"
-
-#include <functional>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
 #include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
+#include <grpcpp/impl/codegen/status.h>
+#include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/impl/service_type.h>
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/async_stream.h>
 #include <grpcpp/support/async_unary_call.h>
 #include <grpcpp/support/client_callback.h>
-#include <grpcpp/client_context.h>
-#include <grpcpp/completion_queue.h>
 #include <grpcpp/support/message_allocator.h>
 #include <grpcpp/support/method_handler.h>
-#include <grpcpp/impl/codegen/proto_utils.h>
-#include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/support/server_callback.h>
-#include <grpcpp/impl/codegen/server_callback_handlers.h>
-#include <grpcpp/server_context.h>
-#include <grpcpp/impl/service_type.h>
-#include <grpcpp/impl/codegen/status.h>
 #include <grpcpp/support/stub_options.h>
 #include <grpcpp/support/sync_stream.h>
+
+#include <functional>
+
+#include "runtime/v1/api.pb.h"
 
 namespace runtime {
 namespace v1 {
@@ -47,406 +48,1475 @@ class RuntimeService final {
   class StubInterface {
    public:
     virtual ~StubInterface() {}
-    virtual ::grpc::Status Version(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::runtime::v1::VersionResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::VersionResponse>> AsyncVersion(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::VersionResponse>>(AsyncVersionRaw(context, request, cq));
+    virtual ::grpc::Status Version(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::VersionRequest& request,
+        ::runtime::v1::VersionResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::VersionResponse>>
+    AsyncVersion(::grpc::ClientContext* context,
+                 const ::runtime::v1::VersionRequest& request,
+                 ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::VersionResponse>>(
+          AsyncVersionRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::VersionResponse>> PrepareAsyncVersion(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::VersionResponse>>(PrepareAsyncVersionRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::VersionResponse>>
+    PrepareAsyncVersion(::grpc::ClientContext* context,
+                        const ::runtime::v1::VersionRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::VersionResponse>>(
+          PrepareAsyncVersionRaw(context, request, cq));
     }
-    virtual ::grpc::Status RunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::runtime::v1::RunPodSandboxResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RunPodSandboxResponse>> AsyncRunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RunPodSandboxResponse>>(AsyncRunPodSandboxRaw(context, request, cq));
+    virtual ::grpc::Status RunPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RunPodSandboxRequest& request,
+        ::runtime::v1::RunPodSandboxResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RunPodSandboxResponse>>
+    AsyncRunPodSandbox(::grpc::ClientContext* context,
+                       const ::runtime::v1::RunPodSandboxRequest& request,
+                       ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::RunPodSandboxResponse>>(
+          AsyncRunPodSandboxRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RunPodSandboxResponse>> PrepareAsyncRunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RunPodSandboxResponse>>(PrepareAsyncRunPodSandboxRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RunPodSandboxResponse>>
+    PrepareAsyncRunPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RunPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::RunPodSandboxResponse>>(
+          PrepareAsyncRunPodSandboxRaw(context, request, cq));
     }
-    virtual ::grpc::Status StopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::runtime::v1::StopPodSandboxResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopPodSandboxResponse>> AsyncStopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopPodSandboxResponse>>(AsyncStopPodSandboxRaw(context, request, cq));
+    virtual ::grpc::Status StopPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopPodSandboxRequest& request,
+        ::runtime::v1::StopPodSandboxResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StopPodSandboxResponse>>
+    AsyncStopPodSandbox(::grpc::ClientContext* context,
+                        const ::runtime::v1::StopPodSandboxRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::StopPodSandboxResponse>>(
+          AsyncStopPodSandboxRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopPodSandboxResponse>> PrepareAsyncStopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopPodSandboxResponse>>(PrepareAsyncStopPodSandboxRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StopPodSandboxResponse>>
+    PrepareAsyncStopPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::StopPodSandboxResponse>>(
+          PrepareAsyncStopPodSandboxRaw(context, request, cq));
     }
-    virtual ::grpc::Status RemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::runtime::v1::RemovePodSandboxResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemovePodSandboxResponse>> AsyncRemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemovePodSandboxResponse>>(AsyncRemovePodSandboxRaw(context, request, cq));
+    virtual ::grpc::Status RemovePodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemovePodSandboxRequest& request,
+        ::runtime::v1::RemovePodSandboxResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemovePodSandboxResponse>>
+    AsyncRemovePodSandbox(::grpc::ClientContext* context,
+                          const ::runtime::v1::RemovePodSandboxRequest& request,
+                          ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::RemovePodSandboxResponse>>(
+          AsyncRemovePodSandboxRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemovePodSandboxResponse>> PrepareAsyncRemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemovePodSandboxResponse>>(PrepareAsyncRemovePodSandboxRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemovePodSandboxResponse>>
+    PrepareAsyncRemovePodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemovePodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::RemovePodSandboxResponse>>(
+          PrepareAsyncRemovePodSandboxRaw(context, request, cq));
     }
-    virtual ::grpc::Status PodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::runtime::v1::PodSandboxStatusResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PodSandboxStatusResponse>> AsyncPodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PodSandboxStatusResponse>>(AsyncPodSandboxStatusRaw(context, request, cq));
+    virtual ::grpc::Status PodSandboxStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PodSandboxStatusRequest& request,
+        ::runtime::v1::PodSandboxStatusResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::PodSandboxStatusResponse>>
+    AsyncPodSandboxStatus(::grpc::ClientContext* context,
+                          const ::runtime::v1::PodSandboxStatusRequest& request,
+                          ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::PodSandboxStatusResponse>>(
+          AsyncPodSandboxStatusRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PodSandboxStatusResponse>> PrepareAsyncPodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PodSandboxStatusResponse>>(PrepareAsyncPodSandboxStatusRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::PodSandboxStatusResponse>>
+    PrepareAsyncPodSandboxStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PodSandboxStatusRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::PodSandboxStatusResponse>>(
+          PrepareAsyncPodSandboxStatusRaw(context, request, cq));
     }
-    virtual ::grpc::Status ListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::runtime::v1::ListPodSandboxResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListPodSandboxResponse>> AsyncListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListPodSandboxResponse>>(AsyncListPodSandboxRaw(context, request, cq));
+    virtual ::grpc::Status ListPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListPodSandboxRequest& request,
+        ::runtime::v1::ListPodSandboxResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListPodSandboxResponse>>
+    AsyncListPodSandbox(::grpc::ClientContext* context,
+                        const ::runtime::v1::ListPodSandboxRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ListPodSandboxResponse>>(
+          AsyncListPodSandboxRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListPodSandboxResponse>> PrepareAsyncListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListPodSandboxResponse>>(PrepareAsyncListPodSandboxRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListPodSandboxResponse>>
+    PrepareAsyncListPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ListPodSandboxResponse>>(
+          PrepareAsyncListPodSandboxRaw(context, request, cq));
     }
-    virtual ::grpc::Status CreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::runtime::v1::CreateContainerResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::CreateContainerResponse>> AsyncCreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::CreateContainerResponse>>(AsyncCreateContainerRaw(context, request, cq));
+    virtual ::grpc::Status CreateContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::CreateContainerRequest& request,
+        ::runtime::v1::CreateContainerResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::CreateContainerResponse>>
+    AsyncCreateContainer(::grpc::ClientContext* context,
+                         const ::runtime::v1::CreateContainerRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::CreateContainerResponse>>(
+          AsyncCreateContainerRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::CreateContainerResponse>> PrepareAsyncCreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::CreateContainerResponse>>(PrepareAsyncCreateContainerRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::CreateContainerResponse>>
+    PrepareAsyncCreateContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::CreateContainerRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::CreateContainerResponse>>(
+          PrepareAsyncCreateContainerRaw(context, request, cq));
     }
-    virtual ::grpc::Status StartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::runtime::v1::StartContainerResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StartContainerResponse>> AsyncStartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StartContainerResponse>>(AsyncStartContainerRaw(context, request, cq));
+    virtual ::grpc::Status StartContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StartContainerRequest& request,
+        ::runtime::v1::StartContainerResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StartContainerResponse>>
+    AsyncStartContainer(::grpc::ClientContext* context,
+                        const ::runtime::v1::StartContainerRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::StartContainerResponse>>(
+          AsyncStartContainerRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StartContainerResponse>> PrepareAsyncStartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StartContainerResponse>>(PrepareAsyncStartContainerRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StartContainerResponse>>
+    PrepareAsyncStartContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StartContainerRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::StartContainerResponse>>(
+          PrepareAsyncStartContainerRaw(context, request, cq));
     }
-    virtual ::grpc::Status StopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::runtime::v1::StopContainerResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopContainerResponse>> AsyncStopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopContainerResponse>>(AsyncStopContainerRaw(context, request, cq));
+    virtual ::grpc::Status StopContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopContainerRequest& request,
+        ::runtime::v1::StopContainerResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StopContainerResponse>>
+    AsyncStopContainer(::grpc::ClientContext* context,
+                       const ::runtime::v1::StopContainerRequest& request,
+                       ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::StopContainerResponse>>(
+          AsyncStopContainerRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopContainerResponse>> PrepareAsyncStopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopContainerResponse>>(PrepareAsyncStopContainerRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StopContainerResponse>>
+    PrepareAsyncStopContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopContainerRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::StopContainerResponse>>(
+          PrepareAsyncStopContainerRaw(context, request, cq));
     }
-    virtual ::grpc::Status RemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::runtime::v1::RemoveContainerResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveContainerResponse>> AsyncRemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveContainerResponse>>(AsyncRemoveContainerRaw(context, request, cq));
+    virtual ::grpc::Status RemoveContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveContainerRequest& request,
+        ::runtime::v1::RemoveContainerResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemoveContainerResponse>>
+    AsyncRemoveContainer(::grpc::ClientContext* context,
+                         const ::runtime::v1::RemoveContainerRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::RemoveContainerResponse>>(
+          AsyncRemoveContainerRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveContainerResponse>> PrepareAsyncRemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveContainerResponse>>(PrepareAsyncRemoveContainerRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemoveContainerResponse>>
+    PrepareAsyncRemoveContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveContainerRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::RemoveContainerResponse>>(
+          PrepareAsyncRemoveContainerRaw(context, request, cq));
     }
-    virtual ::grpc::Status ListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::runtime::v1::ListContainersResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainersResponse>> AsyncListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainersResponse>>(AsyncListContainersRaw(context, request, cq));
+    virtual ::grpc::Status ListContainers(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainersRequest& request,
+        ::runtime::v1::ListContainersResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListContainersResponse>>
+    AsyncListContainers(::grpc::ClientContext* context,
+                        const ::runtime::v1::ListContainersRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ListContainersResponse>>(
+          AsyncListContainersRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainersResponse>> PrepareAsyncListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainersResponse>>(PrepareAsyncListContainersRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListContainersResponse>>
+    PrepareAsyncListContainers(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainersRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ListContainersResponse>>(
+          PrepareAsyncListContainersRaw(context, request, cq));
     }
-    virtual ::grpc::Status ContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::runtime::v1::ContainerStatusResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatusResponse>> AsyncContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatusResponse>>(AsyncContainerStatusRaw(context, request, cq));
+    virtual ::grpc::Status ContainerStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatusRequest& request,
+        ::runtime::v1::ContainerStatusResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ContainerStatusResponse>>
+    AsyncContainerStatus(::grpc::ClientContext* context,
+                         const ::runtime::v1::ContainerStatusRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ContainerStatusResponse>>(
+          AsyncContainerStatusRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatusResponse>> PrepareAsyncContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatusResponse>>(PrepareAsyncContainerStatusRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ContainerStatusResponse>>
+    PrepareAsyncContainerStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatusRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ContainerStatusResponse>>(
+          PrepareAsyncContainerStatusRaw(context, request, cq));
     }
-    virtual ::grpc::Status UpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::runtime::v1::UpdateContainerResourcesResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::UpdateContainerResourcesResponse>> AsyncUpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::UpdateContainerResourcesResponse>>(AsyncUpdateContainerResourcesRaw(context, request, cq));
+    virtual ::grpc::Status UpdateContainerResources(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::runtime::v1::UpdateContainerResourcesResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::UpdateContainerResourcesResponse>>
+    AsyncUpdateContainerResources(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::UpdateContainerResourcesResponse>>(
+          AsyncUpdateContainerResourcesRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::UpdateContainerResourcesResponse>> PrepareAsyncUpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::UpdateContainerResourcesResponse>>(PrepareAsyncUpdateContainerResourcesRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::UpdateContainerResourcesResponse>>
+    PrepareAsyncUpdateContainerResources(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::UpdateContainerResourcesResponse>>(
+          PrepareAsyncUpdateContainerResourcesRaw(context, request, cq));
     }
-    virtual ::grpc::Status ExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::runtime::v1::ExecSyncResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ExecSyncResponse>> AsyncExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ExecSyncResponse>>(AsyncExecSyncRaw(context, request, cq));
+    virtual ::grpc::Status ExecSync(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ExecSyncRequest& request,
+        ::runtime::v1::ExecSyncResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ExecSyncResponse>>
+    AsyncExecSync(::grpc::ClientContext* context,
+                  const ::runtime::v1::ExecSyncRequest& request,
+                  ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ExecSyncResponse>>(
+          AsyncExecSyncRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ExecSyncResponse>> PrepareAsyncExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ExecSyncResponse>>(PrepareAsyncExecSyncRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ExecSyncResponse>>
+    PrepareAsyncExecSync(::grpc::ClientContext* context,
+                         const ::runtime::v1::ExecSyncRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ExecSyncResponse>>(
+          PrepareAsyncExecSyncRaw(context, request, cq));
     }
-    virtual ::grpc::Status ContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::runtime::v1::ContainerStatsResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatsResponse>> AsyncContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatsResponse>>(AsyncContainerStatsRaw(context, request, cq));
+    virtual ::grpc::Status ContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatsRequest& request,
+        ::runtime::v1::ContainerStatsResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ContainerStatsResponse>>
+    AsyncContainerStats(::grpc::ClientContext* context,
+                        const ::runtime::v1::ContainerStatsRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ContainerStatsResponse>>(
+          AsyncContainerStatsRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatsResponse>> PrepareAsyncContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatsResponse>>(PrepareAsyncContainerStatsRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ContainerStatsResponse>>
+    PrepareAsyncContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ContainerStatsResponse>>(
+          PrepareAsyncContainerStatsRaw(context, request, cq));
     }
-    virtual ::grpc::Status ListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::runtime::v1::ListContainerStatsResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainerStatsResponse>> AsyncListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainerStatsResponse>>(AsyncListContainerStatsRaw(context, request, cq));
+    virtual ::grpc::Status ListContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::runtime::v1::ListContainerStatsResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListContainerStatsResponse>>
+    AsyncListContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ListContainerStatsResponse>>(
+          AsyncListContainerStatsRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainerStatsResponse>> PrepareAsyncListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainerStatsResponse>>(PrepareAsyncListContainerStatsRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListContainerStatsResponse>>
+    PrepareAsyncListContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ListContainerStatsResponse>>(
+          PrepareAsyncListContainerStatsRaw(context, request, cq));
     }
-    virtual ::grpc::Status Status(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::runtime::v1::StatusResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StatusResponse>> AsyncStatus(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StatusResponse>>(AsyncStatusRaw(context, request, cq));
+    virtual ::grpc::Status Status(::grpc::ClientContext* context,
+                                  const ::runtime::v1::StatusRequest& request,
+                                  ::runtime::v1::StatusResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StatusResponse>>
+    AsyncStatus(::grpc::ClientContext* context,
+                const ::runtime::v1::StatusRequest& request,
+                ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::StatusResponse>>(AsyncStatusRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StatusResponse>> PrepareAsyncStatus(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StatusResponse>>(PrepareAsyncStatusRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StatusResponse>>
+    PrepareAsyncStatus(::grpc::ClientContext* context,
+                       const ::runtime::v1::StatusRequest& request,
+                       ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::StatusResponse>>(
+          PrepareAsyncStatusRaw(context, request, cq));
     }
     class async_interface {
      public:
       virtual ~async_interface() {}
-      virtual void Version(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest* request, ::runtime::v1::VersionResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void Version(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest* request, ::runtime::v1::VersionResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void RunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest* request, ::runtime::v1::RunPodSandboxResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void RunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest* request, ::runtime::v1::RunPodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void StopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest* request, ::runtime::v1::StopPodSandboxResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void StopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest* request, ::runtime::v1::StopPodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void RemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest* request, ::runtime::v1::RemovePodSandboxResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void RemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest* request, ::runtime::v1::RemovePodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void PodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest* request, ::runtime::v1::PodSandboxStatusResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void PodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest* request, ::runtime::v1::PodSandboxStatusResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void ListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest* request, ::runtime::v1::ListPodSandboxResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void ListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest* request, ::runtime::v1::ListPodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void CreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest* request, ::runtime::v1::CreateContainerResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void CreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest* request, ::runtime::v1::CreateContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void StartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest* request, ::runtime::v1::StartContainerResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void StartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest* request, ::runtime::v1::StartContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void StopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest* request, ::runtime::v1::StopContainerResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void StopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest* request, ::runtime::v1::StopContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void RemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest* request, ::runtime::v1::RemoveContainerResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void RemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest* request, ::runtime::v1::RemoveContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void ListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest* request, ::runtime::v1::ListContainersResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void ListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest* request, ::runtime::v1::ListContainersResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void ContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest* request, ::runtime::v1::ContainerStatusResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void ContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest* request, ::runtime::v1::ContainerStatusResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void UpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest* request, ::runtime::v1::UpdateContainerResourcesResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void UpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest* request, ::runtime::v1::UpdateContainerResourcesResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void ExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest* request, ::runtime::v1::ExecSyncResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void ExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest* request, ::runtime::v1::ExecSyncResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void ContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest* request, ::runtime::v1::ContainerStatsResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void ContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest* request, ::runtime::v1::ContainerStatsResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void ListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest* request, ::runtime::v1::ListContainerStatsResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void ListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest* request, ::runtime::v1::ListContainerStatsResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void Status(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest* request, ::runtime::v1::StatusResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void Status(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest* request, ::runtime::v1::StatusResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void Version(::grpc::ClientContext* context,
+                           const ::runtime::v1::VersionRequest* request,
+                           ::runtime::v1::VersionResponse* response,
+                           std::function<void(::grpc::Status)>) = 0;
+      virtual void Version(::grpc::ClientContext* context,
+                           const ::runtime::v1::VersionRequest* request,
+                           ::runtime::v1::VersionResponse* response,
+                           ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void RunPodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::RunPodSandboxRequest* request,
+          ::runtime::v1::RunPodSandboxResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void RunPodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::RunPodSandboxRequest* request,
+          ::runtime::v1::RunPodSandboxResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void StopPodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::StopPodSandboxRequest* request,
+          ::runtime::v1::StopPodSandboxResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void StopPodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::StopPodSandboxRequest* request,
+          ::runtime::v1::StopPodSandboxResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void RemovePodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::RemovePodSandboxRequest* request,
+          ::runtime::v1::RemovePodSandboxResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void RemovePodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::RemovePodSandboxRequest* request,
+          ::runtime::v1::RemovePodSandboxResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void PodSandboxStatus(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::PodSandboxStatusRequest* request,
+          ::runtime::v1::PodSandboxStatusResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void PodSandboxStatus(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::PodSandboxStatusRequest* request,
+          ::runtime::v1::PodSandboxStatusResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void ListPodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ListPodSandboxRequest* request,
+          ::runtime::v1::ListPodSandboxResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void ListPodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ListPodSandboxRequest* request,
+          ::runtime::v1::ListPodSandboxResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void CreateContainer(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::CreateContainerRequest* request,
+          ::runtime::v1::CreateContainerResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void CreateContainer(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::CreateContainerRequest* request,
+          ::runtime::v1::CreateContainerResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void StartContainer(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::StartContainerRequest* request,
+          ::runtime::v1::StartContainerResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void StartContainer(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::StartContainerRequest* request,
+          ::runtime::v1::StartContainerResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void StopContainer(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::StopContainerRequest* request,
+          ::runtime::v1::StopContainerResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void StopContainer(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::StopContainerRequest* request,
+          ::runtime::v1::StopContainerResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void RemoveContainer(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::RemoveContainerRequest* request,
+          ::runtime::v1::RemoveContainerResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void RemoveContainer(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::RemoveContainerRequest* request,
+          ::runtime::v1::RemoveContainerResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void ListContainers(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ListContainersRequest* request,
+          ::runtime::v1::ListContainersResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void ListContainers(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ListContainersRequest* request,
+          ::runtime::v1::ListContainersResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void ContainerStatus(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ContainerStatusRequest* request,
+          ::runtime::v1::ContainerStatusResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void ContainerStatus(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ContainerStatusRequest* request,
+          ::runtime::v1::ContainerStatusResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void UpdateContainerResources(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::UpdateContainerResourcesRequest* request,
+          ::runtime::v1::UpdateContainerResourcesResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void UpdateContainerResources(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::UpdateContainerResourcesRequest* request,
+          ::runtime::v1::UpdateContainerResourcesResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void ExecSync(::grpc::ClientContext* context,
+                            const ::runtime::v1::ExecSyncRequest* request,
+                            ::runtime::v1::ExecSyncResponse* response,
+                            std::function<void(::grpc::Status)>) = 0;
+      virtual void ExecSync(::grpc::ClientContext* context,
+                            const ::runtime::v1::ExecSyncRequest* request,
+                            ::runtime::v1::ExecSyncResponse* response,
+                            ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void ContainerStats(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ContainerStatsRequest* request,
+          ::runtime::v1::ContainerStatsResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void ContainerStats(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ContainerStatsRequest* request,
+          ::runtime::v1::ContainerStatsResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void ListContainerStats(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ListContainerStatsRequest* request,
+          ::runtime::v1::ListContainerStatsResponse* response,
+          std::function<void(::grpc::Status)>) = 0;
+      virtual void ListContainerStats(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ListContainerStatsRequest* request,
+          ::runtime::v1::ListContainerStatsResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void Status(::grpc::ClientContext* context,
+                          const ::runtime::v1::StatusRequest* request,
+                          ::runtime::v1::StatusResponse* response,
+                          std::function<void(::grpc::Status)>) = 0;
+      virtual void Status(::grpc::ClientContext* context,
+                          const ::runtime::v1::StatusRequest* request,
+                          ::runtime::v1::StatusResponse* response,
+                          ::grpc::ClientUnaryReactor* reactor) = 0;
     };
     typedef class async_interface experimental_async_interface;
     virtual class async_interface* async() { return nullptr; }
-    class async_interface* experimental_async() { return async(); }
+    class async_interface* experimental_async() {
+      return async();
+    }
+
    private:
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::VersionResponse>* AsyncVersionRaw(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::VersionResponse>* PrepareAsyncVersionRaw(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RunPodSandboxResponse>* AsyncRunPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RunPodSandboxResponse>* PrepareAsyncRunPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopPodSandboxResponse>* AsyncStopPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopPodSandboxResponse>* PrepareAsyncStopPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemovePodSandboxResponse>* AsyncRemovePodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemovePodSandboxResponse>* PrepareAsyncRemovePodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PodSandboxStatusResponse>* AsyncPodSandboxStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PodSandboxStatusResponse>* PrepareAsyncPodSandboxStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListPodSandboxResponse>* AsyncListPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListPodSandboxResponse>* PrepareAsyncListPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::CreateContainerResponse>* AsyncCreateContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::CreateContainerResponse>* PrepareAsyncCreateContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StartContainerResponse>* AsyncStartContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StartContainerResponse>* PrepareAsyncStartContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopContainerResponse>* AsyncStopContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StopContainerResponse>* PrepareAsyncStopContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveContainerResponse>* AsyncRemoveContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveContainerResponse>* PrepareAsyncRemoveContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainersResponse>* AsyncListContainersRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainersResponse>* PrepareAsyncListContainersRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatusResponse>* AsyncContainerStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatusResponse>* PrepareAsyncContainerStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::UpdateContainerResourcesResponse>* AsyncUpdateContainerResourcesRaw(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::UpdateContainerResourcesResponse>* PrepareAsyncUpdateContainerResourcesRaw(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ExecSyncResponse>* AsyncExecSyncRaw(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ExecSyncResponse>* PrepareAsyncExecSyncRaw(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatsResponse>* AsyncContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ContainerStatsResponse>* PrepareAsyncContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainerStatsResponse>* AsyncListContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListContainerStatsResponse>* PrepareAsyncListContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StatusResponse>* AsyncStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::StatusResponse>* PrepareAsyncStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::VersionResponse>*
+    AsyncVersionRaw(::grpc::ClientContext* context,
+                    const ::runtime::v1::VersionRequest& request,
+                    ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::VersionResponse>*
+    PrepareAsyncVersionRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::VersionRequest& request,
+                           ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RunPodSandboxResponse>*
+    AsyncRunPodSandboxRaw(::grpc::ClientContext* context,
+                          const ::runtime::v1::RunPodSandboxRequest& request,
+                          ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RunPodSandboxResponse>*
+    PrepareAsyncRunPodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RunPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StopPodSandboxResponse>*
+    AsyncStopPodSandboxRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::StopPodSandboxRequest& request,
+                           ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StopPodSandboxResponse>*
+    PrepareAsyncStopPodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemovePodSandboxResponse>*
+    AsyncRemovePodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemovePodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemovePodSandboxResponse>*
+    PrepareAsyncRemovePodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemovePodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::PodSandboxStatusResponse>*
+    AsyncPodSandboxStatusRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PodSandboxStatusRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::PodSandboxStatusResponse>*
+    PrepareAsyncPodSandboxStatusRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PodSandboxStatusRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListPodSandboxResponse>*
+    AsyncListPodSandboxRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::ListPodSandboxRequest& request,
+                           ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListPodSandboxResponse>*
+    PrepareAsyncListPodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::CreateContainerResponse>*
+    AsyncCreateContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::CreateContainerRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::CreateContainerResponse>*
+    PrepareAsyncCreateContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::CreateContainerRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StartContainerResponse>*
+    AsyncStartContainerRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::StartContainerRequest& request,
+                           ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StartContainerResponse>*
+    PrepareAsyncStartContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StartContainerRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StopContainerResponse>*
+    AsyncStopContainerRaw(::grpc::ClientContext* context,
+                          const ::runtime::v1::StopContainerRequest& request,
+                          ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StopContainerResponse>*
+    PrepareAsyncStopContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopContainerRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemoveContainerResponse>*
+    AsyncRemoveContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveContainerRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemoveContainerResponse>*
+    PrepareAsyncRemoveContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveContainerRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListContainersResponse>*
+    AsyncListContainersRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::ListContainersRequest& request,
+                           ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListContainersResponse>*
+    PrepareAsyncListContainersRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainersRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ContainerStatusResponse>*
+    AsyncContainerStatusRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatusRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ContainerStatusResponse>*
+    PrepareAsyncContainerStatusRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatusRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::UpdateContainerResourcesResponse>*
+    AsyncUpdateContainerResourcesRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::UpdateContainerResourcesResponse>*
+    PrepareAsyncUpdateContainerResourcesRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ExecSyncResponse>*
+    AsyncExecSyncRaw(::grpc::ClientContext* context,
+                     const ::runtime::v1::ExecSyncRequest& request,
+                     ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ExecSyncResponse>*
+    PrepareAsyncExecSyncRaw(::grpc::ClientContext* context,
+                            const ::runtime::v1::ExecSyncRequest& request,
+                            ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ContainerStatsResponse>*
+    AsyncContainerStatsRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::ContainerStatsRequest& request,
+                           ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ContainerStatsResponse>*
+    PrepareAsyncContainerStatsRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListContainerStatsResponse>*
+    AsyncListContainerStatsRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListContainerStatsResponse>*
+    PrepareAsyncListContainerStatsRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StatusResponse>*
+    AsyncStatusRaw(::grpc::ClientContext* context,
+                   const ::runtime::v1::StatusRequest& request,
+                   ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::StatusResponse>*
+    PrepareAsyncStatusRaw(::grpc::ClientContext* context,
+                          const ::runtime::v1::StatusRequest& request,
+                          ::grpc::CompletionQueue* cq) = 0;
   };
   class Stub final : public StubInterface {
    public:
-    Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
-    ::grpc::Status Version(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::runtime::v1::VersionResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>> AsyncVersion(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>>(AsyncVersionRaw(context, request, cq));
+    Stub(const std::shared_ptr<::grpc::ChannelInterface>& channel,
+         const ::grpc::StubOptions& options = ::grpc::StubOptions());
+    ::grpc::Status Version(::grpc::ClientContext* context,
+                           const ::runtime::v1::VersionRequest& request,
+                           ::runtime::v1::VersionResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::VersionResponse>>
+    AsyncVersion(::grpc::ClientContext* context,
+                 const ::runtime::v1::VersionRequest& request,
+                 ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::VersionResponse>>(
+          AsyncVersionRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>> PrepareAsyncVersion(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>>(PrepareAsyncVersionRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::VersionResponse>>
+    PrepareAsyncVersion(::grpc::ClientContext* context,
+                        const ::runtime::v1::VersionRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::VersionResponse>>(
+          PrepareAsyncVersionRaw(context, request, cq));
     }
-    ::grpc::Status RunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::runtime::v1::RunPodSandboxResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>> AsyncRunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>>(AsyncRunPodSandboxRaw(context, request, cq));
+    ::grpc::Status RunPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RunPodSandboxRequest& request,
+        ::runtime::v1::RunPodSandboxResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::RunPodSandboxResponse>>
+    AsyncRunPodSandbox(::grpc::ClientContext* context,
+                       const ::runtime::v1::RunPodSandboxRequest& request,
+                       ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::RunPodSandboxResponse>>(
+          AsyncRunPodSandboxRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>> PrepareAsyncRunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>>(PrepareAsyncRunPodSandboxRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::RunPodSandboxResponse>>
+    PrepareAsyncRunPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RunPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::RunPodSandboxResponse>>(
+          PrepareAsyncRunPodSandboxRaw(context, request, cq));
     }
-    ::grpc::Status StopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::runtime::v1::StopPodSandboxResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>> AsyncStopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>>(AsyncStopPodSandboxRaw(context, request, cq));
+    ::grpc::Status StopPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopPodSandboxRequest& request,
+        ::runtime::v1::StopPodSandboxResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::StopPodSandboxResponse>>
+    AsyncStopPodSandbox(::grpc::ClientContext* context,
+                        const ::runtime::v1::StopPodSandboxRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::StopPodSandboxResponse>>(
+          AsyncStopPodSandboxRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>> PrepareAsyncStopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>>(PrepareAsyncStopPodSandboxRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::StopPodSandboxResponse>>
+    PrepareAsyncStopPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::StopPodSandboxResponse>>(
+          PrepareAsyncStopPodSandboxRaw(context, request, cq));
     }
-    ::grpc::Status RemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::runtime::v1::RemovePodSandboxResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>> AsyncRemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>>(AsyncRemovePodSandboxRaw(context, request, cq));
+    ::grpc::Status RemovePodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemovePodSandboxRequest& request,
+        ::runtime::v1::RemovePodSandboxResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::RemovePodSandboxResponse>>
+    AsyncRemovePodSandbox(::grpc::ClientContext* context,
+                          const ::runtime::v1::RemovePodSandboxRequest& request,
+                          ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::RemovePodSandboxResponse>>(
+          AsyncRemovePodSandboxRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>> PrepareAsyncRemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>>(PrepareAsyncRemovePodSandboxRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::RemovePodSandboxResponse>>
+    PrepareAsyncRemovePodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemovePodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::RemovePodSandboxResponse>>(
+          PrepareAsyncRemovePodSandboxRaw(context, request, cq));
     }
-    ::grpc::Status PodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::runtime::v1::PodSandboxStatusResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>> AsyncPodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>>(AsyncPodSandboxStatusRaw(context, request, cq));
+    ::grpc::Status PodSandboxStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PodSandboxStatusRequest& request,
+        ::runtime::v1::PodSandboxStatusResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::PodSandboxStatusResponse>>
+    AsyncPodSandboxStatus(::grpc::ClientContext* context,
+                          const ::runtime::v1::PodSandboxStatusRequest& request,
+                          ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::PodSandboxStatusResponse>>(
+          AsyncPodSandboxStatusRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>> PrepareAsyncPodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>>(PrepareAsyncPodSandboxStatusRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::PodSandboxStatusResponse>>
+    PrepareAsyncPodSandboxStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PodSandboxStatusRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::PodSandboxStatusResponse>>(
+          PrepareAsyncPodSandboxStatusRaw(context, request, cq));
     }
-    ::grpc::Status ListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::runtime::v1::ListPodSandboxResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>> AsyncListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>>(AsyncListPodSandboxRaw(context, request, cq));
+    ::grpc::Status ListPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListPodSandboxRequest& request,
+        ::runtime::v1::ListPodSandboxResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ListPodSandboxResponse>>
+    AsyncListPodSandbox(::grpc::ClientContext* context,
+                        const ::runtime::v1::ListPodSandboxRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ListPodSandboxResponse>>(
+          AsyncListPodSandboxRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>> PrepareAsyncListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>>(PrepareAsyncListPodSandboxRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ListPodSandboxResponse>>
+    PrepareAsyncListPodSandbox(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ListPodSandboxResponse>>(
+          PrepareAsyncListPodSandboxRaw(context, request, cq));
     }
-    ::grpc::Status CreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::runtime::v1::CreateContainerResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>> AsyncCreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>>(AsyncCreateContainerRaw(context, request, cq));
+    ::grpc::Status CreateContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::CreateContainerRequest& request,
+        ::runtime::v1::CreateContainerResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::CreateContainerResponse>>
+    AsyncCreateContainer(::grpc::ClientContext* context,
+                         const ::runtime::v1::CreateContainerRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::CreateContainerResponse>>(
+          AsyncCreateContainerRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>> PrepareAsyncCreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>>(PrepareAsyncCreateContainerRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::CreateContainerResponse>>
+    PrepareAsyncCreateContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::CreateContainerRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::CreateContainerResponse>>(
+          PrepareAsyncCreateContainerRaw(context, request, cq));
     }
-    ::grpc::Status StartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::runtime::v1::StartContainerResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>> AsyncStartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>>(AsyncStartContainerRaw(context, request, cq));
+    ::grpc::Status StartContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StartContainerRequest& request,
+        ::runtime::v1::StartContainerResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::StartContainerResponse>>
+    AsyncStartContainer(::grpc::ClientContext* context,
+                        const ::runtime::v1::StartContainerRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::StartContainerResponse>>(
+          AsyncStartContainerRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>> PrepareAsyncStartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>>(PrepareAsyncStartContainerRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::StartContainerResponse>>
+    PrepareAsyncStartContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StartContainerRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::StartContainerResponse>>(
+          PrepareAsyncStartContainerRaw(context, request, cq));
     }
-    ::grpc::Status StopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::runtime::v1::StopContainerResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>> AsyncStopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>>(AsyncStopContainerRaw(context, request, cq));
+    ::grpc::Status StopContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopContainerRequest& request,
+        ::runtime::v1::StopContainerResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::StopContainerResponse>>
+    AsyncStopContainer(::grpc::ClientContext* context,
+                       const ::runtime::v1::StopContainerRequest& request,
+                       ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::StopContainerResponse>>(
+          AsyncStopContainerRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>> PrepareAsyncStopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>>(PrepareAsyncStopContainerRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::StopContainerResponse>>
+    PrepareAsyncStopContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopContainerRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::StopContainerResponse>>(
+          PrepareAsyncStopContainerRaw(context, request, cq));
     }
-    ::grpc::Status RemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::runtime::v1::RemoveContainerResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>> AsyncRemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>>(AsyncRemoveContainerRaw(context, request, cq));
+    ::grpc::Status RemoveContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveContainerRequest& request,
+        ::runtime::v1::RemoveContainerResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::RemoveContainerResponse>>
+    AsyncRemoveContainer(::grpc::ClientContext* context,
+                         const ::runtime::v1::RemoveContainerRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::RemoveContainerResponse>>(
+          AsyncRemoveContainerRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>> PrepareAsyncRemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>>(PrepareAsyncRemoveContainerRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::RemoveContainerResponse>>
+    PrepareAsyncRemoveContainer(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveContainerRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::RemoveContainerResponse>>(
+          PrepareAsyncRemoveContainerRaw(context, request, cq));
     }
-    ::grpc::Status ListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::runtime::v1::ListContainersResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>> AsyncListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>>(AsyncListContainersRaw(context, request, cq));
+    ::grpc::Status ListContainers(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainersRequest& request,
+        ::runtime::v1::ListContainersResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ListContainersResponse>>
+    AsyncListContainers(::grpc::ClientContext* context,
+                        const ::runtime::v1::ListContainersRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ListContainersResponse>>(
+          AsyncListContainersRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>> PrepareAsyncListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>>(PrepareAsyncListContainersRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ListContainersResponse>>
+    PrepareAsyncListContainers(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainersRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ListContainersResponse>>(
+          PrepareAsyncListContainersRaw(context, request, cq));
     }
-    ::grpc::Status ContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::runtime::v1::ContainerStatusResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>> AsyncContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>>(AsyncContainerStatusRaw(context, request, cq));
+    ::grpc::Status ContainerStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatusRequest& request,
+        ::runtime::v1::ContainerStatusResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ContainerStatusResponse>>
+    AsyncContainerStatus(::grpc::ClientContext* context,
+                         const ::runtime::v1::ContainerStatusRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ContainerStatusResponse>>(
+          AsyncContainerStatusRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>> PrepareAsyncContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>>(PrepareAsyncContainerStatusRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ContainerStatusResponse>>
+    PrepareAsyncContainerStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatusRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ContainerStatusResponse>>(
+          PrepareAsyncContainerStatusRaw(context, request, cq));
     }
-    ::grpc::Status UpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::runtime::v1::UpdateContainerResourcesResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::UpdateContainerResourcesResponse>> AsyncUpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::UpdateContainerResourcesResponse>>(AsyncUpdateContainerResourcesRaw(context, request, cq));
+    ::grpc::Status UpdateContainerResources(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::runtime::v1::UpdateContainerResourcesResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::UpdateContainerResourcesResponse>>
+    AsyncUpdateContainerResources(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::UpdateContainerResourcesResponse>>(
+          AsyncUpdateContainerResourcesRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::UpdateContainerResourcesResponse>> PrepareAsyncUpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::UpdateContainerResourcesResponse>>(PrepareAsyncUpdateContainerResourcesRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::UpdateContainerResourcesResponse>>
+    PrepareAsyncUpdateContainerResources(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::UpdateContainerResourcesResponse>>(
+          PrepareAsyncUpdateContainerResourcesRaw(context, request, cq));
     }
-    ::grpc::Status ExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::runtime::v1::ExecSyncResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>> AsyncExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>>(AsyncExecSyncRaw(context, request, cq));
+    ::grpc::Status ExecSync(::grpc::ClientContext* context,
+                            const ::runtime::v1::ExecSyncRequest& request,
+                            ::runtime::v1::ExecSyncResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::ExecSyncResponse>>
+    AsyncExecSync(::grpc::ClientContext* context,
+                  const ::runtime::v1::ExecSyncRequest& request,
+                  ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::ExecSyncResponse>>(
+          AsyncExecSyncRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>> PrepareAsyncExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>>(PrepareAsyncExecSyncRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::ExecSyncResponse>>
+    PrepareAsyncExecSync(::grpc::ClientContext* context,
+                         const ::runtime::v1::ExecSyncRequest& request,
+                         ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::ExecSyncResponse>>(
+          PrepareAsyncExecSyncRaw(context, request, cq));
     }
-    ::grpc::Status ContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::runtime::v1::ContainerStatsResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>> AsyncContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>>(AsyncContainerStatsRaw(context, request, cq));
+    ::grpc::Status ContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatsRequest& request,
+        ::runtime::v1::ContainerStatsResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ContainerStatsResponse>>
+    AsyncContainerStats(::grpc::ClientContext* context,
+                        const ::runtime::v1::ContainerStatsRequest& request,
+                        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ContainerStatsResponse>>(
+          AsyncContainerStatsRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>> PrepareAsyncContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>>(PrepareAsyncContainerStatsRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ContainerStatsResponse>>
+    PrepareAsyncContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ContainerStatsResponse>>(
+          PrepareAsyncContainerStatsRaw(context, request, cq));
     }
-    ::grpc::Status ListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::runtime::v1::ListContainerStatsResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>> AsyncListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>>(AsyncListContainerStatsRaw(context, request, cq));
+    ::grpc::Status ListContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::runtime::v1::ListContainerStatsResponse* response) override;
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ListContainerStatsResponse>>
+    AsyncListContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ListContainerStatsResponse>>(
+          AsyncListContainerStatsRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>> PrepareAsyncListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>>(PrepareAsyncListContainerStatsRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ListContainerStatsResponse>>
+    PrepareAsyncListContainerStats(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ListContainerStatsResponse>>(
+          PrepareAsyncListContainerStatsRaw(context, request, cq));
     }
-    ::grpc::Status Status(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::runtime::v1::StatusResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>> AsyncStatus(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>>(AsyncStatusRaw(context, request, cq));
+    ::grpc::Status Status(::grpc::ClientContext* context,
+                          const ::runtime::v1::StatusRequest& request,
+                          ::runtime::v1::StatusResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::StatusResponse>>
+    AsyncStatus(::grpc::ClientContext* context,
+                const ::runtime::v1::StatusRequest& request,
+                ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::StatusResponse>>(
+          AsyncStatusRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>> PrepareAsyncStatus(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>>(PrepareAsyncStatusRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::StatusResponse>>
+    PrepareAsyncStatus(::grpc::ClientContext* context,
+                       const ::runtime::v1::StatusRequest& request,
+                       ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::StatusResponse>>(
+          PrepareAsyncStatusRaw(context, request, cq));
     }
-    class async final :
-      public StubInterface::async_interface {
+    class async final : public StubInterface::async_interface {
      public:
-      void Version(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest* request, ::runtime::v1::VersionResponse* response, std::function<void(::grpc::Status)>) override;
-      void Version(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest* request, ::runtime::v1::VersionResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void RunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest* request, ::runtime::v1::RunPodSandboxResponse* response, std::function<void(::grpc::Status)>) override;
-      void RunPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest* request, ::runtime::v1::RunPodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void StopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest* request, ::runtime::v1::StopPodSandboxResponse* response, std::function<void(::grpc::Status)>) override;
-      void StopPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest* request, ::runtime::v1::StopPodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void RemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest* request, ::runtime::v1::RemovePodSandboxResponse* response, std::function<void(::grpc::Status)>) override;
-      void RemovePodSandbox(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest* request, ::runtime::v1::RemovePodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void PodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest* request, ::runtime::v1::PodSandboxStatusResponse* response, std::function<void(::grpc::Status)>) override;
-      void PodSandboxStatus(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest* request, ::runtime::v1::PodSandboxStatusResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void ListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest* request, ::runtime::v1::ListPodSandboxResponse* response, std::function<void(::grpc::Status)>) override;
-      void ListPodSandbox(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest* request, ::runtime::v1::ListPodSandboxResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void CreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest* request, ::runtime::v1::CreateContainerResponse* response, std::function<void(::grpc::Status)>) override;
-      void CreateContainer(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest* request, ::runtime::v1::CreateContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void StartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest* request, ::runtime::v1::StartContainerResponse* response, std::function<void(::grpc::Status)>) override;
-      void StartContainer(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest* request, ::runtime::v1::StartContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void StopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest* request, ::runtime::v1::StopContainerResponse* response, std::function<void(::grpc::Status)>) override;
-      void StopContainer(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest* request, ::runtime::v1::StopContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void RemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest* request, ::runtime::v1::RemoveContainerResponse* response, std::function<void(::grpc::Status)>) override;
-      void RemoveContainer(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest* request, ::runtime::v1::RemoveContainerResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void ListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest* request, ::runtime::v1::ListContainersResponse* response, std::function<void(::grpc::Status)>) override;
-      void ListContainers(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest* request, ::runtime::v1::ListContainersResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void ContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest* request, ::runtime::v1::ContainerStatusResponse* response, std::function<void(::grpc::Status)>) override;
-      void ContainerStatus(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest* request, ::runtime::v1::ContainerStatusResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void UpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest* request, ::runtime::v1::UpdateContainerResourcesResponse* response, std::function<void(::grpc::Status)>) override;
-      void UpdateContainerResources(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest* request, ::runtime::v1::UpdateContainerResourcesResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void ExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest* request, ::runtime::v1::ExecSyncResponse* response, std::function<void(::grpc::Status)>) override;
-      void ExecSync(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest* request, ::runtime::v1::ExecSyncResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void ContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest* request, ::runtime::v1::ContainerStatsResponse* response, std::function<void(::grpc::Status)>) override;
-      void ContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest* request, ::runtime::v1::ContainerStatsResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void ListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest* request, ::runtime::v1::ListContainerStatsResponse* response, std::function<void(::grpc::Status)>) override;
-      void ListContainerStats(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest* request, ::runtime::v1::ListContainerStatsResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void Status(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest* request, ::runtime::v1::StatusResponse* response, std::function<void(::grpc::Status)>) override;
-      void Status(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest* request, ::runtime::v1::StatusResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void Version(::grpc::ClientContext* context,
+                   const ::runtime::v1::VersionRequest* request,
+                   ::runtime::v1::VersionResponse* response,
+                   std::function<void(::grpc::Status)>) override;
+      void Version(::grpc::ClientContext* context,
+                   const ::runtime::v1::VersionRequest* request,
+                   ::runtime::v1::VersionResponse* response,
+                   ::grpc::ClientUnaryReactor* reactor) override;
+      void RunPodSandbox(::grpc::ClientContext* context,
+                         const ::runtime::v1::RunPodSandboxRequest* request,
+                         ::runtime::v1::RunPodSandboxResponse* response,
+                         std::function<void(::grpc::Status)>) override;
+      void RunPodSandbox(::grpc::ClientContext* context,
+                         const ::runtime::v1::RunPodSandboxRequest* request,
+                         ::runtime::v1::RunPodSandboxResponse* response,
+                         ::grpc::ClientUnaryReactor* reactor) override;
+      void StopPodSandbox(::grpc::ClientContext* context,
+                          const ::runtime::v1::StopPodSandboxRequest* request,
+                          ::runtime::v1::StopPodSandboxResponse* response,
+                          std::function<void(::grpc::Status)>) override;
+      void StopPodSandbox(::grpc::ClientContext* context,
+                          const ::runtime::v1::StopPodSandboxRequest* request,
+                          ::runtime::v1::StopPodSandboxResponse* response,
+                          ::grpc::ClientUnaryReactor* reactor) override;
+      void RemovePodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::RemovePodSandboxRequest* request,
+          ::runtime::v1::RemovePodSandboxResponse* response,
+          std::function<void(::grpc::Status)>) override;
+      void RemovePodSandbox(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::RemovePodSandboxRequest* request,
+          ::runtime::v1::RemovePodSandboxResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) override;
+      void PodSandboxStatus(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::PodSandboxStatusRequest* request,
+          ::runtime::v1::PodSandboxStatusResponse* response,
+          std::function<void(::grpc::Status)>) override;
+      void PodSandboxStatus(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::PodSandboxStatusRequest* request,
+          ::runtime::v1::PodSandboxStatusResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) override;
+      void ListPodSandbox(::grpc::ClientContext* context,
+                          const ::runtime::v1::ListPodSandboxRequest* request,
+                          ::runtime::v1::ListPodSandboxResponse* response,
+                          std::function<void(::grpc::Status)>) override;
+      void ListPodSandbox(::grpc::ClientContext* context,
+                          const ::runtime::v1::ListPodSandboxRequest* request,
+                          ::runtime::v1::ListPodSandboxResponse* response,
+                          ::grpc::ClientUnaryReactor* reactor) override;
+      void CreateContainer(::grpc::ClientContext* context,
+                           const ::runtime::v1::CreateContainerRequest* request,
+                           ::runtime::v1::CreateContainerResponse* response,
+                           std::function<void(::grpc::Status)>) override;
+      void CreateContainer(::grpc::ClientContext* context,
+                           const ::runtime::v1::CreateContainerRequest* request,
+                           ::runtime::v1::CreateContainerResponse* response,
+                           ::grpc::ClientUnaryReactor* reactor) override;
+      void StartContainer(::grpc::ClientContext* context,
+                          const ::runtime::v1::StartContainerRequest* request,
+                          ::runtime::v1::StartContainerResponse* response,
+                          std::function<void(::grpc::Status)>) override;
+      void StartContainer(::grpc::ClientContext* context,
+                          const ::runtime::v1::StartContainerRequest* request,
+                          ::runtime::v1::StartContainerResponse* response,
+                          ::grpc::ClientUnaryReactor* reactor) override;
+      void StopContainer(::grpc::ClientContext* context,
+                         const ::runtime::v1::StopContainerRequest* request,
+                         ::runtime::v1::StopContainerResponse* response,
+                         std::function<void(::grpc::Status)>) override;
+      void StopContainer(::grpc::ClientContext* context,
+                         const ::runtime::v1::StopContainerRequest* request,
+                         ::runtime::v1::StopContainerResponse* response,
+                         ::grpc::ClientUnaryReactor* reactor) override;
+      void RemoveContainer(::grpc::ClientContext* context,
+                           const ::runtime::v1::RemoveContainerRequest* request,
+                           ::runtime::v1::RemoveContainerResponse* response,
+                           std::function<void(::grpc::Status)>) override;
+      void RemoveContainer(::grpc::ClientContext* context,
+                           const ::runtime::v1::RemoveContainerRequest* request,
+                           ::runtime::v1::RemoveContainerResponse* response,
+                           ::grpc::ClientUnaryReactor* reactor) override;
+      void ListContainers(::grpc::ClientContext* context,
+                          const ::runtime::v1::ListContainersRequest* request,
+                          ::runtime::v1::ListContainersResponse* response,
+                          std::function<void(::grpc::Status)>) override;
+      void ListContainers(::grpc::ClientContext* context,
+                          const ::runtime::v1::ListContainersRequest* request,
+                          ::runtime::v1::ListContainersResponse* response,
+                          ::grpc::ClientUnaryReactor* reactor) override;
+      void ContainerStatus(::grpc::ClientContext* context,
+                           const ::runtime::v1::ContainerStatusRequest* request,
+                           ::runtime::v1::ContainerStatusResponse* response,
+                           std::function<void(::grpc::Status)>) override;
+      void ContainerStatus(::grpc::ClientContext* context,
+                           const ::runtime::v1::ContainerStatusRequest* request,
+                           ::runtime::v1::ContainerStatusResponse* response,
+                           ::grpc::ClientUnaryReactor* reactor) override;
+      void UpdateContainerResources(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::UpdateContainerResourcesRequest* request,
+          ::runtime::v1::UpdateContainerResourcesResponse* response,
+          std::function<void(::grpc::Status)>) override;
+      void UpdateContainerResources(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::UpdateContainerResourcesRequest* request,
+          ::runtime::v1::UpdateContainerResourcesResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) override;
+      void ExecSync(::grpc::ClientContext* context,
+                    const ::runtime::v1::ExecSyncRequest* request,
+                    ::runtime::v1::ExecSyncResponse* response,
+                    std::function<void(::grpc::Status)>) override;
+      void ExecSync(::grpc::ClientContext* context,
+                    const ::runtime::v1::ExecSyncRequest* request,
+                    ::runtime::v1::ExecSyncResponse* response,
+                    ::grpc::ClientUnaryReactor* reactor) override;
+      void ContainerStats(::grpc::ClientContext* context,
+                          const ::runtime::v1::ContainerStatsRequest* request,
+                          ::runtime::v1::ContainerStatsResponse* response,
+                          std::function<void(::grpc::Status)>) override;
+      void ContainerStats(::grpc::ClientContext* context,
+                          const ::runtime::v1::ContainerStatsRequest* request,
+                          ::runtime::v1::ContainerStatsResponse* response,
+                          ::grpc::ClientUnaryReactor* reactor) override;
+      void ListContainerStats(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ListContainerStatsRequest* request,
+          ::runtime::v1::ListContainerStatsResponse* response,
+          std::function<void(::grpc::Status)>) override;
+      void ListContainerStats(
+          ::grpc::ClientContext* context,
+          const ::runtime::v1::ListContainerStatsRequest* request,
+          ::runtime::v1::ListContainerStatsResponse* response,
+          ::grpc::ClientUnaryReactor* reactor) override;
+      void Status(::grpc::ClientContext* context,
+                  const ::runtime::v1::StatusRequest* request,
+                  ::runtime::v1::StatusResponse* response,
+                  std::function<void(::grpc::Status)>) override;
+      void Status(::grpc::ClientContext* context,
+                  const ::runtime::v1::StatusRequest* request,
+                  ::runtime::v1::StatusResponse* response,
+                  ::grpc::ClientUnaryReactor* reactor) override;
+
      private:
       friend class Stub;
-      explicit async(Stub* stub): stub_(stub) { }
+      explicit async(Stub* stub) : stub_(stub) {}
       Stub* stub() { return stub_; }
       Stub* stub_;
     };
-    class async* async() override { return &async_stub_; }
+    class async* async() override {
+      return &async_stub_;
+    }
 
    private:
-    std::shared_ptr< ::grpc::ChannelInterface> channel_;
-    class async async_stub_{this};
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>* AsyncVersionRaw(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::VersionResponse>* PrepareAsyncVersionRaw(::grpc::ClientContext* context, const ::runtime::v1::VersionRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>* AsyncRunPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::RunPodSandboxResponse>* PrepareAsyncRunPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RunPodSandboxRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>* AsyncStopPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopPodSandboxResponse>* PrepareAsyncStopPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::StopPodSandboxRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>* AsyncRemovePodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemovePodSandboxResponse>* PrepareAsyncRemovePodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::RemovePodSandboxRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>* AsyncPodSandboxStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::PodSandboxStatusResponse>* PrepareAsyncPodSandboxStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::PodSandboxStatusRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>* AsyncListPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListPodSandboxResponse>* PrepareAsyncListPodSandboxRaw(::grpc::ClientContext* context, const ::runtime::v1::ListPodSandboxRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>* AsyncCreateContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::CreateContainerResponse>* PrepareAsyncCreateContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::CreateContainerRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>* AsyncStartContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::StartContainerResponse>* PrepareAsyncStartContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StartContainerRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>* AsyncStopContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::StopContainerResponse>* PrepareAsyncStopContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::StopContainerRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>* AsyncRemoveContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveContainerResponse>* PrepareAsyncRemoveContainerRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveContainerRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>* AsyncListContainersRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainersResponse>* PrepareAsyncListContainersRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainersRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>* AsyncContainerStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatusResponse>* PrepareAsyncContainerStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatusRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::UpdateContainerResourcesResponse>* AsyncUpdateContainerResourcesRaw(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::UpdateContainerResourcesResponse>* PrepareAsyncUpdateContainerResourcesRaw(::grpc::ClientContext* context, const ::runtime::v1::UpdateContainerResourcesRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>* AsyncExecSyncRaw(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ExecSyncResponse>* PrepareAsyncExecSyncRaw(::grpc::ClientContext* context, const ::runtime::v1::ExecSyncRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>* AsyncContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ContainerStatsResponse>* PrepareAsyncContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ContainerStatsRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>* AsyncListContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListContainerStatsResponse>* PrepareAsyncListContainerStatsRaw(::grpc::ClientContext* context, const ::runtime::v1::ListContainerStatsRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>* AsyncStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::StatusResponse>* PrepareAsyncStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::StatusRequest& request, ::grpc::CompletionQueue* cq) override;
+    std::shared_ptr<::grpc::ChannelInterface> channel_;
+    class async async_stub_ {
+      this
+    };
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::VersionResponse>*
+    AsyncVersionRaw(::grpc::ClientContext* context,
+                    const ::runtime::v1::VersionRequest& request,
+                    ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::VersionResponse>*
+    PrepareAsyncVersionRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::VersionRequest& request,
+                           ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::RunPodSandboxResponse>*
+    AsyncRunPodSandboxRaw(::grpc::ClientContext* context,
+                          const ::runtime::v1::RunPodSandboxRequest& request,
+                          ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::RunPodSandboxResponse>*
+    PrepareAsyncRunPodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RunPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::StopPodSandboxResponse>*
+    AsyncStopPodSandboxRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::StopPodSandboxRequest& request,
+                           ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::StopPodSandboxResponse>*
+    PrepareAsyncStopPodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::RemovePodSandboxResponse>*
+    AsyncRemovePodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemovePodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::RemovePodSandboxResponse>*
+    PrepareAsyncRemovePodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemovePodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::PodSandboxStatusResponse>*
+    AsyncPodSandboxStatusRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PodSandboxStatusRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::PodSandboxStatusResponse>*
+    PrepareAsyncPodSandboxStatusRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PodSandboxStatusRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ListPodSandboxResponse>*
+    AsyncListPodSandboxRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::ListPodSandboxRequest& request,
+                           ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ListPodSandboxResponse>*
+    PrepareAsyncListPodSandboxRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListPodSandboxRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::CreateContainerResponse>*
+    AsyncCreateContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::CreateContainerRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::CreateContainerResponse>*
+    PrepareAsyncCreateContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::CreateContainerRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::StartContainerResponse>*
+    AsyncStartContainerRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::StartContainerRequest& request,
+                           ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::StartContainerResponse>*
+    PrepareAsyncStartContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StartContainerRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::StopContainerResponse>*
+    AsyncStopContainerRaw(::grpc::ClientContext* context,
+                          const ::runtime::v1::StopContainerRequest& request,
+                          ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::StopContainerResponse>*
+    PrepareAsyncStopContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::StopContainerRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::RemoveContainerResponse>*
+    AsyncRemoveContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveContainerRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::RemoveContainerResponse>*
+    PrepareAsyncRemoveContainerRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveContainerRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ListContainersResponse>*
+    AsyncListContainersRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::ListContainersRequest& request,
+                           ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ListContainersResponse>*
+    PrepareAsyncListContainersRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainersRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ContainerStatusResponse>*
+    AsyncContainerStatusRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatusRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ContainerStatusResponse>*
+    PrepareAsyncContainerStatusRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatusRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::UpdateContainerResourcesResponse>*
+    AsyncUpdateContainerResourcesRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::UpdateContainerResourcesResponse>*
+    PrepareAsyncUpdateContainerResourcesRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ExecSyncResponse>*
+    AsyncExecSyncRaw(::grpc::ClientContext* context,
+                     const ::runtime::v1::ExecSyncRequest& request,
+                     ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ExecSyncResponse>*
+    PrepareAsyncExecSyncRaw(::grpc::ClientContext* context,
+                            const ::runtime::v1::ExecSyncRequest& request,
+                            ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ContainerStatsResponse>*
+    AsyncContainerStatsRaw(::grpc::ClientContext* context,
+                           const ::runtime::v1::ContainerStatsRequest& request,
+                           ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ContainerStatsResponse>*
+    PrepareAsyncContainerStatsRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ListContainerStatsResponse>*
+    AsyncListContainerStatsRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<
+        ::runtime::v1::ListContainerStatsResponse>*
+    PrepareAsyncListContainerStatsRaw(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListContainerStatsRequest& request,
+        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::StatusResponse>*
+    AsyncStatusRaw(::grpc::ClientContext* context,
+                   const ::runtime::v1::StatusRequest& request,
+                   ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::StatusResponse>*
+    PrepareAsyncStatusRaw(::grpc::ClientContext* context,
+                          const ::runtime::v1::StatusRequest& request,
+                          ::grpc::CompletionQueue* cq) override;
     const ::grpc::internal::RpcMethod rpcmethod_Version_;
     const ::grpc::internal::RpcMethod rpcmethod_RunPodSandbox_;
     const ::grpc::internal::RpcMethod rpcmethod_StopPodSandbox_;
@@ -465,274 +1535,433 @@ class RuntimeService final {
     const ::grpc::internal::RpcMethod rpcmethod_ListContainerStats_;
     const ::grpc::internal::RpcMethod rpcmethod_Status_;
   };
-  static std::unique_ptr<Stub> NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
+  static std::unique_ptr<Stub> NewStub(
+      const std::shared_ptr<::grpc::ChannelInterface>& channel,
+      const ::grpc::StubOptions& options = ::grpc::StubOptions());
 
   class Service : public ::grpc::Service {
    public:
     Service();
     virtual ~Service();
-    virtual ::grpc::Status Version(::grpc::ServerContext* context, const ::runtime::v1::VersionRequest* request, ::runtime::v1::VersionResponse* response);
-    virtual ::grpc::Status RunPodSandbox(::grpc::ServerContext* context, const ::runtime::v1::RunPodSandboxRequest* request, ::runtime::v1::RunPodSandboxResponse* response);
-    virtual ::grpc::Status StopPodSandbox(::grpc::ServerContext* context, const ::runtime::v1::StopPodSandboxRequest* request, ::runtime::v1::StopPodSandboxResponse* response);
-    virtual ::grpc::Status RemovePodSandbox(::grpc::ServerContext* context, const ::runtime::v1::RemovePodSandboxRequest* request, ::runtime::v1::RemovePodSandboxResponse* response);
-    virtual ::grpc::Status PodSandboxStatus(::grpc::ServerContext* context, const ::runtime::v1::PodSandboxStatusRequest* request, ::runtime::v1::PodSandboxStatusResponse* response);
-    virtual ::grpc::Status ListPodSandbox(::grpc::ServerContext* context, const ::runtime::v1::ListPodSandboxRequest* request, ::runtime::v1::ListPodSandboxResponse* response);
-    virtual ::grpc::Status CreateContainer(::grpc::ServerContext* context, const ::runtime::v1::CreateContainerRequest* request, ::runtime::v1::CreateContainerResponse* response);
-    virtual ::grpc::Status StartContainer(::grpc::ServerContext* context, const ::runtime::v1::StartContainerRequest* request, ::runtime::v1::StartContainerResponse* response);
-    virtual ::grpc::Status StopContainer(::grpc::ServerContext* context, const ::runtime::v1::StopContainerRequest* request, ::runtime::v1::StopContainerResponse* response);
-    virtual ::grpc::Status RemoveContainer(::grpc::ServerContext* context, const ::runtime::v1::RemoveContainerRequest* request, ::runtime::v1::RemoveContainerResponse* response);
-    virtual ::grpc::Status ListContainers(::grpc::ServerContext* context, const ::runtime::v1::ListContainersRequest* request, ::runtime::v1::ListContainersResponse* response);
-    virtual ::grpc::Status ContainerStatus(::grpc::ServerContext* context, const ::runtime::v1::ContainerStatusRequest* request, ::runtime::v1::ContainerStatusResponse* response);
-    virtual ::grpc::Status UpdateContainerResources(::grpc::ServerContext* context, const ::runtime::v1::UpdateContainerResourcesRequest* request, ::runtime::v1::UpdateContainerResourcesResponse* response);
-    virtual ::grpc::Status ExecSync(::grpc::ServerContext* context, const ::runtime::v1::ExecSyncRequest* request, ::runtime::v1::ExecSyncResponse* response);
-    virtual ::grpc::Status ContainerStats(::grpc::ServerContext* context, const ::runtime::v1::ContainerStatsRequest* request, ::runtime::v1::ContainerStatsResponse* response);
-    virtual ::grpc::Status ListContainerStats(::grpc::ServerContext* context, const ::runtime::v1::ListContainerStatsRequest* request, ::runtime::v1::ListContainerStatsResponse* response);
-    virtual ::grpc::Status Status(::grpc::ServerContext* context, const ::runtime::v1::StatusRequest* request, ::runtime::v1::StatusResponse* response);
+    virtual ::grpc::Status Version(::grpc::ServerContext* context,
+                                   const ::runtime::v1::VersionRequest* request,
+                                   ::runtime::v1::VersionResponse* response);
+    virtual ::grpc::Status RunPodSandbox(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::RunPodSandboxRequest* request,
+        ::runtime::v1::RunPodSandboxResponse* response);
+    virtual ::grpc::Status StopPodSandbox(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::StopPodSandboxRequest* request,
+        ::runtime::v1::StopPodSandboxResponse* response);
+    virtual ::grpc::Status RemovePodSandbox(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::RemovePodSandboxRequest* request,
+        ::runtime::v1::RemovePodSandboxResponse* response);
+    virtual ::grpc::Status PodSandboxStatus(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::PodSandboxStatusRequest* request,
+        ::runtime::v1::PodSandboxStatusResponse* response);
+    virtual ::grpc::Status ListPodSandbox(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::ListPodSandboxRequest* request,
+        ::runtime::v1::ListPodSandboxResponse* response);
+    virtual ::grpc::Status CreateContainer(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::CreateContainerRequest* request,
+        ::runtime::v1::CreateContainerResponse* response);
+    virtual ::grpc::Status StartContainer(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::StartContainerRequest* request,
+        ::runtime::v1::StartContainerResponse* response);
+    virtual ::grpc::Status StopContainer(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::StopContainerRequest* request,
+        ::runtime::v1::StopContainerResponse* response);
+    virtual ::grpc::Status RemoveContainer(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::RemoveContainerRequest* request,
+        ::runtime::v1::RemoveContainerResponse* response);
+    virtual ::grpc::Status ListContainers(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::ListContainersRequest* request,
+        ::runtime::v1::ListContainersResponse* response);
+    virtual ::grpc::Status ContainerStatus(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::ContainerStatusRequest* request,
+        ::runtime::v1::ContainerStatusResponse* response);
+    virtual ::grpc::Status UpdateContainerResources(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::UpdateContainerResourcesRequest* request,
+        ::runtime::v1::UpdateContainerResourcesResponse* response);
+    virtual ::grpc::Status ExecSync(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::ExecSyncRequest* request,
+        ::runtime::v1::ExecSyncResponse* response);
+    virtual ::grpc::Status ContainerStats(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::ContainerStatsRequest* request,
+        ::runtime::v1::ContainerStatsResponse* response);
+    virtual ::grpc::Status ListContainerStats(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::ListContainerStatsRequest* request,
+        ::runtime::v1::ListContainerStatsResponse* response);
+    virtual ::grpc::Status Status(::grpc::ServerContext* context,
+                                  const ::runtime::v1::StatusRequest* request,
+                                  ::runtime::v1::StatusResponse* response);
   };
   template <class BaseClass>
   class WithAsyncMethod_Version : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_Version() {
-      ::grpc::Service::MarkMethodAsync(0);
-    }
+    WithAsyncMethod_Version() { ::grpc::Service::MarkMethodAsync(0); }
     ~WithAsyncMethod_Version() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Version(::grpc::ServerContext* /*context*/, const ::runtime::v1::VersionRequest* /*request*/, ::runtime::v1::VersionResponse* /*response*/) override {
+    ::grpc::Status Version(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::VersionRequest* /*request*/,
+        ::runtime::v1::VersionResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestVersion(::grpc::ServerContext* context, ::runtime::v1::VersionRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::VersionResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(0, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestVersion(
+        ::grpc::ServerContext* context, ::runtime::v1::VersionRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::VersionResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(0, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_RunPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_RunPodSandbox() {
-      ::grpc::Service::MarkMethodAsync(1);
-    }
+    WithAsyncMethod_RunPodSandbox() { ::grpc::Service::MarkMethodAsync(1); }
     ~WithAsyncMethod_RunPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RunPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RunPodSandboxRequest* /*request*/, ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
+    ::grpc::Status RunPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RunPodSandboxRequest* /*request*/,
+        ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRunPodSandbox(::grpc::ServerContext* context, ::runtime::v1::RunPodSandboxRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::RunPodSandboxResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(1, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRunPodSandbox(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::RunPodSandboxRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::RunPodSandboxResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(1, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_StopPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_StopPodSandbox() {
-      ::grpc::Service::MarkMethodAsync(2);
-    }
+    WithAsyncMethod_StopPodSandbox() { ::grpc::Service::MarkMethodAsync(2); }
     ~WithAsyncMethod_StopPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopPodSandboxRequest* /*request*/, ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
+    ::grpc::Status StopPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopPodSandboxRequest* /*request*/,
+        ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestStopPodSandbox(::grpc::ServerContext* context, ::runtime::v1::StopPodSandboxRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::StopPodSandboxResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(2, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestStopPodSandbox(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::StopPodSandboxRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::StopPodSandboxResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(2, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_RemovePodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_RemovePodSandbox() {
-      ::grpc::Service::MarkMethodAsync(3);
-    }
+    WithAsyncMethod_RemovePodSandbox() { ::grpc::Service::MarkMethodAsync(3); }
     ~WithAsyncMethod_RemovePodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemovePodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemovePodSandboxRequest* /*request*/, ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
+    ::grpc::Status RemovePodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemovePodSandboxRequest* /*request*/,
+        ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRemovePodSandbox(::grpc::ServerContext* context, ::runtime::v1::RemovePodSandboxRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::RemovePodSandboxResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(3, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRemovePodSandbox(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::RemovePodSandboxRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::RemovePodSandboxResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(3, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_PodSandboxStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_PodSandboxStatus() {
-      ::grpc::Service::MarkMethodAsync(4);
-    }
+    WithAsyncMethod_PodSandboxStatus() { ::grpc::Service::MarkMethodAsync(4); }
     ~WithAsyncMethod_PodSandboxStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PodSandboxStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::PodSandboxStatusRequest* /*request*/, ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
+    ::grpc::Status PodSandboxStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PodSandboxStatusRequest* /*request*/,
+        ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestPodSandboxStatus(::grpc::ServerContext* context, ::runtime::v1::PodSandboxStatusRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::PodSandboxStatusResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(4, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestPodSandboxStatus(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::PodSandboxStatusRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::PodSandboxStatusResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(4, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_ListPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_ListPodSandbox() {
-      ::grpc::Service::MarkMethodAsync(5);
-    }
+    WithAsyncMethod_ListPodSandbox() { ::grpc::Service::MarkMethodAsync(5); }
     ~WithAsyncMethod_ListPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListPodSandboxRequest* /*request*/, ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
+    ::grpc::Status ListPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListPodSandboxRequest* /*request*/,
+        ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestListPodSandbox(::grpc::ServerContext* context, ::runtime::v1::ListPodSandboxRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::ListPodSandboxResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(5, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestListPodSandbox(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::ListPodSandboxRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::ListPodSandboxResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(5, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_CreateContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_CreateContainer() {
-      ::grpc::Service::MarkMethodAsync(6);
-    }
+    WithAsyncMethod_CreateContainer() { ::grpc::Service::MarkMethodAsync(6); }
     ~WithAsyncMethod_CreateContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status CreateContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::CreateContainerRequest* /*request*/, ::runtime::v1::CreateContainerResponse* /*response*/) override {
+    ::grpc::Status CreateContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::CreateContainerRequest* /*request*/,
+        ::runtime::v1::CreateContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestCreateContainer(::grpc::ServerContext* context, ::runtime::v1::CreateContainerRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::CreateContainerResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(6, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestCreateContainer(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::CreateContainerRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::CreateContainerResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(6, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_StartContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_StartContainer() {
-      ::grpc::Service::MarkMethodAsync(7);
-    }
+    WithAsyncMethod_StartContainer() { ::grpc::Service::MarkMethodAsync(7); }
     ~WithAsyncMethod_StartContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StartContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StartContainerRequest* /*request*/, ::runtime::v1::StartContainerResponse* /*response*/) override {
+    ::grpc::Status StartContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StartContainerRequest* /*request*/,
+        ::runtime::v1::StartContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestStartContainer(::grpc::ServerContext* context, ::runtime::v1::StartContainerRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::StartContainerResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestStartContainer(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::StartContainerRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::StartContainerResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(7, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_StopContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_StopContainer() {
-      ::grpc::Service::MarkMethodAsync(8);
-    }
+    WithAsyncMethod_StopContainer() { ::grpc::Service::MarkMethodAsync(8); }
     ~WithAsyncMethod_StopContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopContainerRequest* /*request*/, ::runtime::v1::StopContainerResponse* /*response*/) override {
+    ::grpc::Status StopContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopContainerRequest* /*request*/,
+        ::runtime::v1::StopContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestStopContainer(::grpc::ServerContext* context, ::runtime::v1::StopContainerRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::StopContainerResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestStopContainer(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::StopContainerRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::StopContainerResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(8, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_RemoveContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_RemoveContainer() {
-      ::grpc::Service::MarkMethodAsync(9);
-    }
+    WithAsyncMethod_RemoveContainer() { ::grpc::Service::MarkMethodAsync(9); }
     ~WithAsyncMethod_RemoveContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveContainerRequest* /*request*/, ::runtime::v1::RemoveContainerResponse* /*response*/) override {
+    ::grpc::Status RemoveContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveContainerRequest* /*request*/,
+        ::runtime::v1::RemoveContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRemoveContainer(::grpc::ServerContext* context, ::runtime::v1::RemoveContainerRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::RemoveContainerResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(9, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRemoveContainer(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::RemoveContainerRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::RemoveContainerResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(9, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_ListContainers : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_ListContainers() {
-      ::grpc::Service::MarkMethodAsync(10);
-    }
+    WithAsyncMethod_ListContainers() { ::grpc::Service::MarkMethodAsync(10); }
     ~WithAsyncMethod_ListContainers() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainers(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainersRequest* /*request*/, ::runtime::v1::ListContainersResponse* /*response*/) override {
+    ::grpc::Status ListContainers(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainersRequest* /*request*/,
+        ::runtime::v1::ListContainersResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestListContainers(::grpc::ServerContext* context, ::runtime::v1::ListContainersRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::ListContainersResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(10, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestListContainers(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::ListContainersRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::ListContainersResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(10, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_ContainerStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_ContainerStatus() {
-      ::grpc::Service::MarkMethodAsync(11);
-    }
+    WithAsyncMethod_ContainerStatus() { ::grpc::Service::MarkMethodAsync(11); }
     ~WithAsyncMethod_ContainerStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatusRequest* /*request*/, ::runtime::v1::ContainerStatusResponse* /*response*/) override {
+    ::grpc::Status ContainerStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatusRequest* /*request*/,
+        ::runtime::v1::ContainerStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestContainerStatus(::grpc::ServerContext* context, ::runtime::v1::ContainerStatusRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::ContainerStatusResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(11, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestContainerStatus(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::ContainerStatusRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::ContainerStatusResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(11, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_UpdateContainerResources : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithAsyncMethod_UpdateContainerResources() {
       ::grpc::Service::MarkMethodAsync(12);
@@ -741,58 +1970,87 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status UpdateContainerResources(::grpc::ServerContext* /*context*/, const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/, ::runtime::v1::UpdateContainerResourcesResponse* /*response*/) override {
+    ::grpc::Status UpdateContainerResources(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/,
+        ::runtime::v1::UpdateContainerResourcesResponse* /*response*/)
+        override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestUpdateContainerResources(::grpc::ServerContext* context, ::runtime::v1::UpdateContainerResourcesRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::UpdateContainerResourcesResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(12, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestUpdateContainerResources(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::UpdateContainerResourcesRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::UpdateContainerResourcesResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(12, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_ExecSync : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_ExecSync() {
-      ::grpc::Service::MarkMethodAsync(13);
-    }
+    WithAsyncMethod_ExecSync() { ::grpc::Service::MarkMethodAsync(13); }
     ~WithAsyncMethod_ExecSync() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ExecSync(::grpc::ServerContext* /*context*/, const ::runtime::v1::ExecSyncRequest* /*request*/, ::runtime::v1::ExecSyncResponse* /*response*/) override {
+    ::grpc::Status ExecSync(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ExecSyncRequest* /*request*/,
+        ::runtime::v1::ExecSyncResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestExecSync(::grpc::ServerContext* context, ::runtime::v1::ExecSyncRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::ExecSyncResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(13, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestExecSync(
+        ::grpc::ServerContext* context, ::runtime::v1::ExecSyncRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::ExecSyncResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(13, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_ContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_ContainerStats() {
-      ::grpc::Service::MarkMethodAsync(14);
-    }
+    WithAsyncMethod_ContainerStats() { ::grpc::Service::MarkMethodAsync(14); }
     ~WithAsyncMethod_ContainerStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatsRequest* /*request*/, ::runtime::v1::ContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatsRequest* /*request*/,
+        ::runtime::v1::ContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestContainerStats(::grpc::ServerContext* context, ::runtime::v1::ContainerStatsRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::ContainerStatsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(14, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestContainerStats(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::ContainerStatsRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::ContainerStatsResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(14, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_ListContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithAsyncMethod_ListContainerStats() {
       ::grpc::Service::MarkMethodAsync(15);
@@ -801,509 +2059,879 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainerStatsRequest* /*request*/, ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ListContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainerStatsRequest* /*request*/,
+        ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestListContainerStats(::grpc::ServerContext* context, ::runtime::v1::ListContainerStatsRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::ListContainerStatsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(15, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestListContainerStats(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::ListContainerStatsRequest* request,
+        ::grpc::ServerAsyncResponseWriter<
+            ::runtime::v1::ListContainerStatsResponse>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(15, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_Status : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_Status() {
-      ::grpc::Service::MarkMethodAsync(16);
-    }
+    WithAsyncMethod_Status() { ::grpc::Service::MarkMethodAsync(16); }
     ~WithAsyncMethod_Status() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Status(::grpc::ServerContext* /*context*/, const ::runtime::v1::StatusRequest* /*request*/, ::runtime::v1::StatusResponse* /*response*/) override {
+    ::grpc::Status Status(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StatusRequest* /*request*/,
+        ::runtime::v1::StatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestStatus(::grpc::ServerContext* context, ::runtime::v1::StatusRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::StatusResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(16, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestStatus(
+        ::grpc::ServerContext* context, ::runtime::v1::StatusRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::StatusResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(16, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
-  typedef WithAsyncMethod_Version<WithAsyncMethod_RunPodSandbox<WithAsyncMethod_StopPodSandbox<WithAsyncMethod_RemovePodSandbox<WithAsyncMethod_PodSandboxStatus<WithAsyncMethod_ListPodSandbox<WithAsyncMethod_CreateContainer<WithAsyncMethod_StartContainer<WithAsyncMethod_StopContainer<WithAsyncMethod_RemoveContainer<WithAsyncMethod_ListContainers<WithAsyncMethod_ContainerStatus<WithAsyncMethod_UpdateContainerResources<WithAsyncMethod_ExecSync<WithAsyncMethod_ContainerStats<WithAsyncMethod_ListContainerStats<WithAsyncMethod_Status<Service > > > > > > > > > > > > > > > > > AsyncService;
+  typedef WithAsyncMethod_Version<WithAsyncMethod_RunPodSandbox<
+      WithAsyncMethod_StopPodSandbox<WithAsyncMethod_RemovePodSandbox<
+          WithAsyncMethod_PodSandboxStatus<WithAsyncMethod_ListPodSandbox<
+              WithAsyncMethod_CreateContainer<WithAsyncMethod_StartContainer<
+                  WithAsyncMethod_StopContainer<WithAsyncMethod_RemoveContainer<
+                      WithAsyncMethod_ListContainers<
+                          WithAsyncMethod_ContainerStatus<
+                              WithAsyncMethod_UpdateContainerResources<
+                                  WithAsyncMethod_ExecSync<
+                                      WithAsyncMethod_ContainerStats<
+                                          WithAsyncMethod_ListContainerStats<
+                                              WithAsyncMethod_Status<
+                                                  Service>>>>>>>>>>>>>>>>>
+      AsyncService;
   template <class BaseClass>
   class WithCallbackMethod_Version : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_Version() {
-      ::grpc::Service::MarkMethodCallback(0,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::VersionRequest* request, ::runtime::v1::VersionResponse* response) { return this->Version(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          0, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::VersionRequest* request,
+                        ::runtime::v1::VersionResponse* response) {
+                   return this->Version(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_Version(
-        ::grpc::MessageAllocator< ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(0);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::VersionRequest,
+                                 ::runtime::v1::VersionResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(0);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse>*>(
+          handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_Version() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Version(::grpc::ServerContext* /*context*/, const ::runtime::v1::VersionRequest* /*request*/, ::runtime::v1::VersionResponse* /*response*/) override {
+    ::grpc::Status Version(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::VersionRequest* /*request*/,
+        ::runtime::v1::VersionResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* Version(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::VersionRequest* /*request*/, ::runtime::v1::VersionResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::VersionRequest* /*request*/,
+        ::runtime::v1::VersionResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_RunPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_RunPodSandbox() {
-      ::grpc::Service::MarkMethodCallback(1,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::RunPodSandboxRequest* request, ::runtime::v1::RunPodSandboxResponse* response) { return this->RunPodSandbox(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          1, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::RunPodSandboxRequest,
+                 ::runtime::v1::RunPodSandboxResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::RunPodSandboxRequest* request,
+                        ::runtime::v1::RunPodSandboxResponse* response) {
+                   return this->RunPodSandbox(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_RunPodSandbox(
-        ::grpc::MessageAllocator< ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(1);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::RunPodSandboxRequest,
+                                 ::runtime::v1::RunPodSandboxResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(1);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::RunPodSandboxRequest,
+          ::runtime::v1::RunPodSandboxResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_RunPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RunPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RunPodSandboxRequest* /*request*/, ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
+    ::grpc::Status RunPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RunPodSandboxRequest* /*request*/,
+        ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* RunPodSandbox(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::RunPodSandboxRequest* /*request*/, ::runtime::v1::RunPodSandboxResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::RunPodSandboxRequest* /*request*/,
+        ::runtime::v1::RunPodSandboxResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_StopPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_StopPodSandbox() {
-      ::grpc::Service::MarkMethodCallback(2,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::StopPodSandboxRequest, ::runtime::v1::StopPodSandboxResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::StopPodSandboxRequest* request, ::runtime::v1::StopPodSandboxResponse* response) { return this->StopPodSandbox(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          2, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::StopPodSandboxRequest,
+                 ::runtime::v1::StopPodSandboxResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::StopPodSandboxRequest* request,
+                        ::runtime::v1::StopPodSandboxResponse* response) {
+                   return this->StopPodSandbox(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_StopPodSandbox(
-        ::grpc::MessageAllocator< ::runtime::v1::StopPodSandboxRequest, ::runtime::v1::StopPodSandboxResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(2);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::StopPodSandboxRequest, ::runtime::v1::StopPodSandboxResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::StopPodSandboxRequest,
+                                 ::runtime::v1::StopPodSandboxResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(2);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::StopPodSandboxRequest,
+          ::runtime::v1::StopPodSandboxResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_StopPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopPodSandboxRequest* /*request*/, ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
+    ::grpc::Status StopPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopPodSandboxRequest* /*request*/,
+        ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* StopPodSandbox(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::StopPodSandboxRequest* /*request*/, ::runtime::v1::StopPodSandboxResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::StopPodSandboxRequest* /*request*/,
+        ::runtime::v1::StopPodSandboxResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_RemovePodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_RemovePodSandbox() {
-      ::grpc::Service::MarkMethodCallback(3,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::RemovePodSandboxRequest, ::runtime::v1::RemovePodSandboxResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::RemovePodSandboxRequest* request, ::runtime::v1::RemovePodSandboxResponse* response) { return this->RemovePodSandbox(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          3, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::RemovePodSandboxRequest,
+                 ::runtime::v1::RemovePodSandboxResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::RemovePodSandboxRequest* request,
+                        ::runtime::v1::RemovePodSandboxResponse* response) {
+                   return this->RemovePodSandbox(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_RemovePodSandbox(
-        ::grpc::MessageAllocator< ::runtime::v1::RemovePodSandboxRequest, ::runtime::v1::RemovePodSandboxResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(3);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::RemovePodSandboxRequest, ::runtime::v1::RemovePodSandboxResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::RemovePodSandboxRequest,
+                                 ::runtime::v1::RemovePodSandboxResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(3);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::RemovePodSandboxRequest,
+          ::runtime::v1::RemovePodSandboxResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_RemovePodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemovePodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemovePodSandboxRequest* /*request*/, ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
+    ::grpc::Status RemovePodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemovePodSandboxRequest* /*request*/,
+        ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* RemovePodSandbox(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::RemovePodSandboxRequest* /*request*/, ::runtime::v1::RemovePodSandboxResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::RemovePodSandboxRequest* /*request*/,
+        ::runtime::v1::RemovePodSandboxResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_PodSandboxStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_PodSandboxStatus() {
-      ::grpc::Service::MarkMethodCallback(4,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::PodSandboxStatusRequest, ::runtime::v1::PodSandboxStatusResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::PodSandboxStatusRequest* request, ::runtime::v1::PodSandboxStatusResponse* response) { return this->PodSandboxStatus(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          4, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::PodSandboxStatusRequest,
+                 ::runtime::v1::PodSandboxStatusResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::PodSandboxStatusRequest* request,
+                        ::runtime::v1::PodSandboxStatusResponse* response) {
+                   return this->PodSandboxStatus(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_PodSandboxStatus(
-        ::grpc::MessageAllocator< ::runtime::v1::PodSandboxStatusRequest, ::runtime::v1::PodSandboxStatusResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(4);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::PodSandboxStatusRequest, ::runtime::v1::PodSandboxStatusResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::PodSandboxStatusRequest,
+                                 ::runtime::v1::PodSandboxStatusResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(4);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::PodSandboxStatusRequest,
+          ::runtime::v1::PodSandboxStatusResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_PodSandboxStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PodSandboxStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::PodSandboxStatusRequest* /*request*/, ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
+    ::grpc::Status PodSandboxStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PodSandboxStatusRequest* /*request*/,
+        ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* PodSandboxStatus(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::PodSandboxStatusRequest* /*request*/, ::runtime::v1::PodSandboxStatusResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::PodSandboxStatusRequest* /*request*/,
+        ::runtime::v1::PodSandboxStatusResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_ListPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_ListPodSandbox() {
-      ::grpc::Service::MarkMethodCallback(5,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ListPodSandboxRequest, ::runtime::v1::ListPodSandboxResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::ListPodSandboxRequest* request, ::runtime::v1::ListPodSandboxResponse* response) { return this->ListPodSandbox(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          5, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::ListPodSandboxRequest,
+                 ::runtime::v1::ListPodSandboxResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::ListPodSandboxRequest* request,
+                        ::runtime::v1::ListPodSandboxResponse* response) {
+                   return this->ListPodSandbox(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_ListPodSandbox(
-        ::grpc::MessageAllocator< ::runtime::v1::ListPodSandboxRequest, ::runtime::v1::ListPodSandboxResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(5);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ListPodSandboxRequest, ::runtime::v1::ListPodSandboxResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::ListPodSandboxRequest,
+                                 ::runtime::v1::ListPodSandboxResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(5);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::ListPodSandboxRequest,
+          ::runtime::v1::ListPodSandboxResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_ListPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListPodSandboxRequest* /*request*/, ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
+    ::grpc::Status ListPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListPodSandboxRequest* /*request*/,
+        ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ListPodSandbox(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::ListPodSandboxRequest* /*request*/, ::runtime::v1::ListPodSandboxResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::ListPodSandboxRequest* /*request*/,
+        ::runtime::v1::ListPodSandboxResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_CreateContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_CreateContainer() {
-      ::grpc::Service::MarkMethodCallback(6,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::CreateContainerRequest, ::runtime::v1::CreateContainerResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::CreateContainerRequest* request, ::runtime::v1::CreateContainerResponse* response) { return this->CreateContainer(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          6, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::CreateContainerRequest,
+                 ::runtime::v1::CreateContainerResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::CreateContainerRequest* request,
+                        ::runtime::v1::CreateContainerResponse* response) {
+                   return this->CreateContainer(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_CreateContainer(
-        ::grpc::MessageAllocator< ::runtime::v1::CreateContainerRequest, ::runtime::v1::CreateContainerResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(6);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::CreateContainerRequest, ::runtime::v1::CreateContainerResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::CreateContainerRequest,
+                                 ::runtime::v1::CreateContainerResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(6);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::CreateContainerRequest,
+          ::runtime::v1::CreateContainerResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_CreateContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status CreateContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::CreateContainerRequest* /*request*/, ::runtime::v1::CreateContainerResponse* /*response*/) override {
+    ::grpc::Status CreateContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::CreateContainerRequest* /*request*/,
+        ::runtime::v1::CreateContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* CreateContainer(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::CreateContainerRequest* /*request*/, ::runtime::v1::CreateContainerResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::CreateContainerRequest* /*request*/,
+        ::runtime::v1::CreateContainerResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_StartContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_StartContainer() {
-      ::grpc::Service::MarkMethodCallback(7,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::StartContainerRequest, ::runtime::v1::StartContainerResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::StartContainerRequest* request, ::runtime::v1::StartContainerResponse* response) { return this->StartContainer(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          7, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::StartContainerRequest,
+                 ::runtime::v1::StartContainerResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::StartContainerRequest* request,
+                        ::runtime::v1::StartContainerResponse* response) {
+                   return this->StartContainer(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_StartContainer(
-        ::grpc::MessageAllocator< ::runtime::v1::StartContainerRequest, ::runtime::v1::StartContainerResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(7);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::StartContainerRequest, ::runtime::v1::StartContainerResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::StartContainerRequest,
+                                 ::runtime::v1::StartContainerResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(7);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::StartContainerRequest,
+          ::runtime::v1::StartContainerResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_StartContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StartContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StartContainerRequest* /*request*/, ::runtime::v1::StartContainerResponse* /*response*/) override {
+    ::grpc::Status StartContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StartContainerRequest* /*request*/,
+        ::runtime::v1::StartContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* StartContainer(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::StartContainerRequest* /*request*/, ::runtime::v1::StartContainerResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::StartContainerRequest* /*request*/,
+        ::runtime::v1::StartContainerResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_StopContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_StopContainer() {
-      ::grpc::Service::MarkMethodCallback(8,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::StopContainerRequest* request, ::runtime::v1::StopContainerResponse* response) { return this->StopContainer(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          8, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::StopContainerRequest,
+                 ::runtime::v1::StopContainerResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::StopContainerRequest* request,
+                        ::runtime::v1::StopContainerResponse* response) {
+                   return this->StopContainer(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_StopContainer(
-        ::grpc::MessageAllocator< ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(8);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::StopContainerRequest,
+                                 ::runtime::v1::StopContainerResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(8);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::StopContainerRequest,
+          ::runtime::v1::StopContainerResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_StopContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopContainerRequest* /*request*/, ::runtime::v1::StopContainerResponse* /*response*/) override {
+    ::grpc::Status StopContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopContainerRequest* /*request*/,
+        ::runtime::v1::StopContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* StopContainer(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::StopContainerRequest* /*request*/, ::runtime::v1::StopContainerResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::StopContainerRequest* /*request*/,
+        ::runtime::v1::StopContainerResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_RemoveContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_RemoveContainer() {
-      ::grpc::Service::MarkMethodCallback(9,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::RemoveContainerRequest, ::runtime::v1::RemoveContainerResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::RemoveContainerRequest* request, ::runtime::v1::RemoveContainerResponse* response) { return this->RemoveContainer(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          9, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::RemoveContainerRequest,
+                 ::runtime::v1::RemoveContainerResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::RemoveContainerRequest* request,
+                        ::runtime::v1::RemoveContainerResponse* response) {
+                   return this->RemoveContainer(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_RemoveContainer(
-        ::grpc::MessageAllocator< ::runtime::v1::RemoveContainerRequest, ::runtime::v1::RemoveContainerResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(9);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::RemoveContainerRequest, ::runtime::v1::RemoveContainerResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::RemoveContainerRequest,
+                                 ::runtime::v1::RemoveContainerResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(9);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::RemoveContainerRequest,
+          ::runtime::v1::RemoveContainerResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_RemoveContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveContainerRequest* /*request*/, ::runtime::v1::RemoveContainerResponse* /*response*/) override {
+    ::grpc::Status RemoveContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveContainerRequest* /*request*/,
+        ::runtime::v1::RemoveContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* RemoveContainer(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::RemoveContainerRequest* /*request*/, ::runtime::v1::RemoveContainerResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::RemoveContainerRequest* /*request*/,
+        ::runtime::v1::RemoveContainerResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_ListContainers : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_ListContainers() {
-      ::grpc::Service::MarkMethodCallback(10,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ListContainersRequest, ::runtime::v1::ListContainersResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::ListContainersRequest* request, ::runtime::v1::ListContainersResponse* response) { return this->ListContainers(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          10, new ::grpc::internal::CallbackUnaryHandler<
+                  ::runtime::v1::ListContainersRequest,
+                  ::runtime::v1::ListContainersResponse>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::runtime::v1::ListContainersRequest* request,
+                         ::runtime::v1::ListContainersResponse* response) {
+                    return this->ListContainers(context, request, response);
+                  }));
+    }
     void SetMessageAllocatorFor_ListContainers(
-        ::grpc::MessageAllocator< ::runtime::v1::ListContainersRequest, ::runtime::v1::ListContainersResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(10);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ListContainersRequest, ::runtime::v1::ListContainersResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::ListContainersRequest,
+                                 ::runtime::v1::ListContainersResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(10);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::ListContainersRequest,
+          ::runtime::v1::ListContainersResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_ListContainers() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainers(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainersRequest* /*request*/, ::runtime::v1::ListContainersResponse* /*response*/) override {
+    ::grpc::Status ListContainers(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainersRequest* /*request*/,
+        ::runtime::v1::ListContainersResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ListContainers(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::ListContainersRequest* /*request*/, ::runtime::v1::ListContainersResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::ListContainersRequest* /*request*/,
+        ::runtime::v1::ListContainersResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_ContainerStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_ContainerStatus() {
-      ::grpc::Service::MarkMethodCallback(11,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ContainerStatusRequest, ::runtime::v1::ContainerStatusResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::ContainerStatusRequest* request, ::runtime::v1::ContainerStatusResponse* response) { return this->ContainerStatus(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          11, new ::grpc::internal::CallbackUnaryHandler<
+                  ::runtime::v1::ContainerStatusRequest,
+                  ::runtime::v1::ContainerStatusResponse>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::runtime::v1::ContainerStatusRequest* request,
+                         ::runtime::v1::ContainerStatusResponse* response) {
+                    return this->ContainerStatus(context, request, response);
+                  }));
+    }
     void SetMessageAllocatorFor_ContainerStatus(
-        ::grpc::MessageAllocator< ::runtime::v1::ContainerStatusRequest, ::runtime::v1::ContainerStatusResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(11);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ContainerStatusRequest, ::runtime::v1::ContainerStatusResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::ContainerStatusRequest,
+                                 ::runtime::v1::ContainerStatusResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(11);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::ContainerStatusRequest,
+          ::runtime::v1::ContainerStatusResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_ContainerStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatusRequest* /*request*/, ::runtime::v1::ContainerStatusResponse* /*response*/) override {
+    ::grpc::Status ContainerStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatusRequest* /*request*/,
+        ::runtime::v1::ContainerStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ContainerStatus(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::ContainerStatusRequest* /*request*/, ::runtime::v1::ContainerStatusResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatusRequest* /*request*/,
+        ::runtime::v1::ContainerStatusResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_UpdateContainerResources : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_UpdateContainerResources() {
-      ::grpc::Service::MarkMethodCallback(12,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::UpdateContainerResourcesRequest, ::runtime::v1::UpdateContainerResourcesResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::UpdateContainerResourcesRequest* request, ::runtime::v1::UpdateContainerResourcesResponse* response) { return this->UpdateContainerResources(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          12,
+          new ::grpc::internal::CallbackUnaryHandler<
+              ::runtime::v1::UpdateContainerResourcesRequest,
+              ::runtime::v1::UpdateContainerResourcesResponse>(
+              [this](
+                  ::grpc::CallbackServerContext* context,
+                  const ::runtime::v1::UpdateContainerResourcesRequest* request,
+                  ::runtime::v1::UpdateContainerResourcesResponse* response) {
+                return this->UpdateContainerResources(context, request,
+                                                      response);
+              }));
+    }
     void SetMessageAllocatorFor_UpdateContainerResources(
-        ::grpc::MessageAllocator< ::runtime::v1::UpdateContainerResourcesRequest, ::runtime::v1::UpdateContainerResourcesResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(12);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::UpdateContainerResourcesRequest, ::runtime::v1::UpdateContainerResourcesResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<
+            ::runtime::v1::UpdateContainerResourcesRequest,
+            ::runtime::v1::UpdateContainerResourcesResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(12);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::UpdateContainerResourcesRequest,
+          ::runtime::v1::UpdateContainerResourcesResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_UpdateContainerResources() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status UpdateContainerResources(::grpc::ServerContext* /*context*/, const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/, ::runtime::v1::UpdateContainerResourcesResponse* /*response*/) override {
+    ::grpc::Status UpdateContainerResources(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/,
+        ::runtime::v1::UpdateContainerResourcesResponse* /*response*/)
+        override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* UpdateContainerResources(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/, ::runtime::v1::UpdateContainerResourcesResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/,
+        ::runtime::v1::UpdateContainerResourcesResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_ExecSync : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_ExecSync() {
-      ::grpc::Service::MarkMethodCallback(13,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::ExecSyncRequest* request, ::runtime::v1::ExecSyncResponse* response) { return this->ExecSync(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          13,
+          new ::grpc::internal::CallbackUnaryHandler<
+              ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse>(
+              [this](::grpc::CallbackServerContext* context,
+                     const ::runtime::v1::ExecSyncRequest* request,
+                     ::runtime::v1::ExecSyncResponse* response) {
+                return this->ExecSync(context, request, response);
+              }));
+    }
     void SetMessageAllocatorFor_ExecSync(
-        ::grpc::MessageAllocator< ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(13);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::ExecSyncRequest,
+                                 ::runtime::v1::ExecSyncResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(13);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse>*>(
+          handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_ExecSync() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ExecSync(::grpc::ServerContext* /*context*/, const ::runtime::v1::ExecSyncRequest* /*request*/, ::runtime::v1::ExecSyncResponse* /*response*/) override {
+    ::grpc::Status ExecSync(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ExecSyncRequest* /*request*/,
+        ::runtime::v1::ExecSyncResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ExecSync(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::ExecSyncRequest* /*request*/, ::runtime::v1::ExecSyncResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::ExecSyncRequest* /*request*/,
+        ::runtime::v1::ExecSyncResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_ContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_ContainerStats() {
-      ::grpc::Service::MarkMethodCallback(14,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ContainerStatsRequest, ::runtime::v1::ContainerStatsResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::ContainerStatsRequest* request, ::runtime::v1::ContainerStatsResponse* response) { return this->ContainerStats(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          14, new ::grpc::internal::CallbackUnaryHandler<
+                  ::runtime::v1::ContainerStatsRequest,
+                  ::runtime::v1::ContainerStatsResponse>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::runtime::v1::ContainerStatsRequest* request,
+                         ::runtime::v1::ContainerStatsResponse* response) {
+                    return this->ContainerStats(context, request, response);
+                  }));
+    }
     void SetMessageAllocatorFor_ContainerStats(
-        ::grpc::MessageAllocator< ::runtime::v1::ContainerStatsRequest, ::runtime::v1::ContainerStatsResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(14);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ContainerStatsRequest, ::runtime::v1::ContainerStatsResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::ContainerStatsRequest,
+                                 ::runtime::v1::ContainerStatsResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(14);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::ContainerStatsRequest,
+          ::runtime::v1::ContainerStatsResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_ContainerStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatsRequest* /*request*/, ::runtime::v1::ContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatsRequest* /*request*/,
+        ::runtime::v1::ContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ContainerStats(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::ContainerStatsRequest* /*request*/, ::runtime::v1::ContainerStatsResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatsRequest* /*request*/,
+        ::runtime::v1::ContainerStatsResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_ListContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_ListContainerStats() {
-      ::grpc::Service::MarkMethodCallback(15,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ListContainerStatsRequest, ::runtime::v1::ListContainerStatsResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::ListContainerStatsRequest* request, ::runtime::v1::ListContainerStatsResponse* response) { return this->ListContainerStats(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          15,
+          new ::grpc::internal::CallbackUnaryHandler<
+              ::runtime::v1::ListContainerStatsRequest,
+              ::runtime::v1::ListContainerStatsResponse>(
+              [this](::grpc::CallbackServerContext* context,
+                     const ::runtime::v1::ListContainerStatsRequest* request,
+                     ::runtime::v1::ListContainerStatsResponse* response) {
+                return this->ListContainerStats(context, request, response);
+              }));
+    }
     void SetMessageAllocatorFor_ListContainerStats(
-        ::grpc::MessageAllocator< ::runtime::v1::ListContainerStatsRequest, ::runtime::v1::ListContainerStatsResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(15);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ListContainerStatsRequest, ::runtime::v1::ListContainerStatsResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::ListContainerStatsRequest,
+                                 ::runtime::v1::ListContainerStatsResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(15);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::ListContainerStatsRequest,
+          ::runtime::v1::ListContainerStatsResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_ListContainerStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainerStatsRequest* /*request*/, ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ListContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainerStatsRequest* /*request*/,
+        ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ListContainerStats(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::ListContainerStatsRequest* /*request*/, ::runtime::v1::ListContainerStatsResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::ListContainerStatsRequest* /*request*/,
+        ::runtime::v1::ListContainerStatsResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_Status : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_Status() {
-      ::grpc::Service::MarkMethodCallback(16,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::StatusRequest* request, ::runtime::v1::StatusResponse* response) { return this->Status(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          16, new ::grpc::internal::CallbackUnaryHandler<
+                  ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::runtime::v1::StatusRequest* request,
+                         ::runtime::v1::StatusResponse* response) {
+                    return this->Status(context, request, response);
+                  }));
+    }
     void SetMessageAllocatorFor_Status(
-        ::grpc::MessageAllocator< ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(16);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::StatusRequest,
+                                 ::runtime::v1::StatusResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(16);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse>*>(
+          handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_Status() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Status(::grpc::ServerContext* /*context*/, const ::runtime::v1::StatusRequest* /*request*/, ::runtime::v1::StatusResponse* /*response*/) override {
+    ::grpc::Status Status(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StatusRequest* /*request*/,
+        ::runtime::v1::StatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* Status(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::StatusRequest* /*request*/, ::runtime::v1::StatusResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::StatusRequest* /*request*/,
+        ::runtime::v1::StatusResponse* /*response*/) {
+      return nullptr;
+    }
   };
-  typedef WithCallbackMethod_Version<WithCallbackMethod_RunPodSandbox<WithCallbackMethod_StopPodSandbox<WithCallbackMethod_RemovePodSandbox<WithCallbackMethod_PodSandboxStatus<WithCallbackMethod_ListPodSandbox<WithCallbackMethod_CreateContainer<WithCallbackMethod_StartContainer<WithCallbackMethod_StopContainer<WithCallbackMethod_RemoveContainer<WithCallbackMethod_ListContainers<WithCallbackMethod_ContainerStatus<WithCallbackMethod_UpdateContainerResources<WithCallbackMethod_ExecSync<WithCallbackMethod_ContainerStats<WithCallbackMethod_ListContainerStats<WithCallbackMethod_Status<Service > > > > > > > > > > > > > > > > > CallbackService;
+  typedef WithCallbackMethod_Version<WithCallbackMethod_RunPodSandbox<
+      WithCallbackMethod_StopPodSandbox<WithCallbackMethod_RemovePodSandbox<
+          WithCallbackMethod_PodSandboxStatus<WithCallbackMethod_ListPodSandbox<
+              WithCallbackMethod_CreateContainer<WithCallbackMethod_StartContainer<
+                  WithCallbackMethod_StopContainer<
+                      WithCallbackMethod_RemoveContainer<
+                          WithCallbackMethod_ListContainers<
+                              WithCallbackMethod_ContainerStatus<
+                                  WithCallbackMethod_UpdateContainerResources<
+                                      WithCallbackMethod_ExecSync<
+                                          WithCallbackMethod_ContainerStats<
+                                              WithCallbackMethod_ListContainerStats<
+                                                  WithCallbackMethod_Status<
+                                                      Service>>>>>>>>>>>>>>>>>
+      CallbackService;
   typedef CallbackService ExperimentalCallbackService;
   template <class BaseClass>
   class WithGenericMethod_Version : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_Version() {
-      ::grpc::Service::MarkMethodGeneric(0);
-    }
+    WithGenericMethod_Version() { ::grpc::Service::MarkMethodGeneric(0); }
     ~WithGenericMethod_Version() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Version(::grpc::ServerContext* /*context*/, const ::runtime::v1::VersionRequest* /*request*/, ::runtime::v1::VersionResponse* /*response*/) override {
+    ::grpc::Status Version(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::VersionRequest* /*request*/,
+        ::runtime::v1::VersionResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1312,15 +2940,17 @@ class RuntimeService final {
   class WithGenericMethod_RunPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_RunPodSandbox() {
-      ::grpc::Service::MarkMethodGeneric(1);
-    }
+    WithGenericMethod_RunPodSandbox() { ::grpc::Service::MarkMethodGeneric(1); }
     ~WithGenericMethod_RunPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RunPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RunPodSandboxRequest* /*request*/, ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
+    ::grpc::Status RunPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RunPodSandboxRequest* /*request*/,
+        ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1329,6 +2959,7 @@ class RuntimeService final {
   class WithGenericMethod_StopPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_StopPodSandbox() {
       ::grpc::Service::MarkMethodGeneric(2);
@@ -1337,7 +2968,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopPodSandboxRequest* /*request*/, ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
+    ::grpc::Status StopPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopPodSandboxRequest* /*request*/,
+        ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1346,6 +2980,7 @@ class RuntimeService final {
   class WithGenericMethod_RemovePodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_RemovePodSandbox() {
       ::grpc::Service::MarkMethodGeneric(3);
@@ -1354,7 +2989,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemovePodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemovePodSandboxRequest* /*request*/, ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
+    ::grpc::Status RemovePodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemovePodSandboxRequest* /*request*/,
+        ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1363,6 +3001,7 @@ class RuntimeService final {
   class WithGenericMethod_PodSandboxStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_PodSandboxStatus() {
       ::grpc::Service::MarkMethodGeneric(4);
@@ -1371,7 +3010,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PodSandboxStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::PodSandboxStatusRequest* /*request*/, ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
+    ::grpc::Status PodSandboxStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PodSandboxStatusRequest* /*request*/,
+        ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1380,6 +3022,7 @@ class RuntimeService final {
   class WithGenericMethod_ListPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_ListPodSandbox() {
       ::grpc::Service::MarkMethodGeneric(5);
@@ -1388,7 +3031,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListPodSandboxRequest* /*request*/, ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
+    ::grpc::Status ListPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListPodSandboxRequest* /*request*/,
+        ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1397,6 +3043,7 @@ class RuntimeService final {
   class WithGenericMethod_CreateContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_CreateContainer() {
       ::grpc::Service::MarkMethodGeneric(6);
@@ -1405,7 +3052,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status CreateContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::CreateContainerRequest* /*request*/, ::runtime::v1::CreateContainerResponse* /*response*/) override {
+    ::grpc::Status CreateContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::CreateContainerRequest* /*request*/,
+        ::runtime::v1::CreateContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1414,6 +3064,7 @@ class RuntimeService final {
   class WithGenericMethod_StartContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_StartContainer() {
       ::grpc::Service::MarkMethodGeneric(7);
@@ -1422,7 +3073,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StartContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StartContainerRequest* /*request*/, ::runtime::v1::StartContainerResponse* /*response*/) override {
+    ::grpc::Status StartContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StartContainerRequest* /*request*/,
+        ::runtime::v1::StartContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1431,15 +3085,17 @@ class RuntimeService final {
   class WithGenericMethod_StopContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_StopContainer() {
-      ::grpc::Service::MarkMethodGeneric(8);
-    }
+    WithGenericMethod_StopContainer() { ::grpc::Service::MarkMethodGeneric(8); }
     ~WithGenericMethod_StopContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopContainerRequest* /*request*/, ::runtime::v1::StopContainerResponse* /*response*/) override {
+    ::grpc::Status StopContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopContainerRequest* /*request*/,
+        ::runtime::v1::StopContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1448,6 +3104,7 @@ class RuntimeService final {
   class WithGenericMethod_RemoveContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_RemoveContainer() {
       ::grpc::Service::MarkMethodGeneric(9);
@@ -1456,7 +3113,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveContainerRequest* /*request*/, ::runtime::v1::RemoveContainerResponse* /*response*/) override {
+    ::grpc::Status RemoveContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveContainerRequest* /*request*/,
+        ::runtime::v1::RemoveContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1465,6 +3125,7 @@ class RuntimeService final {
   class WithGenericMethod_ListContainers : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_ListContainers() {
       ::grpc::Service::MarkMethodGeneric(10);
@@ -1473,7 +3134,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainers(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainersRequest* /*request*/, ::runtime::v1::ListContainersResponse* /*response*/) override {
+    ::grpc::Status ListContainers(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainersRequest* /*request*/,
+        ::runtime::v1::ListContainersResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1482,6 +3146,7 @@ class RuntimeService final {
   class WithGenericMethod_ContainerStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_ContainerStatus() {
       ::grpc::Service::MarkMethodGeneric(11);
@@ -1490,7 +3155,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatusRequest* /*request*/, ::runtime::v1::ContainerStatusResponse* /*response*/) override {
+    ::grpc::Status ContainerStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatusRequest* /*request*/,
+        ::runtime::v1::ContainerStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1499,6 +3167,7 @@ class RuntimeService final {
   class WithGenericMethod_UpdateContainerResources : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_UpdateContainerResources() {
       ::grpc::Service::MarkMethodGeneric(12);
@@ -1507,7 +3176,11 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status UpdateContainerResources(::grpc::ServerContext* /*context*/, const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/, ::runtime::v1::UpdateContainerResourcesResponse* /*response*/) override {
+    ::grpc::Status UpdateContainerResources(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/,
+        ::runtime::v1::UpdateContainerResourcesResponse* /*response*/)
+        override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1516,15 +3189,17 @@ class RuntimeService final {
   class WithGenericMethod_ExecSync : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_ExecSync() {
-      ::grpc::Service::MarkMethodGeneric(13);
-    }
+    WithGenericMethod_ExecSync() { ::grpc::Service::MarkMethodGeneric(13); }
     ~WithGenericMethod_ExecSync() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ExecSync(::grpc::ServerContext* /*context*/, const ::runtime::v1::ExecSyncRequest* /*request*/, ::runtime::v1::ExecSyncResponse* /*response*/) override {
+    ::grpc::Status ExecSync(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ExecSyncRequest* /*request*/,
+        ::runtime::v1::ExecSyncResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1533,6 +3208,7 @@ class RuntimeService final {
   class WithGenericMethod_ContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_ContainerStats() {
       ::grpc::Service::MarkMethodGeneric(14);
@@ -1541,7 +3217,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatsRequest* /*request*/, ::runtime::v1::ContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatsRequest* /*request*/,
+        ::runtime::v1::ContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1550,6 +3229,7 @@ class RuntimeService final {
   class WithGenericMethod_ListContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithGenericMethod_ListContainerStats() {
       ::grpc::Service::MarkMethodGeneric(15);
@@ -1558,7 +3238,10 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainerStatsRequest* /*request*/, ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ListContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainerStatsRequest* /*request*/,
+        ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1567,15 +3250,17 @@ class RuntimeService final {
   class WithGenericMethod_Status : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_Status() {
-      ::grpc::Service::MarkMethodGeneric(16);
-    }
+    WithGenericMethod_Status() { ::grpc::Service::MarkMethodGeneric(16); }
     ~WithGenericMethod_Status() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Status(::grpc::ServerContext* /*context*/, const ::runtime::v1::StatusRequest* /*request*/, ::runtime::v1::StatusResponse* /*response*/) override {
+    ::grpc::Status Status(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StatusRequest* /*request*/,
+        ::runtime::v1::StatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1584,246 +3269,331 @@ class RuntimeService final {
   class WithRawMethod_Version : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_Version() {
-      ::grpc::Service::MarkMethodRaw(0);
-    }
+    WithRawMethod_Version() { ::grpc::Service::MarkMethodRaw(0); }
     ~WithRawMethod_Version() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Version(::grpc::ServerContext* /*context*/, const ::runtime::v1::VersionRequest* /*request*/, ::runtime::v1::VersionResponse* /*response*/) override {
+    ::grpc::Status Version(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::VersionRequest* /*request*/,
+        ::runtime::v1::VersionResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestVersion(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(0, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestVersion(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(0, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_RunPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_RunPodSandbox() {
-      ::grpc::Service::MarkMethodRaw(1);
-    }
+    WithRawMethod_RunPodSandbox() { ::grpc::Service::MarkMethodRaw(1); }
     ~WithRawMethod_RunPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RunPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RunPodSandboxRequest* /*request*/, ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
+    ::grpc::Status RunPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RunPodSandboxRequest* /*request*/,
+        ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRunPodSandbox(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(1, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRunPodSandbox(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(1, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_StopPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_StopPodSandbox() {
-      ::grpc::Service::MarkMethodRaw(2);
-    }
+    WithRawMethod_StopPodSandbox() { ::grpc::Service::MarkMethodRaw(2); }
     ~WithRawMethod_StopPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopPodSandboxRequest* /*request*/, ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
+    ::grpc::Status StopPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopPodSandboxRequest* /*request*/,
+        ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestStopPodSandbox(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(2, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestStopPodSandbox(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(2, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_RemovePodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_RemovePodSandbox() {
-      ::grpc::Service::MarkMethodRaw(3);
-    }
+    WithRawMethod_RemovePodSandbox() { ::grpc::Service::MarkMethodRaw(3); }
     ~WithRawMethod_RemovePodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemovePodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemovePodSandboxRequest* /*request*/, ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
+    ::grpc::Status RemovePodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemovePodSandboxRequest* /*request*/,
+        ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRemovePodSandbox(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(3, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRemovePodSandbox(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(3, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_PodSandboxStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_PodSandboxStatus() {
-      ::grpc::Service::MarkMethodRaw(4);
-    }
+    WithRawMethod_PodSandboxStatus() { ::grpc::Service::MarkMethodRaw(4); }
     ~WithRawMethod_PodSandboxStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PodSandboxStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::PodSandboxStatusRequest* /*request*/, ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
+    ::grpc::Status PodSandboxStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PodSandboxStatusRequest* /*request*/,
+        ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestPodSandboxStatus(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(4, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestPodSandboxStatus(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(4, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_ListPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_ListPodSandbox() {
-      ::grpc::Service::MarkMethodRaw(5);
-    }
+    WithRawMethod_ListPodSandbox() { ::grpc::Service::MarkMethodRaw(5); }
     ~WithRawMethod_ListPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListPodSandboxRequest* /*request*/, ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
+    ::grpc::Status ListPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListPodSandboxRequest* /*request*/,
+        ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestListPodSandbox(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(5, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestListPodSandbox(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(5, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_CreateContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_CreateContainer() {
-      ::grpc::Service::MarkMethodRaw(6);
-    }
+    WithRawMethod_CreateContainer() { ::grpc::Service::MarkMethodRaw(6); }
     ~WithRawMethod_CreateContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status CreateContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::CreateContainerRequest* /*request*/, ::runtime::v1::CreateContainerResponse* /*response*/) override {
+    ::grpc::Status CreateContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::CreateContainerRequest* /*request*/,
+        ::runtime::v1::CreateContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestCreateContainer(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(6, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestCreateContainer(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(6, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_StartContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_StartContainer() {
-      ::grpc::Service::MarkMethodRaw(7);
-    }
+    WithRawMethod_StartContainer() { ::grpc::Service::MarkMethodRaw(7); }
     ~WithRawMethod_StartContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StartContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StartContainerRequest* /*request*/, ::runtime::v1::StartContainerResponse* /*response*/) override {
+    ::grpc::Status StartContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StartContainerRequest* /*request*/,
+        ::runtime::v1::StartContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestStartContainer(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestStartContainer(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(7, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_StopContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_StopContainer() {
-      ::grpc::Service::MarkMethodRaw(8);
-    }
+    WithRawMethod_StopContainer() { ::grpc::Service::MarkMethodRaw(8); }
     ~WithRawMethod_StopContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopContainerRequest* /*request*/, ::runtime::v1::StopContainerResponse* /*response*/) override {
+    ::grpc::Status StopContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopContainerRequest* /*request*/,
+        ::runtime::v1::StopContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestStopContainer(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestStopContainer(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(8, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_RemoveContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_RemoveContainer() {
-      ::grpc::Service::MarkMethodRaw(9);
-    }
+    WithRawMethod_RemoveContainer() { ::grpc::Service::MarkMethodRaw(9); }
     ~WithRawMethod_RemoveContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveContainerRequest* /*request*/, ::runtime::v1::RemoveContainerResponse* /*response*/) override {
+    ::grpc::Status RemoveContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveContainerRequest* /*request*/,
+        ::runtime::v1::RemoveContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRemoveContainer(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(9, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRemoveContainer(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(9, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_ListContainers : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_ListContainers() {
-      ::grpc::Service::MarkMethodRaw(10);
-    }
+    WithRawMethod_ListContainers() { ::grpc::Service::MarkMethodRaw(10); }
     ~WithRawMethod_ListContainers() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainers(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainersRequest* /*request*/, ::runtime::v1::ListContainersResponse* /*response*/) override {
+    ::grpc::Status ListContainers(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainersRequest* /*request*/,
+        ::runtime::v1::ListContainersResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestListContainers(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(10, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestListContainers(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(10, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_ContainerStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_ContainerStatus() {
-      ::grpc::Service::MarkMethodRaw(11);
-    }
+    WithRawMethod_ContainerStatus() { ::grpc::Service::MarkMethodRaw(11); }
     ~WithRawMethod_ContainerStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatusRequest* /*request*/, ::runtime::v1::ContainerStatusResponse* /*response*/) override {
+    ::grpc::Status ContainerStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatusRequest* /*request*/,
+        ::runtime::v1::ContainerStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestContainerStatus(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(11, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestContainerStatus(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(11, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_UpdateContainerResources : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawMethod_UpdateContainerResources() {
       ::grpc::Service::MarkMethodRaw(12);
@@ -1832,933 +3602,1368 @@ class RuntimeService final {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status UpdateContainerResources(::grpc::ServerContext* /*context*/, const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/, ::runtime::v1::UpdateContainerResourcesResponse* /*response*/) override {
+    ::grpc::Status UpdateContainerResources(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/,
+        ::runtime::v1::UpdateContainerResourcesResponse* /*response*/)
+        override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestUpdateContainerResources(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(12, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestUpdateContainerResources(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(12, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_ExecSync : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_ExecSync() {
-      ::grpc::Service::MarkMethodRaw(13);
-    }
+    WithRawMethod_ExecSync() { ::grpc::Service::MarkMethodRaw(13); }
     ~WithRawMethod_ExecSync() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ExecSync(::grpc::ServerContext* /*context*/, const ::runtime::v1::ExecSyncRequest* /*request*/, ::runtime::v1::ExecSyncResponse* /*response*/) override {
+    ::grpc::Status ExecSync(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ExecSyncRequest* /*request*/,
+        ::runtime::v1::ExecSyncResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestExecSync(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(13, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestExecSync(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(13, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_ContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_ContainerStats() {
-      ::grpc::Service::MarkMethodRaw(14);
-    }
+    WithRawMethod_ContainerStats() { ::grpc::Service::MarkMethodRaw(14); }
     ~WithRawMethod_ContainerStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatsRequest* /*request*/, ::runtime::v1::ContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatsRequest* /*request*/,
+        ::runtime::v1::ContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestContainerStats(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(14, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestContainerStats(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(14, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_ListContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_ListContainerStats() {
-      ::grpc::Service::MarkMethodRaw(15);
-    }
+    WithRawMethod_ListContainerStats() { ::grpc::Service::MarkMethodRaw(15); }
     ~WithRawMethod_ListContainerStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainerStatsRequest* /*request*/, ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ListContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainerStatsRequest* /*request*/,
+        ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestListContainerStats(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(15, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestListContainerStats(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(15, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_Status : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_Status() {
-      ::grpc::Service::MarkMethodRaw(16);
-    }
+    WithRawMethod_Status() { ::grpc::Service::MarkMethodRaw(16); }
     ~WithRawMethod_Status() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Status(::grpc::ServerContext* /*context*/, const ::runtime::v1::StatusRequest* /*request*/, ::runtime::v1::StatusResponse* /*response*/) override {
+    ::grpc::Status Status(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StatusRequest* /*request*/,
+        ::runtime::v1::StatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestStatus(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(16, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestStatus(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(16, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_Version : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_Version() {
-      ::grpc::Service::MarkMethodRawCallback(0,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->Version(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          0, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->Version(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_Version() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Version(::grpc::ServerContext* /*context*/, const ::runtime::v1::VersionRequest* /*request*/, ::runtime::v1::VersionResponse* /*response*/) override {
+    ::grpc::Status Version(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::VersionRequest* /*request*/,
+        ::runtime::v1::VersionResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* Version(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_RunPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_RunPodSandbox() {
-      ::grpc::Service::MarkMethodRawCallback(1,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->RunPodSandbox(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          1, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->RunPodSandbox(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_RunPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RunPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RunPodSandboxRequest* /*request*/, ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
+    ::grpc::Status RunPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RunPodSandboxRequest* /*request*/,
+        ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* RunPodSandbox(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_StopPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_StopPodSandbox() {
-      ::grpc::Service::MarkMethodRawCallback(2,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->StopPodSandbox(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          2, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->StopPodSandbox(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_StopPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopPodSandboxRequest* /*request*/, ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
+    ::grpc::Status StopPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopPodSandboxRequest* /*request*/,
+        ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* StopPodSandbox(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_RemovePodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_RemovePodSandbox() {
-      ::grpc::Service::MarkMethodRawCallback(3,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->RemovePodSandbox(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          3, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->RemovePodSandbox(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_RemovePodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemovePodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemovePodSandboxRequest* /*request*/, ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
+    ::grpc::Status RemovePodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemovePodSandboxRequest* /*request*/,
+        ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* RemovePodSandbox(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_PodSandboxStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_PodSandboxStatus() {
-      ::grpc::Service::MarkMethodRawCallback(4,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->PodSandboxStatus(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          4, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->PodSandboxStatus(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_PodSandboxStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PodSandboxStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::PodSandboxStatusRequest* /*request*/, ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
+    ::grpc::Status PodSandboxStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PodSandboxStatusRequest* /*request*/,
+        ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* PodSandboxStatus(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_ListPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_ListPodSandbox() {
-      ::grpc::Service::MarkMethodRawCallback(5,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ListPodSandbox(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          5, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->ListPodSandbox(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_ListPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListPodSandboxRequest* /*request*/, ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
+    ::grpc::Status ListPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListPodSandboxRequest* /*request*/,
+        ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ListPodSandbox(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_CreateContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_CreateContainer() {
-      ::grpc::Service::MarkMethodRawCallback(6,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->CreateContainer(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          6, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->CreateContainer(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_CreateContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status CreateContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::CreateContainerRequest* /*request*/, ::runtime::v1::CreateContainerResponse* /*response*/) override {
+    ::grpc::Status CreateContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::CreateContainerRequest* /*request*/,
+        ::runtime::v1::CreateContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* CreateContainer(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_StartContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_StartContainer() {
-      ::grpc::Service::MarkMethodRawCallback(7,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->StartContainer(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          7, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->StartContainer(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_StartContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StartContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StartContainerRequest* /*request*/, ::runtime::v1::StartContainerResponse* /*response*/) override {
+    ::grpc::Status StartContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StartContainerRequest* /*request*/,
+        ::runtime::v1::StartContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* StartContainer(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_StopContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_StopContainer() {
-      ::grpc::Service::MarkMethodRawCallback(8,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->StopContainer(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          8, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->StopContainer(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_StopContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status StopContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopContainerRequest* /*request*/, ::runtime::v1::StopContainerResponse* /*response*/) override {
+    ::grpc::Status StopContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopContainerRequest* /*request*/,
+        ::runtime::v1::StopContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* StopContainer(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_RemoveContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_RemoveContainer() {
-      ::grpc::Service::MarkMethodRawCallback(9,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->RemoveContainer(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          9, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->RemoveContainer(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_RemoveContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveContainerRequest* /*request*/, ::runtime::v1::RemoveContainerResponse* /*response*/) override {
+    ::grpc::Status RemoveContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveContainerRequest* /*request*/,
+        ::runtime::v1::RemoveContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* RemoveContainer(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_ListContainers : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_ListContainers() {
-      ::grpc::Service::MarkMethodRawCallback(10,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ListContainers(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          10, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                         ::grpc::ByteBuffer>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::grpc::ByteBuffer* request,
+                         ::grpc::ByteBuffer* response) {
+                    return this->ListContainers(context, request, response);
+                  }));
     }
     ~WithRawCallbackMethod_ListContainers() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainers(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainersRequest* /*request*/, ::runtime::v1::ListContainersResponse* /*response*/) override {
+    ::grpc::Status ListContainers(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainersRequest* /*request*/,
+        ::runtime::v1::ListContainersResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ListContainers(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_ContainerStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_ContainerStatus() {
-      ::grpc::Service::MarkMethodRawCallback(11,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ContainerStatus(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          11, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                         ::grpc::ByteBuffer>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::grpc::ByteBuffer* request,
+                         ::grpc::ByteBuffer* response) {
+                    return this->ContainerStatus(context, request, response);
+                  }));
     }
     ~WithRawCallbackMethod_ContainerStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatusRequest* /*request*/, ::runtime::v1::ContainerStatusResponse* /*response*/) override {
+    ::grpc::Status ContainerStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatusRequest* /*request*/,
+        ::runtime::v1::ContainerStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ContainerStatus(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_UpdateContainerResources : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_UpdateContainerResources() {
-      ::grpc::Service::MarkMethodRawCallback(12,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->UpdateContainerResources(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          12, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                         ::grpc::ByteBuffer>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::grpc::ByteBuffer* request,
+                         ::grpc::ByteBuffer* response) {
+                    return this->UpdateContainerResources(context, request,
+                                                          response);
+                  }));
     }
     ~WithRawCallbackMethod_UpdateContainerResources() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status UpdateContainerResources(::grpc::ServerContext* /*context*/, const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/, ::runtime::v1::UpdateContainerResourcesResponse* /*response*/) override {
+    ::grpc::Status UpdateContainerResources(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/,
+        ::runtime::v1::UpdateContainerResourcesResponse* /*response*/)
+        override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* UpdateContainerResources(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_ExecSync : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_ExecSync() {
-      ::grpc::Service::MarkMethodRawCallback(13,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ExecSync(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          13, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                         ::grpc::ByteBuffer>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::grpc::ByteBuffer* request,
+                         ::grpc::ByteBuffer* response) {
+                    return this->ExecSync(context, request, response);
+                  }));
     }
     ~WithRawCallbackMethod_ExecSync() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ExecSync(::grpc::ServerContext* /*context*/, const ::runtime::v1::ExecSyncRequest* /*request*/, ::runtime::v1::ExecSyncResponse* /*response*/) override {
+    ::grpc::Status ExecSync(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ExecSyncRequest* /*request*/,
+        ::runtime::v1::ExecSyncResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ExecSync(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_ContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_ContainerStats() {
-      ::grpc::Service::MarkMethodRawCallback(14,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ContainerStats(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          14, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                         ::grpc::ByteBuffer>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::grpc::ByteBuffer* request,
+                         ::grpc::ByteBuffer* response) {
+                    return this->ContainerStats(context, request, response);
+                  }));
     }
     ~WithRawCallbackMethod_ContainerStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatsRequest* /*request*/, ::runtime::v1::ContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatsRequest* /*request*/,
+        ::runtime::v1::ContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ContainerStats(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_ListContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_ListContainerStats() {
-      ::grpc::Service::MarkMethodRawCallback(15,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ListContainerStats(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          15, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                         ::grpc::ByteBuffer>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::grpc::ByteBuffer* request,
+                         ::grpc::ByteBuffer* response) {
+                    return this->ListContainerStats(context, request, response);
+                  }));
     }
     ~WithRawCallbackMethod_ListContainerStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainerStatsRequest* /*request*/, ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ListContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainerStatsRequest* /*request*/,
+        ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ListContainerStats(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_Status : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_Status() {
-      ::grpc::Service::MarkMethodRawCallback(16,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->Status(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          16, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                         ::grpc::ByteBuffer>(
+                  [this](::grpc::CallbackServerContext* context,
+                         const ::grpc::ByteBuffer* request,
+                         ::grpc::ByteBuffer* response) {
+                    return this->Status(context, request, response);
+                  }));
     }
     ~WithRawCallbackMethod_Status() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status Status(::grpc::ServerContext* /*context*/, const ::runtime::v1::StatusRequest* /*request*/, ::runtime::v1::StatusResponse* /*response*/) override {
+    ::grpc::Status Status(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StatusRequest* /*request*/,
+        ::runtime::v1::StatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* Status(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_Version : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_Version() {
-      ::grpc::Service::MarkMethodStreamed(0,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse>* streamer) {
-                       return this->StreamedVersion(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          0,
+          new ::grpc::internal::StreamedUnaryHandler<
+              ::runtime::v1::VersionRequest, ::runtime::v1::VersionResponse>(
+              [this](
+                  ::grpc::ServerContext* context,
+                  ::grpc::ServerUnaryStreamer<::runtime::v1::VersionRequest,
+                                              ::runtime::v1::VersionResponse>*
+                      streamer) {
+                return this->StreamedVersion(context, streamer);
+              }));
     }
     ~WithStreamedUnaryMethod_Version() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status Version(::grpc::ServerContext* /*context*/, const ::runtime::v1::VersionRequest* /*request*/, ::runtime::v1::VersionResponse* /*response*/) override {
+    ::grpc::Status Version(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::VersionRequest* /*request*/,
+        ::runtime::v1::VersionResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedVersion(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::VersionRequest,::runtime::v1::VersionResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedVersion(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::VersionRequest,
+                                    ::runtime::v1::VersionResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_RunPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_RunPodSandbox() {
-      ::grpc::Service::MarkMethodStreamed(1,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::RunPodSandboxRequest, ::runtime::v1::RunPodSandboxResponse>* streamer) {
-                       return this->StreamedRunPodSandbox(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          1, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::RunPodSandboxRequest,
+                 ::runtime::v1::RunPodSandboxResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::RunPodSandboxRequest,
+                            ::runtime::v1::RunPodSandboxResponse>* streamer) {
+                   return this->StreamedRunPodSandbox(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_RunPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status RunPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RunPodSandboxRequest* /*request*/, ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
+    ::grpc::Status RunPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RunPodSandboxRequest* /*request*/,
+        ::runtime::v1::RunPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedRunPodSandbox(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::RunPodSandboxRequest,::runtime::v1::RunPodSandboxResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedRunPodSandbox(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::RunPodSandboxRequest,
+                                    ::runtime::v1::RunPodSandboxResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_StopPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_StopPodSandbox() {
-      ::grpc::Service::MarkMethodStreamed(2,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::StopPodSandboxRequest, ::runtime::v1::StopPodSandboxResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::StopPodSandboxRequest, ::runtime::v1::StopPodSandboxResponse>* streamer) {
-                       return this->StreamedStopPodSandbox(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          2, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::StopPodSandboxRequest,
+                 ::runtime::v1::StopPodSandboxResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::StopPodSandboxRequest,
+                            ::runtime::v1::StopPodSandboxResponse>* streamer) {
+                   return this->StreamedStopPodSandbox(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_StopPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status StopPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopPodSandboxRequest* /*request*/, ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
+    ::grpc::Status StopPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopPodSandboxRequest* /*request*/,
+        ::runtime::v1::StopPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedStopPodSandbox(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::StopPodSandboxRequest,::runtime::v1::StopPodSandboxResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedStopPodSandbox(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::StopPodSandboxRequest,
+                                    ::runtime::v1::StopPodSandboxResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_RemovePodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_RemovePodSandbox() {
-      ::grpc::Service::MarkMethodStreamed(3,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::RemovePodSandboxRequest, ::runtime::v1::RemovePodSandboxResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::RemovePodSandboxRequest, ::runtime::v1::RemovePodSandboxResponse>* streamer) {
-                       return this->StreamedRemovePodSandbox(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          3,
+          new ::grpc::internal::StreamedUnaryHandler<
+              ::runtime::v1::RemovePodSandboxRequest,
+              ::runtime::v1::RemovePodSandboxResponse>(
+              [this](::grpc::ServerContext* context,
+                     ::grpc::ServerUnaryStreamer<
+                         ::runtime::v1::RemovePodSandboxRequest,
+                         ::runtime::v1::RemovePodSandboxResponse>* streamer) {
+                return this->StreamedRemovePodSandbox(context, streamer);
+              }));
     }
     ~WithStreamedUnaryMethod_RemovePodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status RemovePodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemovePodSandboxRequest* /*request*/, ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
+    ::grpc::Status RemovePodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemovePodSandboxRequest* /*request*/,
+        ::runtime::v1::RemovePodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedRemovePodSandbox(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::RemovePodSandboxRequest,::runtime::v1::RemovePodSandboxResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedRemovePodSandbox(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::RemovePodSandboxRequest,
+                                    ::runtime::v1::RemovePodSandboxResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_PodSandboxStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_PodSandboxStatus() {
-      ::grpc::Service::MarkMethodStreamed(4,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::PodSandboxStatusRequest, ::runtime::v1::PodSandboxStatusResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::PodSandboxStatusRequest, ::runtime::v1::PodSandboxStatusResponse>* streamer) {
-                       return this->StreamedPodSandboxStatus(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          4,
+          new ::grpc::internal::StreamedUnaryHandler<
+              ::runtime::v1::PodSandboxStatusRequest,
+              ::runtime::v1::PodSandboxStatusResponse>(
+              [this](::grpc::ServerContext* context,
+                     ::grpc::ServerUnaryStreamer<
+                         ::runtime::v1::PodSandboxStatusRequest,
+                         ::runtime::v1::PodSandboxStatusResponse>* streamer) {
+                return this->StreamedPodSandboxStatus(context, streamer);
+              }));
     }
     ~WithStreamedUnaryMethod_PodSandboxStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status PodSandboxStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::PodSandboxStatusRequest* /*request*/, ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
+    ::grpc::Status PodSandboxStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PodSandboxStatusRequest* /*request*/,
+        ::runtime::v1::PodSandboxStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedPodSandboxStatus(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::PodSandboxStatusRequest,::runtime::v1::PodSandboxStatusResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedPodSandboxStatus(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::PodSandboxStatusRequest,
+                                    ::runtime::v1::PodSandboxStatusResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_ListPodSandbox : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_ListPodSandbox() {
-      ::grpc::Service::MarkMethodStreamed(5,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::ListPodSandboxRequest, ::runtime::v1::ListPodSandboxResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::ListPodSandboxRequest, ::runtime::v1::ListPodSandboxResponse>* streamer) {
-                       return this->StreamedListPodSandbox(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          5, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::ListPodSandboxRequest,
+                 ::runtime::v1::ListPodSandboxResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::ListPodSandboxRequest,
+                            ::runtime::v1::ListPodSandboxResponse>* streamer) {
+                   return this->StreamedListPodSandbox(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_ListPodSandbox() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status ListPodSandbox(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListPodSandboxRequest* /*request*/, ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
+    ::grpc::Status ListPodSandbox(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListPodSandboxRequest* /*request*/,
+        ::runtime::v1::ListPodSandboxResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedListPodSandbox(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::ListPodSandboxRequest,::runtime::v1::ListPodSandboxResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedListPodSandbox(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::ListPodSandboxRequest,
+                                    ::runtime::v1::ListPodSandboxResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_CreateContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_CreateContainer() {
-      ::grpc::Service::MarkMethodStreamed(6,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::CreateContainerRequest, ::runtime::v1::CreateContainerResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::CreateContainerRequest, ::runtime::v1::CreateContainerResponse>* streamer) {
-                       return this->StreamedCreateContainer(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          6, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::CreateContainerRequest,
+                 ::runtime::v1::CreateContainerResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::CreateContainerRequest,
+                            ::runtime::v1::CreateContainerResponse>* streamer) {
+                   return this->StreamedCreateContainer(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_CreateContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status CreateContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::CreateContainerRequest* /*request*/, ::runtime::v1::CreateContainerResponse* /*response*/) override {
+    ::grpc::Status CreateContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::CreateContainerRequest* /*request*/,
+        ::runtime::v1::CreateContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedCreateContainer(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::CreateContainerRequest,::runtime::v1::CreateContainerResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedCreateContainer(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::CreateContainerRequest,
+                                    ::runtime::v1::CreateContainerResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_StartContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_StartContainer() {
-      ::grpc::Service::MarkMethodStreamed(7,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::StartContainerRequest, ::runtime::v1::StartContainerResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::StartContainerRequest, ::runtime::v1::StartContainerResponse>* streamer) {
-                       return this->StreamedStartContainer(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          7, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::StartContainerRequest,
+                 ::runtime::v1::StartContainerResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::StartContainerRequest,
+                            ::runtime::v1::StartContainerResponse>* streamer) {
+                   return this->StreamedStartContainer(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_StartContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status StartContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StartContainerRequest* /*request*/, ::runtime::v1::StartContainerResponse* /*response*/) override {
+    ::grpc::Status StartContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StartContainerRequest* /*request*/,
+        ::runtime::v1::StartContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedStartContainer(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::StartContainerRequest,::runtime::v1::StartContainerResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedStartContainer(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::StartContainerRequest,
+                                    ::runtime::v1::StartContainerResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_StopContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_StopContainer() {
-      ::grpc::Service::MarkMethodStreamed(8,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::StopContainerRequest, ::runtime::v1::StopContainerResponse>* streamer) {
-                       return this->StreamedStopContainer(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          8, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::StopContainerRequest,
+                 ::runtime::v1::StopContainerResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::StopContainerRequest,
+                            ::runtime::v1::StopContainerResponse>* streamer) {
+                   return this->StreamedStopContainer(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_StopContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status StopContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::StopContainerRequest* /*request*/, ::runtime::v1::StopContainerResponse* /*response*/) override {
+    ::grpc::Status StopContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StopContainerRequest* /*request*/,
+        ::runtime::v1::StopContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedStopContainer(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::StopContainerRequest,::runtime::v1::StopContainerResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedStopContainer(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::StopContainerRequest,
+                                    ::runtime::v1::StopContainerResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_RemoveContainer : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_RemoveContainer() {
-      ::grpc::Service::MarkMethodStreamed(9,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::RemoveContainerRequest, ::runtime::v1::RemoveContainerResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::RemoveContainerRequest, ::runtime::v1::RemoveContainerResponse>* streamer) {
-                       return this->StreamedRemoveContainer(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          9, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::RemoveContainerRequest,
+                 ::runtime::v1::RemoveContainerResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::RemoveContainerRequest,
+                            ::runtime::v1::RemoveContainerResponse>* streamer) {
+                   return this->StreamedRemoveContainer(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_RemoveContainer() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status RemoveContainer(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveContainerRequest* /*request*/, ::runtime::v1::RemoveContainerResponse* /*response*/) override {
+    ::grpc::Status RemoveContainer(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveContainerRequest* /*request*/,
+        ::runtime::v1::RemoveContainerResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedRemoveContainer(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::RemoveContainerRequest,::runtime::v1::RemoveContainerResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedRemoveContainer(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::RemoveContainerRequest,
+                                    ::runtime::v1::RemoveContainerResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_ListContainers : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_ListContainers() {
-      ::grpc::Service::MarkMethodStreamed(10,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::ListContainersRequest, ::runtime::v1::ListContainersResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::ListContainersRequest, ::runtime::v1::ListContainersResponse>* streamer) {
-                       return this->StreamedListContainers(context,
-                         streamer);
+      ::grpc::Service::MarkMethodStreamed(
+          10, new ::grpc::internal::StreamedUnaryHandler<
+                  ::runtime::v1::ListContainersRequest,
+                  ::runtime::v1::ListContainersResponse>(
+                  [this](::grpc::ServerContext* context,
+                         ::grpc::ServerUnaryStreamer<
+                             ::runtime::v1::ListContainersRequest,
+                             ::runtime::v1::ListContainersResponse>* streamer) {
+                    return this->StreamedListContainers(context, streamer);
                   }));
     }
     ~WithStreamedUnaryMethod_ListContainers() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status ListContainers(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainersRequest* /*request*/, ::runtime::v1::ListContainersResponse* /*response*/) override {
+    ::grpc::Status ListContainers(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainersRequest* /*request*/,
+        ::runtime::v1::ListContainersResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedListContainers(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::ListContainersRequest,::runtime::v1::ListContainersResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedListContainers(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::ListContainersRequest,
+                                    ::runtime::v1::ListContainersResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_ContainerStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_ContainerStatus() {
-      ::grpc::Service::MarkMethodStreamed(11,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::ContainerStatusRequest, ::runtime::v1::ContainerStatusResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::ContainerStatusRequest, ::runtime::v1::ContainerStatusResponse>* streamer) {
-                       return this->StreamedContainerStatus(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          11,
+          new ::grpc::internal::StreamedUnaryHandler<
+              ::runtime::v1::ContainerStatusRequest,
+              ::runtime::v1::ContainerStatusResponse>(
+              [this](::grpc::ServerContext* context,
+                     ::grpc::ServerUnaryStreamer<
+                         ::runtime::v1::ContainerStatusRequest,
+                         ::runtime::v1::ContainerStatusResponse>* streamer) {
+                return this->StreamedContainerStatus(context, streamer);
+              }));
     }
     ~WithStreamedUnaryMethod_ContainerStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status ContainerStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatusRequest* /*request*/, ::runtime::v1::ContainerStatusResponse* /*response*/) override {
+    ::grpc::Status ContainerStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatusRequest* /*request*/,
+        ::runtime::v1::ContainerStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedContainerStatus(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::ContainerStatusRequest,::runtime::v1::ContainerStatusResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedContainerStatus(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::ContainerStatusRequest,
+                                    ::runtime::v1::ContainerStatusResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_UpdateContainerResources : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_UpdateContainerResources() {
-      ::grpc::Service::MarkMethodStreamed(12,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::UpdateContainerResourcesRequest, ::runtime::v1::UpdateContainerResourcesResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::UpdateContainerResourcesRequest, ::runtime::v1::UpdateContainerResourcesResponse>* streamer) {
-                       return this->StreamedUpdateContainerResources(context,
-                         streamer);
+      ::grpc::Service::MarkMethodStreamed(
+          12, new ::grpc::internal::StreamedUnaryHandler<
+                  ::runtime::v1::UpdateContainerResourcesRequest,
+                  ::runtime::v1::UpdateContainerResourcesResponse>(
+                  [this](::grpc::ServerContext* context,
+                         ::grpc::ServerUnaryStreamer<
+                             ::runtime::v1::UpdateContainerResourcesRequest,
+                             ::runtime::v1::UpdateContainerResourcesResponse>*
+                             streamer) {
+                    return this->StreamedUpdateContainerResources(context,
+                                                                  streamer);
                   }));
     }
     ~WithStreamedUnaryMethod_UpdateContainerResources() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status UpdateContainerResources(::grpc::ServerContext* /*context*/, const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/, ::runtime::v1::UpdateContainerResourcesResponse* /*response*/) override {
+    ::grpc::Status UpdateContainerResources(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::UpdateContainerResourcesRequest* /*request*/,
+        ::runtime::v1::UpdateContainerResourcesResponse* /*response*/)
+        override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedUpdateContainerResources(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::UpdateContainerResourcesRequest,::runtime::v1::UpdateContainerResourcesResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedUpdateContainerResources(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<
+            ::runtime::v1::UpdateContainerResourcesRequest,
+            ::runtime::v1::UpdateContainerResourcesResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_ExecSync : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_ExecSync() {
-      ::grpc::Service::MarkMethodStreamed(13,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse>* streamer) {
-                       return this->StreamedExecSync(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          13,
+          new ::grpc::internal::StreamedUnaryHandler<
+              ::runtime::v1::ExecSyncRequest, ::runtime::v1::ExecSyncResponse>(
+              [this](
+                  ::grpc::ServerContext* context,
+                  ::grpc::ServerUnaryStreamer<::runtime::v1::ExecSyncRequest,
+                                              ::runtime::v1::ExecSyncResponse>*
+                      streamer) {
+                return this->StreamedExecSync(context, streamer);
+              }));
     }
     ~WithStreamedUnaryMethod_ExecSync() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status ExecSync(::grpc::ServerContext* /*context*/, const ::runtime::v1::ExecSyncRequest* /*request*/, ::runtime::v1::ExecSyncResponse* /*response*/) override {
+    ::grpc::Status ExecSync(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ExecSyncRequest* /*request*/,
+        ::runtime::v1::ExecSyncResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedExecSync(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::ExecSyncRequest,::runtime::v1::ExecSyncResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedExecSync(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::ExecSyncRequest,
+                                    ::runtime::v1::ExecSyncResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_ContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_ContainerStats() {
-      ::grpc::Service::MarkMethodStreamed(14,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::ContainerStatsRequest, ::runtime::v1::ContainerStatsResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::ContainerStatsRequest, ::runtime::v1::ContainerStatsResponse>* streamer) {
-                       return this->StreamedContainerStats(context,
-                         streamer);
+      ::grpc::Service::MarkMethodStreamed(
+          14, new ::grpc::internal::StreamedUnaryHandler<
+                  ::runtime::v1::ContainerStatsRequest,
+                  ::runtime::v1::ContainerStatsResponse>(
+                  [this](::grpc::ServerContext* context,
+                         ::grpc::ServerUnaryStreamer<
+                             ::runtime::v1::ContainerStatsRequest,
+                             ::runtime::v1::ContainerStatsResponse>* streamer) {
+                    return this->StreamedContainerStats(context, streamer);
                   }));
     }
     ~WithStreamedUnaryMethod_ContainerStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status ContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ContainerStatsRequest* /*request*/, ::runtime::v1::ContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ContainerStatsRequest* /*request*/,
+        ::runtime::v1::ContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedContainerStats(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::ContainerStatsRequest,::runtime::v1::ContainerStatsResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedContainerStats(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::ContainerStatsRequest,
+                                    ::runtime::v1::ContainerStatsResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_ListContainerStats : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_ListContainerStats() {
-      ::grpc::Service::MarkMethodStreamed(15,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::ListContainerStatsRequest, ::runtime::v1::ListContainerStatsResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::ListContainerStatsRequest, ::runtime::v1::ListContainerStatsResponse>* streamer) {
-                       return this->StreamedListContainerStats(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          15,
+          new ::grpc::internal::StreamedUnaryHandler<
+              ::runtime::v1::ListContainerStatsRequest,
+              ::runtime::v1::ListContainerStatsResponse>(
+              [this](::grpc::ServerContext* context,
+                     ::grpc::ServerUnaryStreamer<
+                         ::runtime::v1::ListContainerStatsRequest,
+                         ::runtime::v1::ListContainerStatsResponse>* streamer) {
+                return this->StreamedListContainerStats(context, streamer);
+              }));
     }
     ~WithStreamedUnaryMethod_ListContainerStats() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status ListContainerStats(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListContainerStatsRequest* /*request*/, ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
+    ::grpc::Status ListContainerStats(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListContainerStatsRequest* /*request*/,
+        ::runtime::v1::ListContainerStatsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedListContainerStats(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::ListContainerStatsRequest,::runtime::v1::ListContainerStatsResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedListContainerStats(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::ListContainerStatsRequest,
+                                    ::runtime::v1::ListContainerStatsResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_Status : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_Status() {
-      ::grpc::Service::MarkMethodStreamed(16,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse>* streamer) {
-                       return this->StreamedStatus(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          16,
+          new ::grpc::internal::StreamedUnaryHandler<
+              ::runtime::v1::StatusRequest, ::runtime::v1::StatusResponse>(
+              [this](::grpc::ServerContext* context,
+                     ::grpc::ServerUnaryStreamer<::runtime::v1::StatusRequest,
+                                                 ::runtime::v1::StatusResponse>*
+                         streamer) {
+                return this->StreamedStatus(context, streamer);
+              }));
     }
     ~WithStreamedUnaryMethod_Status() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status Status(::grpc::ServerContext* /*context*/, const ::runtime::v1::StatusRequest* /*request*/, ::runtime::v1::StatusResponse* /*response*/) override {
+    ::grpc::Status Status(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::StatusRequest* /*request*/,
+        ::runtime::v1::StatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedStatus(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::StatusRequest,::runtime::v1::StatusResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedStatus(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::StatusRequest,
+                                    ::runtime::v1::StatusResponse>*
+            server_unary_streamer) = 0;
   };
-  typedef WithStreamedUnaryMethod_Version<WithStreamedUnaryMethod_RunPodSandbox<WithStreamedUnaryMethod_StopPodSandbox<WithStreamedUnaryMethod_RemovePodSandbox<WithStreamedUnaryMethod_PodSandboxStatus<WithStreamedUnaryMethod_ListPodSandbox<WithStreamedUnaryMethod_CreateContainer<WithStreamedUnaryMethod_StartContainer<WithStreamedUnaryMethod_StopContainer<WithStreamedUnaryMethod_RemoveContainer<WithStreamedUnaryMethod_ListContainers<WithStreamedUnaryMethod_ContainerStatus<WithStreamedUnaryMethod_UpdateContainerResources<WithStreamedUnaryMethod_ExecSync<WithStreamedUnaryMethod_ContainerStats<WithStreamedUnaryMethod_ListContainerStats<WithStreamedUnaryMethod_Status<Service > > > > > > > > > > > > > > > > > StreamedUnaryService;
+  typedef WithStreamedUnaryMethod_Version<WithStreamedUnaryMethod_RunPodSandbox<
+      WithStreamedUnaryMethod_StopPodSandbox<WithStreamedUnaryMethod_RemovePodSandbox<
+          WithStreamedUnaryMethod_PodSandboxStatus<WithStreamedUnaryMethod_ListPodSandbox<
+              WithStreamedUnaryMethod_CreateContainer<WithStreamedUnaryMethod_StartContainer<
+                  WithStreamedUnaryMethod_StopContainer<
+                      WithStreamedUnaryMethod_RemoveContainer<
+                          WithStreamedUnaryMethod_ListContainers<
+                              WithStreamedUnaryMethod_ContainerStatus<
+                                  WithStreamedUnaryMethod_UpdateContainerResources<
+                                      WithStreamedUnaryMethod_ExecSync<
+                                          WithStreamedUnaryMethod_ContainerStats<
+                                              WithStreamedUnaryMethod_ListContainerStats<
+                                                  WithStreamedUnaryMethod_Status<
+                                                      Service>>>>>>>>>>>>>>>>>
+      StreamedUnaryService;
   typedef Service SplitStreamedService;
-  typedef WithStreamedUnaryMethod_Version<WithStreamedUnaryMethod_RunPodSandbox<WithStreamedUnaryMethod_StopPodSandbox<WithStreamedUnaryMethod_RemovePodSandbox<WithStreamedUnaryMethod_PodSandboxStatus<WithStreamedUnaryMethod_ListPodSandbox<WithStreamedUnaryMethod_CreateContainer<WithStreamedUnaryMethod_StartContainer<WithStreamedUnaryMethod_StopContainer<WithStreamedUnaryMethod_RemoveContainer<WithStreamedUnaryMethod_ListContainers<WithStreamedUnaryMethod_ContainerStatus<WithStreamedUnaryMethod_UpdateContainerResources<WithStreamedUnaryMethod_ExecSync<WithStreamedUnaryMethod_ContainerStats<WithStreamedUnaryMethod_ListContainerStats<WithStreamedUnaryMethod_Status<Service > > > > > > > > > > > > > > > > > StreamedService;
+  typedef WithStreamedUnaryMethod_Version<WithStreamedUnaryMethod_RunPodSandbox<
+      WithStreamedUnaryMethod_StopPodSandbox<WithStreamedUnaryMethod_RemovePodSandbox<
+          WithStreamedUnaryMethod_PodSandboxStatus<WithStreamedUnaryMethod_ListPodSandbox<
+              WithStreamedUnaryMethod_CreateContainer<WithStreamedUnaryMethod_StartContainer<
+                  WithStreamedUnaryMethod_StopContainer<
+                      WithStreamedUnaryMethod_RemoveContainer<
+                          WithStreamedUnaryMethod_ListContainers<
+                              WithStreamedUnaryMethod_ContainerStatus<
+                                  WithStreamedUnaryMethod_UpdateContainerResources<
+                                      WithStreamedUnaryMethod_ExecSync<
+                                          WithStreamedUnaryMethod_ContainerStats<
+                                              WithStreamedUnaryMethod_ListContainerStats<
+                                                  WithStreamedUnaryMethod_Status<
+                                                      Service>>>>>>>>>>>>>>>>>
+      StreamedService;
 };
 
-// Image calls the agent makes (pull before create, list/inspect/remove, disk usage).
+// Image calls the agent makes (pull before create, list/inspect/remove, disk
+// usage).
 class ImageService final {
  public:
   static constexpr char const* service_full_name() {
@@ -2767,411 +4972,863 @@ class ImageService final {
   class StubInterface {
    public:
     virtual ~StubInterface() {}
-    virtual ::grpc::Status ListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::runtime::v1::ListImagesResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListImagesResponse>> AsyncListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListImagesResponse>>(AsyncListImagesRaw(context, request, cq));
+    virtual ::grpc::Status ListImages(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListImagesRequest& request,
+        ::runtime::v1::ListImagesResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListImagesResponse>>
+    AsyncListImages(::grpc::ClientContext* context,
+                    const ::runtime::v1::ListImagesRequest& request,
+                    ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ListImagesResponse>>(
+          AsyncListImagesRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListImagesResponse>> PrepareAsyncListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListImagesResponse>>(PrepareAsyncListImagesRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListImagesResponse>>
+    PrepareAsyncListImages(::grpc::ClientContext* context,
+                           const ::runtime::v1::ListImagesRequest& request,
+                           ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ListImagesResponse>>(
+          PrepareAsyncListImagesRaw(context, request, cq));
     }
-    virtual ::grpc::Status ImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::runtime::v1::ImageStatusResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageStatusResponse>> AsyncImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageStatusResponse>>(AsyncImageStatusRaw(context, request, cq));
+    virtual ::grpc::Status ImageStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ImageStatusRequest& request,
+        ::runtime::v1::ImageStatusResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ImageStatusResponse>>
+    AsyncImageStatus(::grpc::ClientContext* context,
+                     const ::runtime::v1::ImageStatusRequest& request,
+                     ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ImageStatusResponse>>(
+          AsyncImageStatusRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageStatusResponse>> PrepareAsyncImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageStatusResponse>>(PrepareAsyncImageStatusRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ImageStatusResponse>>
+    PrepareAsyncImageStatus(::grpc::ClientContext* context,
+                            const ::runtime::v1::ImageStatusRequest& request,
+                            ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ImageStatusResponse>>(
+          PrepareAsyncImageStatusRaw(context, request, cq));
     }
-    virtual ::grpc::Status PullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::runtime::v1::PullImageResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PullImageResponse>> AsyncPullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PullImageResponse>>(AsyncPullImageRaw(context, request, cq));
+    virtual ::grpc::Status PullImage(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PullImageRequest& request,
+        ::runtime::v1::PullImageResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::PullImageResponse>>
+    AsyncPullImage(::grpc::ClientContext* context,
+                   const ::runtime::v1::PullImageRequest& request,
+                   ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::PullImageResponse>>(
+          AsyncPullImageRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PullImageResponse>> PrepareAsyncPullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PullImageResponse>>(PrepareAsyncPullImageRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::PullImageResponse>>
+    PrepareAsyncPullImage(::grpc::ClientContext* context,
+                          const ::runtime::v1::PullImageRequest& request,
+                          ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::PullImageResponse>>(
+          PrepareAsyncPullImageRaw(context, request, cq));
     }
-    virtual ::grpc::Status RemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::runtime::v1::RemoveImageResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveImageResponse>> AsyncRemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveImageResponse>>(AsyncRemoveImageRaw(context, request, cq));
+    virtual ::grpc::Status RemoveImage(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveImageRequest& request,
+        ::runtime::v1::RemoveImageResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemoveImageResponse>>
+    AsyncRemoveImage(::grpc::ClientContext* context,
+                     const ::runtime::v1::RemoveImageRequest& request,
+                     ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::RemoveImageResponse>>(
+          AsyncRemoveImageRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveImageResponse>> PrepareAsyncRemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveImageResponse>>(PrepareAsyncRemoveImageRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemoveImageResponse>>
+    PrepareAsyncRemoveImage(::grpc::ClientContext* context,
+                            const ::runtime::v1::RemoveImageRequest& request,
+                            ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::RemoveImageResponse>>(
+          PrepareAsyncRemoveImageRaw(context, request, cq));
     }
-    virtual ::grpc::Status ImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::runtime::v1::ImageFsInfoResponse* response) = 0;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageFsInfoResponse>> AsyncImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageFsInfoResponse>>(AsyncImageFsInfoRaw(context, request, cq));
+    virtual ::grpc::Status ImageFsInfo(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ImageFsInfoRequest& request,
+        ::runtime::v1::ImageFsInfoResponse* response) = 0;
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ImageFsInfoResponse>>
+    AsyncImageFsInfo(::grpc::ClientContext* context,
+                     const ::runtime::v1::ImageFsInfoRequest& request,
+                     ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ImageFsInfoResponse>>(
+          AsyncImageFsInfoRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageFsInfoResponse>> PrepareAsyncImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageFsInfoResponse>>(PrepareAsyncImageFsInfoRaw(context, request, cq));
+    std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ImageFsInfoResponse>>
+    PrepareAsyncImageFsInfo(::grpc::ClientContext* context,
+                            const ::runtime::v1::ImageFsInfoRequest& request,
+                            ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReaderInterface<
+          ::runtime::v1::ImageFsInfoResponse>>(
+          PrepareAsyncImageFsInfoRaw(context, request, cq));
     }
     class async_interface {
      public:
       virtual ~async_interface() {}
-      virtual void ListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest* request, ::runtime::v1::ListImagesResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void ListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest* request, ::runtime::v1::ListImagesResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void ImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest* request, ::runtime::v1::ImageStatusResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void ImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest* request, ::runtime::v1::ImageStatusResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void PullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest* request, ::runtime::v1::PullImageResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void PullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest* request, ::runtime::v1::PullImageResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void RemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest* request, ::runtime::v1::RemoveImageResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void RemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest* request, ::runtime::v1::RemoveImageResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      virtual void ImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest* request, ::runtime::v1::ImageFsInfoResponse* response, std::function<void(::grpc::Status)>) = 0;
-      virtual void ImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest* request, ::runtime::v1::ImageFsInfoResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void ListImages(::grpc::ClientContext* context,
+                              const ::runtime::v1::ListImagesRequest* request,
+                              ::runtime::v1::ListImagesResponse* response,
+                              std::function<void(::grpc::Status)>) = 0;
+      virtual void ListImages(::grpc::ClientContext* context,
+                              const ::runtime::v1::ListImagesRequest* request,
+                              ::runtime::v1::ListImagesResponse* response,
+                              ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void ImageStatus(::grpc::ClientContext* context,
+                               const ::runtime::v1::ImageStatusRequest* request,
+                               ::runtime::v1::ImageStatusResponse* response,
+                               std::function<void(::grpc::Status)>) = 0;
+      virtual void ImageStatus(::grpc::ClientContext* context,
+                               const ::runtime::v1::ImageStatusRequest* request,
+                               ::runtime::v1::ImageStatusResponse* response,
+                               ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void PullImage(::grpc::ClientContext* context,
+                             const ::runtime::v1::PullImageRequest* request,
+                             ::runtime::v1::PullImageResponse* response,
+                             std::function<void(::grpc::Status)>) = 0;
+      virtual void PullImage(::grpc::ClientContext* context,
+                             const ::runtime::v1::PullImageRequest* request,
+                             ::runtime::v1::PullImageResponse* response,
+                             ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void RemoveImage(::grpc::ClientContext* context,
+                               const ::runtime::v1::RemoveImageRequest* request,
+                               ::runtime::v1::RemoveImageResponse* response,
+                               std::function<void(::grpc::Status)>) = 0;
+      virtual void RemoveImage(::grpc::ClientContext* context,
+                               const ::runtime::v1::RemoveImageRequest* request,
+                               ::runtime::v1::RemoveImageResponse* response,
+                               ::grpc::ClientUnaryReactor* reactor) = 0;
+      virtual void ImageFsInfo(::grpc::ClientContext* context,
+                               const ::runtime::v1::ImageFsInfoRequest* request,
+                               ::runtime::v1::ImageFsInfoResponse* response,
+                               std::function<void(::grpc::Status)>) = 0;
+      virtual void ImageFsInfo(::grpc::ClientContext* context,
+                               const ::runtime::v1::ImageFsInfoRequest* request,
+                               ::runtime::v1::ImageFsInfoResponse* response,
+                               ::grpc::ClientUnaryReactor* reactor) = 0;
     };
     typedef class async_interface experimental_async_interface;
     virtual class async_interface* async() { return nullptr; }
-    class async_interface* experimental_async() { return async(); }
+    class async_interface* experimental_async() {
+      return async();
+    }
+
    private:
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListImagesResponse>* AsyncListImagesRaw(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ListImagesResponse>* PrepareAsyncListImagesRaw(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageStatusResponse>* AsyncImageStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageStatusResponse>* PrepareAsyncImageStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PullImageResponse>* AsyncPullImageRaw(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::PullImageResponse>* PrepareAsyncPullImageRaw(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveImageResponse>* AsyncRemoveImageRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::RemoveImageResponse>* PrepareAsyncRemoveImageRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageFsInfoResponse>* AsyncImageFsInfoRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) = 0;
-    virtual ::grpc::ClientAsyncResponseReaderInterface< ::runtime::v1::ImageFsInfoResponse>* PrepareAsyncImageFsInfoRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListImagesResponse>*
+    AsyncListImagesRaw(::grpc::ClientContext* context,
+                       const ::runtime::v1::ListImagesRequest& request,
+                       ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ListImagesResponse>*
+    PrepareAsyncListImagesRaw(::grpc::ClientContext* context,
+                              const ::runtime::v1::ListImagesRequest& request,
+                              ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ImageStatusResponse>*
+    AsyncImageStatusRaw(::grpc::ClientContext* context,
+                        const ::runtime::v1::ImageStatusRequest& request,
+                        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ImageStatusResponse>*
+    PrepareAsyncImageStatusRaw(::grpc::ClientContext* context,
+                               const ::runtime::v1::ImageStatusRequest& request,
+                               ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::PullImageResponse>*
+    AsyncPullImageRaw(::grpc::ClientContext* context,
+                      const ::runtime::v1::PullImageRequest& request,
+                      ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::PullImageResponse>*
+    PrepareAsyncPullImageRaw(::grpc::ClientContext* context,
+                             const ::runtime::v1::PullImageRequest& request,
+                             ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemoveImageResponse>*
+    AsyncRemoveImageRaw(::grpc::ClientContext* context,
+                        const ::runtime::v1::RemoveImageRequest& request,
+                        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::RemoveImageResponse>*
+    PrepareAsyncRemoveImageRaw(::grpc::ClientContext* context,
+                               const ::runtime::v1::RemoveImageRequest& request,
+                               ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ImageFsInfoResponse>*
+    AsyncImageFsInfoRaw(::grpc::ClientContext* context,
+                        const ::runtime::v1::ImageFsInfoRequest& request,
+                        ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface<
+        ::runtime::v1::ImageFsInfoResponse>*
+    PrepareAsyncImageFsInfoRaw(::grpc::ClientContext* context,
+                               const ::runtime::v1::ImageFsInfoRequest& request,
+                               ::grpc::CompletionQueue* cq) = 0;
   };
   class Stub final : public StubInterface {
    public:
-    Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
-    ::grpc::Status ListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::runtime::v1::ListImagesResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>> AsyncListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>>(AsyncListImagesRaw(context, request, cq));
+    Stub(const std::shared_ptr<::grpc::ChannelInterface>& channel,
+         const ::grpc::StubOptions& options = ::grpc::StubOptions());
+    ::grpc::Status ListImages(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ListImagesRequest& request,
+        ::runtime::v1::ListImagesResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::ListImagesResponse>>
+    AsyncListImages(::grpc::ClientContext* context,
+                    const ::runtime::v1::ListImagesRequest& request,
+                    ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::ListImagesResponse>>(
+          AsyncListImagesRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>> PrepareAsyncListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>>(PrepareAsyncListImagesRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::ListImagesResponse>>
+    PrepareAsyncListImages(::grpc::ClientContext* context,
+                           const ::runtime::v1::ListImagesRequest& request,
+                           ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::ListImagesResponse>>(
+          PrepareAsyncListImagesRaw(context, request, cq));
     }
-    ::grpc::Status ImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::runtime::v1::ImageStatusResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>> AsyncImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>>(AsyncImageStatusRaw(context, request, cq));
+    ::grpc::Status ImageStatus(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ImageStatusRequest& request,
+        ::runtime::v1::ImageStatusResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::ImageStatusResponse>>
+    AsyncImageStatus(::grpc::ClientContext* context,
+                     const ::runtime::v1::ImageStatusRequest& request,
+                     ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ImageStatusResponse>>(
+          AsyncImageStatusRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>> PrepareAsyncImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>>(PrepareAsyncImageStatusRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::ImageStatusResponse>>
+    PrepareAsyncImageStatus(::grpc::ClientContext* context,
+                            const ::runtime::v1::ImageStatusRequest& request,
+                            ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ImageStatusResponse>>(
+          PrepareAsyncImageStatusRaw(context, request, cq));
     }
-    ::grpc::Status PullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::runtime::v1::PullImageResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>> AsyncPullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>>(AsyncPullImageRaw(context, request, cq));
+    ::grpc::Status PullImage(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::PullImageRequest& request,
+        ::runtime::v1::PullImageResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::PullImageResponse>>
+    AsyncPullImage(::grpc::ClientContext* context,
+                   const ::runtime::v1::PullImageRequest& request,
+                   ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::PullImageResponse>>(
+          AsyncPullImageRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>> PrepareAsyncPullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>>(PrepareAsyncPullImageRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::PullImageResponse>>
+    PrepareAsyncPullImage(::grpc::ClientContext* context,
+                          const ::runtime::v1::PullImageRequest& request,
+                          ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<
+          ::grpc::ClientAsyncResponseReader<::runtime::v1::PullImageResponse>>(
+          PrepareAsyncPullImageRaw(context, request, cq));
     }
-    ::grpc::Status RemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::runtime::v1::RemoveImageResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>> AsyncRemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>>(AsyncRemoveImageRaw(context, request, cq));
+    ::grpc::Status RemoveImage(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::RemoveImageRequest& request,
+        ::runtime::v1::RemoveImageResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::RemoveImageResponse>>
+    AsyncRemoveImage(::grpc::ClientContext* context,
+                     const ::runtime::v1::RemoveImageRequest& request,
+                     ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::RemoveImageResponse>>(
+          AsyncRemoveImageRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>> PrepareAsyncRemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>>(PrepareAsyncRemoveImageRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::RemoveImageResponse>>
+    PrepareAsyncRemoveImage(::grpc::ClientContext* context,
+                            const ::runtime::v1::RemoveImageRequest& request,
+                            ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::RemoveImageResponse>>(
+          PrepareAsyncRemoveImageRaw(context, request, cq));
     }
-    ::grpc::Status ImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::runtime::v1::ImageFsInfoResponse* response) override;
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>> AsyncImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>>(AsyncImageFsInfoRaw(context, request, cq));
+    ::grpc::Status ImageFsInfo(
+        ::grpc::ClientContext* context,
+        const ::runtime::v1::ImageFsInfoRequest& request,
+        ::runtime::v1::ImageFsInfoResponse* response) override;
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::ImageFsInfoResponse>>
+    AsyncImageFsInfo(::grpc::ClientContext* context,
+                     const ::runtime::v1::ImageFsInfoRequest& request,
+                     ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ImageFsInfoResponse>>(
+          AsyncImageFsInfoRaw(context, request, cq));
     }
-    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>> PrepareAsyncImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) {
-      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>>(PrepareAsyncImageFsInfoRaw(context, request, cq));
+    std::unique_ptr<
+        ::grpc::ClientAsyncResponseReader<::runtime::v1::ImageFsInfoResponse>>
+    PrepareAsyncImageFsInfo(::grpc::ClientContext* context,
+                            const ::runtime::v1::ImageFsInfoRequest& request,
+                            ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr<::grpc::ClientAsyncResponseReader<
+          ::runtime::v1::ImageFsInfoResponse>>(
+          PrepareAsyncImageFsInfoRaw(context, request, cq));
     }
-    class async final :
-      public StubInterface::async_interface {
+    class async final : public StubInterface::async_interface {
      public:
-      void ListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest* request, ::runtime::v1::ListImagesResponse* response, std::function<void(::grpc::Status)>) override;
-      void ListImages(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest* request, ::runtime::v1::ListImagesResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void ImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest* request, ::runtime::v1::ImageStatusResponse* response, std::function<void(::grpc::Status)>) override;
-      void ImageStatus(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest* request, ::runtime::v1::ImageStatusResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void PullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest* request, ::runtime::v1::PullImageResponse* response, std::function<void(::grpc::Status)>) override;
-      void PullImage(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest* request, ::runtime::v1::PullImageResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void RemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest* request, ::runtime::v1::RemoveImageResponse* response, std::function<void(::grpc::Status)>) override;
-      void RemoveImage(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest* request, ::runtime::v1::RemoveImageResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
-      void ImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest* request, ::runtime::v1::ImageFsInfoResponse* response, std::function<void(::grpc::Status)>) override;
-      void ImageFsInfo(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest* request, ::runtime::v1::ImageFsInfoResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void ListImages(::grpc::ClientContext* context,
+                      const ::runtime::v1::ListImagesRequest* request,
+                      ::runtime::v1::ListImagesResponse* response,
+                      std::function<void(::grpc::Status)>) override;
+      void ListImages(::grpc::ClientContext* context,
+                      const ::runtime::v1::ListImagesRequest* request,
+                      ::runtime::v1::ListImagesResponse* response,
+                      ::grpc::ClientUnaryReactor* reactor) override;
+      void ImageStatus(::grpc::ClientContext* context,
+                       const ::runtime::v1::ImageStatusRequest* request,
+                       ::runtime::v1::ImageStatusResponse* response,
+                       std::function<void(::grpc::Status)>) override;
+      void ImageStatus(::grpc::ClientContext* context,
+                       const ::runtime::v1::ImageStatusRequest* request,
+                       ::runtime::v1::ImageStatusResponse* response,
+                       ::grpc::ClientUnaryReactor* reactor) override;
+      void PullImage(::grpc::ClientContext* context,
+                     const ::runtime::v1::PullImageRequest* request,
+                     ::runtime::v1::PullImageResponse* response,
+                     std::function<void(::grpc::Status)>) override;
+      void PullImage(::grpc::ClientContext* context,
+                     const ::runtime::v1::PullImageRequest* request,
+                     ::runtime::v1::PullImageResponse* response,
+                     ::grpc::ClientUnaryReactor* reactor) override;
+      void RemoveImage(::grpc::ClientContext* context,
+                       const ::runtime::v1::RemoveImageRequest* request,
+                       ::runtime::v1::RemoveImageResponse* response,
+                       std::function<void(::grpc::Status)>) override;
+      void RemoveImage(::grpc::ClientContext* context,
+                       const ::runtime::v1::RemoveImageRequest* request,
+                       ::runtime::v1::RemoveImageResponse* response,
+                       ::grpc::ClientUnaryReactor* reactor) override;
+      void ImageFsInfo(::grpc::ClientContext* context,
+                       const ::runtime::v1::ImageFsInfoRequest* request,
+                       ::runtime::v1::ImageFsInfoResponse* response,
+                       std::function<void(::grpc::Status)>) override;
+      void ImageFsInfo(::grpc::ClientContext* context,
+                       const ::runtime::v1::ImageFsInfoRequest* request,
+                       ::runtime::v1::ImageFsInfoResponse* response,
+                       ::grpc::ClientUnaryReactor* reactor) override;
+
      private:
       friend class Stub;
-      explicit async(Stub* stub): stub_(stub) { }
+      explicit async(Stub* stub) : stub_(stub) {}
       Stub* stub() { return stub_; }
       Stub* stub_;
     };
-    class async* async() override { return &async_stub_; }
+    class async* async() override {
+      return &async_stub_;
+    }
 
    private:
-    std::shared_ptr< ::grpc::ChannelInterface> channel_;
-    class async async_stub_{this};
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>* AsyncListImagesRaw(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ListImagesResponse>* PrepareAsyncListImagesRaw(::grpc::ClientContext* context, const ::runtime::v1::ListImagesRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>* AsyncImageStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageStatusResponse>* PrepareAsyncImageStatusRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageStatusRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>* AsyncPullImageRaw(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::PullImageResponse>* PrepareAsyncPullImageRaw(::grpc::ClientContext* context, const ::runtime::v1::PullImageRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>* AsyncRemoveImageRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::RemoveImageResponse>* PrepareAsyncRemoveImageRaw(::grpc::ClientContext* context, const ::runtime::v1::RemoveImageRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>* AsyncImageFsInfoRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) override;
-    ::grpc::ClientAsyncResponseReader< ::runtime::v1::ImageFsInfoResponse>* PrepareAsyncImageFsInfoRaw(::grpc::ClientContext* context, const ::runtime::v1::ImageFsInfoRequest& request, ::grpc::CompletionQueue* cq) override;
+    std::shared_ptr<::grpc::ChannelInterface> channel_;
+    class async async_stub_ {
+      this
+    };
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ListImagesResponse>*
+    AsyncListImagesRaw(::grpc::ClientContext* context,
+                       const ::runtime::v1::ListImagesRequest& request,
+                       ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ListImagesResponse>*
+    PrepareAsyncListImagesRaw(::grpc::ClientContext* context,
+                              const ::runtime::v1::ListImagesRequest& request,
+                              ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ImageStatusResponse>*
+    AsyncImageStatusRaw(::grpc::ClientContext* context,
+                        const ::runtime::v1::ImageStatusRequest& request,
+                        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ImageStatusResponse>*
+    PrepareAsyncImageStatusRaw(::grpc::ClientContext* context,
+                               const ::runtime::v1::ImageStatusRequest& request,
+                               ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::PullImageResponse>*
+    AsyncPullImageRaw(::grpc::ClientContext* context,
+                      const ::runtime::v1::PullImageRequest& request,
+                      ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::PullImageResponse>*
+    PrepareAsyncPullImageRaw(::grpc::ClientContext* context,
+                             const ::runtime::v1::PullImageRequest& request,
+                             ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::RemoveImageResponse>*
+    AsyncRemoveImageRaw(::grpc::ClientContext* context,
+                        const ::runtime::v1::RemoveImageRequest& request,
+                        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::RemoveImageResponse>*
+    PrepareAsyncRemoveImageRaw(::grpc::ClientContext* context,
+                               const ::runtime::v1::RemoveImageRequest& request,
+                               ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ImageFsInfoResponse>*
+    AsyncImageFsInfoRaw(::grpc::ClientContext* context,
+                        const ::runtime::v1::ImageFsInfoRequest& request,
+                        ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader<::runtime::v1::ImageFsInfoResponse>*
+    PrepareAsyncImageFsInfoRaw(::grpc::ClientContext* context,
+                               const ::runtime::v1::ImageFsInfoRequest& request,
+                               ::grpc::CompletionQueue* cq) override;
     const ::grpc::internal::RpcMethod rpcmethod_ListImages_;
     const ::grpc::internal::RpcMethod rpcmethod_ImageStatus_;
     const ::grpc::internal::RpcMethod rpcmethod_PullImage_;
     const ::grpc::internal::RpcMethod rpcmethod_RemoveImage_;
     const ::grpc::internal::RpcMethod rpcmethod_ImageFsInfo_;
   };
-  static std::unique_ptr<Stub> NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
+  static std::unique_ptr<Stub> NewStub(
+      const std::shared_ptr<::grpc::ChannelInterface>& channel,
+      const ::grpc::StubOptions& options = ::grpc::StubOptions());
 
   class Service : public ::grpc::Service {
    public:
     Service();
     virtual ~Service();
-    virtual ::grpc::Status ListImages(::grpc::ServerContext* context, const ::runtime::v1::ListImagesRequest* request, ::runtime::v1::ListImagesResponse* response);
-    virtual ::grpc::Status ImageStatus(::grpc::ServerContext* context, const ::runtime::v1::ImageStatusRequest* request, ::runtime::v1::ImageStatusResponse* response);
-    virtual ::grpc::Status PullImage(::grpc::ServerContext* context, const ::runtime::v1::PullImageRequest* request, ::runtime::v1::PullImageResponse* response);
-    virtual ::grpc::Status RemoveImage(::grpc::ServerContext* context, const ::runtime::v1::RemoveImageRequest* request, ::runtime::v1::RemoveImageResponse* response);
-    virtual ::grpc::Status ImageFsInfo(::grpc::ServerContext* context, const ::runtime::v1::ImageFsInfoRequest* request, ::runtime::v1::ImageFsInfoResponse* response);
+    virtual ::grpc::Status ListImages(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::ListImagesRequest* request,
+        ::runtime::v1::ListImagesResponse* response);
+    virtual ::grpc::Status ImageStatus(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::ImageStatusRequest* request,
+        ::runtime::v1::ImageStatusResponse* response);
+    virtual ::grpc::Status PullImage(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::PullImageRequest* request,
+        ::runtime::v1::PullImageResponse* response);
+    virtual ::grpc::Status RemoveImage(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::RemoveImageRequest* request,
+        ::runtime::v1::RemoveImageResponse* response);
+    virtual ::grpc::Status ImageFsInfo(
+        ::grpc::ServerContext* context,
+        const ::runtime::v1::ImageFsInfoRequest* request,
+        ::runtime::v1::ImageFsInfoResponse* response);
   };
   template <class BaseClass>
   class WithAsyncMethod_ListImages : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_ListImages() {
-      ::grpc::Service::MarkMethodAsync(0);
-    }
+    WithAsyncMethod_ListImages() { ::grpc::Service::MarkMethodAsync(0); }
     ~WithAsyncMethod_ListImages() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListImages(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListImagesRequest* /*request*/, ::runtime::v1::ListImagesResponse* /*response*/) override {
+    ::grpc::Status ListImages(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListImagesRequest* /*request*/,
+        ::runtime::v1::ListImagesResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestListImages(::grpc::ServerContext* context, ::runtime::v1::ListImagesRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::ListImagesResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(0, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestListImages(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::ListImagesRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::ListImagesResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(0, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_ImageStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_ImageStatus() {
-      ::grpc::Service::MarkMethodAsync(1);
-    }
+    WithAsyncMethod_ImageStatus() { ::grpc::Service::MarkMethodAsync(1); }
     ~WithAsyncMethod_ImageStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageStatusRequest* /*request*/, ::runtime::v1::ImageStatusResponse* /*response*/) override {
+    ::grpc::Status ImageStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageStatusRequest* /*request*/,
+        ::runtime::v1::ImageStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestImageStatus(::grpc::ServerContext* context, ::runtime::v1::ImageStatusRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::ImageStatusResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(1, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestImageStatus(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::ImageStatusRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::ImageStatusResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(1, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_PullImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_PullImage() {
-      ::grpc::Service::MarkMethodAsync(2);
-    }
+    WithAsyncMethod_PullImage() { ::grpc::Service::MarkMethodAsync(2); }
     ~WithAsyncMethod_PullImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PullImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::PullImageRequest* /*request*/, ::runtime::v1::PullImageResponse* /*response*/) override {
+    ::grpc::Status PullImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PullImageRequest* /*request*/,
+        ::runtime::v1::PullImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestPullImage(::grpc::ServerContext* context, ::runtime::v1::PullImageRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::PullImageResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(2, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestPullImage(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::PullImageRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::PullImageResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(2, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_RemoveImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_RemoveImage() {
-      ::grpc::Service::MarkMethodAsync(3);
-    }
+    WithAsyncMethod_RemoveImage() { ::grpc::Service::MarkMethodAsync(3); }
     ~WithAsyncMethod_RemoveImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveImageRequest* /*request*/, ::runtime::v1::RemoveImageResponse* /*response*/) override {
+    ::grpc::Status RemoveImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveImageRequest* /*request*/,
+        ::runtime::v1::RemoveImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRemoveImage(::grpc::ServerContext* context, ::runtime::v1::RemoveImageRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::RemoveImageResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(3, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRemoveImage(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::RemoveImageRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::RemoveImageResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(3, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithAsyncMethod_ImageFsInfo : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithAsyncMethod_ImageFsInfo() {
-      ::grpc::Service::MarkMethodAsync(4);
-    }
+    WithAsyncMethod_ImageFsInfo() { ::grpc::Service::MarkMethodAsync(4); }
     ~WithAsyncMethod_ImageFsInfo() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageFsInfo(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageFsInfoRequest* /*request*/, ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
+    ::grpc::Status ImageFsInfo(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageFsInfoRequest* /*request*/,
+        ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestImageFsInfo(::grpc::ServerContext* context, ::runtime::v1::ImageFsInfoRequest* request, ::grpc::ServerAsyncResponseWriter< ::runtime::v1::ImageFsInfoResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(4, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestImageFsInfo(
+        ::grpc::ServerContext* context,
+        ::runtime::v1::ImageFsInfoRequest* request,
+        ::grpc::ServerAsyncResponseWriter<::runtime::v1::ImageFsInfoResponse>*
+            response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(4, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
-  typedef WithAsyncMethod_ListImages<WithAsyncMethod_ImageStatus<WithAsyncMethod_PullImage<WithAsyncMethod_RemoveImage<WithAsyncMethod_ImageFsInfo<Service > > > > > AsyncService;
+  typedef WithAsyncMethod_ListImages<
+      WithAsyncMethod_ImageStatus<WithAsyncMethod_PullImage<
+          WithAsyncMethod_RemoveImage<WithAsyncMethod_ImageFsInfo<Service>>>>>
+      AsyncService;
   template <class BaseClass>
   class WithCallbackMethod_ListImages : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_ListImages() {
-      ::grpc::Service::MarkMethodCallback(0,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::ListImagesRequest* request, ::runtime::v1::ListImagesResponse* response) { return this->ListImages(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          0, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::ListImagesRequest,
+                 ::runtime::v1::ListImagesResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::ListImagesRequest* request,
+                        ::runtime::v1::ListImagesResponse* response) {
+                   return this->ListImages(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_ListImages(
-        ::grpc::MessageAllocator< ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(0);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::ListImagesRequest,
+                                 ::runtime::v1::ListImagesResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(0);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::ListImagesRequest,
+          ::runtime::v1::ListImagesResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_ListImages() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListImages(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListImagesRequest* /*request*/, ::runtime::v1::ListImagesResponse* /*response*/) override {
+    ::grpc::Status ListImages(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListImagesRequest* /*request*/,
+        ::runtime::v1::ListImagesResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ListImages(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::ListImagesRequest* /*request*/, ::runtime::v1::ListImagesResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::ListImagesRequest* /*request*/,
+        ::runtime::v1::ListImagesResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_ImageStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_ImageStatus() {
-      ::grpc::Service::MarkMethodCallback(1,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::ImageStatusRequest* request, ::runtime::v1::ImageStatusResponse* response) { return this->ImageStatus(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          1, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::ImageStatusRequest,
+                 ::runtime::v1::ImageStatusResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::ImageStatusRequest* request,
+                        ::runtime::v1::ImageStatusResponse* response) {
+                   return this->ImageStatus(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_ImageStatus(
-        ::grpc::MessageAllocator< ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(1);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::ImageStatusRequest,
+                                 ::runtime::v1::ImageStatusResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(1);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::ImageStatusRequest,
+          ::runtime::v1::ImageStatusResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_ImageStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageStatusRequest* /*request*/, ::runtime::v1::ImageStatusResponse* /*response*/) override {
+    ::grpc::Status ImageStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageStatusRequest* /*request*/,
+        ::runtime::v1::ImageStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ImageStatus(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::ImageStatusRequest* /*request*/, ::runtime::v1::ImageStatusResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::ImageStatusRequest* /*request*/,
+        ::runtime::v1::ImageStatusResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_PullImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_PullImage() {
-      ::grpc::Service::MarkMethodCallback(2,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::PullImageRequest* request, ::runtime::v1::PullImageResponse* response) { return this->PullImage(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          2, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::PullImageRequest,
+                 ::runtime::v1::PullImageResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::PullImageRequest* request,
+                        ::runtime::v1::PullImageResponse* response) {
+                   return this->PullImage(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_PullImage(
-        ::grpc::MessageAllocator< ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(2);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::PullImageRequest,
+                                 ::runtime::v1::PullImageResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(2);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse>*>(
+          handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_PullImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PullImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::PullImageRequest* /*request*/, ::runtime::v1::PullImageResponse* /*response*/) override {
+    ::grpc::Status PullImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PullImageRequest* /*request*/,
+        ::runtime::v1::PullImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* PullImage(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::PullImageRequest* /*request*/, ::runtime::v1::PullImageResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::PullImageRequest* /*request*/,
+        ::runtime::v1::PullImageResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_RemoveImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_RemoveImage() {
-      ::grpc::Service::MarkMethodCallback(3,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::RemoveImageRequest* request, ::runtime::v1::RemoveImageResponse* response) { return this->RemoveImage(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          3, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::RemoveImageRequest,
+                 ::runtime::v1::RemoveImageResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::RemoveImageRequest* request,
+                        ::runtime::v1::RemoveImageResponse* response) {
+                   return this->RemoveImage(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_RemoveImage(
-        ::grpc::MessageAllocator< ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(3);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::RemoveImageRequest,
+                                 ::runtime::v1::RemoveImageResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(3);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::RemoveImageRequest,
+          ::runtime::v1::RemoveImageResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_RemoveImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveImageRequest* /*request*/, ::runtime::v1::RemoveImageResponse* /*response*/) override {
+    ::grpc::Status RemoveImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveImageRequest* /*request*/,
+        ::runtime::v1::RemoveImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* RemoveImage(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::RemoveImageRequest* /*request*/, ::runtime::v1::RemoveImageResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::RemoveImageRequest* /*request*/,
+        ::runtime::v1::RemoveImageResponse* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithCallbackMethod_ImageFsInfo : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithCallbackMethod_ImageFsInfo() {
-      ::grpc::Service::MarkMethodCallback(4,
-          new ::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::runtime::v1::ImageFsInfoRequest* request, ::runtime::v1::ImageFsInfoResponse* response) { return this->ImageFsInfo(context, request, response); }));}
+      ::grpc::Service::MarkMethodCallback(
+          4, new ::grpc::internal::CallbackUnaryHandler<
+                 ::runtime::v1::ImageFsInfoRequest,
+                 ::runtime::v1::ImageFsInfoResponse>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::runtime::v1::ImageFsInfoRequest* request,
+                        ::runtime::v1::ImageFsInfoResponse* response) {
+                   return this->ImageFsInfo(context, request, response);
+                 }));
+    }
     void SetMessageAllocatorFor_ImageFsInfo(
-        ::grpc::MessageAllocator< ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(4);
-      static_cast<::grpc::internal::CallbackUnaryHandler< ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse>*>(handler)
-              ->SetMessageAllocator(allocator);
+        ::grpc::MessageAllocator<::runtime::v1::ImageFsInfoRequest,
+                                 ::runtime::v1::ImageFsInfoResponse>*
+            allocator) {
+      ::grpc::internal::MethodHandler* const handler =
+          ::grpc::Service::GetHandler(4);
+      static_cast<::grpc::internal::CallbackUnaryHandler<
+          ::runtime::v1::ImageFsInfoRequest,
+          ::runtime::v1::ImageFsInfoResponse>*>(handler)
+          ->SetMessageAllocator(allocator);
     }
     ~WithCallbackMethod_ImageFsInfo() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageFsInfo(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageFsInfoRequest* /*request*/, ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
+    ::grpc::Status ImageFsInfo(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageFsInfoRequest* /*request*/,
+        ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ImageFsInfo(
-      ::grpc::CallbackServerContext* /*context*/, const ::runtime::v1::ImageFsInfoRequest* /*request*/, ::runtime::v1::ImageFsInfoResponse* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::runtime::v1::ImageFsInfoRequest* /*request*/,
+        ::runtime::v1::ImageFsInfoResponse* /*response*/) {
+      return nullptr;
+    }
   };
-  typedef WithCallbackMethod_ListImages<WithCallbackMethod_ImageStatus<WithCallbackMethod_PullImage<WithCallbackMethod_RemoveImage<WithCallbackMethod_ImageFsInfo<Service > > > > > CallbackService;
+  typedef WithCallbackMethod_ListImages<WithCallbackMethod_ImageStatus<
+      WithCallbackMethod_PullImage<WithCallbackMethod_RemoveImage<
+          WithCallbackMethod_ImageFsInfo<Service>>>>>
+      CallbackService;
   typedef CallbackService ExperimentalCallbackService;
   template <class BaseClass>
   class WithGenericMethod_ListImages : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_ListImages() {
-      ::grpc::Service::MarkMethodGeneric(0);
-    }
+    WithGenericMethod_ListImages() { ::grpc::Service::MarkMethodGeneric(0); }
     ~WithGenericMethod_ListImages() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListImages(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListImagesRequest* /*request*/, ::runtime::v1::ListImagesResponse* /*response*/) override {
+    ::grpc::Status ListImages(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListImagesRequest* /*request*/,
+        ::runtime::v1::ListImagesResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -3180,15 +5837,17 @@ class ImageService final {
   class WithGenericMethod_ImageStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_ImageStatus() {
-      ::grpc::Service::MarkMethodGeneric(1);
-    }
+    WithGenericMethod_ImageStatus() { ::grpc::Service::MarkMethodGeneric(1); }
     ~WithGenericMethod_ImageStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageStatusRequest* /*request*/, ::runtime::v1::ImageStatusResponse* /*response*/) override {
+    ::grpc::Status ImageStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageStatusRequest* /*request*/,
+        ::runtime::v1::ImageStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -3197,15 +5856,17 @@ class ImageService final {
   class WithGenericMethod_PullImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_PullImage() {
-      ::grpc::Service::MarkMethodGeneric(2);
-    }
+    WithGenericMethod_PullImage() { ::grpc::Service::MarkMethodGeneric(2); }
     ~WithGenericMethod_PullImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PullImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::PullImageRequest* /*request*/, ::runtime::v1::PullImageResponse* /*response*/) override {
+    ::grpc::Status PullImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PullImageRequest* /*request*/,
+        ::runtime::v1::PullImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -3214,15 +5875,17 @@ class ImageService final {
   class WithGenericMethod_RemoveImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_RemoveImage() {
-      ::grpc::Service::MarkMethodGeneric(3);
-    }
+    WithGenericMethod_RemoveImage() { ::grpc::Service::MarkMethodGeneric(3); }
     ~WithGenericMethod_RemoveImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveImageRequest* /*request*/, ::runtime::v1::RemoveImageResponse* /*response*/) override {
+    ::grpc::Status RemoveImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveImageRequest* /*request*/,
+        ::runtime::v1::RemoveImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -3231,15 +5894,17 @@ class ImageService final {
   class WithGenericMethod_ImageFsInfo : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithGenericMethod_ImageFsInfo() {
-      ::grpc::Service::MarkMethodGeneric(4);
-    }
+    WithGenericMethod_ImageFsInfo() { ::grpc::Service::MarkMethodGeneric(4); }
     ~WithGenericMethod_ImageFsInfo() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageFsInfo(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageFsInfoRequest* /*request*/, ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
+    ::grpc::Status ImageFsInfo(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageFsInfoRequest* /*request*/,
+        ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -3248,354 +5913,503 @@ class ImageService final {
   class WithRawMethod_ListImages : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_ListImages() {
-      ::grpc::Service::MarkMethodRaw(0);
-    }
+    WithRawMethod_ListImages() { ::grpc::Service::MarkMethodRaw(0); }
     ~WithRawMethod_ListImages() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListImages(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListImagesRequest* /*request*/, ::runtime::v1::ListImagesResponse* /*response*/) override {
+    ::grpc::Status ListImages(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListImagesRequest* /*request*/,
+        ::runtime::v1::ListImagesResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestListImages(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(0, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestListImages(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(0, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_ImageStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_ImageStatus() {
-      ::grpc::Service::MarkMethodRaw(1);
-    }
+    WithRawMethod_ImageStatus() { ::grpc::Service::MarkMethodRaw(1); }
     ~WithRawMethod_ImageStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageStatusRequest* /*request*/, ::runtime::v1::ImageStatusResponse* /*response*/) override {
+    ::grpc::Status ImageStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageStatusRequest* /*request*/,
+        ::runtime::v1::ImageStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestImageStatus(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(1, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestImageStatus(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(1, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_PullImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_PullImage() {
-      ::grpc::Service::MarkMethodRaw(2);
-    }
+    WithRawMethod_PullImage() { ::grpc::Service::MarkMethodRaw(2); }
     ~WithRawMethod_PullImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PullImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::PullImageRequest* /*request*/, ::runtime::v1::PullImageResponse* /*response*/) override {
+    ::grpc::Status PullImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PullImageRequest* /*request*/,
+        ::runtime::v1::PullImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestPullImage(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(2, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestPullImage(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(2, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_RemoveImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_RemoveImage() {
-      ::grpc::Service::MarkMethodRaw(3);
-    }
+    WithRawMethod_RemoveImage() { ::grpc::Service::MarkMethodRaw(3); }
     ~WithRawMethod_RemoveImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveImageRequest* /*request*/, ::runtime::v1::RemoveImageResponse* /*response*/) override {
+    ::grpc::Status RemoveImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveImageRequest* /*request*/,
+        ::runtime::v1::RemoveImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestRemoveImage(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(3, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestRemoveImage(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(3, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawMethod_ImageFsInfo : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
-    WithRawMethod_ImageFsInfo() {
-      ::grpc::Service::MarkMethodRaw(4);
-    }
+    WithRawMethod_ImageFsInfo() { ::grpc::Service::MarkMethodRaw(4); }
     ~WithRawMethod_ImageFsInfo() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageFsInfo(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageFsInfoRequest* /*request*/, ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
+    ::grpc::Status ImageFsInfo(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageFsInfoRequest* /*request*/,
+        ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
-    void RequestImageFsInfo(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(4, context, request, response, new_call_cq, notification_cq, tag);
+    void RequestImageFsInfo(
+        ::grpc::ServerContext* context, ::grpc::ByteBuffer* request,
+        ::grpc::ServerAsyncResponseWriter<::grpc::ByteBuffer>* response,
+        ::grpc::CompletionQueue* new_call_cq,
+        ::grpc::ServerCompletionQueue* notification_cq, void* tag) {
+      ::grpc::Service::RequestAsyncUnary(4, context, request, response,
+                                         new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_ListImages : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_ListImages() {
-      ::grpc::Service::MarkMethodRawCallback(0,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ListImages(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          0, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->ListImages(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_ListImages() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ListImages(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListImagesRequest* /*request*/, ::runtime::v1::ListImagesResponse* /*response*/) override {
+    ::grpc::Status ListImages(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListImagesRequest* /*request*/,
+        ::runtime::v1::ListImagesResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ListImages(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_ImageStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_ImageStatus() {
-      ::grpc::Service::MarkMethodRawCallback(1,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ImageStatus(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          1, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->ImageStatus(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_ImageStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageStatusRequest* /*request*/, ::runtime::v1::ImageStatusResponse* /*response*/) override {
+    ::grpc::Status ImageStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageStatusRequest* /*request*/,
+        ::runtime::v1::ImageStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ImageStatus(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_PullImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_PullImage() {
-      ::grpc::Service::MarkMethodRawCallback(2,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->PullImage(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          2, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->PullImage(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_PullImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status PullImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::PullImageRequest* /*request*/, ::runtime::v1::PullImageResponse* /*response*/) override {
+    ::grpc::Status PullImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PullImageRequest* /*request*/,
+        ::runtime::v1::PullImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* PullImage(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_RemoveImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_RemoveImage() {
-      ::grpc::Service::MarkMethodRawCallback(3,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->RemoveImage(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          3, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->RemoveImage(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_RemoveImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status RemoveImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveImageRequest* /*request*/, ::runtime::v1::RemoveImageResponse* /*response*/) override {
+    ::grpc::Status RemoveImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveImageRequest* /*request*/,
+        ::runtime::v1::RemoveImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* RemoveImage(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithRawCallbackMethod_ImageFsInfo : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithRawCallbackMethod_ImageFsInfo() {
-      ::grpc::Service::MarkMethodRawCallback(4,
-          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
-            [this](
-                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ImageFsInfo(context, request, response); }));
+      ::grpc::Service::MarkMethodRawCallback(
+          4, new ::grpc::internal::CallbackUnaryHandler<::grpc::ByteBuffer,
+                                                        ::grpc::ByteBuffer>(
+                 [this](::grpc::CallbackServerContext* context,
+                        const ::grpc::ByteBuffer* request,
+                        ::grpc::ByteBuffer* response) {
+                   return this->ImageFsInfo(context, request, response);
+                 }));
     }
     ~WithRawCallbackMethod_ImageFsInfo() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable synchronous version of this method
-    ::grpc::Status ImageFsInfo(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageFsInfoRequest* /*request*/, ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
+    ::grpc::Status ImageFsInfo(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageFsInfoRequest* /*request*/,
+        ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* ImageFsInfo(
-      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+        ::grpc::CallbackServerContext* /*context*/,
+        const ::grpc::ByteBuffer* /*request*/,
+        ::grpc::ByteBuffer* /*response*/) {
+      return nullptr;
+    }
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_ListImages : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_ListImages() {
-      ::grpc::Service::MarkMethodStreamed(0,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::ListImagesRequest, ::runtime::v1::ListImagesResponse>* streamer) {
-                       return this->StreamedListImages(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          0, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::ListImagesRequest,
+                 ::runtime::v1::ListImagesResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::ListImagesRequest,
+                            ::runtime::v1::ListImagesResponse>* streamer) {
+                   return this->StreamedListImages(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_ListImages() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status ListImages(::grpc::ServerContext* /*context*/, const ::runtime::v1::ListImagesRequest* /*request*/, ::runtime::v1::ListImagesResponse* /*response*/) override {
+    ::grpc::Status ListImages(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ListImagesRequest* /*request*/,
+        ::runtime::v1::ListImagesResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedListImages(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::ListImagesRequest,::runtime::v1::ListImagesResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedListImages(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::ListImagesRequest,
+                                    ::runtime::v1::ListImagesResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_ImageStatus : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_ImageStatus() {
-      ::grpc::Service::MarkMethodStreamed(1,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::ImageStatusRequest, ::runtime::v1::ImageStatusResponse>* streamer) {
-                       return this->StreamedImageStatus(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          1, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::ImageStatusRequest,
+                 ::runtime::v1::ImageStatusResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::ImageStatusRequest,
+                            ::runtime::v1::ImageStatusResponse>* streamer) {
+                   return this->StreamedImageStatus(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_ImageStatus() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status ImageStatus(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageStatusRequest* /*request*/, ::runtime::v1::ImageStatusResponse* /*response*/) override {
+    ::grpc::Status ImageStatus(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageStatusRequest* /*request*/,
+        ::runtime::v1::ImageStatusResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedImageStatus(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::ImageStatusRequest,::runtime::v1::ImageStatusResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedImageStatus(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::ImageStatusRequest,
+                                    ::runtime::v1::ImageStatusResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_PullImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_PullImage() {
-      ::grpc::Service::MarkMethodStreamed(2,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::PullImageRequest, ::runtime::v1::PullImageResponse>* streamer) {
-                       return this->StreamedPullImage(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          2,
+          new ::grpc::internal::StreamedUnaryHandler<
+              ::runtime::v1::PullImageRequest,
+              ::runtime::v1::PullImageResponse>(
+              [this](
+                  ::grpc::ServerContext* context,
+                  ::grpc::ServerUnaryStreamer<::runtime::v1::PullImageRequest,
+                                              ::runtime::v1::PullImageResponse>*
+                      streamer) {
+                return this->StreamedPullImage(context, streamer);
+              }));
     }
     ~WithStreamedUnaryMethod_PullImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status PullImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::PullImageRequest* /*request*/, ::runtime::v1::PullImageResponse* /*response*/) override {
+    ::grpc::Status PullImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::PullImageRequest* /*request*/,
+        ::runtime::v1::PullImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedPullImage(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::PullImageRequest,::runtime::v1::PullImageResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedPullImage(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::PullImageRequest,
+                                    ::runtime::v1::PullImageResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_RemoveImage : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_RemoveImage() {
-      ::grpc::Service::MarkMethodStreamed(3,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::RemoveImageRequest, ::runtime::v1::RemoveImageResponse>* streamer) {
-                       return this->StreamedRemoveImage(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          3, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::RemoveImageRequest,
+                 ::runtime::v1::RemoveImageResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::RemoveImageRequest,
+                            ::runtime::v1::RemoveImageResponse>* streamer) {
+                   return this->StreamedRemoveImage(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_RemoveImage() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status RemoveImage(::grpc::ServerContext* /*context*/, const ::runtime::v1::RemoveImageRequest* /*request*/, ::runtime::v1::RemoveImageResponse* /*response*/) override {
+    ::grpc::Status RemoveImage(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::RemoveImageRequest* /*request*/,
+        ::runtime::v1::RemoveImageResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedRemoveImage(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::RemoveImageRequest,::runtime::v1::RemoveImageResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedRemoveImage(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::RemoveImageRequest,
+                                    ::runtime::v1::RemoveImageResponse>*
+            server_unary_streamer) = 0;
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_ImageFsInfo : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+
    public:
     WithStreamedUnaryMethod_ImageFsInfo() {
-      ::grpc::Service::MarkMethodStreamed(4,
-        new ::grpc::internal::StreamedUnaryHandler<
-          ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse>(
-            [this](::grpc::ServerContext* context,
-                   ::grpc::ServerUnaryStreamer<
-                     ::runtime::v1::ImageFsInfoRequest, ::runtime::v1::ImageFsInfoResponse>* streamer) {
-                       return this->StreamedImageFsInfo(context,
-                         streamer);
-                  }));
+      ::grpc::Service::MarkMethodStreamed(
+          4, new ::grpc::internal::StreamedUnaryHandler<
+                 ::runtime::v1::ImageFsInfoRequest,
+                 ::runtime::v1::ImageFsInfoResponse>(
+                 [this](::grpc::ServerContext* context,
+                        ::grpc::ServerUnaryStreamer<
+                            ::runtime::v1::ImageFsInfoRequest,
+                            ::runtime::v1::ImageFsInfoResponse>* streamer) {
+                   return this->StreamedImageFsInfo(context, streamer);
+                 }));
     }
     ~WithStreamedUnaryMethod_ImageFsInfo() override {
       BaseClassMustBeDerivedFromService(this);
     }
     // disable regular version of this method
-    ::grpc::Status ImageFsInfo(::grpc::ServerContext* /*context*/, const ::runtime::v1::ImageFsInfoRequest* /*request*/, ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
+    ::grpc::Status ImageFsInfo(
+        ::grpc::ServerContext* /*context*/,
+        const ::runtime::v1::ImageFsInfoRequest* /*request*/,
+        ::runtime::v1::ImageFsInfoResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     // replace default version of method with streamed unary
-    virtual ::grpc::Status StreamedImageFsInfo(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::runtime::v1::ImageFsInfoRequest,::runtime::v1::ImageFsInfoResponse>* server_unary_streamer) = 0;
+    virtual ::grpc::Status StreamedImageFsInfo(
+        ::grpc::ServerContext* context,
+        ::grpc::ServerUnaryStreamer<::runtime::v1::ImageFsInfoRequest,
+                                    ::runtime::v1::ImageFsInfoResponse>*
+            server_unary_streamer) = 0;
   };
-  typedef WithStreamedUnaryMethod_ListImages<WithStreamedUnaryMethod_ImageStatus<WithStreamedUnaryMethod_PullImage<WithStreamedUnaryMethod_RemoveImage<WithStreamedUnaryMethod_ImageFsInfo<Service > > > > > StreamedUnaryService;
+  typedef WithStreamedUnaryMethod_ListImages<
+      WithStreamedUnaryMethod_ImageStatus<
+          WithStreamedUnaryMethod_PullImage<WithStreamedUnaryMethod_RemoveImage<
+              WithStreamedUnaryMethod_ImageFsInfo<Service>>>>>
+      StreamedUnaryService;
   typedef Service SplitStreamedService;
-  typedef WithStreamedUnaryMethod_ListImages<WithStreamedUnaryMethod_ImageStatus<WithStreamedUnaryMethod_PullImage<WithStreamedUnaryMethod_RemoveImage<WithStreamedUnaryMethod_ImageFsInfo<Service > > > > > StreamedService;
+  typedef WithStreamedUnaryMethod_ListImages<
+      WithStreamedUnaryMethod_ImageStatus<
+          WithStreamedUnaryMethod_PullImage<WithStreamedUnaryMethod_RemoveImage<
+              WithStreamedUnaryMethod_ImageFsInfo<Service>>>>>
+      StreamedService;
 };
 
 }  // namespace v1
 }  // namespace runtime
-
 
 #endif  // GRPC_runtime_2fv1_2fapi_2eproto__INCLUDED
