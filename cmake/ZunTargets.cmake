@@ -14,7 +14,9 @@ if(ZUN_SANITIZE)
   set(ZUN_SANITIZE_FLAGS -fsanitize=${_zun_san} -fno-omit-frame-pointer)
   # GCC's -Wmaybe-uninitialized gives false positives in libstdc++ headers
   # once sanitizers instrument the code (gcc.gnu.org/PR105562 and friends).
-  list(APPEND ZUN_WARNINGS -Wno-maybe-uninitialized)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    list(APPEND ZUN_WARNINGS -Wno-maybe-uninitialized)
+  endif()
   if("undefined" IN_LIST ZUN_SANITIZE)
     list(APPEND ZUN_SANITIZE_FLAGS -fno-sanitize-recover=undefined)
   endif()

@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/tests/e2e_tests_tests-b12d07c.cmake")
-  include("/work/main/tests/e2e_tests_tests-b12d07c.cmake")
-else()
-  add_test(e2e_tests_NOT_BUILT-b12d07c e2e_tests_NOT_BUILT-b12d07c)
-endif()

@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/tests/integration_tests_tests-b12d07c.cmake")
-  include("/work/main/tests/integration_tests_tests-b12d07c.cmake")
-else()
-  add_test(integration_tests_NOT_BUILT-b12d07c integration_tests_NOT_BUILT-b12d07c)
-endif()
