@@ -7,6 +7,8 @@
 #   make test    install deps, build, run every test (and the unit tests
 #                under ASan+UBSan)
 #   make bench   run the benchmark scenarios (table + build/bench/results.json)
+#   make fuzz    build the libFuzzer targets (clang, ASan+UBSan) into
+#                build-fuzz/ and run each for FUZZ_SECONDS (default 60)
 #   make build   configure + build into build/ (binaries in build/bin/)
 #   make lint    clang-format check (make format fixes)
 SHELL := /bin/bash
@@ -14,7 +16,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 CRI ?= containerd
 
-.PHONY: all deps build test run bench lint format clean
+.PHONY: all deps build test run bench fuzz lint format clean
 
 all: build
 
@@ -32,6 +34,9 @@ run: build
 
 bench: build
 	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh $(BENCH_ARGS)
+
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_TARGETS)
 
 lint:
 	@scripts/lint.sh

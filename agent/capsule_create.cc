@@ -182,7 +182,9 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   absl::StatusOr<cri::PodSandboxConfig> sb = BuildSandboxConfig(c, m, attempt);
   if (!sb.ok()) return sb.status();
   run.sandbox_config = *std::move(sb);
-  if (absl::Status s = MakeDirs(run.sandbox_config.log_directory, 0755);
+  // Container output is tenant data: the runtime (root) writes it, log
+  // collectors read it as root; nobody else.
+  if (absl::Status s = MakeDirs(run.sandbox_config.log_directory, 0750);
       !s.ok()) {
     return Step("creating the pod log directory", s);
   }

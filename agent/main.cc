@@ -9,6 +9,7 @@
 // of every seam and hands them to the Agent.
 #include <malloc.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <iostream>
 
@@ -148,6 +149,22 @@ int main(int argc, char** argv) {
     if (!v.ok()) return Fail("db-sync: " + std::string(v.status().message()));
     std::cout << "schema version " << *v << "\n";
     return 0;
+  }
+  // The config holds the bus and database passwords.
+  if (struct stat st{}; ::stat(args->Get("config-file").c_str(), &st) == 0 &&
+                        (st.st_mode & 0007) != 0) {
+    ZUN_LOG(kMain, warn,
+            "{} can be read by every user and holds credentials: chmod 0640",
+            args->Get("config-file"));
+  }
+  // A socket someone else could have planted would get every capsule's
+  // image credentials and tenant data: refuse it. A missing one is fine
+  // (the runtime may start after us; the runtime health check shows it).
+  if (absl::Status s = zun::cri::CheckCriSocket(config->cri.runtime_endpoint);
+      absl::IsFailedPrecondition(s)) {
+    return Fail("[cri] runtime_endpoint: " + std::string(s.message()));
+  } else if (!s.ok()) {
+    ZUN_LOG(kMain, warn, "{}; waiting for the runtime", s.message());
   }
 
   // Stop signals are handled by sigwait() below: block them before any

@@ -1,5 +1,9 @@
 #include "common/logging.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
 #include <cctype>
 #include <mutex>
@@ -20,6 +24,19 @@ struct Registry {
   std::array<std::shared_ptr<spdlog::logger>, kNames.size()> loggers;
   spdlog::sink_ptr sink;
 };
+
+// Log lines name capsules, images and hosts: the file is created 0640 and an
+// existing one loses any group-write or world bits before we write to it.
+void PrepareLogFile(const std::string& path) {
+  int fd =
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return;  // spdlog reports the error when it opens the file
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 0027) != 0) {
+    (void)::fchmod(fd, st.st_mode & 0750);
+  }
+  ::close(fd);
+}
 
 Registry& registry() {
   static Registry* r = [] {
@@ -55,6 +72,7 @@ void Init(const Options& options) {
   if (options.file.empty()) {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   } else {
+    PrepareLogFile(options.file);
     sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file);
   }
   for (auto& lg : r.loggers) {

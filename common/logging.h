@@ -50,7 +50,7 @@ spdlog::logger& Get(Component c);
 
 struct Options {
   spdlog::level::level_enum level = spdlog::level::info;
-  std::string file;  // empty: stderr
+  std::string file;  // empty: stderr; else appended to, mode 0640 at most
 };
 // Replaces the sinks of every component logger. Call once from main().
 void Init(const Options& options);

@@ -1,7 +1,5 @@
 #include "cri/grpc_cri_client.h"
 
-#include <sys/un.h>
-
 #include <chrono>
 
 #include "absl/strings/match.h"
@@ -19,35 +17,6 @@ namespace pb = ::runtime::v1;
 using internal::FromGrpc;
 using internal::FromProto;
 using internal::ToProto;
-
-absl::Status ValidateCriEndpoint(const std::string& endpoint) {
-  constexpr std::string_view kScheme = "unix://";
-  if (!absl::StartsWith(endpoint, AV(kScheme))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CRI endpoint '", endpoint, "' must be a unix socket: unix:///path"));
-  }
-  std::string path = endpoint.substr(kScheme.size());
-  if (path.empty() || path[0] != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("CRI endpoint '", endpoint, "' needs an absolute path"));
-  }
-  if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CRI socket path '", path, "' is longer than a unix socket allows (",
-        sizeof(sockaddr_un{}.sun_path) - 1, " bytes)"));
-  }
-  for (char c : path) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return absl::InvalidArgumentError(
-          "CRI socket path contains a control character");
-    }
-  }
-  if (absl::StrContains(path, "/../") || absl::EndsWith(path, "/..")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("CRI socket path '", path, "' must not contain '..'"));
-  }
-  return absl::OkStatus();
-}
 
 class GrpcCriClient::Impl {
  public:

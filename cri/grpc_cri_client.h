@@ -15,6 +15,7 @@
 #include "common/backoff.h"
 #include "common/clock.h"
 #include "cri/cri_client.h"
+#include "cri/endpoint.h"  // IWYU pragma: export
 
 namespace zun::cri {
 
@@ -34,10 +35,6 @@ struct GrpcCriOptions {
   std::function<void(std::string_view, absl::Duration, absl::StatusCode)>
       on_call;
 };
-
-// Checks that `endpoint` is "unix://" + an absolute path that fits in a
-// sockaddr_un and has no ".." or control characters. InvalidArgument if not.
-absl::Status ValidateCriEndpoint(const std::string& endpoint);
 
 // Thread-safe (see CriClient).
 class GrpcCriClient final : public CriClient {

@@ -23,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!c.ok()) return 0;
   zun::fuzz::MapCapsule(*c);
   // What container_show would send back must encode.
-  (void)zun::rpc::EncodeCapsule(*c, msg->version.empty() ? "1.4" : msg->version);
+  (void)zun::rpc::EncodeCapsule(*c,
+                                msg->version.empty() ? "1.4" : msg->version);
   return 0;
 }

@@ -11,8 +11,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   zun::tools::TemplateOptions o;
   o.project_id = "p";
   o.user_id = "u";
-  absl::StatusOr<zun::tools::CapsuleRequest> r = zun::tools::CapsuleFromTemplate(
-      std::string_view(reinterpret_cast<const char*>(data), size), o);
+  absl::StatusOr<zun::tools::CapsuleRequest> r =
+      zun::tools::CapsuleFromTemplate(
+          std::string_view(reinterpret_cast<const char*>(data), size), o);
   if (r.ok()) zun::fuzz::MapCapsule(r->capsule);
   return 0;
 }

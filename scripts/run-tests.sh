@@ -2,28 +2,91 @@
 # run-tests.sh -- what `make test` runs after building:
 #   1. every test of the main build: unit, integration (RabbitMQ, PostgreSQL
 #      and fake-cri, started by the ctest fixture) and e2e (containerd);
-#   2. the unit tests again, built with AddressSanitizer + UBSan.
-# Exit status is non-zero if anything failed.
+#   2. the unit and integration suites again, built with AddressSanitizer +
+#      UBSan (the agent, fake-cri and zun-capsule processes they start too);
+#   3. the unit suite built with ThreadSanitizer;
+#   4. every libFuzzer target for FUZZ_SECONDS (default 60) each.
+# Sanitizer reports of any process land in <build>/sanitizer-logs/ and fail
+# the run even when the process that wrote them was a child nobody waited
+# for. Exit status is non-zero if anything failed.
+#
+# ZUN_TEST_STEPS selects steps (default "main asan tsan fuzz").
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BUILD_DIR="${BUILD_DIR:-build}"
 JOBS="${ZUN_TEST_JOBS:-2}"
+STEPS=" ${ZUN_TEST_STEPS:-main asan tsan fuzz} "
 status=0
+declare -a summary=()
 
-step() { echo; echo "=== $* ==="; }
+step() { echo; echo "=== $* ==="; STEP_T0=$(date +%s); }
+done_step() {  # name rc
+  local rc=$2
+  summary+=("$(printf '%-44s %s %4ss' "$1" "$([ "$rc" = 0 ] && echo ok || echo FAILED)" \
+    $(( $(date +%s) - STEP_T0 )))")
+  [ "$rc" = 0 ] || status=1
+}
 
-step "tests of the main build ($BUILD_DIR)"
-(cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" ${ZUN_CTEST_ARGS:-}) || status=1
+# Runs ctest in $1 with the sanitizer logs directed to $1/sanitizer-logs;
+# fails if ctest fails or any report was written.
+sanitized_ctest() {
+  local dir="$1"; shift
+  local logs="$ROOT/$dir/sanitizer-logs"
+  rm -rf "$logs" && mkdir -p "$logs"
+  local rc=0
+  (cd "$dir" &&
+    ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1:abort_on_error=1" \
+    UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1" \
+    TSAN_OPTIONS="log_path=$logs/tsan:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp" \
+    ctest --output-on-failure -j "$JOBS" "$@") || rc=1
+  if compgen -G "$logs/*" >/dev/null; then
+    echo "sanitizer reports in $logs:"
+    for f in "$logs"/*; do echo "--- $f"; head -60 "$f"; done
+    rc=1
+  fi
+  return "$rc"
+}
 
-step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-if BUILD_TARGETS=unit_tests scripts/build.sh build-asan RelWithDebInfo -DZUN_SANITIZE="address;undefined" \
-     >/dev/null; then
-  (cd build-asan && ctest --output-on-failure -j "$JOBS" -L unit) || status=1
-else
-  echo "sanitizer build failed"; status=1
+if [[ "$STEPS" == *" main "* ]]; then
+  step "tests of the main build ($BUILD_DIR)"
+  rc=0
+  (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" ${ZUN_CTEST_ARGS:-}) || rc=1
+  done_step "unit + integration + e2e" "$rc"
+fi
+
+if [[ "$STEPS" == *" asan "* ]]; then
+  step "unit and integration tests under AddressSanitizer + UBSan (build-asan)"
+  rc=0
+  if BUILD_TARGETS="unit_tests integration_tests zun-agent fake-cri zun-cri zun-capsule" \
+       scripts/build.sh build-asan RelWithDebInfo -DZUN_SANITIZE="address;undefined" >/dev/null; then
+    sanitized_ctest build-asan -L "unit|integration" || rc=1
+  else
+    echo "ASan build failed"; rc=1
+  fi
+  done_step "unit + integration, ASan+UBSan" "$rc"
+fi
+
+if [[ "$STEPS" == *" tsan "* ]]; then
+  step "unit tests under ThreadSanitizer (build-tsan)"
+  rc=0
+  if BUILD_TARGETS=unit_tests scripts/build.sh build-tsan RelWithDebInfo -DZUN_SANITIZE=thread \
+       >/dev/null; then
+    sanitized_ctest build-tsan -L unit || rc=1
+  else
+    echo "TSan build failed"; rc=1
+  fi
+  done_step "unit, TSan" "$rc"
+fi
+
+if [[ "$STEPS" == *" fuzz "* ]]; then
+  step "libFuzzer targets, ${FUZZ_SECONDS:-60}s each (build-fuzz)"
+  rc=0
+  scripts/fuzz.sh || rc=1
+  done_step "fuzz" "$rc"
 fi
 
 echo
+printf '%s\n' "${summary[@]}"
 if [ "$status" = 0 ]; then echo "make test: all passed"; else echo "make test: FAILED"; fi
 exit "$status"

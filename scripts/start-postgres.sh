@@ -11,6 +11,10 @@
 #               created as a system user if missing)
 #   PG_BIN      dir with initdb/pg_ctl/psql (default: /usr/lib/postgresql/<newest>/bin)
 #   PG_TIMEOUT  seconds to wait for start (default 60)
+#   PG_TLS_DIR  if set (ca.pem, server.pem, server.key: make-certs.sh): ssl = on,
+#               and a role PG_TLS_ROLE (default zun_tls, member of PG_USER) that
+#               may only log in over TLS on 127.0.0.1 with a client certificate
+#               signed by that CA whose CN is the role name
 #   PG_DURABLE  1: keep PostgreSQL's default durability (fsync, synchronous_commit;
 #               benchmarks); default 0: test-speed settings (fsync off)
 #
@@ -82,6 +86,20 @@ max_connections = 200
 shared_buffers = 32MB
 logging_collector = off
 EOF
+  if [ -n "${PG_TLS_DIR:-}" ]; then
+    for f in ca.pem server.pem server.key; do
+      install -m 0600 "$PG_TLS_DIR/$f" "$DATA/tls-$f"
+      if [ "$(id -u)" = 0 ]; then chown "$RUNAS" "$DATA/tls-$f"; fi
+    done
+    printf "ssl = on\nssl_cert_file = 'tls-server.pem'\nssl_key_file = 'tls-server.key'\nssl_ca_file = 'tls-ca.pem'\n" \
+      >> "$DATA/postgresql.conf"
+    # First match wins: the TLS role takes TLS + certificate or nothing.
+    TLS_ROLE="${PG_TLS_ROLE:-zun_tls}"
+    { printf 'hostssl all %s 127.0.0.1/32 cert\nhost all %s all reject\n' "$TLS_ROLE" "$TLS_ROLE"
+      cat "$DATA/pg_hba.conf"; } > "$DATA/pg_hba.conf.new"
+    mv "$DATA/pg_hba.conf.new" "$DATA/pg_hba.conf"
+    if [ "$(id -u)" = 0 ]; then chown "$RUNAS" "$DATA/pg_hba.conf"; fi
+  fi
   if [ "${PG_DURABLE:-0}" != 1 ]; then
     printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >> "$DATA/postgresql.conf"
   fi
@@ -109,6 +127,15 @@ DO \$\$BEGIN
   END IF;
 END\$\$;
 EOF
+if [ -n "${PG_TLS_DIR:-}" ]; then
+  psql_su -d postgres <<EOF >&2
+DO \$\$BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${PG_TLS_ROLE:-zun_tls}') THEN
+    CREATE ROLE "${PG_TLS_ROLE:-zun_tls}" LOGIN IN ROLE "$DBUSER";
+  END IF;
+END\$\$;
+EOF
+fi
 if [ "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]; then
   psql_su -d postgres -c "CREATE DATABASE \"$DB\" OWNER \"$DBUSER\" ENCODING 'UTF8'" >&2 || die "createdb failed"
 fi

@@ -11,6 +11,10 @@
 #   RMQ_USER/RMQ_PASS  default user created on first boot (default guest/guest)
 #   RMQ_MGMT_PORT   if set, enable rabbitmq_management on 127.0.0.1:<port>
 #   RMQ_TIMEOUT     seconds to wait for boot  (default 120)
+#   RMQ_TLS_DIR     if set (ca.pem, server.pem, server.key: make-certs.sh),
+#                   also an AMQPS listener on 127.0.0.1:RMQ_TLS_PORT
+#                   (default AMQP_PORT+1) that requires a client certificate
+#                   signed by that CA
 #
 # On success prints exactly one line on stdout: the AMQP URL
 #   amqp://USER:PASS@127.0.0.1:PORT/
@@ -101,6 +105,17 @@ vm_memory_high_watermark.relative = 0.8
 log.file.level = info
 log.console = false
 EOF
+if [ -n "${RMQ_TLS_DIR:-}" ]; then
+  TLS_DIR="$(cd "$RMQ_TLS_DIR" && pwd)"
+  cat >> "$BASE/rabbitmq.conf" <<EOF
+listeners.ssl.default = 127.0.0.1:${RMQ_TLS_PORT:-$((PORT + 1))}
+ssl_options.cacertfile = $TLS_DIR/ca.pem
+ssl_options.certfile = $TLS_DIR/server.pem
+ssl_options.keyfile = $TLS_DIR/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = true
+EOF
+fi
 if [ -n "${RMQ_MGMT_PORT:-}" ]; then
   echo '[rabbitmq_management].' > "$BASE/enabled_plugins"
   printf 'management.tcp.port = %s\nmanagement.tcp.ip = 127.0.0.1\n' "$RMQ_MGMT_PORT" >> "$BASE/rabbitmq.conf"
@@ -129,6 +144,12 @@ until port_open "$PORT"; do
   sleep 0.2
 done
 ctl -q await_startup --timeout "$TIMEOUT" >&2 || die "await_startup failed (logs: $BASE/log)"
+if [ -n "${RMQ_TLS_DIR:-}" ]; then
+  until port_open "${RMQ_TLS_PORT:-$((PORT + 1))}"; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "timeout waiting for the TLS listener"
+    sleep 0.2
+  done
+fi
 T1=$(date +%s.%N)
 log "up in $(awk "BEGIN{printf \"%.1f\", $T1-$T0}")s; beam pid $(cat "$BASE/rabbit.pid" 2>/dev/null || echo '?')"
 echo "$URL"

@@ -6,7 +6,11 @@
 #   test-services.sh start DIR   -> writes DIR/services.env (sourceable)
 #   test-services.sh stop DIR    -> stops both and removes their state
 #
-# Ports: ZUN_TEST_RMQ_PORT (default 5692), ZUN_TEST_PG_PORT (default 5443).
+# Ports: ZUN_TEST_RMQ_PORT (default 5692; AMQPS on the next port),
+# ZUN_TEST_PG_PORT (default 5443). Both servers also speak TLS with a private
+# CA (DIR/tls, scripts/make-certs.sh): RabbitMQ on an AMQPS listener that
+# requires a client certificate, PostgreSQL for the role zun_tls, which may
+# only log in over TLS with a client certificate.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ACTION="${1:?usage: test-services.sh start|stop DIR}"
@@ -18,8 +22,12 @@ PG_PORT="${ZUN_TEST_PG_PORT:-5443}"
 RMQ_BASE="/tmp/zun-test-rmq-$RMQ_PORT"
 PG_BASE="/tmp/zun-test-pg-$PG_PORT"
 
+RMQ_TLS_PORT=$((RMQ_PORT + 1))
+
 case "$ACTION" in
 start)
+  "$HERE/make-certs.sh" "$DIR/tls" zun_tls
+  export RMQ_TLS_DIR="$DIR/tls" RMQ_TLS_PORT PG_TLS_DIR="$DIR/tls" PG_TLS_ROLE=zun_tls
   "$HERE/start-rabbitmq.sh" "$RMQ_BASE" "$RMQ_PORT" > "$DIR/rmq.url" 2> "$DIR/rmq.log" &
   rmq_pid=$!
   "$HERE/start-postgres.sh" "$PG_BASE" "$PG_PORT" > "$DIR/pg.url" 2> "$DIR/pg.log" &
@@ -33,6 +41,8 @@ start)
 ZUN_TEST_AMQP_URL=${amqp/amqp:/rabbit:}
 ZUN_TEST_RMQ_BASE=$RMQ_BASE
 ZUN_TEST_RMQ_PORT=$RMQ_PORT
+ZUN_TEST_RMQ_TLS_PORT=$RMQ_TLS_PORT
+ZUN_TEST_TLS_DIR=$DIR/tls
 ZUN_TEST_PG_URL=$(cat "$DIR/pg.url")
 ZUN_TEST_PG_BASE=$PG_BASE
 ZUN_TEST_PG_PORT=$PG_PORT
@@ -44,7 +54,7 @@ ENV
 stop)
   "$HERE/stop-rabbitmq.sh" "$RMQ_BASE" --purge 2>> "$DIR/stop.log" || true
   "$HERE/stop-postgres.sh" "$PG_BASE" --purge 2>> "$DIR/stop.log" || true
-  rm -f "$DIR/services.env"
+  rm -rf "$DIR/services.env" "$DIR/tls"
   echo "test-services: stopped" >&2
   ;;
 *) echo "usage: test-services.sh start|stop DIR" >&2; exit 2 ;;

@@ -57,8 +57,9 @@ std::string Nested(int depth) {
   return std::string(depth, '[') + std::string(depth, ']');
 }
 
-TEST_CASE("bad input through the bus: failures or counted drops, serving "
-          "goes on, nothing lost before or after") {
+TEST_CASE(
+    "bad input through the bus: failures or counted drops, serving "
+    "goes on, nothing lost before or after") {
   HarnessOptions o;
   o.metrics_port = FreeTcpPort();
   AgentHarness h(o);
@@ -82,16 +83,17 @@ TEST_CASE("bad input through the bus: failures or counted drops, serving "
   const std::string valid_inner =
       rpc::PyDumps(OrderedJson{{"method", "container_show"}, {"args", {}}});
   const std::vector<std::string> undecodable = {
-      "{\"oslo.version\": \"2.0\", \"oslo.mess",               // truncated
-      "this is not JSON",                                      // not JSON
-      rpc::PyDumps(OrderedJson{{"oslo.version", "3.0"},        // envelope
+      "{\"oslo.version\": \"2.0\", \"oslo.mess",         // truncated
+      "this is not JSON",                                // not JSON
+      rpc::PyDumps(OrderedJson{{"oslo.version", "3.0"},  // envelope
                                {"oslo.message", valid_inner}}),
-      Envelope("{\"method\": 42, \"args\": {}}"),              // field type
+      Envelope("{\"method\": 42, \"args\": {}}"),  // field type
       Envelope("{\"method\": \"container_show\", \"args\": []}"),
-      std::string(10 << 20, ' ') + "{}",                       // 10 MB
-      Envelope(Nested(5000)),                                  // deep
+      std::string(10 << 20, ' ') + "{}",  // 10 MB
+      Envelope(Nested(5000)),             // deep
       Nested(100000),
-      std::string("{\"oslo.version\": \"2.0\", \"oslo.message\": \"\xff\xfe\"}"),
+      std::string(
+          "{\"oslo.version\": \"2.0\", \"oslo.message\": \"\xff\xfe\"}"),
   };
   for (const std::string& body : undecodable) {
     REQUIRE((*probe)->Publish("zun", rk, body).ok());
@@ -116,17 +118,20 @@ TEST_CASE("bad input through the bus: failures or counted drops, serving "
          {"zun_object.data", {{"uuid", i}}}});
   }
   const std::vector<OrderedJson> bad_args = {
-      OrderedJson::object(),                  // missing container
+      OrderedJson::object(),  // missing container
       {{"container", nullptr}},
       {{"container", "a string"}},
       {{"container", unknown_name}},
       {{"container", unknown_version}},
       {{"container", bad_type}},
-      {{"container", many}},                  // huge list of containers
+      {{"container", many}},  // huge list of containers
   };
   for (const OrderedJson& args : bad_args) {
-    REQUIRE((*probe)->Publish("zun", rk, Request("container_show", args, *reply_q)).ok());
-    REQUIRE((*probe)->Publish("zun", rk, Request("container_create", args)).ok());
+    REQUIRE((*probe)
+                ->Publish("zun", rk, Request("container_show", args, *reply_q))
+                .ok());
+    REQUIRE(
+        (*probe)->Publish("zun", rk, Request("container_create", args)).ok());
   }
   std::vector<std::string> replies;
   REQUIRE(PollUntil([&] {
@@ -137,7 +142,8 @@ TEST_CASE("bad input through the bus: failures or counted drops, serving "
   }));
   for (const std::string& r : replies) {
     auto outer = nlohmann::json::parse(r);
-    auto inner = nlohmann::json::parse(outer["oslo.message"].get<std::string>());
+    auto inner =
+        nlohmann::json::parse(outer["oslo.message"].get<std::string>());
     if (inner.contains("ending") && inner["ending"] == false) continue;
     CAPTURE(inner.dump());
     CHECK(inner.contains("failure"));
@@ -145,12 +151,15 @@ TEST_CASE("bad input through the bus: failures or counted drops, serving "
 
   // Counted: the undecodable ones as malformed, the casts as invalid.
   REQUIRE(PollUntil([&] {
-    return Sample(o.metrics_port, R"(zun_agent_amqp_events_total{event="malformed"})") ==
+    return Sample(o.metrics_port,
+                  R"(zun_agent_amqp_events_total{event="malformed"})") ==
            static_cast<double>(undecodable.size());
   }));
-  CHECK(Sample(o.metrics_port,
-               R"(zun_agent_rpc_messages_total{method="container_create",outcome="invalid"})") ==
-        static_cast<double>(bad_args.size()));
+  CHECK(
+      Sample(
+          o.metrics_port,
+          R"(zun_agent_rpc_messages_total{method="container_create",outcome="invalid"})") ==
+      static_cast<double>(bad_args.size()));
 
   // Still serving: the capsule sent before runs, one sent after runs too.
   const capsule::Capsule after = make("after");

@@ -3,7 +3,6 @@
 // created in the runtime or left behind.
 #include <catch2/catch.hpp>
 
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "common/uuid.h"
@@ -16,23 +15,24 @@ namespace {
 struct Case {
   std::string what;
   std::function<void(capsule::Capsule&)> spoil;
-  std::string reason;  // a part of the expected status_reason
+  std::string reason;           // a part of the expected status_reason
   std::string column_sql = "";  // SET clause for the child row, if any
 };
 
-TEST_CASE("invalid capsules become Error with a clear reason and create "
-          "nothing") {
+TEST_CASE(
+    "invalid capsules become Error with a clear reason and create "
+    "nothing") {
   AgentHarness h;
   REQUIRE(h.WaitServing());
   const std::vector<Case> cases = {
-      {"empty image",
-       [](capsule::Capsule& c) { c.containers[0].image = ""; }, "image"},
-      {"negative cpu",
-       [](capsule::Capsule& c) { c.containers[0].cpu = -1; }, "cpu"},
+      {"empty image", [](capsule::Capsule& c) { c.containers[0].image = ""; },
+       "image"},
+      {"negative cpu", [](capsule::Capsule& c) { c.containers[0].cpu = -1; },
+       "cpu"},
       {"NaN cpu", [](capsule::Capsule&) {}, "cpu", "cpu = 'NaN'"},
       {"infinite cpu", [](capsule::Capsule&) {}, "cpu", "cpu = 'Infinity'"},
-      {"huge cpu",
-       [](capsule::Capsule& c) { c.containers[0].cpu = 1e12; }, "cpu"},
+      {"huge cpu", [](capsule::Capsule& c) { c.containers[0].cpu = 1e12; },
+       "cpu"},
       {"negative memory",
        [](capsule::Capsule& c) { c.containers[0].memory = "-5"; }, "memory"},
       {"huge memory",
@@ -82,19 +82,18 @@ TEST_CASE("invalid capsules become Error with a clear reason and create "
   capsule::Capsule vol;
   vol.containers = {AgentHarness::Child("v", {"sleep", "3600"})};
   vol = h.CreateCapsule(vol);
-  REQUIRE(h.api()
-              .AddLocalVolume(vol.containers[0].uuid, "/data/../../etc", false,
-                              "p")
-              .ok());
+  REQUIRE(
+      h.api()
+          .AddLocalVolume(vol.containers[0].uuid, "/data/../../etc", false, "p")
+          .ok());
   REQUIRE(h.CastCreate(vol).ok());
   static const Case kVolume{"volume path with ..", nullptr, "path"};
   sent.emplace_back(&kVolume, vol);
 
   for (const auto& [k, c] : sent) {
     CAPTURE(k->what);
-    REQUIRE(PollUntil([&, uuid = c.uuid()] {
-      return h.StatusOf(uuid) == "Error";
-    }));
+    REQUIRE(PollUntil(
+        [&, uuid = c.uuid()] { return h.StatusOf(uuid) == "Error"; }));
     auto row = h.CapsuleRow(c.uuid());
     REQUIRE(row);
     const std::string reason = (*row)["status_reason"].value_or("");

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/uuid.h"
@@ -55,7 +56,9 @@ AgentHarness::AgentHarness(HarnessOptions options)
   config_path_ = dir() + "/zun-agent.conf";
   std::ofstream conf(config_path_);
   const bool fast = !options_.default_settings;
-  conf << "[DEFAULT]\nhost = " << host_ << "\ntransport_url = " << amqp_url_
+  conf << "[DEFAULT]\nhost = " << host_ << "\ntransport_url = "
+       << (options_.agent_transport_url.empty() ? amqp_url_
+                                                : options_.agent_transport_url)
        << "\n"
        << (fast ? "report_interval = 1\nlog_levels = agent:debug\n" : "")
        << (options_.metrics_port > 0
@@ -63,7 +66,12 @@ AgentHarness::AgentHarness(HarnessOptions options)
                      std::to_string(options_.metrics_port) + "\n"
                : std::string())
        << "state_path = " << dir() << "\n"
-       << "[database]\nconnection = " << db_.url() << "\n"
+       << "[database]\nconnection = "
+       << (options_.agent_db_connection.empty()
+               ? db_.url()
+               : absl::StrReplaceAll(options_.agent_db_connection,
+                                     {{"{db}", db_.name()}}))
+       << "\n"
        << "[cri]\nruntime_endpoint = " << cri_endpoint_ << "\n"
        << "request_timeout = " << options_.cri_request_timeout_s << "\n"
        << "[compute]\npod_log_root = " << dir()

@@ -26,7 +26,12 @@ struct HarnessOptions {
   std::vector<std::string> fake_cri_args;  // extra flags for fake-cri
   std::string extra_config;                // INI text appended to the config
   bool start_agent = true;
-  std::string amqp_url;   // default: the shared test broker
+  std::string amqp_url;  // default: the shared test broker
+  // What the agent's config says instead of amqp_url / the scratch
+  // database's URL (e.g. TLS); the test's own clients still use those.
+  // "{db}" in agent_db_connection is replaced by the scratch database name.
+  std::string agent_transport_url;
+  std::string agent_db_connection;
   std::string pg_socket;  // default: the shared test PostgreSQL
   int pg_port = 0;
   int metrics_port = 0;  // > 0: [DEFAULT] metrics_listen = 127.0.0.1:PORT

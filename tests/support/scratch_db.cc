@@ -46,6 +46,29 @@ ScratchDatabase::~ScratchDatabase() {
   }
 }
 
+namespace {
+
+std::vector<SqlRow> Rows(const pqxx::result& r) {
+  std::vector<SqlRow> out;
+  for (const auto& row : r) {
+    SqlRow m;
+    for (const auto& f : row) {
+      m[f.name()] =
+          f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<SqlRow> ScratchDatabase::AdminQuery(const std::string& sql) const {
+  pqxx::connection c(AdminConn());
+  pqxx::nontransaction n(c);
+  return Rows(n.exec(sql));
+}
+
 db::PgOptions ScratchDatabase::options() const {
   db::PgOptions o;
   o.connection = url_;
@@ -58,16 +81,7 @@ std::vector<SqlRow> ScratchDatabase::Query(const std::string& sql) const {
   pqxx::work w(c);
   pqxx::result r = w.exec(sql);
   w.commit();
-  std::vector<SqlRow> out;
-  for (const auto& row : r) {
-    SqlRow m;
-    for (const auto& f : row) {
-      m[f.name()] =
-          f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
+  return Rows(r);
 }
 
 }  // namespace zun::testing

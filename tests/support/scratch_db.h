@@ -32,6 +32,10 @@ class ScratchDatabase {
   // nullopt). Throws on SQL errors (tests only).
   std::vector<SqlRow> Query(const std::string& sql) const;
   void Exec(const std::string& sql) const { Query(sql); }
+  // Runs SQL as the superuser on the `postgres` database (roles, settings,
+  // every session's statistics).
+  std::vector<SqlRow> AdminQuery(const std::string& sql) const;
+  void AdminExec(const std::string& sql) const { AdminQuery(sql); }
 
  private:
   std::string AdminConn() const;

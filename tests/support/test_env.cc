@@ -37,6 +37,8 @@ const TestEnv& TestEnv::Get() {
     e->pg_base = kv["ZUN_TEST_PG_BASE"];
     e->rmq_base = kv["ZUN_TEST_RMQ_BASE"];
     e->rmq_port = std::atoi(kv["ZUN_TEST_RMQ_PORT"].c_str());
+    e->rmq_tls_port = std::atoi(kv["ZUN_TEST_RMQ_TLS_PORT"].c_str());
+    e->tls_dir = kv["ZUN_TEST_TLS_DIR"];
     e->scripts = kv["ZUN_TEST_SCRIPTS"];
     return e;
   }();

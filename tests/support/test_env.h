@@ -16,7 +16,9 @@ struct TestEnv {
   std::string pg_base;  // for stop/start scripts
   std::string rmq_base;
   int rmq_port = 0;
-  std::string scripts;  // <source>/scripts
+  int rmq_tls_port = 0;  // AMQPS, client certificate required
+  std::string tls_dir;   // ca.pem, client.pem/.key (CN zun_tls), other-ca.pem
+  std::string scripts;   // <source>/scripts
 
   // Loads services.env; aborts the test run with a clear message if the
   // services fixture did not run.
