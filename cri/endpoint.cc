@@ -61,9 +61,10 @@ absl::Status CheckCriSocket(const std::string& endpoint) {
     const bool others_write = (st.st_mode & 0022) != 0;
     if (!trusted_owner(st.st_uid) ||
         (others_write && (st.st_mode & S_ISVTX) == 0)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "CRI socket directory ", dir,
-          " may be written by other users: anyone could plant a runtime there"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("CRI socket directory ", dir,
+                       " may be written by other users: anyone could plant a "
+                       "runtime there"));
     }
   }
   struct stat st {};
@@ -75,9 +76,9 @@ absl::Status CheckCriSocket(const std::string& endpoint) {
         absl::StrCat(path, " is not a unix socket"));
   }
   if (!trusted_owner(st.st_uid)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "CRI socket ", path, " belongs to uid ", st.st_uid,
-        ", not to root or to this agent"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("CRI socket ", path, " belongs to uid ", st.st_uid,
+                     ", not to root or to this agent"));
   }
   return absl::OkStatus();
 }

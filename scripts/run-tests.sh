@@ -37,6 +37,7 @@ sanitized_ctest() {
   local rc=0
   (cd "$dir" &&
     ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1:abort_on_error=1" \
+    LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1" \
     TSAN_OPTIONS="log_path=$logs/tsan:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp" \
     ctest --output-on-failure -j "$JOBS" "$@") || rc=1

@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -35,8 +34,9 @@ std::string Body(int port, const std::string& path) {
   return r.ok() ? r->body : "";
 }
 
-TEST_CASE("credentials appear in no log line, metric, health report or "
-          "reply, and the log file is private") {
+TEST_CASE(
+    "credentials appear in no log line, metric, health report or "
+    "reply, and the log file is private") {
   const std::string tag = NewUuid4Hex().substr(0, 8);
   const std::string amqp_user = "zsec" + tag;
   const std::string amqp_pw = "AmqpPw" + tag + "x";
@@ -54,9 +54,9 @@ TEST_CASE("credentials appear in no log line, metric, health report or "
   o.agent_transport_url = absl::StrCat(
       "rabbit://", amqp_user, ":", amqp_pw, "@127.0.0.1:", dead_port, ",",
       amqp_user, ":", amqp_pw, "@127.0.0.1:", TestEnv::Get().rmq_port, "/");
-  o.agent_db_connection = absl::StrCat("postgresql://", db_role, ":", db_pw,
-                                       "@127.0.0.1:", TestEnv::Get().pg_port,
-                                       "/{db}");
+  o.agent_db_connection =
+      absl::StrCat("postgresql://", db_role, ":", db_pw,
+                   "@127.0.0.1:", TestEnv::Get().pg_port, "/{db}");
   o.start_agent = false;
   AgentHarness h(o);
   const std::string log_file = h.dir() + "/agent-file.log";
@@ -178,10 +178,10 @@ TEST_CASE("the agent refuses a CRI socket that others could have planted") {
 TEST_CASE("no shell or other program can be started by the agent binaries") {
   // Capsule commands reach the runtime only as CRI argv. The binaries do not
   // even import a function that starts a program or a shell.
-  const char* kSpawners[] = {"system", "popen",   "execl",       "execle",
-                             "execlp", "execv",   "execve",      "execvp",
-                             "execvpe", "fexecve", "posix_spawn", "posix_spawnp",
-                             "wordexp"};
+  const char* kSpawners[] = {
+      "system",      "popen",        "execl",  "execle",  "execlp",
+      "execv",       "execve",       "execvp", "execvpe", "fexecve",
+      "posix_spawn", "posix_spawnp", "wordexp"};
   for (const char* binary : {"zun-agent", "zun-capsule"}) {
     absl::StatusOr<CommandResult> r =
         RunCommand({"/usr/bin/nm", "-D", "--undefined-only", "--format=posix",

@@ -20,8 +20,8 @@ std::string TlsFile(const std::string& name) {
 }
 
 std::string AmqpsUrl() {
-  return absl::StrCat("amqps://guest:guest@localhost:",
-                      TestEnv::Get().rmq_tls_port, "/");
+  return absl::StrCat(
+      "amqps://guest:guest@localhost:", TestEnv::Get().rmq_tls_port, "/");
 }
 
 // [oslo_messaging_rabbit] TLS options; empty arguments are left out.
@@ -36,9 +36,8 @@ std::string RabbitTls(const std::string& ca, const std::string& cert,
 
 // libpq URI for the certificate-only role on the scratch database.
 std::string PgTlsUrl(const std::string& db, const std::string& root_ca) {
-  return absl::StrCat("postgresql://zun_tls@localhost:",
-                      TestEnv::Get().pg_port, "/", db,
-                      "?sslmode=verify-full&sslrootcert=", root_ca,
+  return absl::StrCat("postgresql://zun_tls@localhost:", TestEnv::Get().pg_port,
+                      "/", db, "?sslmode=verify-full&sslrootcert=", root_ca,
                       "&sslcert=", TlsFile("client.pem"),
                       "&sslkey=", TlsFile("client.key"));
 }
@@ -54,8 +53,9 @@ bool CheckFails(const nlohmann::json& health, const std::string& check) {
          health["checks"][check]["ok"] == false;
 }
 
-TEST_CASE("the agent serves over AMQPS with a client certificate and keeps "
-          "its state over verified TLS to PostgreSQL") {
+TEST_CASE(
+    "the agent serves over AMQPS with a client certificate and keeps "
+    "its state over verified TLS to PostgreSQL") {
   HarnessOptions o;
   o.metrics_port = FreeTcpPort();
   o.agent_transport_url = AmqpsUrl();
@@ -72,11 +72,11 @@ TEST_CASE("the agent serves over AMQPS with a client certificate and keeps "
   REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "Running"; }));
 
   // The agent's sessions on the database are the TLS role's, encrypted.
-  std::vector<SqlRow> rows = h.db().AdminQuery(absl::StrCat(
-      "SELECT count(*) AS n, bool_and(s.ssl) AS all_ssl "
-      "FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) "
-      "WHERE a.usename = 'zun_tls' AND a.datname = '",
-      h.db().name(), "'"));
+  std::vector<SqlRow> rows = h.db().AdminQuery(
+      absl::StrCat("SELECT count(*) AS n, bool_and(s.ssl) AS all_ssl "
+                   "FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) "
+                   "WHERE a.usename = 'zun_tls' AND a.datname = '",
+                   h.db().name(), "'"));
   REQUIRE(rows.size() == 1);
   CHECK(std::stoi(*rows[0]["n"]) > 0);
   CHECK(rows[0]["all_ssl"] == std::optional<std::string>("t"));
@@ -91,8 +91,9 @@ TEST_CASE("the agent serves over AMQPS with a client certificate and keeps "
   REQUIRE(PollUntil([&] { return !h.CapsuleRow(c.uuid()).has_value(); }));
 }
 
-TEST_CASE("AMQPS fails closed: a wrong CA or no client certificate never "
-          "reaches the broker") {
+TEST_CASE(
+    "AMQPS fails closed: a wrong CA or no client certificate never "
+    "reaches the broker") {
   struct Case {
     const char* name;
     std::string tls;
