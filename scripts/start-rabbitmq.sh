@@ -13,7 +13,7 @@
 #   RMQ_TIMEOUT     seconds to wait for boot  (default 120)
 #   RMQ_TLS_DIR     if set (ca.pem, server.pem, server.key: make-certs.sh),
 #                   also an AMQPS listener on 127.0.0.1:RMQ_TLS_PORT
-#                   (default AMQP_PORT+1) that requires a client certificate
+#                   (default AMQP_PORT+1000) that requires a client certificate
 #                   signed by that CA
 #
 # On success prints exactly one line on stdout: the AMQP URL
@@ -92,6 +92,9 @@ if [ -s "$BASE/rabbit.pid" ] && kill -0 "$(cat "$BASE/rabbit.pid")" 2>/dev/null;
 fi
 rm -f "$BASE/rabbit.pid"
 port_open "$PORT" && die "port $PORT already in use by something else"
+if [ -n "${RMQ_TLS_DIR:-}" ] && port_open "${RMQ_TLS_PORT:-$((PORT + 1000))}"; then
+  die "TLS port ${RMQ_TLS_PORT:-$((PORT + 1000))} already in use by something else"
+fi
 
 : > "$BASE/rabbitmq-env.conf"          # keep /etc/rabbitmq/rabbitmq-env.conf out
 echo '[].' > "$BASE/advanced.config"
@@ -108,7 +111,7 @@ EOF
 if [ -n "${RMQ_TLS_DIR:-}" ]; then
   TLS_DIR="$(cd "$RMQ_TLS_DIR" && pwd)"
   cat >> "$BASE/rabbitmq.conf" <<EOF
-listeners.ssl.default = 127.0.0.1:${RMQ_TLS_PORT:-$((PORT + 1))}
+listeners.ssl.default = 127.0.0.1:${RMQ_TLS_PORT:-$((PORT + 1000))}
 ssl_options.cacertfile = $TLS_DIR/ca.pem
 ssl_options.certfile = $TLS_DIR/server.pem
 ssl_options.keyfile = $TLS_DIR/server.key
@@ -145,7 +148,7 @@ until port_open "$PORT"; do
 done
 ctl -q await_startup --timeout "$TIMEOUT" >&2 || die "await_startup failed (logs: $BASE/log)"
 if [ -n "${RMQ_TLS_DIR:-}" ]; then
-  until port_open "${RMQ_TLS_PORT:-$((PORT + 1))}"; do
+  until port_open "${RMQ_TLS_PORT:-$((PORT + 1000))}"; do
     [ "$(date +%s)" -lt "$deadline" ] || die "timeout waiting for the TLS listener"
     sleep 0.2
   done

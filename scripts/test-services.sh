@@ -6,7 +6,8 @@
 #   test-services.sh start DIR   -> writes DIR/services.env (sourceable)
 #   test-services.sh stop DIR    -> stops both and removes their state
 #
-# Ports: ZUN_TEST_RMQ_PORT (default 5692; AMQPS on the next port),
+# Ports: ZUN_TEST_RMQ_PORT (default 5692; AMQPS on ZUN_TEST_RMQ_TLS_PORT,
+# default that port + 1000),
 # ZUN_TEST_PG_PORT (default 5443). Both servers also speak TLS with a private
 # CA (DIR/tls, scripts/make-certs.sh): RabbitMQ on an AMQPS listener that
 # requires a client certificate, PostgreSQL for the role zun_tls, which may
@@ -22,7 +23,7 @@ PG_PORT="${ZUN_TEST_PG_PORT:-5443}"
 RMQ_BASE="/tmp/zun-test-rmq-$RMQ_PORT"
 PG_BASE="/tmp/zun-test-pg-$PG_PORT"
 
-RMQ_TLS_PORT=$((RMQ_PORT + 1))
+RMQ_TLS_PORT="${ZUN_TEST_RMQ_TLS_PORT:-$((RMQ_PORT + 1000))}"
 
 case "$ACTION" in
 start)
