@@ -194,20 +194,21 @@ void Notification::Notify() {
 }
 void Notification::WaitForNotification() const {
   ZUN_REAL_CONST(void (*)(const Notification*),
-           "12Notification19WaitForNotificationEv");
+                 "12Notification19WaitForNotificationEv");
   real(this);
   Acquire(this);
 }
 bool Notification::WaitForNotificationWithTimeout(Duration d) const {
-  ZUN_REAL_CONST(bool (*)(const Notification*, Duration),
-           "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
+  ZUN_REAL_CONST(
+      bool (*)(const Notification*, Duration),
+      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
   const bool r = real(this, d);
   if (r) Acquire(this);
   return r;
 }
 bool Notification::WaitForNotificationWithDeadline(Time t) const {
   ZUN_REAL_CONST(bool (*)(const Notification*, Time),
-           "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
+                 "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
   const bool r = real(this, t);
   if (r) Acquire(this);
   return r;
