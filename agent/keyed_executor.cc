@@ -16,7 +16,10 @@ bool KeyedExecutor::Submit(const std::string& key, Task task) {
     q.push_back(std::move(task));
     ++pending_;
     if (q.size() == 1 && !running_.count(key)) ready_.push_back(key);
-    if (idle_ == 0 && threads_ < max_threads_) {
+    // Each ready key needs a worker of its own: one idle worker must not
+    // be counted on for two keys (if the first one blocks, the second
+    // would wait behind it for no reason).
+    if (ready_.size() > static_cast<size_t>(idle_) && threads_ < max_threads_) {
       ++threads_;
       std::thread t([this] { Worker(); });
       workers_.emplace(t.get_id(), std::move(t));
@@ -129,6 +132,11 @@ bool KeyedExecutor::Busy(const std::string& key) const {
 int KeyedExecutor::threads() const {
   absl::MutexLock l(&mu_);
   return threads_;
+}
+
+int KeyedExecutor::idle_threads() const {
+  absl::MutexLock l(&mu_);
+  return idle_;
 }
 
 }  // namespace zun::agent

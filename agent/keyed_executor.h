@@ -48,6 +48,8 @@ class KeyedExecutor {
   // True if `key` has a task queued or running.
   bool Busy(const std::string& key) const;
   int threads() const;
+  // Workers waiting for work (for tests).
+  int idle_threads() const;
 
  private:
   void Worker();

@@ -4,7 +4,8 @@
 #      and fake-cri, started by the ctest fixture) and e2e (containerd);
 #   2. the unit and integration suites again, built with AddressSanitizer +
 #      UBSan (the agent, fake-cri and zun-capsule processes they start too);
-#   3. the unit suite built with ThreadSanitizer;
+#   3. the unit suite built with ThreadSanitizer (the threaded parts:
+#      executor, reconciler, event loop, clock, health, status sync);
 #   4. every libFuzzer target for FUZZ_SECONDS (default 60) each.
 # Sanitizer reports of any process land in <build>/sanitizer-logs/ and fail
 # the run even when the process that wrote them was a child nobody waited

@@ -65,6 +65,27 @@ TEST_CASE("event loop timers fire in time order on simulated time") {
   CHECK(fired == std::vector<int>{1, 3});
 }
 
+TEST_CASE(
+    "keyed executor gives every ready key a worker, not one idle "
+    "worker two keys") {
+  // One idle worker; then a key that blocks and another one, submitted
+  // back to back: the second must not wait behind the first.
+  for (int round = 0; round < 20; ++round) {
+    agent::KeyedExecutor ex(8);
+    absl::Notification warm;
+    ex.Submit("warm", [&] { warm.Notify(); });
+    warm.WaitForNotification();
+    REQUIRE(testing::PollUntil([&] { return ex.idle_threads() == 1; }));
+    absl::Notification release;
+    std::atomic<bool> ran{false};
+    ex.Submit("blocks", [&] { release.WaitForNotification(); });
+    ex.Submit("other", [&] { ran = true; });
+    CHECK(testing::PollUntil([&] { return ran.load(); }, absl::Seconds(5)));
+    release.Notify();
+    if (!ran.load()) break;
+  }
+}
+
 TEST_CASE("keyed executor serialises one key and runs keys concurrently") {
   agent::KeyedExecutor ex(8);
   std::mutex mu;

@@ -1,5 +1,6 @@
 // File: tsan_absl.cc
-// Linked only into ThreadSanitizer builds of the tests (ZUN_SANITIZE=thread).
+// Linked into every executable of ours in ThreadSanitizer builds
+// (ZUN_SANITIZE=thread; cmake/ZunTargets.cmake), and nowhere else.
 //
 // Debian's Abseil is not built with TSan, so TSan cannot see that
 // absl::Mutex, absl::CondVar and absl::Notification order memory: every
