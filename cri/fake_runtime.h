@@ -107,6 +107,10 @@ class FakeRuntime {
     Script script;
   };
 
+  // containerd-style reference normalisation ("busybox" ->
+  // "docker.io/library/busybox:latest") and a stable fake image id.
+  static std::string NormalizeImage(const std::string& image);
+  static std::string ImageId(const std::string& ref);
   std::string NewIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t NowNanos();
   // Applies scripted exits that are due at `now`.
