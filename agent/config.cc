@@ -467,4 +467,13 @@ std::string DescribeConfig(const AgentConfig& config) {
   return out.str();
 }
 
+rpc::AmqpTlsOptions AmqpTlsFrom(const AgentConfig& config) {
+  rpc::AmqpTlsOptions tls;
+  tls.enabled = config.rabbit.ssl;
+  tls.ca_file = config.rabbit.ssl_ca_file;
+  tls.cert_file = config.rabbit.ssl_cert_file;
+  tls.key_file = config.rabbit.ssl_key_file;
+  return tls;
+}
+
 }  // namespace zun::agent

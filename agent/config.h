@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/ini.h"
+#include "rpc/amqp_connection.h"
 
 namespace zun::agent {
 
@@ -122,5 +123,9 @@ absl::Status ValidateConfig(const AgentConfig& config, const std::string& file);
 // Every effective value as "[section] key = value" lines, credentials
 // redacted (for --check-config).
 std::string DescribeConfig(const AgentConfig& config);
+
+// [oslo_messaging_rabbit] ssl* as connection options (for the agent's
+// server and zun-capsule's caster; an amqps:// URL enables TLS as well).
+rpc::AmqpTlsOptions AmqpTlsFrom(const AgentConfig& config);
 
 }  // namespace zun::agent

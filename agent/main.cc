@@ -60,10 +60,7 @@ absl::StatusOr<zun::rpc::AmqpRpcOptions> RpcOptionsFrom(const AgentConfig& c) {
   }
   zun::rpc::AmqpRpcOptions o;
   o.url = *url;
-  o.tls.enabled = c.rabbit.ssl || url->ssl;
-  o.tls.ca_file = c.rabbit.ssl_ca_file;
-  o.tls.cert_file = c.rabbit.ssl_cert_file;
-  o.tls.key_file = c.rabbit.ssl_key_file;
+  o.tls = zun::agent::AmqpTlsFrom(c);
   o.control_exchange = c.control_exchange;
   o.topic = c.compute.topic;
   o.server = c.host;

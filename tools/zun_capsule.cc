@@ -79,10 +79,7 @@ struct Cli {
     if (!url.ok()) return url.status();
     zun::rpc::CasterOptions o;
     o.url = *url;
-    o.tls.enabled = config.rabbit.ssl || url->ssl;
-    o.tls.ca_file = config.rabbit.ssl_ca_file;
-    o.tls.cert_file = config.rabbit.ssl_cert_file;
-    o.tls.key_file = config.rabbit.ssl_key_file;
+    o.tls = zun::agent::AmqpTlsFrom(config);
     o.control_exchange = config.control_exchange;
     o.topic = config.compute.topic;
     return zun::rpc::RpcCaster(o).Cast(host, method, std::move(args),
