@@ -152,42 +152,40 @@ absl::StatusOr<Capsule> ApiStore::CreateCapsule(const Capsule& c) {
   return out;
 }
 
-absl::Status ApiStore::MarkDeleting(const std::string& uuid) {
+namespace {
+
+// UPDATE of one capsule row by uuid ($1); NotFound if there is none.
+absl::Status UpdateCapsuleRow(PgPool& pool, const std::string& uuid,
+                              const SqlParams& params, const char* set) {
   bool found = false;
-  absl::Status s = pool_->Run([&](pqxx::connection& conn) {
+  absl::Status s = pool.Run([&](pqxx::connection& conn) {
     pqxx::work t(conn);
-    pqxx::result r = SqlParams().Add(uuid).Exec(
-        t,
-        "UPDATE container SET task_state = 'container_deleting', updated_at = "
-        "LOCALTIMESTAMP WHERE uuid = $1 AND container_type = 1 RETURNING id");
+    pqxx::result r = params.Exec(
+        t, absl::StrCat("UPDATE container SET ", set,
+                        ", updated_at = LOCALTIMESTAMP WHERE uuid = $1 AND "
+                        "container_type = 1 RETURNING id"));
     found = !r.empty();
     t.commit();
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  if (!found)
+  if (!found) {
     return absl::NotFoundError(absl::StrCat("capsule ", uuid, " not found"));
+  }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ApiStore::MarkDeleting(const std::string& uuid) {
+  return UpdateCapsuleRow(*pool_, uuid, SqlParams().Add(uuid),
+                          "task_state = 'container_deleting'");
 }
 
 absl::Status ApiStore::MarkError(const std::string& uuid,
                                  const std::string& reason) {
-  bool found = false;
-  absl::Status s = pool_->Run([&](pqxx::connection& conn) {
-    pqxx::work t(conn);
-    pqxx::result r = SqlParams().Add(uuid).Add(reason).Exec(
-        t,
-        "UPDATE container SET status = 'Error', status_reason = $2, "
-        "updated_at = LOCALTIMESTAMP WHERE uuid = $1 AND container_type = 1 "
-        "RETURNING id");
-    found = !r.empty();
-    t.commit();
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  if (!found)
-    return absl::NotFoundError(absl::StrCat("capsule ", uuid, " not found"));
-  return absl::OkStatus();
+  return UpdateCapsuleRow(*pool_, uuid, SqlParams().Add(uuid).Add(reason),
+                          "status = 'Error', status_reason = $2");
 }
 
 absl::Status ApiStore::DeleteRows(const std::string& uuid) {
