@@ -57,28 +57,28 @@ if [[ "$STEPS" == *" main "* ]]; then
   done_step "unit + integration + e2e" "$rc"
 fi
 
-if [[ "$STEPS" == *" asan "* ]]; then
-  step "unit and integration tests under AddressSanitizer + UBSan (build-asan)"
-  rc=0
-  if BUILD_TARGETS="unit_tests integration_tests zun-agent fake-cri zun-cri zun-capsule" \
-       scripts/build.sh build-asan RelWithDebInfo -DZUN_SANITIZE="address;undefined" >/dev/null; then
-    sanitized_ctest build-asan -L "unit|integration" || rc=1
+# Builds TARGETS into DIR with -DZUN_SANITIZE=SANITIZERS and runs the ctest
+# LABELS there through sanitized_ctest.
+#   sanitizer_step SUMMARY DIR SANITIZERS LABELS TARGETS...
+sanitizer_step() {
+  local name="$1" dir="$2" san="$3" labels="$4"; shift 4
+  step "$name ($dir)"
+  local rc=0
+  if BUILD_TARGETS="$*" scripts/build.sh "$dir" RelWithDebInfo -DZUN_SANITIZE="$san" >/dev/null; then
+    sanitized_ctest "$dir" -L "$labels" || rc=1
   else
-    echo "ASan build failed"; rc=1
+    echo "$dir build failed"; rc=1
   fi
-  done_step "unit + integration, ASan+UBSan" "$rc"
+  done_step "$name" "$rc"
+}
+
+if [[ "$STEPS" == *" asan "* ]]; then
+  sanitizer_step "unit + integration, ASan+UBSan" build-asan "address;undefined" "unit|integration" \
+    unit_tests integration_tests zun-agent fake-cri zun-cri zun-capsule
 fi
 
 if [[ "$STEPS" == *" tsan "* ]]; then
-  step "unit tests under ThreadSanitizer (build-tsan)"
-  rc=0
-  if BUILD_TARGETS=unit_tests scripts/build.sh build-tsan RelWithDebInfo -DZUN_SANITIZE=thread \
-       >/dev/null; then
-    sanitized_ctest build-tsan -L unit || rc=1
-  else
-    echo "TSan build failed"; rc=1
-  fi
-  done_step "unit, TSan" "$rc"
+  sanitizer_step "unit, TSan" build-tsan thread unit unit_tests
 fi
 
 if [[ "$STEPS" == *" fuzz "* ]]; then
