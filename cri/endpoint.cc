@@ -8,7 +8,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/strings.h"
 
 namespace zun::cri {
@@ -47,12 +46,11 @@ absl::Status CheckCriSocket(const std::string& endpoint) {
   const std::string path = endpoint.substr(std::string_view("unix://").size());
   const uid_t me = geteuid();
   auto trusted_owner = [me](uid_t uid) { return uid == 0 || uid == me; };
-  // Every directory from / down to the socket's.
-  std::string dir;
-  for (absl::string_view part :
-       absl::StrSplit(path.substr(0, path.rfind('/')), '/')) {
-    if (part.empty() && !dir.empty()) continue;
-    dir = part.empty() ? "/" : absl::StrCat(dir == "/" ? "" : dir, "/", part);
+  // Every directory from / down to the socket's: the prefixes that end
+  // before each '/' ("/" for the first).
+  for (size_t pos = 0; pos != std::string::npos;
+       pos = path.find('/', pos + 1)) {
+    const std::string dir = pos == 0 ? "/" : path.substr(0, pos);
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) {
       return absl::NotFoundError(
