@@ -11,6 +11,8 @@ find_package(rabbitmq-c CONFIG REQUIRED)   # headers are <amqp.h>; the target ha
 find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)
 find_package(civetweb CONFIG REQUIRED)      # HTTP server of /metrics and /healthz
+find_package(OpenSSL REQUIRED)              # Fernet (registry passwords)
+find_package(CURL REQUIRED)                 # HTTP client of Keystone/Placement (FindCURL)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
 if(BUILD_TESTING OR NOT DEFINED BUILD_TESTING)

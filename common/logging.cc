@@ -15,7 +15,7 @@ namespace zun::log {
 namespace {
 
 constexpr std::array<std::string_view, static_cast<size_t>(Component::kCount)>
-    kNames = {"main", "agent", "capsule", "cri", "db", "rpc"};
+    kNames = {"main", "agent", "capsule", "cri", "db", "rpc", "openstack"};
 
 constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e %l %n [%t] %v";
 

@@ -41,7 +41,16 @@ struct fmt::formatter<absl::Status> : fmt::formatter<std::string_view> {
 
 namespace zun::log {
 
-enum class Component { kMain, kAgent, kCapsule, kCri, kDb, kRpc, kCount };
+enum class Component {
+  kMain,
+  kAgent,
+  kCapsule,
+  kCri,
+  kDb,
+  kRpc,
+  kOpenstack,
+  kCount
+};
 
 std::string_view ComponentName(Component c);
 

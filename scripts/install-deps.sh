@@ -12,14 +12,18 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev
   catch2 nlohmann-json3-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libssl-dev
+  libcurl4-openssl-dev
   clang clang-format libfuzzer-14-dev libclang-rt-14-dev
   # services for tests and `make run`
   postgresql rabbitmq-server amqp-tools openssl
   containerd runc containernetworking-plugins iproute2
-  busybox-static skopeo umoci docker-registry file
+  busybox-static skopeo umoci docker-registry file curl
+  # OpenStack services for tests and `make run` (library packages, run
+  # under uwsgi by our scripts: the service packages want an init system)
+  python3-keystone python3-placement uwsgi-core uwsgi-plugin-python3
   # real oslo.messaging / CRI / PostgreSQL clients for interop tests
   python3 python3-oslo.messaging python3-psycopg2 python3-grpcio
-  python3-protobuf python3-yaml
+  python3-protobuf python3-yaml python3-cryptography
 )
 
 missing=()
