@@ -255,19 +255,45 @@ absl::Status PgCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
 absl::Status PgCapsuleStore::DeleteCapsule(std::string_view uuid) {
   return pool_->Run([&](pqxx::connection& c) {
     pqxx::work t(c);
-    // Local volumes used by this capsule alone go with it (their mappings
-    // by cascade); shared and Cinder volumes stay.
+    // Children and dependants go explicitly, in dependency order, as Zun's
+    // compute manager does for volume mappings: nothing relies on ON DELETE
+    // actions (a database may lack them; volume_mapping has none).
+    const char* rows =
+        "(SELECT uuid FROM container WHERE uuid = $1 AND container_type = 1 "
+        "UNION SELECT ch.uuid FROM container ch JOIN container cap ON "
+        "ch.capsule_id = cap.id WHERE cap.uuid = $1 AND cap.container_type = "
+        "1)";
+    // Local volumes used by this capsule alone go with it; shared and
+    // Cinder volumes stay.
+    SqlParams().Add(uuid).Exec(
+        t, absl::StrCat(
+               "DELETE FROM volume v WHERE v.volume_provider = 'local' AND "
+               "v.id IN (SELECT volume_id FROM volume_mapping WHERE "
+               "container_uuid IN ",
+               rows,
+               ") AND NOT EXISTS (SELECT 1 FROM volume_mapping vm2 WHERE "
+               "vm2.volume_id = v.id AND (vm2.container_uuid IS NULL OR "
+               "vm2.container_uuid NOT IN ",
+               rows, "))"));
+    SqlParams().Add(uuid).Exec(
+        t, absl::StrCat("DELETE FROM volume_mapping WHERE container_uuid IN ",
+                        rows));
+    SqlParams().Add(uuid).Exec(
+        t, absl::StrCat("DELETE FROM container_actions_events WHERE action_id "
+                        "IN (SELECT id FROM container_actions WHERE "
+                        "container_uuid IN ",
+                        rows, ")"));
+    SqlParams().Add(uuid).Exec(
+        t, absl::StrCat("DELETE FROM container_actions WHERE container_uuid IN ",
+                        rows));
+    SqlParams().Add(uuid).Exec(
+        t, absl::StrCat("DELETE FROM exec_instance WHERE container_id IN "
+                        "(SELECT id FROM container WHERE uuid IN ",
+                        rows, ")"));
     SqlParams().Add(uuid).Exec(
         t,
-        "WITH cap AS (SELECT id FROM container WHERE uuid = $1 AND "
-        "container_type = 1) "
-        "DELETE FROM volume v WHERE v.volume_provider = 'local' AND v.id IN "
-        "(SELECT vm.volume_id FROM volume_mapping vm JOIN container c ON "
-        "vm.container_uuid = c.uuid WHERE c.capsule_id = (SELECT id FROM cap)) "
-        "AND NOT EXISTS (SELECT 1 FROM volume_mapping vm2 LEFT JOIN container "
-        "c2 ON vm2.container_uuid = c2.uuid WHERE vm2.volume_id = v.id AND "
-        "c2.capsule_id IS DISTINCT FROM (SELECT id FROM cap))");
-    // Children go by ON DELETE CASCADE, their actions with them.
+        "DELETE FROM container WHERE capsule_id = (SELECT id FROM container "
+        "WHERE uuid = $1 AND container_type = 1) AND container_type IN (2, 3)");
     SqlParams().Add(uuid).Exec(
         t, "DELETE FROM container WHERE uuid = $1 AND container_type = 1");
     t.commit();
@@ -333,6 +359,24 @@ absl::StatusOr<int> SyncSchema(const PgOptions& options) {
     {
       pqxx::work t(c);
       t.exec("SELECT pg_advisory_xact_lock(727173)");
+      // A Zun database at another revision must be brought to ours by
+      // Zun's own migrations first: tables created here would collide
+      // with the ones they create.
+      pqxx::result rev = t.exec(
+          "SELECT 1 FROM information_schema.tables WHERE table_name = "
+          "'alembic_version' AND table_schema = current_schema()");
+      if (!rev.empty()) {
+        pqxx::result at = t.exec("SELECT version_num FROM alembic_version");
+        for (const auto& row : at) {
+          const std::string have = row[0].c_str();
+          if (have != kZunAlembicRevision) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "the database is at Zun schema revision ", have,
+                "; zun-agent works with revision ", kZunAlembicRevision,
+                " (Zun's head): run `zun-db-manage upgrade` first"));
+          }
+        }
+      }
       t.exec(
           "CREATE TABLE IF NOT EXISTS zun_agent_schema_version (version "
           "INTEGER PRIMARY KEY, description TEXT, applied_at TIMESTAMP)");

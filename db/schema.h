@@ -1,21 +1,19 @@
 // File: schema.h
-// The database schema zun-agent works against: Zun's table and column names
-// (contract §4; MySQL types translated to PostgreSQL), created and upgraded
-// by `zun-agent --config-file FILE db-sync`. Migrations are numbered and
+// The database schema zun-agent works against: Zun's own schema at alembic
+// head 3f2b36231bee (every table, column, key and index of Zun's migration
+// chain, MySQL types translated to PostgreSQL), created and upgraded by
+// `zun-agent --config-file FILE db-sync`. Migrations are numbered and
 // recorded in `zun_agent_schema_version`; db-sync applies the missing ones in
 // order, each in its own transaction under an advisory lock, so it is
-// idempotent and safe to run concurrently.
+// idempotent and safe to run concurrently. It records Zun's revision in
+// `alembic_version`, and refuses a database whose `alembic_version` names
+// another revision (zun-db-manage must bring it to head first).
 //
-// Tables (docs/db-contract.md has every column):
-//   container                 capsules (type 1), capsule containers (2) and
-//                             init containers (3); children reference the
-//                             capsule by capsule_id ON DELETE CASCADE
-//   container_actions         one row per API action on a container
-//   container_actions_events  agent-side events of an action
-//   zun_service               heartbeat (host, binary) unique
-//   compute_node              node inventory, one row per hostname
-//   registry                  private registry credentials
-//   volume, volume_mapping    volumes and their mounts into containers
+// The agent adds to Zun's schema only: volume_mapping.read_only (capsule
+// volumeMounts readOnly, default false) and indexes on container.host,
+// container.capsule_id and compute_node.hostname. docs/db-contract.md lists
+// every table and column the agent reads or writes;
+// tests/data/zun_schema_columns.txt every column of Zun's schema.
 #pragma once
 
 #include <string>
@@ -28,6 +26,9 @@ struct Migration {
   const char* description;
   std::vector<std::string> statements;
 };
+
+// The Zun schema revision this schema matches (alembic_version).
+extern const char kZunAlembicRevision[];
 
 // Every migration, in version order.
 const std::vector<Migration>& Migrations();
