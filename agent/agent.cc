@@ -48,10 +48,24 @@ NodeReporterOptions NodeReporterOptionsFromConfig(const AgentConfig& c) {
   }
   o.enable_cpu_pinning = c.compute.enable_cpu_pinning;
   o.reserve_disk_for_image = c.compute.reserve_disk_for_image;
-  o.reserved_host_cpus = c.compute.reserved_host_cpus;
-  o.reserved_host_memory_mib = c.compute.reserved_host_memory_mb;
-  o.reserved_host_disk_mib = c.compute.reserved_host_disk_mb;
   o.disk_path = c.state_path;
+  return o;
+}
+
+PlacementReporterOptions PlacementReporterOptionsFromConfig(
+    const AgentConfig& c) {
+  PlacementReporterOptions o;
+  o.cpu_allocation_ratio = c.compute.cpu_allocation_ratio;
+  o.ram_allocation_ratio = c.compute.ram_allocation_ratio;
+  o.disk_allocation_ratio = c.compute.disk_allocation_ratio;
+  o.initial_cpu_allocation_ratio = c.compute.initial_cpu_allocation_ratio;
+  o.initial_ram_allocation_ratio = c.compute.initial_ram_allocation_ratio;
+  o.initial_disk_allocation_ratio = c.compute.initial_disk_allocation_ratio;
+  o.reserved_host_cpus = c.compute.reserved_host_cpus;
+  o.reserved_host_memory_mb = c.compute.reserved_host_memory_mb;
+  o.reserved_host_disk_mb = c.compute.reserved_host_disk_mb;
+  o.host_shared_with_nova = c.compute.host_shared_with_nova;
+  o.refresh_interval = c.compute.resource_provider_association_refresh;
   return o;
 }
 
@@ -76,6 +90,21 @@ Agent::Agent(const AgentConfig& config, AgentDeps deps)
       m->OnRelist(took);
     };
   }
+  if (deps_.placement != nullptr) {
+    placement_reporter_ = std::make_unique<PlacementReporter>(
+        *deps_.placement, deps_.clock,
+        PlacementReporterOptionsFromConfig(config_),
+        [this](const std::vector<std::string>& consumers) {
+          return deps_.store.ExistingContainers(consumers);
+        },
+        [this](const std::string& rp_uuid) {
+          node_reporter_->AdoptProvider(rp_uuid);
+        });
+    ops_options.release_allocation = [p = placement_reporter_.get()](
+                                         const std::string& uuid) {
+      p->Release(uuid);
+    };
+  }
   ops_ = std::make_unique<CapsuleOps>(deps_.store, deps_.cri, deps_.clock,
                                       registry_, std::move(ops_options));
   executor_ = std::make_unique<KeyedExecutor>(
@@ -86,7 +115,7 @@ Agent::Agent(const AgentConfig& config, AgentDeps deps)
       std::move(reconciler_options));
   node_reporter_ = std::make_unique<NodeReporter>(
       deps_.store, deps_.cri, registry_, deps_.clock,
-      NodeReporterOptionsFromConfig(config_));
+      NodeReporterOptionsFromConfig(config_), placement_reporter_.get());
 }
 
 Agent::~Agent() {
@@ -145,6 +174,7 @@ absl::Status Agent::Start(Waker& stop) {
     }
   }
   if (absl::Status s = reconciler_->Recover(stop); !s.ok()) return s;
+  if (placement_reporter_) placement_reporter_->Start();
   node_reporter_->Start();
   reconciler_->Start();
   if (absl::Status s = deps_.bus.Start(*endpoint_); !s.ok()) return s;
@@ -157,6 +187,7 @@ absl::Status Agent::Start(Waker& stop) {
 void Agent::Shutdown() {
   if (!started_) {
     node_reporter_->Stop();
+    if (placement_reporter_) placement_reporter_->Stop();
     reconciler_->Stop();
     ops_->Stop();
     executor_->Shutdown(absl::ZeroDuration());
@@ -177,6 +208,8 @@ void Agent::Shutdown() {
       });
   (void)drained;
   ops_->Stop();
+  // Releases still queued are found again by the next start's heal.
+  if (placement_reporter_) placement_reporter_->Stop();
   deps_.bus.Stop();
   ZUN_LOG(kAgent, info, "stopped");
 }

@@ -23,11 +23,13 @@
 #include "agent/keyed_executor.h"
 #include "agent/metrics.h"
 #include "agent/node_reporter.h"
+#include "agent/placement_reporter.h"
 #include "agent/reconciler.h"
 #include "agent/rpc_endpoint.h"
 #include "common/clock.h"
 #include "cri/cri_client.h"
 #include "db/capsule_store.h"
+#include "openstack/placement.h"
 #include "rpc/rpc_bus.h"
 
 namespace zun::agent {
@@ -40,12 +42,17 @@ struct AgentDeps {
   // Optional: operations and relists report here, and the agent registers
   // its pulled sources (RPC messages, reconciler, capsules by status).
   AgentMetrics* metrics = nullptr;
+  // Optional: the node reports itself to Placement and releases the
+  // allocations of deleted, failed and refused capsules.
+  openstack::PlacementClient* placement = nullptr;
 };
 
 // The options a config implies.
 OpsOptions OpsOptionsFromConfig(const AgentConfig& config);
 ReconcilerOptions ReconcilerOptionsFromConfig(const AgentConfig& config);
 NodeReporterOptions NodeReporterOptionsFromConfig(const AgentConfig& config);
+PlacementReporterOptions PlacementReporterOptionsFromConfig(
+    const AgentConfig& config);
 
 class Agent {
  public:
@@ -67,6 +74,8 @@ class Agent {
   RpcEndpoint& endpoint() { return *endpoint_; }
   Reconciler& reconciler() { return *reconciler_; }
   NodeReporter& node_reporter() { return *node_reporter_; }
+  // Null without deps.placement.
+  PlacementReporter* placement_reporter() { return placement_reporter_.get(); }
   CapsuleRegistry& registry() { return registry_; }
 
  private:
@@ -77,6 +86,7 @@ class Agent {
   std::unique_ptr<KeyedExecutor> executor_;
   std::unique_ptr<RpcEndpoint> endpoint_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<PlacementReporter> placement_reporter_;
   std::unique_ptr<NodeReporter> node_reporter_;
   bool started_ = false;
 };

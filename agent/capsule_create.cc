@@ -414,6 +414,8 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
     ZUN_CLOG(kAgent, error, run.uuid, run.ctx.request_id,
              "cannot record the failure: {}", s.message());
   }
+  // As zun-compute does when a create fails: the capacity goes back.
+  ReleaseAllocation(run.uuid);
 }
 
 absl::Status CapsuleOps::ResolveVolumes(capsule::Capsule& c) {

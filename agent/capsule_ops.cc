@@ -163,6 +163,10 @@ void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
   }
 }
 
+void CapsuleOps::ReleaseAllocation(const std::string& uuid) const {
+  if (options_.release_allocation) options_.release_allocation(uuid);
+}
+
 void CapsuleOps::ReportOp(std::string_view op, std::string_view result,
                           absl::Time start) const {
   if (options_.on_operation)
@@ -184,6 +188,7 @@ absl::Status CapsuleOps::DeleteOnce(const std::string& uuid, bool force,
   if (loaded.status().code() == absl::StatusCode::kNotFound) {
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "already deleted");
     registry_.Remove(uuid);
+    ReleaseAllocation(uuid);
     // Leftovers (if any) still go: the sandbox may outlive its row.
     absl::Status s = RemoveSandboxes(uuid, std::nullopt, absl::ZeroDuration());
     RemovePodCgroups(uuid);
@@ -209,6 +214,7 @@ absl::Status CapsuleOps::DeleteOnce(const std::string& uuid, bool force,
     s = RetryDbStatus([&] { return store_.DeleteCapsule(uuid); });
     if (s.ok()) {
       registry_.Remove(uuid);
+      ReleaseAllocation(uuid);
       ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "deleted");
       return s;
     }

@@ -68,6 +68,10 @@ struct OpsOptions {
   std::function<void(std::string_view op, std::string_view result,
                      absl::Duration took)>
       on_operation;
+  // Called with the uuid of a capsule whose Placement allocation must go:
+  // it was deleted, its create failed, or it was refused. Thread-safe,
+  // non-blocking (the PlacementReporter queues and retries). Optional.
+  std::function<void(const std::string& uuid)> release_allocation;
 };
 
 // What the create message says beyond the capsule uuid.
@@ -134,6 +138,8 @@ class CapsuleOps {
   absl::StatusOr<absl::Time> SyncOnce(const std::string& uuid);
   void ReportOp(std::string_view op, std::string_view result,
                 absl::Time start) const;
+  // Hands the capsule's Placement allocation to release_allocation.
+  void ReleaseAllocation(const std::string& uuid) const;
   absl::Status RunCreate(CreateRun& run);
   void FailCreate(CreateRun& run, const absl::Status& why);
   absl::Status RunInitContainer(CreateRun& run,

@@ -20,14 +20,17 @@ namespace {
 using StringList = std::vector<std::string>;
 using StringMap = std::map<std::string, std::string>;
 struct Ignored {};
-using FieldRef = std::variant<std::string*, int*, bool*, absl::Duration*,
-                              double*, StringList*, StringMap*, Ignored>;
+using OptDouble = std::optional<double>;
+using FieldRef =
+    std::variant<std::string*, int*, bool*, absl::Duration*, double*,
+                 OptDouble*, StringList*, StringMap*, Ignored>;
 
 struct OptionDef {
   const char* section;
   const char* name;
   std::function<FieldRef(AgentConfig&)> field;
-  bool secret = false;
+  bool secret = false;    // a URL with credentials: shown redacted
+  bool password = false;  // shown as *** when set
 };
 
 #define ZUN_OPT(section, name, expr)                                  \
@@ -37,6 +40,11 @@ struct OptionDef {
 #define ZUN_SECRET_OPT(section, name, expr)                                 \
   OptionDef {                                                               \
     section, name, [](AgentConfig& c) -> FieldRef { return &(expr); }, true \
+  }
+#define ZUN_PASSWORD_OPT(section, name, expr)                          \
+  OptionDef {                                                         \
+    section, name, [](AgentConfig& c) -> FieldRef { return &(expr); }, \
+        false, true                                                   \
   }
 #define ZUN_IGNORED(section, name)                                    \
   OptionDef {                                                         \
@@ -85,7 +93,8 @@ const std::vector<OptionDef>& Options() {
       ZUN_IGNORED("DEFAULT", "sandbox_image_driver"),
       ZUN_IGNORED("DEFAULT", "sandbox_image_pull_policy"),
       ZUN_IGNORED("DEFAULT", "rootwrap_config"),
-      ZUN_IGNORED("DEFAULT", "auth_encryption_key"),
+      ZUN_PASSWORD_OPT("DEFAULT", "auth_encryption_key",
+                       c.auth_encryption_key),
       ZUN_IGNORED("DEFAULT", "pybasedir"),
       ZUN_IGNORED("DEFAULT", "bindir"),
       ZUN_IGNORED("DEFAULT", "use_stderr"),
@@ -144,15 +153,70 @@ const std::vector<OptionDef>& Options() {
               c.compute.reserve_disk_for_image),
       ZUN_IGNORED("compute", "resume_container_state"),
       ZUN_IGNORED("compute", "remount_container_volume"),
-      ZUN_IGNORED("compute", "resource_provider_association_refresh"),
-      ZUN_IGNORED("compute", "host_shared_with_nova"),
+      ZUN_OPT("compute", "resource_provider_association_refresh",
+              c.compute.resource_provider_association_refresh),
+      ZUN_OPT("compute", "host_shared_with_nova",
+              c.compute.host_shared_with_nova),
       ZUN_IGNORED("compute", "unique_container_name_scope"),
-      ZUN_IGNORED("compute", "cpu_allocation_ratio"),
-      ZUN_IGNORED("compute", "ram_allocation_ratio"),
-      ZUN_IGNORED("compute", "disk_allocation_ratio"),
-      ZUN_IGNORED("compute", "initial_cpu_allocation_ratio"),
-      ZUN_IGNORED("compute", "initial_ram_allocation_ratio"),
-      ZUN_IGNORED("compute", "initial_disk_allocation_ratio"),
+      ZUN_OPT("compute", "cpu_allocation_ratio",
+              c.compute.cpu_allocation_ratio),
+      ZUN_OPT("compute", "ram_allocation_ratio",
+              c.compute.ram_allocation_ratio),
+      ZUN_OPT("compute", "disk_allocation_ratio",
+              c.compute.disk_allocation_ratio),
+      ZUN_OPT("compute", "initial_cpu_allocation_ratio",
+              c.compute.initial_cpu_allocation_ratio),
+      ZUN_OPT("compute", "initial_ram_allocation_ratio",
+              c.compute.initial_ram_allocation_ratio),
+      ZUN_OPT("compute", "initial_disk_allocation_ratio",
+              c.compute.initial_disk_allocation_ratio),
+
+      ZUN_OPT("keystone_auth", "auth_type", c.keystone_auth.auth_type),
+      ZUN_OPT("keystone_auth", "auth_url", c.keystone_auth.auth_url),
+      ZUN_OPT("keystone_auth", "username", c.keystone_auth.username),
+      ZUN_OPT("keystone_auth", "user_id", c.keystone_auth.user_id),
+      ZUN_PASSWORD_OPT("keystone_auth", "password", c.keystone_auth.password),
+      ZUN_OPT("keystone_auth", "user_domain_name",
+              c.keystone_auth.user_domain_name),
+      ZUN_OPT("keystone_auth", "user_domain_id",
+              c.keystone_auth.user_domain_id),
+      ZUN_OPT("keystone_auth", "project_name", c.keystone_auth.project_name),
+      ZUN_OPT("keystone_auth", "project_id", c.keystone_auth.project_id),
+      ZUN_OPT("keystone_auth", "project_domain_name",
+              c.keystone_auth.project_domain_name),
+      ZUN_OPT("keystone_auth", "project_domain_id",
+              c.keystone_auth.project_domain_id),
+      ZUN_OPT("keystone_auth", "default_domain_name",
+              c.keystone_auth.default_domain_name),
+      ZUN_OPT("keystone_auth", "default_domain_id",
+              c.keystone_auth.default_domain_id),
+      ZUN_PASSWORD_OPT("keystone_auth", "token", c.keystone_auth.token),
+      ZUN_OPT("keystone_auth", "endpoint", c.keystone_auth.endpoint),
+      ZUN_OPT("keystone_auth", "cafile", c.keystone_auth.cafile),
+      ZUN_OPT("keystone_auth", "certfile", c.keystone_auth.certfile),
+      ZUN_OPT("keystone_auth", "keyfile", c.keystone_auth.keyfile),
+      ZUN_OPT("keystone_auth", "insecure", c.keystone_auth.insecure),
+      ZUN_OPT("keystone_auth", "timeout", c.keystone_auth.timeout),
+      // keystoneauth options for other plugins or features.
+      ZUN_IGNORED("keystone_auth", "auth_section"),
+      ZUN_IGNORED("keystone_auth", "system_scope"),
+      ZUN_IGNORED("keystone_auth", "trust_id"),
+      ZUN_IGNORED("keystone_auth", "domain_id"),
+      ZUN_IGNORED("keystone_auth", "domain_name"),
+      ZUN_IGNORED("keystone_auth", "collect_timing"),
+      ZUN_IGNORED("keystone_auth", "split_loggers"),
+
+      ZUN_OPT("placement_client", "region_name",
+              c.placement_client.region_name),
+      ZUN_OPT("placement_client", "endpoint_type",
+              c.placement_client.endpoint_type),
+      ZUN_OPT("placement_client", "endpoint_override",
+              c.placement_client.endpoint_override),
+      ZUN_OPT("placement_client", "ca_file", c.placement_client.ca_file),
+      ZUN_OPT("placement_client", "cert_file", c.placement_client.cert_file),
+      ZUN_OPT("placement_client", "key_file", c.placement_client.key_file),
+      ZUN_OPT("placement_client", "insecure", c.placement_client.insecure),
+      ZUN_OPT("placement_client", "timeout", c.placement_client.timeout),
 
       ZUN_OPT("oslo_messaging_rabbit", "heartbeat_timeout_threshold",
               c.rabbit.heartbeat_timeout_threshold),
@@ -201,7 +265,6 @@ const std::vector<OptionDef>& Options() {
 const std::set<std::string>& ForeignSections() {
   static const auto* s =
       new std::set<std::string>{"keystone_authtoken",
-                                "keystone_auth",
                                 "api",
                                 "docker",
                                 "network",
@@ -209,7 +272,6 @@ const std::set<std::string>& ForeignSections() {
                                 "neutron",
                                 "neutron_client",
                                 "cinder_client",
-                                "placement_client",
                                 "glance",
                                 "glance_client",
                                 "cni_daemon",
@@ -303,6 +365,15 @@ std::string Assign(const FieldRef& ref, const std::string& value) {
             }
           } else if constexpr (std::is_same_v<V, double>) {
             if (!absl::SimpleAtod(value, p)) return "must be a number";
+          } else if constexpr (std::is_same_v<V, OptDouble>) {
+            double d = 0;
+            if (absl::StripAsciiWhitespace(value).empty()) {
+              p->reset();  // oslo.config: empty is unset
+            } else if (!absl::SimpleAtod(value, &d) || d < 0) {
+              return "must be a non-negative number";
+            } else {
+              *p = d;
+            }
           } else if constexpr (std::is_same_v<V, StringList>) {
             *p = ParseList(value);
           } else if constexpr (std::is_same_v<V, StringMap>) {
@@ -329,6 +400,9 @@ std::string Render(const FieldRef& ref) {
             return absl::StrCat(absl::ToDoubleSeconds(*p));
           }
           if constexpr (std::is_same_v<V, double>) return absl::StrCat(*p);
+          if constexpr (std::is_same_v<V, OptDouble>) {
+            return *p ? absl::StrCat(**p) : std::string("<unset>");
+          }
           if constexpr (std::is_same_v<V, StringList>)
             return absl::StrJoin(*p, ",");
           if constexpr (std::is_same_v<V, StringMap>) {
@@ -446,7 +520,45 @@ absl::Status ValidateConfig(const AgentConfig& c, const std::string& file) {
   if (c.compute.pod_log_root.empty() || c.compute.pod_log_root[0] != '/') {
     return bad("compute", "pod_log_root", "must be an absolute path");
   }
+  if (absl::Status s = ZunFernetKey(c.auth_encryption_key).status(); !s.ok()) {
+    return bad("DEFAULT", "auth_encryption_key",
+               "must be at least 32 one-byte characters (Zun uses the first "
+               "32)");
+  }
+  const AgentConfig::KeystoneAuth& k = c.keystone_auth;
+  if (!k.auth_type.empty() && k.auth_type != "password" &&
+      k.auth_type != "v3password" && k.auth_type != "admin_token") {
+    return bad("keystone_auth", "auth_type",
+               absl::StrCat("'", k.auth_type,
+                            "' is not supported (password, v3password or "
+                            "admin_token)"));
+  }
+  if (PlacementConfigured(c)) {
+    const bool token = k.auth_type == "admin_token";
+    if (token && k.token.empty()) {
+      return bad("keystone_auth", "token", "is required with admin_token");
+    }
+    if (!token && (k.username.empty() && k.user_id.empty())) {
+      return bad("keystone_auth", "username", "is required with auth_url");
+    }
+    if (!token && k.password.empty()) {
+      return bad("keystone_auth", "password", "is required with auth_url");
+    }
+    if (!token && k.project_name.empty() && k.project_id.empty()) {
+      return bad("keystone_auth", "project_name",
+                 "is required (a project-scoped token carries the catalog)");
+    }
+    if (!token && k.auth_url.find("/v2.0") != std::string::npos) {
+      return bad("keystone_auth", "auth_url",
+                 "Identity v2.0 is not supported; use v3");
+    }
+  }
   return absl::OkStatus();
+}
+
+bool PlacementConfigured(const AgentConfig& c) {
+  if (c.keystone_auth.auth_type == "admin_token") return true;
+  return !c.keystone_auth.auth_url.empty();
 }
 
 std::string DescribeConfig(const AgentConfig& config) {
@@ -462,6 +574,7 @@ std::string DescribeConfig(const AgentConfig& config) {
     }
     std::string value = Render(ref);
     if (o.secret) value = log::RedactConnectionString(value);
+    if (o.password && !value.empty()) value = "***";
     out << o.name << " = " << value << "\n";
   }
   return out.str();

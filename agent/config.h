@@ -11,11 +11,13 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/fernet.h"
 #include "common/ini.h"
 #include "rpc/amqp_connection.h"
 
@@ -36,6 +38,36 @@ struct AgentConfig {
   std::map<std::string, std::string> log_levels;
   std::string metrics_listen;  // "127.0.0.1:9464"; empty: off
   std::string state_path = "/var/lib/zun";
+  // Key of the registry passwords the Zun API stores (Fernet); Zun's
+  // default unless set.
+  std::string auth_encryption_key = kZunDefaultEncryptionKey;
+
+  // --- [keystone_auth] (keystoneauth option names) ---
+  struct KeystoneAuth {
+    std::string auth_type;  // password, v3password, admin_token
+    std::string auth_url;
+    std::string username, user_id, password;
+    std::string user_domain_name, user_domain_id;
+    std::string project_name, project_id;
+    std::string project_domain_name, project_domain_id;
+    std::string default_domain_name, default_domain_id;
+    std::string token;     // admin_token
+    std::string endpoint;  // admin_token
+    std::string cafile, certfile, keyfile;
+    bool insecure = false;
+    absl::Duration timeout = absl::Seconds(30);
+  } keystone_auth;
+
+  // --- [placement_client] (Zun's options, plus keystoneauth's
+  // endpoint_override) ---
+  struct ServiceClient {
+    std::string region_name;
+    std::string endpoint_type = "publicURL";
+    std::string endpoint_override;
+    std::string ca_file, cert_file, key_file;
+    bool insecure = false;
+    absl::Duration timeout = absl::Seconds(30);
+  } placement_client;
 
   // --- [database] ---
   struct Database {
@@ -85,6 +117,15 @@ struct AgentConfig {
     int reserved_host_memory_mb = 512;
     int reserved_host_disk_mb = 0;
     double reserve_disk_for_image = 0.2;
+    // Placement: unset ratios keep the provider's, else the initial_ ones.
+    std::optional<double> cpu_allocation_ratio;
+    std::optional<double> ram_allocation_ratio;
+    std::optional<double> disk_allocation_ratio;
+    double initial_cpu_allocation_ratio = 16.0;
+    double initial_ram_allocation_ratio = 1.5;
+    double initial_disk_allocation_ratio = 1.0;
+    bool host_shared_with_nova = false;
+    absl::Duration resource_provider_association_refresh = absl::Minutes(5);
   } compute;
 
   // --- [oslo_messaging_rabbit] ---
@@ -123,6 +164,10 @@ absl::Status ValidateConfig(const AgentConfig& config, const std::string& file);
 // Every effective value as "[section] key = value" lines, credentials
 // redacted (for --check-config).
 std::string DescribeConfig(const AgentConfig& config);
+
+// True when [keystone_auth] holds credentials, so the agent reports to
+// Placement (password types need auth_url; admin_token its token).
+bool PlacementConfigured(const AgentConfig& config);
 
 // [oslo_messaging_rabbit] ssl* as connection options (for the agent's
 // server and zun-capsule's caster; an amqps:// URL enables TLS as well).

@@ -11,6 +11,7 @@ std::string HealthReport::ToJson(absl::Time now) const {
   nlohmann::json checks_json = nlohmann::json::object();
   for (const HealthCheckResult& c : checks) {
     nlohmann::json j = {{"ok", c.ok}};
+    if (!c.critical) j["critical"] = false;
     if (!c.message.empty()) j["message"] = c.message;
     if (c.checked_at != absl::InfinitePast()) {
       j["age_seconds"] = absl::ToDoubleSeconds(now - c.checked_at);
@@ -42,7 +43,8 @@ HealthMonitor::HealthMonitor(std::vector<HealthProbe> probes, Clock& clock,
     : probes_(std::move(probes)), clock_(clock), interval_(interval) {
   absl::MutexLock l(&mu_);
   for (const HealthProbe& p : probes_) {
-    results_.push_back(HealthCheckResult{p.name, false, "not checked yet",
+    results_.push_back(HealthCheckResult{p.name, p.critical, false,
+                                         "not checked yet",
                                          absl::InfinitePast()});
   }
 }
@@ -97,7 +99,7 @@ HealthReport HealthMonitor::Current() const {
                                absl::FormatDuration(now - c.checked_at),
                                " (the check hangs)");
     }
-    if (!c.ok) report.healthy = false;
+    if (!c.ok && c.critical) report.healthy = false;
   }
   return report;
 }

@@ -25,10 +25,14 @@ namespace zun::agent {
 struct HealthProbe {
   std::string name;                     // "bus", "database", "runtime"
   std::function<absl::Status()> check;  // must bound its own time
+  // A failing critical check makes the agent unhealthy (503); others are
+  // reported only (e.g. Placement: capsules keep running without it).
+  bool critical = true;
 };
 
 struct HealthCheckResult {
   std::string name;
+  bool critical = true;
   bool ok = false;
   std::string message;  // why not ok; empty when ok
   absl::Time checked_at = absl::InfinitePast();

@@ -19,6 +19,7 @@
 #include "agent/config.h"
 #include "agent/health.h"
 #include "agent/metrics.h"
+#include "agent/openstack_clients.h"
 #include "agent/status_server.h"
 #include "common/cli_args.h"
 #include "common/logging.h"
@@ -199,8 +200,17 @@ int main(int argc, char** argv) {
                              "--config-file FILE db-sync"));
   }
   zun::rpc::AmqpRpcServer bus(*rpc_options, clock);
+  std::unique_ptr<zun::agent::OpenStackClients> openstack =
+      zun::agent::MakeOpenStackClients(*config, clock);
+  if (!openstack) {
+    ZUN_LOG(kMain, warn,
+            "no [keystone_auth] credentials: this node does not report to "
+            "Placement, so Zun's scheduler cannot place capsules here");
+  }
   zun::agent::Agent agent(
-      *config, zun::agent::AgentDeps{store, **cri, bus, clock, &metrics});
+      *config, zun::agent::AgentDeps{store, **cri, bus, clock, &metrics,
+                                     openstack ? openstack->placement.get()
+                                               : nullptr});
   zun::agent::MetricSources sources = agent.MetricSourcesOf();
   sources.db = [&store] { return store.pool_stats(); };
   metrics.SetSources(std::move(sources));
@@ -211,18 +221,22 @@ int main(int argc, char** argv) {
   std::unique_ptr<zun::agent::StatusServer> status_server;
   if (!config->metrics_listen.empty()) {
     zun::cri::CriClient& runtime = **cri;
-    health = std::make_unique<zun::agent::HealthMonitor>(
-        std::vector<zun::agent::HealthProbe>{
-            {"bus",
-             [&bus] {
-               return bus.Connected() ? absl::OkStatus()
-                                      : absl::UnavailableError(
-                                            "not connected to the message bus");
-             }},
-            {"database", [&store] { return store.Ping(); }},
-            {"runtime",
-             [&runtime] { return zun::agent::RuntimeHealth(runtime); }}},
-        clock);
+    std::vector<zun::agent::HealthProbe> probes = {
+        {"bus",
+         [&bus] {
+           return bus.Connected() ? absl::OkStatus()
+                                  : absl::UnavailableError(
+                                        "not connected to the message bus");
+         }},
+        {"database", [&store] { return store.Ping(); }},
+        {"runtime", [&runtime] { return zun::agent::RuntimeHealth(runtime); }}};
+    if (zun::agent::PlacementReporter* p = agent.placement_reporter()) {
+      // Placement down does not stop the node from running its capsules:
+      // shown, but the agent stays healthy.
+      probes.push_back({"placement", [p] { return p->Check(); }, false});
+    }
+    health = std::make_unique<zun::agent::HealthMonitor>(std::move(probes),
+                                                         clock);
     health->Start();
     absl::StatusOr<std::unique_ptr<zun::agent::StatusServer>> server =
         zun::agent::StatusServer::Start(config->metrics_listen, metrics,

@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "capsule/status.h"
 #include "common/logging.h"
+#include "rpc/zun_object.h"
 
 namespace zun::agent {
 
@@ -39,28 +40,23 @@ db::ComputeNodeRecord BuildInventory(const HostInfo& h,
                                      const NodeReporterOptions& o) {
   db::ComputeNodeRecord n;
   n.hostname = o.host;
-  // What the host keeps for itself is not offered to capsules.
-  n.cpus = std::max<int64_t>(0, h.cpus - o.reserved_host_cpus);
-  n.mem_total =
-      std::max<int64_t>(0, h.mem_total_mib - o.reserved_host_memory_mib);
-  n.mem_available =
-      std::max<int64_t>(0, h.mem_available_mib - o.reserved_host_memory_mib);
+  n.cpus = h.cpus;
+  n.mem_total = h.mem_total_mib;
+  n.mem_available = h.mem_available_mib;
   n.architecture = h.architecture;
   n.os_type = "linux";
   n.os = h.os;
   n.kernel_version = h.kernel_version;
+  // Zun keeps a share of the disk for images out of this figure (not out
+  // of Placement's DISK_GB).
   n.disk_total = std::max<int64_t>(
       0, h.disk_total_gb -
              static_cast<int64_t>(static_cast<double>(h.disk_total_gb) *
-                                  o.reserve_disk_for_image) -
-             (o.reserved_host_disk_mib + 1023) / 1024);
+                                  o.reserve_disk_for_image));
   n.enable_cpu_pinning = o.enable_cpu_pinning;
   n.runtimes = nlohmann::json(runtimes);
   n.labels = nlohmann::json::object();
-  n.pci_stats = {{"zun_object.name", "PciDevicePoolList"},
-                 {"zun_object.namespace", "zun"},
-                 {"zun_object.version", "1.1"},
-                 {"zun_object.data", {{"objects", nlohmann::json::array()}}}};
+  n.pci_stats = rpc::EmptyPciDevicePoolList().dump();
   nlohmann::json nodes = nlohmann::json::array();
   for (const NumaNode& nn : h.numa) {
     nodes.push_back({{"id", nn.id},
@@ -96,12 +92,14 @@ db::ComputeNodeRecord BuildInventory(const HostInfo& h,
 
 NodeReporter::NodeReporter(db::CapsuleStore& store, cri::CriClient& cri,
                            CapsuleRegistry& registry, Clock& clock,
-                           NodeReporterOptions options)
+                           NodeReporterOptions options,
+                           PlacementReporter* placement)
     : store_(store),
       cri_(cri),
       registry_(registry),
       clock_(clock),
       options_(std::move(options)),
+      placement_(placement),
       loop_(clock, "node-reporter") {}
 
 NodeReporter::~NodeReporter() { Stop(); }
@@ -113,16 +111,47 @@ absl::Status NodeReporter::ReportOnce() {
     ZUN_LOG(kAgent, warn, "heartbeat failed: {}", s.status().message());
     return s.status();
   }
-  absl::MutexLock l(&mu_);
-  if (service_ && (service_->disabled != s->disabled ||
-                   service_->forced_down != s->forced_down)) {
-    ZUN_LOG(kAgent, warn,
-            "zun_service of '{}': disabled={} ({}) forced_down={}",
-            options_.host, s->disabled, s->disabled_reason, s->forced_down);
+  bool disabled_changed = false;
+  {
+    absl::MutexLock l(&mu_);
+    if (service_ && (service_->disabled != s->disabled ||
+                     service_->forced_down != s->forced_down)) {
+      ZUN_LOG(kAgent, warn,
+              "zun_service of '{}': disabled={} ({}) forced_down={}",
+              options_.host, s->disabled, s->disabled_reason, s->forced_down);
+    }
+    disabled_changed = !service_ || service_->disabled != s->disabled;
+    service_ = *s;
+    last_report_ = clock_.Now();
   }
-  service_ = *s;
-  last_report_ = clock_.Now();
+  if (disabled_changed) PushToPlacement();
   return absl::OkStatus();
+}
+
+void NodeReporter::PushToPlacement() {
+  if (placement_ == nullptr) return;
+  NodeResources r;
+  {
+    absl::MutexLock l(&mu_);
+    if (rp_uuid_.empty()) return;  // no compute_node row yet
+    r.rp_uuid = rp_uuid_;
+    r.name = options_.host;
+    r.vcpus = host_info_.cpus;
+    r.memory_mb = host_info_.mem_total_mib;
+    r.disk_gb = host_info_.disk_total_gb;
+    r.disabled = service_ && service_->disabled;
+  }
+  placement_->Update(std::move(r));
+}
+
+void NodeReporter::AdoptProvider(const std::string& rp_uuid) {
+  {
+    absl::MutexLock l(&mu_);
+    if (rp_uuid_ == rp_uuid) return;
+    adopted_rp_uuid_ = rp_uuid;
+    last_inventory_.reset();  // write it with the next inventory
+  }
+  loop_.Post([this] { InventoryOnce().IgnoreError(); });
 }
 
 absl::Status NodeReporter::InventoryOnce() {
@@ -137,22 +166,28 @@ absl::Status NodeReporter::InventoryOnce() {
   HostInfo info = ReadHostInfo(options_.host_root, options_.disk_path);
   db::ComputeNodeRecord node =
       BuildInventory(info, registry_, runtimes, options_);
+  bool same = false;
   {
     absl::MutexLock l(&mu_);
-    if (last_inventory_ && SameInventory(*last_inventory_, node)) {
-      return absl::OkStatus();
-    }
+    host_info_ = info;
+    same = last_inventory_ && SameInventory(*last_inventory_, node);
     node.uuid = node_uuid_;
+    node.rp_uuid = adopted_rp_uuid_;
   }
-  absl::StatusOr<std::string> uuid = store_.UpsertComputeNode(node);
-  if (!uuid.ok()) {
-    ZUN_LOG(kAgent, warn, "inventory update failed: {}",
-            uuid.status().message());
-    return uuid.status();
+  if (!same) {
+    absl::StatusOr<db::CapsuleStore::ComputeNodeIds> ids =
+        store_.UpsertComputeNode(node);
+    if (!ids.ok()) {
+      ZUN_LOG(kAgent, warn, "inventory update failed: {}",
+              ids.status().message());
+      return ids.status();
+    }
+    absl::MutexLock l(&mu_);
+    node_uuid_ = ids->uuid;
+    rp_uuid_ = ids->rp_uuid;
+    last_inventory_ = node;
   }
-  absl::MutexLock l(&mu_);
-  node_uuid_ = *uuid;
-  last_inventory_ = node;
+  PushToPlacement();
   return absl::OkStatus();
 }
 

@@ -9,8 +9,11 @@
 //  - the compute_node row every [compute] inventory_interval, with every
 //    NOT NULL column filled: host CPUs, memory and disk, NUMA topology,
 //    container counts and the CPU/memory claimed by the capsules on this host,
-//    the CRI runtime handlers, architecture, OS and kernel. Written only
-//    when something changed.
+//    the CRI runtime handlers, architecture, OS and kernel, as Zun's
+//    resource tracker fills them (reserved host resources are Placement's
+//    business, not this row's). Written only when something changed.
+//  - with a PlacementReporter, the node's resources and disabled flag
+//    after every inventory and every heartbeat that saw the flag change.
 // Runs on its own loop thread. Thread-safe.
 #pragma once
 
@@ -24,6 +27,7 @@
 #include "absl/time/time.h"
 #include "agent/capsule_registry.h"
 #include "agent/host_info.h"
+#include "agent/placement_reporter.h"
 #include "common/clock.h"
 #include "common/event_loop.h"
 #include "cri/cri_client.h"
@@ -39,10 +43,6 @@ struct NodeReporterOptions {
   std::vector<std::string> configured_runtimes = {"runc"};
   bool enable_cpu_pinning = false;
   double reserve_disk_for_image = 0.2;
-  // Held back for the host: subtracted from what the inventory offers.
-  int64_t reserved_host_cpus = 0;
-  int64_t reserved_host_memory_mib = 0;
-  int64_t reserved_host_disk_mib = 0;
   std::string disk_path = "/var/lib/zun";  // statvfs target
   std::string host_root;                   // "" = the real /proc, /sys, /etc
 };
@@ -55,9 +55,11 @@ db::ComputeNodeRecord BuildInventory(const HostInfo& host_info,
 
 class NodeReporter {
  public:
+  // `placement` may be null (no Placement reporting).
   NodeReporter(db::CapsuleStore& store, cri::CriClient& cri,
                CapsuleRegistry& registry, Clock& clock,
-               NodeReporterOptions options);
+               NodeReporterOptions options,
+               PlacementReporter* placement = nullptr);
   ~NodeReporter();
 
   absl::Status ReportOnce();
@@ -70,19 +72,29 @@ class NodeReporter {
   std::optional<db::ServiceRecord> service();
   // When the last heartbeat succeeded.
   absl::Time last_report();
+  // The resource provider Placement shares with another service
+  // (host_shared_with_nova): written into compute_node.rp_uuid.
+  void AdoptProvider(const std::string& rp_uuid);
 
  private:
+  // Hands the node's resources to the PlacementReporter, if any.
+  void PushToPlacement() ABSL_LOCKS_EXCLUDED(mu_);
+
   db::CapsuleStore& store_;
   cri::CriClient& cri_;
   CapsuleRegistry& registry_;
   Clock& clock_;
   const NodeReporterOptions options_;
+  PlacementReporter* const placement_;
   EventLoop loop_;
   absl::Mutex mu_;
   std::optional<db::ServiceRecord> service_ ABSL_GUARDED_BY(mu_);
   absl::Time last_report_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::optional<db::ComputeNodeRecord> last_inventory_ ABSL_GUARDED_BY(mu_);
   std::string node_uuid_ ABSL_GUARDED_BY(mu_);
+  std::string rp_uuid_ ABSL_GUARDED_BY(mu_);
+  std::string adopted_rp_uuid_ ABSL_GUARDED_BY(mu_);
+  HostInfo host_info_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zun::agent

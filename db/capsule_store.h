@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,7 +86,9 @@ struct ServiceRecord {
 // One `compute_node` row; every NOT NULL column has a value here.
 struct ComputeNodeRecord {
   std::string uuid;     // generated on first insert if empty
-  std::string rp_uuid;  // = uuid if empty
+  // Written only when set; empty keeps the row's (a provider another
+  // service shares must never be replaced), and = uuid on first insert.
+  std::string rp_uuid;
   std::string hostname;
   nlohmann::json numa_topology;  // {"nodes": [...]}
   int64_t mem_total = 0, mem_free = 0, mem_available = 0, mem_used = 0;  // MiB
@@ -95,7 +98,7 @@ struct ComputeNodeRecord {
   double cpu_used = 0;
   std::string architecture, os_type, os, kernel_version;
   nlohmann::json labels = nlohmann::json::object();
-  nlohmann::json pci_stats = nlohmann::json::object();
+  std::string pci_stats;  // JSON text (a PciDevicePoolList primitive)
   int64_t disk_total = 0, disk_used = 0;  // GB
   bool disk_quota_supported = false;
   nlohmann::json runtimes = nlohmann::json::array();
@@ -159,9 +162,17 @@ class CapsuleStore {
       std::string_view host, std::string_view availability_zone) = 0;
 
   // Inserts or updates the compute_node row of `node.hostname`; returns the
-  // row's uuid.
-  virtual absl::StatusOr<std::string> UpsertComputeNode(
+  // row's uuid and rp_uuid as stored.
+  struct ComputeNodeIds {
+    std::string uuid;
+    std::string rp_uuid;
+  };
+  virtual absl::StatusOr<ComputeNodeIds> UpsertComputeNode(
       const ComputeNodeRecord& node) = 0;
+
+  // Of `uuids`, those that have a `container` row (of any type and host).
+  virtual absl::StatusOr<std::set<std::string>> ExistingContainers(
+      const std::vector<std::string>& uuids) = 0;
 
   // Cheap round trip used by /healthz.
   virtual absl::Status Ping() = 0;

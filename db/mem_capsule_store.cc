@@ -176,16 +176,37 @@ absl::StatusOr<ServiceRecord> MemCapsuleStore::ReportService(
   return *service_;
 }
 
-absl::StatusOr<std::string> MemCapsuleStore::UpsertComputeNode(
+absl::StatusOr<CapsuleStore::ComputeNodeIds> MemCapsuleStore::UpsertComputeNode(
     const ComputeNodeRecord& node) {
   absl::MutexLock l(&mu_);
   if (absl::Status up = CheckUp(); !up.ok()) return up;
   ComputeNodeRecord n = node;
-  if (node_) n.uuid = node_->uuid;
+  if (node_) {
+    n.uuid = node_->uuid;
+    if (n.rp_uuid.empty()) n.rp_uuid = node_->rp_uuid;
+  }
   if (n.uuid.empty()) n.uuid = NewUuid4();
   if (n.rp_uuid.empty()) n.rp_uuid = n.uuid;
   node_ = n;
-  return n.uuid;
+  return ComputeNodeIds{n.uuid, n.rp_uuid};
+}
+
+absl::StatusOr<std::set<std::string>> MemCapsuleStore::ExistingContainers(
+    const std::vector<std::string>& uuids) {
+  absl::MutexLock l(&mu_);
+  if (absl::Status up = CheckUp(); !up.ok()) return up;
+  std::set<std::string> all;
+  for (const auto& [uuid, c] : capsules_) {
+    all.insert(uuid);
+    for (const auto* list : {&c.containers, &c.init_containers}) {
+      for (const auto& child : *list) all.insert(child.uuid);
+    }
+  }
+  std::set<std::string> out;
+  for (const std::string& u : uuids) {
+    if (all.contains(u)) out.insert(u);
+  }
+  return out;
 }
 
 absl::Status MemCapsuleStore::Ping() {

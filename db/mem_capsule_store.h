@@ -43,8 +43,10 @@ class MemCapsuleStore final : public CapsuleStore {
                             std::string_view message) override;
   absl::StatusOr<ServiceRecord> ReportService(
       std::string_view host, std::string_view availability_zone) override;
-  absl::StatusOr<std::string> UpsertComputeNode(
+  absl::StatusOr<ComputeNodeIds> UpsertComputeNode(
       const ComputeNodeRecord& node) override;
+  absl::StatusOr<std::set<std::string>> ExistingContainers(
+      const std::vector<std::string>& uuids) override;
   absl::Status Ping() override;
 
   std::optional<ComputeNodeRecord> compute_node();

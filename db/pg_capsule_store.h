@@ -37,8 +37,10 @@ class PgCapsuleStore final : public CapsuleStore {
                             std::string_view message) override;
   absl::StatusOr<ServiceRecord> ReportService(
       std::string_view host, std::string_view availability_zone) override;
-  absl::StatusOr<std::string> UpsertComputeNode(
+  absl::StatusOr<ComputeNodeIds> UpsertComputeNode(
       const ComputeNodeRecord& node) override;
+  absl::StatusOr<std::set<std::string>> ExistingContainers(
+      const std::vector<std::string>& uuids) override;
   absl::Status Ping() override;
   absl::StatusOr<std::map<std::string, std::string>> CapsuleVersions(
       std::string_view host) override;

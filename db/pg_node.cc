@@ -63,23 +63,27 @@ absl::StatusOr<ServiceRecord> PgCapsuleStore::ReportService(
   return out;
 }
 
-absl::StatusOr<std::string> PgCapsuleStore::UpsertComputeNode(
+absl::StatusOr<CapsuleStore::ComputeNodeIds> PgCapsuleStore::UpsertComputeNode(
     const ComputeNodeRecord& n) {
-  absl::StatusOr<std::string> out = absl::UnknownError("not run");
+  absl::StatusOr<ComputeNodeIds> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     pqxx::work t(c);
     pqxx::result existing =
         SqlParams()
             .Add(n.hostname)
             .Exec(t,
-                  "SELECT uuid FROM compute_node WHERE hostname = $1 ORDER BY "
-                  "created_at LIMIT 1 FOR UPDATE");
+                  "SELECT uuid, rp_uuid FROM compute_node WHERE hostname = $1 "
+                  "ORDER BY created_at LIMIT 1 FOR UPDATE");
     std::string uuid = !existing.empty() ? existing[0][0].c_str()
                        : !n.uuid.empty() ? n.uuid
                                          : NewUuid4();
+    // An existing rp_uuid stays unless the caller names another.
+    const std::string rp_uuid = !n.rp_uuid.empty()    ? n.rp_uuid
+                                : !existing.empty() ? existing[0][1].c_str()
+                                                    : uuid;
     SqlParams p;
     p.Add(uuid)
-        .Add(n.rp_uuid.empty() ? uuid : n.rp_uuid)
+        .Add(rp_uuid)
         .Add(n.hostname)
         .Add(n.numa_topology.dump())
         .Add(std::to_string(n.mem_total))
@@ -97,7 +101,7 @@ absl::StatusOr<std::string> PgCapsuleStore::UpsertComputeNode(
         .Add(n.os)
         .Add(n.kernel_version)
         .Add(n.labels.dump())
-        .Add(n.pci_stats.dump())
+        .Add(n.pci_stats)
         .Add(std::to_string(n.disk_total))
         .Add(std::to_string(n.disk_used))
         .Add(n.disk_quota_supported ? "true" : "false")
@@ -130,7 +134,26 @@ absl::StatusOr<std::string> PgCapsuleStore::UpsertComputeNode(
                     kNow, " WHERE uuid = $1"));
     }
     t.commit();
-    out = uuid;
+    out = ComputeNodeIds{uuid, rp_uuid};
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::set<std::string>> PgCapsuleStore::ExistingContainers(
+    const std::vector<std::string>& uuids) {
+  std::set<std::string> out;
+  if (uuids.empty()) return out;
+  absl::Status s = pool_->Run([&](pqxx::connection& c) {
+    pqxx::read_transaction t(c);
+    nlohmann::json list = uuids;
+    pqxx::result rows = SqlParams().Add(list.dump()).Exec(
+        t,
+        "SELECT uuid FROM container WHERE uuid IN (SELECT "
+        "json_array_elements_text($1::json))");
+    out.clear();
+    for (const auto& row : rows) out.insert(row[0].c_str());
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -381,12 +381,22 @@ OrderedJson EncodeCapsule(const capsule::Capsule& capsule,
   OrderedJson p = EncodeRecord(capsule.record, version);
   OrderedJson containers = OrderedJson::array();
   for (const auto& c : capsule.containers)
-    containers.push_back(EncodeRecord(c, "1.4"));
+    containers.push_back(EncodeRecord(c, kCapsuleVersion));
   OrderedJson inits = OrderedJson::array();
   for (const auto& c : capsule.init_containers)
-    inits.push_back(EncodeRecord(c, "1.4"));
+    inits.push_back(EncodeRecord(c, kCapsuleVersion));
   p[kData]["containers"] = std::move(containers);
   p[kData]["init_containers"] = std::move(inits);
+  return p;
+}
+
+OrderedJson EmptyPciDevicePoolList() {
+  OrderedJson p = OrderedJson::object();
+  p[kName] = "PciDevicePoolList";
+  p[kNs] = "zun";
+  p[kVersion] = kPciDevicePoolListVersion;
+  p[kData] = OrderedJson{{"objects", OrderedJson::array()}};
+  p["zun_object.changes"] = OrderedJson::array({"objects"});
   return p;
 }
 

@@ -41,6 +41,16 @@ absl::StatusOr<capsule::ContainerRecord> DecodeContainerRecord(
 OrderedJson EncodeCapsule(const capsule::Capsule& capsule,
                           std::string_view version);
 
+// The versions of Zun's objects (zun/objects/*.py VERSION) that the agent
+// writes: every primitive it produces carries one of these.
+inline constexpr char kCapsuleVersion[] = "1.4";  // and its children's
+inline constexpr char kPciDevicePoolListVersion[] = "1.0";
+
+// compute_node.pci_stats of a node without PCI devices, as Zun's
+// ComputeNode.save() writes it: the PciDevicePoolList 1.0 primitive with
+// no pools (its "objects" field just set, hence listed as changed).
+OrderedJson EmptyPciDevicePoolList();
+
 // "2026-01-02T03:04:05Z" (Zun DateTimeField, microseconds dropped).
 std::string FormatObjectTime(absl::Time t);
 

@@ -72,19 +72,15 @@ TEST_CASE("the inventory counts capsules and their claims") {
   CHECK(n.disk_total == 80);  // 20% kept for images
   CHECK(n.runtimes == nlohmann::json({"runc", "kata"}));
   CHECK(n.numa_topology["nodes"][0]["cpuset"] == nlohmann::json({0, 1}));
-  CHECK(n.pci_stats["zun_object.name"] == "PciDevicePoolList");
-
-  // Reserved host resources are not offered.
-  o.reserved_host_cpus = 1;
-  o.reserved_host_memory_mib = 512;
-  o.reserved_host_disk_mib = 10 * 1024;
-  db::ComputeNodeRecord r = BuildInventory(h, reg, {"runc"}, o);
-  CHECK(r.cpus == n.cpus - 1);
-  CHECK(r.mem_total == n.mem_total - 512);
-  CHECK(r.mem_available == n.mem_available - 512);
-  CHECK(r.disk_total == 70);
-  o.reserved_host_cpus = 1000;  // more than there is: nothing, not negative
-  CHECK(BuildInventory(h, reg, {"runc"}, o).cpus == 0);
+  // Zun's objects read it back: PciDevicePoolList 1.0 (not 1.1).
+  const auto pci = nlohmann::json::parse(n.pci_stats);
+  CHECK(pci["zun_object.name"] == "PciDevicePoolList");
+  CHECK(pci["zun_object.version"] == "1.0");
+  CHECK(pci["zun_object.data"]["objects"] == nlohmann::json::array());
+  // The row shows the whole host, as Zun's tracker writes it; what the
+  // host keeps back is Placement's reserved amount.
+  CHECK(n.cpus == 8);
+  CHECK(n.mem_total == 16384);
 }
 
 }  // namespace
