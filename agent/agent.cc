@@ -31,6 +31,8 @@ OpsOptions OpsOptionsFromConfig(const AgentConfig& c) {
   o.restart_backoff.max = c.compute.restart_backoff_max;
   o.restart_backoff.reset_after = c.compute.restart_backoff_reset;
   o.volume_dir = c.volume.volume_dir;
+  // ValidateConfig checked that the key derives.
+  o.registry_key = ZunFernetKey(c.auth_encryption_key).value_or("");
   // Local volumes live under volume_dir: always allowed.
   m.host_path_allowlist.push_back(c.volume.volume_dir);
   return o;
@@ -129,6 +131,10 @@ MetricSources Agent::MetricSourcesOf() {
   s.rpc_messages = [this] { return endpoint_->Counts(); };
   s.reconciler = [this] { return reconciler_->Stats(); };
   s.operations_in_flight = [this] { return executor_->Pending(); };
+  if (PlacementReporter* p = placement_reporter_.get()) {
+    s.placement = [p] { return p->counters(); };
+    s.placement_health = [p] { return p->health(); };
+  }
   s.capsules_by_status = [this] {
     std::map<std::string, int64_t> by_status;
     for (std::string_view st :

@@ -45,18 +45,6 @@ absl::Status Step(const std::string& what, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
 }
 
-std::optional<cri::AuthConfig> AuthFor(const capsule::Capsule& c,
-                                       const ContainerRecord& child) {
-  if (!child.registry_id) return std::nullopt;
-  auto it = c.registries.find(*child.registry_id);
-  if (it == c.registries.end()) return std::nullopt;
-  cri::AuthConfig a;
-  a.username = it->second.username;
-  a.password = it->second.password;
-  a.server_address = it->second.domain;
-  return a;
-}
-
 std::string PolicyOf(const ContainerRecord& c) {
   return absl::AsciiStrToLower(c.image_pull_policy.value_or(""));
 }
@@ -158,6 +146,18 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   const capsule::MapperOptions& m = options_.mapper;
   if (absl::Status s = ResolveVolumes(c); !s.ok()) return s;
   if (absl::Status s = capsule::ValidateCapsule(c, m); !s.ok()) return s;
+  // Credentials that cannot be used fail the capsule before the runtime
+  // is touched.
+  for (const auto* list : {&c.init_containers, &c.containers}) {
+    for (const ContainerRecord& child : *list) {
+      if (absl::Status s = RegistryAuth(c, child).status(); !s.ok()) {
+        run.SetFailed(child.uuid);
+        return Step(absl::StrCat("container '",
+                                 capsule::ContainerNameFor(child), "'"),
+                    s);
+      }
+    }
+  }
   absl::StatusOr<std::string> handler = capsule::RuntimeHandlerFor(c, m);
   if (!handler.ok()) return handler.status();
   run.handler = *handler;
@@ -205,8 +205,12 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
       if (run.cancelled()) return kCancelled;
       const std::string image = child.image.value_or("");
       if (run.image_refs.count(image)) continue;
-      absl::StatusOr<std::string> ref = puller_.Ensure(
-          image, PolicyOf(child), AuthFor(c, child), &run.sandbox_config);
+      absl::StatusOr<std::optional<cri::AuthConfig>> auth =
+          RegistryAuth(c, child);
+      absl::StatusOr<std::string> ref =
+          auth.ok() ? puller_.Ensure(image, PolicyOf(child), *auth,
+                                     &run.sandbox_config)
+                    : absl::StatusOr<std::string>(auth.status());
       if (!ref.ok()) {
         run.SetFailed(child.uuid);
         return Step(

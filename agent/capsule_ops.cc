@@ -6,6 +6,7 @@
 #include "agent/host_fs.h"
 #include "capsule/labels.h"
 #include "capsule/status.h"
+#include "common/fernet.h"
 #include "common/logging.h"
 
 namespace zun::agent {
@@ -161,6 +162,29 @@ void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
       }
     }
   }
+}
+
+absl::StatusOr<std::optional<cri::AuthConfig>> CapsuleOps::RegistryAuth(
+    const capsule::Capsule& c, const capsule::ContainerRecord& child) const {
+  if (!child.registry_id) return std::nullopt;
+  auto it = c.registries.find(*child.registry_id);
+  if (it == c.registries.end()) return std::nullopt;
+  cri::AuthConfig a;
+  a.username = it->second.username;
+  a.server_address = it->second.domain;
+  if (!it->second.password.empty()) {
+    absl::StatusOr<std::string> plain =
+        FernetDecrypt(options_.registry_key, it->second.password);
+    if (!plain.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the password of registry '", it->second.domain, "' (id ",
+          *child.registry_id,
+          ") does not decrypt with this node's [DEFAULT] "
+          "auth_encryption_key: it must be the key of the Zun API"));
+    }
+    a.password = *std::move(plain);
+  }
+  return a;
 }
 
 void CapsuleOps::ReleaseAllocation(const std::string& uuid) const {

@@ -68,6 +68,9 @@ struct OpsOptions {
   std::function<void(std::string_view op, std::string_view result,
                      absl::Duration took)>
       on_operation;
+  // The Fernet key of registry passwords (ZunFernetKey of
+  // [DEFAULT] auth_encryption_key).
+  std::string registry_key;
   // Called with the uuid of a capsule whose Placement allocation must go:
   // it was deleted, its create failed, or it was refused. Thread-safe,
   // non-blocking (the PlacementReporter queues and retries). Optional.
@@ -138,6 +141,11 @@ class CapsuleOps {
   absl::StatusOr<absl::Time> SyncOnce(const std::string& uuid);
   void ReportOp(std::string_view op, std::string_view result,
                 absl::Time start) const;
+  // The credentials to pull `child`'s image with, if it names a registry:
+  // the password decrypted as Zun stores it. FAILED_PRECONDITION naming the
+  // registry (never the secret) if it does not decrypt with our key.
+  absl::StatusOr<std::optional<cri::AuthConfig>> RegistryAuth(
+      const capsule::Capsule& c, const capsule::ContainerRecord& child) const;
   // Hands the capsule's Placement allocation to release_allocation.
   void ReleaseAllocation(const std::string& uuid) const;
   absl::Status RunCreate(CreateRun& run);

@@ -189,14 +189,12 @@ absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
     if (absl::Status s = cri_.RemoveContainer(r.old_container_id); !s.ok())
       return s;
   }
-  std::optional<cri::AuthConfig> auth;
-  if (child->registry_id && c.registries.count(*child->registry_id)) {
-    const auto& reg = c.registries.at(*child->registry_id);
-    auth = cri::AuthConfig{reg.username, reg.password, "", reg.domain, "", ""};
-  }
+  absl::StatusOr<std::optional<cri::AuthConfig>> auth = RegistryAuth(c, *child);
+  if (!auth.ok()) return auth.status();
   absl::StatusOr<std::string> ref = puller_.Ensure(
       child->image.value_or(""),
-      absl::AsciiStrToLower(child->image_pull_policy.value_or("")), auth, &*sb);
+      absl::AsciiStrToLower(child->image_pull_policy.value_or("")), *auth,
+      &*sb);
   if (!ref.ok()) return ref.status();
   absl::StatusOr<cri::ContainerConfig> cfg = capsule::BuildContainerConfig(
       c, *child, options_.mapper, *ref, r.next_attempt);

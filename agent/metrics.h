@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "agent/placement_reporter.h"
 #include "agent/reconciler.h"
 #include "db/pg_options.h"
 #include "rpc/rpc_bus.h"
@@ -47,6 +48,9 @@ struct MetricSources {
   std::function<std::map<std::string, int64_t>()> capsules_by_status;
   // Capsule operations queued or running.
   std::function<size_t()> operations_in_flight;
+  // Placement reporting (only when the node reports to Placement).
+  std::function<PlacementReporter::Counters()> placement;
+  std::function<PlacementReporter::Health()> placement_health;
 };
 
 class AgentMetrics {

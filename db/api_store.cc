@@ -295,9 +295,18 @@ absl::StatusOr<std::string> ApiStore::AddLocalVolume(
       project_id, {VolumeMapping{container_uuid, container_path, read_only}});
 }
 
-absl::StatusOr<int64_t> ApiStore::CreateRegistry(const std::string& domain,
-                                                 const std::string& username,
-                                                 const std::string& password) {
+absl::StatusOr<int64_t> ApiStore::CreateRegistry(
+    const std::string& domain, const std::string& username,
+    const std::string& password, const std::string& auth_encryption_key) {
+  absl::StatusOr<std::string> key = ZunFernetKey(auth_encryption_key);
+  if (!key.ok()) return key.status();
+  std::string stored;
+  if (!password.empty()) {
+    absl::StatusOr<std::string> token = FernetEncrypt(
+        *key, password, static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now())));
+    if (!token.ok()) return token.status();
+    stored = *token;
+  }
   int64_t id = 0;
   absl::Status s = pool_->Run(
       [&](pqxx::connection& conn) {
@@ -307,7 +316,7 @@ absl::StatusOr<int64_t> ApiStore::CreateRegistry(const std::string& domain,
                 .Add(NewUuid4())
                 .Add(domain)
                 .Add(username)
-                .Add(password)
+                .Add(stored)
                 .Exec(t,
                       "INSERT INTO registry (uuid, name, domain, username, "
                       "password, created_at) VALUES ($1, $2, $2, $3, $4, "

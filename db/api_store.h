@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "capsule/model.h"
+#include "common/fernet.h"
 #include "db/pg_options.h"
 
 namespace zun::db {
@@ -69,10 +70,13 @@ class ApiStore {
                                              bool read_only,
                                              const std::string& project_id);
 
-  // Registers private registry credentials; returns the registry id.
-  absl::StatusOr<int64_t> CreateRegistry(const std::string& domain,
-                                         const std::string& username,
-                                         const std::string& password);
+  // Registers private registry credentials; returns the registry id. The
+  // password is stored as Zun's API stores it: a Fernet token under
+  // `auth_encryption_key` (Zun's default key unless given).
+  absl::StatusOr<int64_t> CreateRegistry(
+      const std::string& domain, const std::string& username,
+      const std::string& password,
+      const std::string& auth_encryption_key = kZunDefaultEncryptionKey);
 
  private:
   std::unique_ptr<PgPool> pool_;

@@ -9,6 +9,7 @@
 
 #include "agent/host_fs.h"
 #include "capsule/labels.h"
+#include "common/fernet.h"
 #include "common/uuid.h"
 #include "cri/fake_cri_client.h"
 #include "cri/fake_runtime.h"
@@ -36,6 +37,10 @@ struct Fixture {
     opts.mapper.host_path_allowlist = {dir.path() + "/vol"};
     opts.cgroup_fs_root = dir.path() + "/cgroup";
     opts.volume_dir = dir.path() + "/vol";
+    opts.registry_key = *ZunFernetKey(kZunDefaultEncryptionKey);
+    opts.release_allocation = [this](const std::string& uuid) {
+      released.push_back(uuid);
+    };
     ops = std::make_unique<CapsuleOps>(store, cri, clock, registry, opts);
   }
 
@@ -102,6 +107,7 @@ struct Fixture {
   CapsuleRegistry registry;
   testing::ScopedTempDir dir;
   OpsOptions opts;
+  std::vector<std::string> released;  // allocations handed for release
   std::unique_ptr<CapsuleOps> ops;
 };
 
@@ -169,14 +175,16 @@ TEST_CASE("images are pulled once per capsule and per policy") {
   CHECK_THAT(*f.Row(n.uuid()).record.status_reason, Catch::Contains("'never'"));
 }
 
-TEST_CASE("private registry credentials reach PullImage") {
+TEST_CASE("private registry credentials reach PullImage, decrypted") {
   Fixture f;
   ContainerRecord a = f.Child("a", {"sleep", "3600"});
   a.image = "private.example/app:1";
   a.registry_id = 7;
   Capsule c = f.Make({a});
-  c.registries[7] =
-      capsule::RegistryCredentials{"private.example", "alice", "s3cret"};
+  // As the Zun API stores it: a Fernet token under auth_encryption_key.
+  c.registries[7] = capsule::RegistryCredentials{
+      "private.example", "alice",
+      *FernetEncrypt(f.opts.registry_key, "s3cret", 1700000000)};
   f.store.Put(c);
   f.Create(c);
   auto auth = f.runtime.LastPullAuth("private.example/app:1");
@@ -184,6 +192,31 @@ TEST_CASE("private registry credentials reach PullImage") {
   CHECK(auth->username == "alice");
   CHECK(auth->password == "s3cret");
   CHECK(auth->server_address == "private.example");
+  CHECK(f.released.empty());
+}
+
+TEST_CASE("a registry password under another key fails the capsule early") {
+  Fixture f;
+  ContainerRecord a = f.Child("a", {"sleep", "3600"});
+  a.image = "private.example/app:1";
+  a.registry_id = 7;
+  Capsule c = f.Make({a});
+  const std::string other_key =
+      *ZunFernetKey("another key of thirty-two chars!");
+  c.registries[7] = capsule::RegistryCredentials{
+      "private.example", "alice",
+      *FernetEncrypt(other_key, "top-secret-pw", 1700000000)};
+  f.store.Put(c);
+  f.Create(c);
+  Capsule row = f.Row(c.uuid());
+  CHECK(row.record.status == "Error");
+  const std::string reason = row.record.status_reason.value_or("");
+  CHECK_THAT(reason, Catch::Contains("auth_encryption_key"));
+  CHECK_THAT(reason, Catch::Contains("private.example"));
+  CHECK_THAT(reason, !Catch::Contains("top-secret-pw"));
+  CHECK_FALSE(f.runtime.LastPullAuth("private.example/app:1").has_value());
+  CHECK(f.cri.ListPodSandbox({})->empty());  // the runtime was not touched
+  CHECK(f.released == std::vector<std::string>{c.uuid()});
 }
 
 TEST_CASE("volumes are mounted from the volume directory, read-only honoured") {
