@@ -1,41 +1,51 @@
 // File: capsule_template.h
 // Zun's capsule template (what `openstack capsule create -f` and Virtual
 // Kubelet send to POST /v1/capsules) turned into the rows the Zun API writes
-// (contract §1.4), for zun-capsule. YAML or JSON:
+// (contract §1.4), for zun-capsule. The text is read as the zun client reads
+// it (YAML 1.1 as PyYAML's safe_load, or JSON: py_values.h) and accepted or
+// refused exactly as upstream Zun's API does, with its messages
+// (capsule_schema.h):
 //
 //   kind: capsule                     # or Capsule
-//   metadata: {name, labels, annotations}
-//   restart_policy: ...               # deprecated top-level form, honoured
+//   capsuleVersion: beta              # optional; beta or Beta
+//   metadata: {name, labels, annotations}      (required, may be {})
 //   spec:
 //     restartPolicy: Always|OnFailure|Never     (default Always)
 //     initContainers: [container...]
 //     containers: [container...]                (required, non-empty)
-//     volumes: [{name, emptyDir: {}}]           (cinder needs the real API)
-//   container: name, image, command, args, env (map or [{name, value}]),
-//     workDir, ports [{containerPort, protocol, name}], resources.requests
-//     {cpu, memory}, volumeMounts [{name, mountPath, readOnly}], stdin, tty,
-//     imagePullPolicy
+//     volumes: [{name, cinder: {size | volumeID, autoRemove}}]
+//   container: image (required), name, command [..], args [..],
+//     env {NAME: value}, workDir, ports [{containerPort, protocol TCP|UDP,
+//     hostPort, name}], resources {requests: {cpu: vCPUs as a number,
+//     memory: MiB as an integer}}, volumeMounts [{name, mountPath,
+//     readOnly}], stdin, tty, imagePullPolicy
 //
 // As the API: capsule row with status Creating, image = the sandbox image,
-// cpu = max(sum over containers, each init container), memory likewise in
-// MiB as a decimal string ("0" when nothing is requested), restart_policy
-// {"MaximumRetryCount": "0", "Name": policy}; children named
-// "capsule-<capsule name or uuid>-<container name>", command = command +
-// args, exposed_ports {"<port>/<proto>": {}}, imagePullPolicy lower-cased
-// (default always). Two fixes over the API (contract §10, item 6 and 7):
-// init containers of an "always" capsule get on-failure (10 retries) and
-// regular containers the capsule's policy; the template's container name is
-// kept inside the generated name.
+// cpu = max(sum over containers, each init container) (unset when nothing
+// is requested), memory likewise in MiB as a decimal string ("0" when
+// nothing is requested), restart_policy {"MaximumRetryCount": "0", "Name":
+// policy} (the deprecated top-level restartPolicy is accepted and ignored,
+// as the API ignores it), labels as str() of each value, annotations as
+// given; children named "capsule-<capsule name or uuid>-<container name>",
+// command = command + args, exposed_ports {"<port>/<protocol lower-cased,
+// default tcp>": {}}, imagePullPolicy lower-cased (default always).
+// Deliberate differences from the API's rows:
+//   - init containers of an "always" capsule get on-failure (10 retries) and
+//     regular containers the capsule's policy (contract §10, item 6);
+//   - the template's container name (default "c<index>") is kept inside the
+//     generated name (item 7), with "-2", "-3", ... when names repeat;
+//   - interactive is stdin (the API always sets true), and 'False'/'false'
+//     mean false for stdin and tty.
 //
-// Unknown keys, wrong types and bad values are INVALID_ARGUMENT naming the
-// path ("spec.containers[1].resources.requests.cpu: ..."). Input over 1 MiB
-// or nested too deeply is rejected. Pure functions; thread-safe.
+// Errors: INVALID_ARGUMENT with the API's message for a template the API
+// refuses (or input over 1 MiB); UNIMPLEMENTED for a valid template with
+// Cinder volumes, which zun-capsule cannot create (it does not talk to
+// Cinder). Pure functions; thread-safe.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "capsule/model.h"
@@ -49,20 +59,8 @@ struct TemplateOptions {
   std::string sandbox_image_driver = "docker";
 };
 
-// A local volume of the capsule and where its containers mount it.
-struct TemplateVolume {
-  std::string name;
-  struct Mount {
-    std::string container_uuid;
-    std::string mount_path;
-    bool read_only = false;
-  };
-  std::vector<Mount> mounts;
-};
-
 struct CapsuleRequest {
   capsule::Capsule capsule;  // uuids assigned, ready for ApiStore
-  std::vector<TemplateVolume> volumes;
   std::optional<std::string> availability_zone;
 };
 
@@ -70,11 +68,5 @@ inline constexpr size_t kMaxTemplateBytes = 1 << 20;
 
 absl::StatusOr<CapsuleRequest> CapsuleFromTemplate(
     std::string_view text, const TemplateOptions& options);
-
-// "500m" -> 0.5, "2" -> 2, 1.5 -> 1.5 (vCPUs). INVALID_ARGUMENT otherwise.
-absl::StatusOr<double> ParseCpu(std::string_view v);
-// Memory in MiB: a plain number is MiB (Zun's unit); Kubernetes quantities
-// with Ki/Mi/Gi/Ti or k/M/G/T are converted, rounding up to whole MiB.
-absl::StatusOr<int64_t> ParseMemoryMiB(std::string_view v);
 
 }  // namespace zun::tools
