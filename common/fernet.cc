@@ -20,8 +20,10 @@ constexpr size_t kMac = 32;
 std::optional<std::string> Base64Decode(std::string in, bool url) {
   if (url) {
     for (char& c : in) {
-      if (c == '-') c = '+';
-      else if (c == '_') c = '/';
+      if (c == '-')
+        c = '+';
+      else if (c == '_')
+        c = '/';
     }
   }
   while (in.size() % 4 != 0) in.push_back('=');
@@ -29,9 +31,10 @@ std::optional<std::string> Base64Decode(std::string in, bool url) {
   while (pad < in.size() && in[in.size() - 1 - pad] == '=') ++pad;
   if (pad > 2) return std::nullopt;
   std::string out(in.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
+  const int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(in.data()),
+                      static_cast<int>(in.size()));
   if (n < 0) return std::nullopt;
   out.resize(static_cast<size_t>(n) - pad);
   return out;
@@ -39,14 +42,17 @@ std::optional<std::string> Base64Decode(std::string in, bool url) {
 
 std::string Base64Encode(const std::string& in, bool url) {
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(in.data()),
+                      static_cast<int>(in.size()));
   out.resize(static_cast<size_t>(n));
   if (url) {
     for (char& c : out) {
-      if (c == '+') c = '-';
-      else if (c == '/') c = '_';
+      if (c == '+')
+        c = '-';
+      else if (c == '/')
+        c = '_';
     }
   }
   return out;

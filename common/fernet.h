@@ -24,7 +24,8 @@ inline constexpr char kZunDefaultEncryptionKey[] =
 // one Zun derives from `auth_encryption_key` (zun/common/crypt.py): its first
 // 32 characters, UTF-8 encoded, base64-encoded. INVALID_ARGUMENT if those
 // are not 32 bytes.
-absl::StatusOr<std::string> ZunFernetKey(const std::string& auth_encryption_key);
+absl::StatusOr<std::string> ZunFernetKey(
+    const std::string& auth_encryption_key);
 
 // The plaintext of `token`. INVALID_ARGUMENT if the key is malformed;
 // PERMISSION_DENIED if the token is malformed or was not made with this

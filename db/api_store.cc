@@ -302,8 +302,9 @@ absl::StatusOr<int64_t> ApiStore::CreateRegistry(
   if (!key.ok()) return key.status();
   std::string stored;
   if (!password.empty()) {
-    absl::StatusOr<std::string> token = FernetEncrypt(
-        *key, password, static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now())));
+    absl::StatusOr<std::string> token =
+        FernetEncrypt(*key, password,
+                      static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now())));
     if (!token.ok()) return token.status();
     stored = *token;
   }
@@ -328,6 +329,51 @@ absl::StatusOr<int64_t> ApiStore::CreateRegistry(
       /*idempotent=*/false);
   if (!s.ok()) return s;
   return id;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ApiStore::SchedulableHosts(
+    const std::vector<std::string>& rp_uuids,
+    absl::Duration service_down_time) {
+  std::map<std::string, std::string> out;
+  if (rp_uuids.empty()) return out;
+  absl::Status s = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::read_transaction t(conn);
+    pqxx::result rows =
+        SqlParams()
+            .Add(nlohmann::json(rp_uuids).dump())
+            .Add(std::to_string(absl::ToInt64Seconds(service_down_time)))
+            .Exec(t,
+                  "SELECT cn.rp_uuid, cn.hostname FROM compute_node cn JOIN "
+                  "zun_service s ON s.host = cn.hostname AND s.\"binary\" = "
+                  "'zun-compute' WHERE cn.rp_uuid IN (SELECT "
+                  "json_array_elements_text($1::json)) AND NOT "
+                  "COALESCE(s.disabled, false) AND NOT COALESCE(s.forced_down, "
+                  "false) AND COALESCE(s.last_seen_up, s.updated_at, "
+                  "s.created_at) >= LOCALTIMESTAMP - make_interval(secs => "
+                  "$2::int)");
+    out.clear();
+    for (const auto& row : rows) out[row[0].c_str()] = row[1].c_str();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::string> ApiStore::ProviderOf(const std::string& host) {
+  std::string out;
+  absl::Status s = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::read_transaction t(conn);
+    pqxx::result rows = SqlParams().Add(host).Exec(
+        t, "SELECT rp_uuid FROM compute_node WHERE hostname = $1 LIMIT 1");
+    if (rows.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("host '", host, "' has no compute_node row"));
+    }
+    out = rows[0][0].c_str();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 }  // namespace zun::db

@@ -6,6 +6,7 @@
 // the same way. Thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,6 +70,16 @@ class ApiStore {
                                              const std::string& container_path,
                                              bool read_only,
                                              const std::string& project_id);
+
+  // Of the resource providers `rp_uuids`, those that are a compute_node
+  // whose host runs a zun-compute service that is enabled, not forced down
+  // and was seen within `service_down_time` (Zun's ComputeFilter):
+  // rp_uuid -> hostname.
+  absl::StatusOr<std::map<std::string, std::string>> SchedulableHosts(
+      const std::vector<std::string>& rp_uuids,
+      absl::Duration service_down_time);
+  // The compute_node.rp_uuid of `host`; NOT_FOUND if it has none.
+  absl::StatusOr<std::string> ProviderOf(const std::string& host);
 
   // Registers private registry credentials; returns the registry id. The
   // password is stored as Zun's API stores it: a Fernet token under

@@ -85,7 +85,7 @@ struct ServiceRecord {
 
 // One `compute_node` row; every NOT NULL column has a value here.
 struct ComputeNodeRecord {
-  std::string uuid;     // generated on first insert if empty
+  std::string uuid;  // generated on first insert if empty
   // Written only when set; empty keeps the row's (a provider another
   // service shares must never be replaced), and = uuid on first insert.
   std::string rp_uuid;
@@ -170,8 +170,16 @@ class CapsuleStore {
   virtual absl::StatusOr<ComputeNodeIds> UpsertComputeNode(
       const ComputeNodeRecord& node) = 0;
 
-  // Of `uuids`, those that have a `container` row (of any type and host).
-  virtual absl::StatusOr<std::set<std::string>> ExistingContainers(
+  // The `container` rows (any type and host) of those `uuids` that have
+  // one, in brief, by uuid.
+  struct ContainerBrief {
+    int container_type = 0;
+    std::string status;
+    std::optional<std::string> host;
+    std::optional<std::string> task_state;
+    std::optional<absl::Time> created_at;
+  };
+  virtual absl::StatusOr<std::map<std::string, ContainerBrief>> BriefContainers(
       const std::vector<std::string>& uuids) = 0;
 
   // Cheap round trip used by /healthz.

@@ -80,10 +80,22 @@ absl::StatusOr<std::vector<Capsule>> MemCapsuleStore::ListCapsules(
   return out;
 }
 
+void MemCapsuleStore::SetClaimError(absl::Status error) {
+  absl::MutexLock l(&mu_);
+  claim_error_ = std::move(error);
+}
+
+int64_t MemCapsuleStore::claims() {
+  absl::MutexLock l(&mu_);
+  return claims_;
+}
+
 absl::StatusOr<Capsule> MemCapsuleStore::ClaimCapsule(
     std::string_view uuid, std::string_view host, std::string_view task_state) {
   absl::MutexLock l(&mu_);
+  ++claims_;
   if (absl::Status up = CheckUp(); !up.ok()) return up;
+  if (!claim_error_.ok()) return claim_error_;
   auto it = capsules_.find(std::string(uuid));
   if (it == capsules_.end()) {
     return absl::NotFoundError(
@@ -191,20 +203,29 @@ absl::StatusOr<CapsuleStore::ComputeNodeIds> MemCapsuleStore::UpsertComputeNode(
   return ComputeNodeIds{n.uuid, n.rp_uuid};
 }
 
-absl::StatusOr<std::set<std::string>> MemCapsuleStore::ExistingContainers(
-    const std::vector<std::string>& uuids) {
+absl::StatusOr<std::map<std::string, CapsuleStore::ContainerBrief>>
+MemCapsuleStore::BriefContainers(const std::vector<std::string>& uuids) {
   absl::MutexLock l(&mu_);
   if (absl::Status up = CheckUp(); !up.ok()) return up;
-  std::set<std::string> all;
+  std::map<std::string, ContainerBrief> all;
+  auto brief = [](const capsule::ContainerRecord& r) {
+    ContainerBrief b;
+    b.container_type = static_cast<int>(r.container_type);
+    b.status = r.status.value_or("");
+    b.host = r.host;
+    b.task_state = r.task_state;
+    b.created_at = r.created_at;
+    return b;
+  };
   for (const auto& [uuid, c] : capsules_) {
-    all.insert(uuid);
+    all[uuid] = brief(c.record);
     for (const auto* list : {&c.containers, &c.init_containers}) {
-      for (const auto& child : *list) all.insert(child.uuid);
+      for (const auto& child : *list) all[child.uuid] = brief(child);
     }
   }
-  std::set<std::string> out;
+  std::map<std::string, ContainerBrief> out;
   for (const std::string& u : uuids) {
-    if (all.contains(u)) out.insert(u);
+    if (auto it = all.find(u); it != all.end()) out[u] = it->second;
   }
   return out;
 }

@@ -22,6 +22,10 @@ class MemCapsuleStore final : public CapsuleStore {
   void Put(const capsule::Capsule& c);
   std::optional<capsule::Capsule> Get(const std::string& uuid);
   void SetUnavailable(bool down);
+  // Claims fail with `error` (e.g. a row that does not decode) until
+  // cleared with OkStatus().
+  void SetClaimError(absl::Status error);
+  int64_t claims();                    // claim attempts
   int64_t rows_written();              // rows touched by Apply/Claim/Delete
   int64_t write_transactions();        // Apply/Claim/Delete calls that wrote
   std::vector<std::string> actions();  // "uuid action event result"
@@ -45,7 +49,7 @@ class MemCapsuleStore final : public CapsuleStore {
       std::string_view host, std::string_view availability_zone) override;
   absl::StatusOr<ComputeNodeIds> UpsertComputeNode(
       const ComputeNodeRecord& node) override;
-  absl::StatusOr<std::set<std::string>> ExistingContainers(
+  absl::StatusOr<std::map<std::string, ContainerBrief>> BriefContainers(
       const std::vector<std::string>& uuids) override;
   absl::Status Ping() override;
 
@@ -59,6 +63,8 @@ class MemCapsuleStore final : public CapsuleStore {
 
   absl::Mutex mu_;
   bool down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status claim_error_ ABSL_GUARDED_BY(mu_);
+  int64_t claims_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, capsule::Capsule> capsules_ ABSL_GUARDED_BY(mu_);
   int64_t rows_written_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t write_txns_ ABSL_GUARDED_BY(mu_) = 0;

@@ -284,8 +284,8 @@ absl::Status PgCapsuleStore::DeleteCapsule(std::string_view uuid) {
                         "container_uuid IN ",
                         rows, ")"));
     SqlParams().Add(uuid).Exec(
-        t, absl::StrCat("DELETE FROM container_actions WHERE container_uuid IN ",
-                        rows));
+        t, absl::StrCat(
+               "DELETE FROM container_actions WHERE container_uuid IN ", rows));
     SqlParams().Add(uuid).Exec(
         t, absl::StrCat("DELETE FROM exec_instance WHERE container_id IN "
                         "(SELECT id FROM container WHERE uuid IN ",

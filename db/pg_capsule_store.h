@@ -39,7 +39,7 @@ class PgCapsuleStore final : public CapsuleStore {
       std::string_view host, std::string_view availability_zone) override;
   absl::StatusOr<ComputeNodeIds> UpsertComputeNode(
       const ComputeNodeRecord& node) override;
-  absl::StatusOr<std::set<std::string>> ExistingContainers(
+  absl::StatusOr<std::map<std::string, ContainerBrief>> BriefContainers(
       const std::vector<std::string>& uuids) override;
   absl::Status Ping() override;
   absl::StatusOr<std::map<std::string, std::string>> CapsuleVersions(

@@ -78,7 +78,7 @@ absl::StatusOr<CapsuleStore::ComputeNodeIds> PgCapsuleStore::UpsertComputeNode(
                        : !n.uuid.empty() ? n.uuid
                                          : NewUuid4();
     // An existing rp_uuid stays unless the caller names another.
-    const std::string rp_uuid = !n.rp_uuid.empty()    ? n.rp_uuid
+    const std::string rp_uuid = !n.rp_uuid.empty()  ? n.rp_uuid
                                 : !existing.empty() ? existing[0][1].c_str()
                                                     : uuid;
     SqlParams p;
@@ -141,19 +141,34 @@ absl::StatusOr<CapsuleStore::ComputeNodeIds> PgCapsuleStore::UpsertComputeNode(
   return out;
 }
 
-absl::StatusOr<std::set<std::string>> PgCapsuleStore::ExistingContainers(
-    const std::vector<std::string>& uuids) {
-  std::set<std::string> out;
+absl::StatusOr<std::map<std::string, CapsuleStore::ContainerBrief>>
+PgCapsuleStore::BriefContainers(const std::vector<std::string>& uuids) {
+  std::map<std::string, ContainerBrief> out;
   if (uuids.empty()) return out;
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     pqxx::read_transaction t(c);
     nlohmann::json list = uuids;
-    pqxx::result rows = SqlParams().Add(list.dump()).Exec(
-        t,
-        "SELECT uuid FROM container WHERE uuid IN (SELECT "
-        "json_array_elements_text($1::json))");
+    pqxx::result rows = SqlParams()
+                            .Add(list.dump())
+                            .Exec(t,
+                                  "SELECT uuid, container_type, status, host, "
+                                  "task_state, created_at "
+                                  "FROM container WHERE uuid IN (SELECT "
+                                  "json_array_elements_text($1::json))");
     out.clear();
-    for (const auto& row : rows) out.insert(row[0].c_str());
+    for (const auto& row : rows) {
+      ContainerBrief b;
+      b.container_type =
+          row["container_type"].is_null() ? 0 : row["container_type"].as<int>();
+      b.status = row["status"].is_null() ? "" : row["status"].c_str();
+      if (!row["host"].is_null()) b.host = row["host"].c_str();
+      if (!row["task_state"].is_null())
+        b.task_state = row["task_state"].c_str();
+      if (!row["created_at"].is_null()) {
+        b.created_at = ParseDbTime(row["created_at"].c_str());
+      }
+      out[row["uuid"].c_str()] = std::move(b);
+    }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -239,10 +239,11 @@ std::string ForeignKeyAs(const char* table, const char* name,
   return std::string(
              "DO $$ BEGIN "
              "IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '") +
-         name + "' AND conrelid = '" + table + "'::regclass AND confdeltype = '" +
-         action + "') THEN ALTER TABLE " + table +
-         " DROP CONSTRAINT IF EXISTS " + name + "; ALTER TABLE " + table +
-         " ADD CONSTRAINT " + name + " " + definition + "; END IF; END $$";
+         name + "' AND conrelid = '" + table +
+         "'::regclass AND confdeltype = '" + action + "') THEN ALTER TABLE " +
+         table + " DROP CONSTRAINT IF EXISTS " + name + "; ALTER TABLE " +
+         table + " ADD CONSTRAINT " + name + " " + definition +
+         "; END IF; END $$";
 }
 
 }  // namespace
@@ -261,8 +262,9 @@ const std::vector<Migration>& Migrations() {
            "CREATE INDEX IF NOT EXISTS volume_mapping_container_uuid_idx ON "
            "volume_mapping (container_uuid)",
        }},
-      {3, "Zun's schema in full: every table, Zun's keys and no defaults "
-          "or ON DELETE actions Zun lacks; alembic_version",
+      {3,
+       "Zun's schema in full: every table, Zun's keys and no defaults "
+       "or ON DELETE actions Zun lacks; alembic_version",
        Concat(
            ZunTables(),
            {
@@ -292,7 +294,8 @@ const std::vector<Migration>& Migrations() {
                "CREATE TABLE IF NOT EXISTS alembic_version (version_num "
                "VARCHAR(32) NOT NULL CONSTRAINT alembic_version_pkc PRIMARY "
                "KEY)",
-               std::string("INSERT INTO alembic_version (version_num) SELECT '") +
+               std::string(
+                   "INSERT INTO alembic_version (version_num) SELECT '") +
                    kZunAlembicRevision +
                    "' WHERE NOT EXISTS (SELECT 1 FROM alembic_version)",
            })},

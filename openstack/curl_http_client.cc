@@ -73,8 +73,8 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Do(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  const long timeout_ms =
-      std::max<long>(1, static_cast<long>(absl::ToInt64Milliseconds(req.timeout)));
+  const long timeout_ms = std::max<long>(
+      1, static_cast<long>(absl::ToInt64Milliseconds(req.timeout)));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
@@ -83,11 +83,13 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Do(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
 
   const TlsOptions& tls = req.tls;
-  if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
+  if (!tls.ca_file.empty())
+    curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
   if (!tls.cert_file.empty()) {
     curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert_file.c_str());
   }
-  if (!tls.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
+  if (!tls.key_file.empty())
+    curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, tls.insecure ? 0L : 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, tls.insecure ? 0L : 2L);
 
@@ -120,11 +122,11 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Do(const HttpRequest& req) {
         absl::StrCat(req.method, " ", RedactUrl(req.url), ": ",
                      error[0] != '\0' ? error : curl_easy_strerror(rc));
     if (sink.too_large) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(what, " (response larger than ", max_body_bytes_,
-                       " bytes)"));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          what, " (response larger than ", max_body_bytes_, " bytes)"));
     }
-    if (rc == CURLE_OPERATION_TIMEDOUT) return absl::DeadlineExceededError(what);
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+      return absl::DeadlineExceededError(what);
     return absl::UnavailableError(what);
   }
   long code = 0;

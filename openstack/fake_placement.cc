@@ -20,9 +20,9 @@ absl::Status FakePlacement::CheckGeneration(const Provider& p,
     return absl::AbortedError("Placement: concurrent update (injected)");
   }
   if (p.rp.generation != generation) {
-    return absl::AbortedError(absl::StrCat(
-        "Placement: generation ", generation, " is stale (now ",
-        p.rp.generation, ")"));
+    return absl::AbortedError(absl::StrCat("Placement: generation ", generation,
+                                           " is stale (now ", p.rp.generation,
+                                           ")"));
   }
   return absl::OkStatus();
 }

@@ -32,8 +32,9 @@ class FakePlacement final : public PlacementClient {
       const std::string& uuid, int64_t generation,
       const Inventories& inventories) override;
   absl::StatusOr<ProviderTraits> GetTraits(const std::string& uuid) override;
-  absl::StatusOr<int64_t> SetTraits(const std::string& uuid, int64_t generation,
-                                    const std::set<std::string>& traits) override;
+  absl::StatusOr<int64_t> SetTraits(
+      const std::string& uuid, int64_t generation,
+      const std::set<std::string>& traits) override;
   absl::Status EnsureTrait(const std::string& name) override;
   absl::StatusOr<std::map<std::string, Resources>> ProviderAllocations(
       const std::string& uuid) override;

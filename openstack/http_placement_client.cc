@@ -153,9 +153,10 @@ absl::StatusOr<int64_t> HttpPlacementClient::SetInventories(
   const std::string what = absl::StrCat("PUT inventories of ", uuid);
   json inv = json::object();
   for (const auto& [rc, i] : inventories) {
-    inv[rc] = {{"total", i.total},         {"reserved", i.reserved},
-               {"min_unit", i.min_unit},   {"max_unit", i.max_unit},
-               {"step_size", i.step_size}, {"allocation_ratio", i.allocation_ratio}};
+    inv[rc] = {
+        {"total", i.total},         {"reserved", i.reserved},
+        {"min_unit", i.min_unit},   {"max_unit", i.max_unit},
+        {"step_size", i.step_size}, {"allocation_ratio", i.allocation_ratio}};
   }
   absl::StatusOr<HttpResponse> r = service_.Send(
       "PUT", absl::StrCat("/resource_providers/", uuid, "/inventories"),
@@ -241,7 +242,8 @@ HttpPlacementClient::GetAllocationCandidates(
     const Resources& resources, const std::set<std::string>& forbidden,
     int limit) {
   std::vector<std::string> parts;
-  for (const auto& [rc, n] : resources) parts.push_back(absl::StrCat(rc, ":", n));
+  for (const auto& [rc, n] : resources)
+    parts.push_back(absl::StrCat(rc, ":", n));
   std::string query = absl::StrCat("resources=", absl::StrJoin(parts, ","));
   if (!forbidden.empty()) {
     std::vector<std::string> f;
@@ -263,7 +265,8 @@ HttpPlacementClient::GetAllocationCandidates(
       AllocationRequest a;
       if (req.contains("allocations") && req["allocations"].is_object()) {
         for (const auto& [rp, j] : req["allocations"].items()) {
-          a.allocations[rp] = ResourcesFrom(j.value("resources", json::object()));
+          a.allocations[rp] =
+              ResourcesFrom(j.value("resources", json::object()));
         }
       }
       out.requests.push_back(std::move(a));
@@ -279,13 +282,13 @@ absl::Status HttpPlacementClient::ClaimAllocations(
   for (const auto& [rp, res] : request.allocations) {
     allocations[rp] = {{"resources", res}};
   }
-  absl::StatusOr<HttpResponse> r = service_.Send(
-      "PUT", absl::StrCat("/allocations/", consumer),
-      json{{"allocations", allocations},
-           {"project_id", project_id},
-           {"user_id", user_id},
-           {"consumer_generation", nullptr}}
-          .dump());
+  absl::StatusOr<HttpResponse> r =
+      service_.Send("PUT", absl::StrCat("/allocations/", consumer),
+                    json{{"allocations", allocations},
+                         {"project_id", project_id},
+                         {"user_id", user_id},
+                         {"consumer_generation", nullptr}}
+                        .dump());
   if (!r.ok()) return r.status();
   absl::Status s = Check(*r, absl::StrCat("PUT allocations of ", consumer));
   if (absl::IsAlreadyExists(s)) return absl::AbortedError(s.message());

@@ -52,9 +52,9 @@ absl::StatusOr<absl::Time> ParseExpiry(const std::string& s) {
 
 absl::Status ValidateAuthOptions(const KeystoneAuthOptions& o) {
   auto missing = [&](const char* what) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "[keystone_auth] ", what, " is required with auth_type = ",
-        o.auth_type));
+    return absl::InvalidArgumentError(
+        absl::StrCat("[keystone_auth] ", what,
+                     " is required with auth_type = ", o.auth_type));
   };
   if (o.auth_type.empty()) return absl::OkStatus();
   if (o.auth_type == "admin_token") {
@@ -152,7 +152,8 @@ absl::StatusOr<KeystoneSession::Cached> KeystoneSession::Authenticate() {
     const absl::Duration life = std::max(absl::ZeroDuration(), *exp - now);
     c.renew_at = *exp - std::min(absl::Seconds(120), life / 2);
   }
-  ZUN_LOG(kOpenstack, info, "Keystone: authenticated to {} (token valid until {})",
+  ZUN_LOG(kOpenstack, info,
+          "Keystone: authenticated to {} (token valid until {})",
           RedactUrl(req.url),
           c.expires_at == absl::InfiniteFuture()
               ? std::string("unknown")
@@ -239,8 +240,8 @@ ServiceClient::ServiceClient(HttpClient& http, KeystoneSession& session,
       default_headers_(std::move(default_headers)) {}
 
 absl::StatusOr<HttpResponse> ServiceClient::Send(
-    const std::string& method, const std::string& path,
-    const std::string& body, const std::map<std::string, std::string>& headers) {
+    const std::string& method, const std::string& path, const std::string& body,
+    const std::map<std::string, std::string>& headers) {
   absl::StatusOr<HttpResponse> last = absl::UnknownError("not sent");
   for (int attempt = 0; attempt < 2; ++attempt) {
     absl::StatusOr<std::string> token = session_.Token();
@@ -260,8 +261,9 @@ absl::StatusOr<HttpResponse> ServiceClient::Send(
     req.tls = tls_;
     last = http_.Do(req);
     if (!last.ok() || last->status != 401) return last;
-    ZUN_LOG(kOpenstack, info, "{} {}: token refused (401), authenticating again",
-            method, RedactUrl(req.url));
+    ZUN_LOG(kOpenstack, info,
+            "{} {}: token refused (401), authenticating again", method,
+            RedactUrl(req.url));
     session_.Invalidate(*token);
   }
   return last;

@@ -51,10 +51,10 @@ absl::Status ValidateAuthOptions(const KeystoneAuthOptions& options);
 
 // Where a service is: Zun's [<service>_client] options.
 struct ServiceEndpoint {
-  std::string service_type;           // "placement", "network"
-  std::string interface = "public";   // publicURL/internalURL/adminURL too
-  std::string region_name;            // empty: any region
-  std::string endpoint_override;      // used as it is when set
+  std::string service_type;          // "placement", "network"
+  std::string interface = "public";  // publicURL/internalURL/adminURL too
+  std::string region_name;           // empty: any region
+  std::string endpoint_override;     // used as it is when set
 };
 
 class KeystoneSession {

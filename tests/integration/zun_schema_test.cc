@@ -4,11 +4,10 @@
 // actions, alembic_version; db-sync over a database that holds Zun's tables
 // already, refusal of one at another revision; and a capsule delete that
 // works without any cascade.
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -54,13 +53,13 @@ std::set<std::string> ActualColumns(const ScratchDatabase& db) {
 // "table.column -> table.column ON DELETE x" for every foreign key.
 std::set<std::string> ForeignKeys(const ScratchDatabase& db) {
   std::set<std::string> out;
-  for (const SqlRow& r : db.Query(
-           "SELECT c.conrelid::regclass AS tbl, a.attname AS col, "
-           "c.confrelid::regclass AS ref, af.attname AS refcol, "
-           "c.confdeltype AS del FROM pg_constraint c "
-           "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = "
-           "c.conkey[1] JOIN pg_attribute af ON af.attrelid = c.confrelid "
-           "AND af.attnum = c.confkey[1] WHERE c.contype = 'f'")) {
+  for (const SqlRow& r :
+       db.Query("SELECT c.conrelid::regclass AS tbl, a.attname AS col, "
+                "c.confrelid::regclass AS ref, af.attname AS refcol, "
+                "c.confdeltype AS del FROM pg_constraint c "
+                "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = "
+                "c.conkey[1] JOIN pg_attribute af ON af.attrelid = c.confrelid "
+                "AND af.attnum = c.confkey[1] WHERE c.contype = 'f'")) {
     const std::string del = *r.at("del") == "c" ? "CASCADE" : "NO ACTION";
     out.insert(absl::StrCat(*r.at("tbl"), ".", *r.at("col"), " -> ",
                             *r.at("ref"), ".", *r.at("refcol"), " ON DELETE ",
@@ -162,17 +161,18 @@ TEST_CASE("a capsule delete removes every dependant row without cascades") {
   main.image = "busybox";
   c.containers.push_back(main);
   REQUIRE(api.CreateCapsule(c).ok());
-  REQUIRE(api.CreateLocalVolume("p", {{main.uuid, "/data", false},
-                                      {init.uuid, "/data", true}})
+  REQUIRE(api.CreateLocalVolume(
+                 "p", {{main.uuid, "/data", false}, {init.uuid, "/data", true}})
               .ok());
   REQUIRE(api.RecordAction(c.uuid(), "create", "req-1", "p", "u").ok());
   db::PgCapsuleStore store(db.options());
-  absl::StatusOr<int64_t> ev =
-      store.StartAction(main.uuid, "create", "ev", db::ActionContext{"r2", "u", "p"});
+  absl::StatusOr<int64_t> ev = store.StartAction(
+      main.uuid, "create", "ev", db::ActionContext{"r2", "u", "p"});
   REQUIRE(ev.ok());
-  db.Exec(absl::StrCat("INSERT INTO exec_instance (container_id, exec_id) "
-                       "SELECT id, 'e1' FROM container WHERE uuid = '",
-                       main.uuid, "'"));
+  db.Exec(
+      absl::StrCat("INSERT INTO exec_instance (container_id, exec_id) "
+                   "SELECT id, 'e1' FROM container WHERE uuid = '",
+                   main.uuid, "'"));
   // Another capsule's rows stay.
   capsule::Capsule other = c;
   other.record.uuid = "bbbbbbbb-0000-0000-0000-000000000001";
@@ -181,9 +181,8 @@ TEST_CASE("a capsule delete removes every dependant row without cascades") {
   REQUIRE(api.CreateCapsule(other).ok());
 
   REQUIRE(store.DeleteCapsule(c.uuid()).ok());
-  for (const char* table :
-       {"volume", "volume_mapping", "container_actions",
-        "container_actions_events", "exec_instance"}) {
+  for (const char* table : {"volume", "volume_mapping", "container_actions",
+                            "container_actions_events", "exec_instance"}) {
     INFO(table);
     CHECK(db.Query(absl::StrCat("SELECT count(*) AS n FROM ", table))[0].at(
               "n") == "0");

@@ -80,7 +80,8 @@ TEST_CASE("Fernet tokens made here decrypt with python3-cryptography",
           "[fernet]") {
   absl::StatusOr<std::string> key = ZunFernetKey(kZunKey);
   REQUIRE(key.ok());
-  absl::StatusOr<std::string> token = FernetEncrypt(*key, "registry-pw", 1700000000);
+  absl::StatusOr<std::string> token =
+      FernetEncrypt(*key, "registry-pw", 1700000000);
   REQUIRE(token.ok());
   CHECK(Py(kDecrypt, {kZunKey, *token}) == "registry-pw");
 }

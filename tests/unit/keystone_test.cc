@@ -18,24 +18,23 @@ using nlohmann::json;
 constexpr char kAuthUrl[] = "http://127.0.0.1:5000/v3";
 
 json Catalog() {
-  return json::array(
-      {{{"type", "placement"},
-        {"name", "placement"},
-        {"endpoints",
-         {{{"interface", "public"},
-           {"region_id", "RegionOne"},
-           {"url", "http://placement.example:8778/"}},
-          {{"interface", "internal"},
-           {"region_id", "RegionOne"},
-           {"url", "http://placement.internal:8778"}},
-          {{"interface", "public"},
-           {"region_id", "RegionTwo"},
-           {"url", "http://placement.two:8778"}}}}},
-       {{"type", "network"},
-        {"endpoints",
-         {{{"interface", "public"},
-           {"region_id", "RegionOne"},
-           {"url", "http://neutron.example:9696"}}}}}});
+  return json::array({{{"type", "placement"},
+                       {"name", "placement"},
+                       {"endpoints",
+                        {{{"interface", "public"},
+                          {"region_id", "RegionOne"},
+                          {"url", "http://placement.example:8778/"}},
+                         {{"interface", "internal"},
+                          {"region_id", "RegionOne"},
+                          {"url", "http://placement.internal:8778"}},
+                         {{"interface", "public"},
+                          {"region_id", "RegionTwo"},
+                          {"url", "http://placement.two:8778"}}}}},
+                      {{"type", "network"},
+                       {"endpoints",
+                        {{{"interface", "public"},
+                          {"region_id", "RegionOne"},
+                          {"url", "http://neutron.example:9696"}}}}}});
 }
 
 // A Keystone that issues token "tok-N" (N counts issues) valid for
@@ -46,30 +45,31 @@ struct World {
   absl::Duration lifetime = absl::Hours(1);
   int issued = 0;
   json last_auth;
-  FakeHttpClient http{[this](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
-    if (absl::EndsWith(r.url, "/v3/auth/tokens") && r.method == "POST") {
-      last_auth = json::parse(r.body);
-      const std::string pw =
-          last_auth["auth"]["identity"]["password"]["user"]["password"];
-      if (pw != "secret") return HttpResponse{401, {}, "{\"error\":{}}"};
-      ++issued;
-      HttpResponse resp;
-      resp.status = 201;
-      resp.headers["x-subject-token"] = "tok-" + std::to_string(issued);
-      resp.body =
-          json{{"token",
-                {{"expires_at",
-                  absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ",
-                                   clock.Now() + lifetime, absl::UTCTimeZone())},
-                 {"catalog", Catalog()}}}}
-              .dump();
-      return resp;
-    }
-    auto it = r.headers.find("X-Auth-Token");
-    const bool fresh = it != r.headers.end() &&
-                       it->second == "tok-" + std::to_string(issued);
-    return HttpResponse{fresh ? 200 : 401, {}, fresh ? "{}" : ""};
-  }};
+  FakeHttpClient http{
+      [this](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
+        if (absl::EndsWith(r.url, "/v3/auth/tokens") && r.method == "POST") {
+          last_auth = json::parse(r.body);
+          const std::string pw =
+              last_auth["auth"]["identity"]["password"]["user"]["password"];
+          if (pw != "secret") return HttpResponse{401, {}, "{\"error\":{}}"};
+          ++issued;
+          HttpResponse resp;
+          resp.status = 201;
+          resp.headers["x-subject-token"] = "tok-" + std::to_string(issued);
+          resp.body =
+              json{{"token",
+                    {{"expires_at", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ",
+                                                     clock.Now() + lifetime,
+                                                     absl::UTCTimeZone())},
+                     {"catalog", Catalog()}}}}
+                  .dump();
+          return resp;
+        }
+        auto it = r.headers.find("X-Auth-Token");
+        const bool fresh = it != r.headers.end() &&
+                           it->second == "tok-" + std::to_string(issued);
+        return HttpResponse{fresh ? 200 : 401, {}, fresh ? "{}" : ""};
+      }};
 
   KeystoneAuthOptions Password() {
     KeystoneAuthOptions o;
@@ -139,7 +139,8 @@ TEST_CASE("a refused token is replaced once and the request resent",
   World w;
   KeystoneSession session(w.http, w.clock, w.Password());
   ServiceClient client(w.http, session, {"placement", "public", "", ""}, {},
-                       absl::Seconds(5), {{"OpenStack-API-Version", "placement 1.31"}});
+                       absl::Seconds(5),
+                       {{"OpenStack-API-Version", "placement 1.31"}});
   absl::StatusOr<HttpResponse> r = client.Send("GET", "/resource_providers");
   REQUIRE(r.ok());
   CHECK(r->status == 200);
