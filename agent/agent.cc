@@ -68,6 +68,7 @@ PlacementReporterOptions PlacementReporterOptionsFromConfig(
   o.reserved_host_disk_mb = c.compute.reserved_host_disk_mb;
   o.host_shared_with_nova = c.compute.host_shared_with_nova;
   o.refresh_interval = c.compute.resource_provider_association_refresh;
+  o.lost_create_grace = c.compute.lost_create_grace_period;
   return o;
 }
 
@@ -97,15 +98,20 @@ Agent::Agent(const AgentConfig& config, AgentDeps deps)
         *deps_.placement, deps_.clock,
         PlacementReporterOptionsFromConfig(config_),
         [this](const std::vector<std::string>& consumers) {
-          return deps_.store.ExistingContainers(consumers);
+          return deps_.store.BriefContainers(consumers);
         },
         [this](const std::string& rp_uuid) {
           node_reporter_->AdoptProvider(rp_uuid);
+        },
+        [this](const std::string& uuid) {
+          executor_->Submit(uuid, [this, uuid] {
+            ops_->Create(uuid, db::ActionContext{}, CreateHints{}, [] {});
+          });
         });
-    ops_options.release_allocation = [p = placement_reporter_.get()](
-                                         const std::string& uuid) {
-      p->Release(uuid);
-    };
+    ops_options.release_allocation =
+        [p = placement_reporter_.get()](const std::string& uuid) {
+          p->Release(uuid);
+        };
   }
   ops_ = std::make_unique<CapsuleOps>(deps_.store, deps_.cri, deps_.clock,
                                       registry_, std::move(ops_options));

@@ -41,10 +41,10 @@ struct OptionDef {
   OptionDef {                                                               \
     section, name, [](AgentConfig& c) -> FieldRef { return &(expr); }, true \
   }
-#define ZUN_PASSWORD_OPT(section, name, expr)                          \
-  OptionDef {                                                         \
-    section, name, [](AgentConfig& c) -> FieldRef { return &(expr); }, \
-        false, true                                                   \
+#define ZUN_PASSWORD_OPT(section, name, expr)                                 \
+  OptionDef {                                                                 \
+    section, name, [](AgentConfig& c) -> FieldRef { return &(expr); }, false, \
+        true                                                                  \
   }
 #define ZUN_IGNORED(section, name)                                    \
   OptionDef {                                                         \
@@ -93,8 +93,7 @@ const std::vector<OptionDef>& Options() {
       ZUN_IGNORED("DEFAULT", "sandbox_image_driver"),
       ZUN_IGNORED("DEFAULT", "sandbox_image_pull_policy"),
       ZUN_IGNORED("DEFAULT", "rootwrap_config"),
-      ZUN_PASSWORD_OPT("DEFAULT", "auth_encryption_key",
-                       c.auth_encryption_key),
+      ZUN_PASSWORD_OPT("DEFAULT", "auth_encryption_key", c.auth_encryption_key),
       ZUN_IGNORED("DEFAULT", "pybasedir"),
       ZUN_IGNORED("DEFAULT", "bindir"),
       ZUN_IGNORED("DEFAULT", "use_stderr"),
@@ -157,6 +156,8 @@ const std::vector<OptionDef>& Options() {
               c.compute.resource_provider_association_refresh),
       ZUN_OPT("compute", "host_shared_with_nova",
               c.compute.host_shared_with_nova),
+      ZUN_OPT("compute", "lost_create_grace_period",
+              c.compute.lost_create_grace_period),
       ZUN_IGNORED("compute", "unique_container_name_scope"),
       ZUN_OPT("compute", "cpu_allocation_ratio",
               c.compute.cpu_allocation_ratio),

@@ -126,6 +126,9 @@ struct AgentConfig {
     double initial_disk_allocation_ratio = 1.0;
     bool host_shared_with_nova = false;
     absl::Duration resource_provider_association_refresh = absl::Minutes(5);
+    // A capsule placed here (Placement allocation) that is still Creating
+    // without a host after this long lost its create cast: it is created.
+    absl::Duration lost_create_grace_period = absl::Seconds(60);
   } compute;
 
   // --- [oslo_messaging_rabbit] ---

@@ -43,9 +43,8 @@ HealthMonitor::HealthMonitor(std::vector<HealthProbe> probes, Clock& clock,
     : probes_(std::move(probes)), clock_(clock), interval_(interval) {
   absl::MutexLock l(&mu_);
   for (const HealthProbe& p : probes_) {
-    results_.push_back(HealthCheckResult{p.name, p.critical, false,
-                                         "not checked yet",
-                                         absl::InfinitePast()});
+    results_.push_back(HealthCheckResult{
+        p.name, p.critical, false, "not checked yet", absl::InfinitePast()});
   }
 }
 

@@ -208,11 +208,16 @@ int main(int argc, char** argv) {
             "Placement, so Zun's scheduler cannot place capsules here");
   }
   zun::agent::Agent agent(
-      *config, zun::agent::AgentDeps{store, **cri, bus, clock, &metrics,
-                                     openstack ? openstack->placement.get()
-                                               : nullptr});
+      *config,
+      zun::agent::AgentDeps{store, **cri, bus, clock, &metrics,
+                            openstack ? openstack->placement.get() : nullptr});
   zun::agent::MetricSources sources = agent.MetricSourcesOf();
   sources.db = [&store] { return store.pool_stats(); };
+  if (openstack) {
+    sources.keystone_authentications = [s = openstack->session.get()] {
+      return s->authentications();
+    };
+  }
   metrics.SetSources(std::move(sources));
 
   // /metrics and /healthz, up before the agent starts so an operator can
@@ -235,8 +240,8 @@ int main(int argc, char** argv) {
       // shown, but the agent stays healthy.
       probes.push_back({"placement", [p] { return p->Check(); }, false});
     }
-    health = std::make_unique<zun::agent::HealthMonitor>(std::move(probes),
-                                                         clock);
+    health =
+        std::make_unique<zun::agent::HealthMonitor>(std::move(probes), clock);
     health->Start();
     absl::StatusOr<std::unique_ptr<zun::agent::StatusServer>> server =
         zun::agent::StatusServer::Start(config->metrics_listen, metrics,

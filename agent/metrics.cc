@@ -244,44 +244,51 @@ std::string AgentMetrics::Render() const {
   }
   if (s.placement) {
     const PlacementReporter::Counters c = s.placement();
-    MetricFamily p = Family("zun_agent_placement_passes_total",
-                            "Placement reporting passes by result",
-                            MetricType::Counter);
+    MetricFamily p =
+        Family("zun_agent_placement_passes_total",
+               "Placement reporting passes by result", MetricType::Counter);
     AddValue(p, static_cast<double>(c.passes_ok), {{"result", "ok"}});
     AddValue(p, static_cast<double>(c.passes_failed), {{"result", "error"}});
     families.push_back(std::move(p));
-    MetricFamily u = Family("zun_agent_placement_updates_total",
-                            "Inventory and trait writes to Placement",
-                            MetricType::Counter);
+    MetricFamily u =
+        Family("zun_agent_placement_updates_total",
+               "Inventory and trait writes to Placement", MetricType::Counter);
     AddValue(u, static_cast<double>(c.inventory_updates),
              {{"kind", "inventory"}});
     AddValue(u, static_cast<double>(c.trait_updates), {{"kind", "traits"}});
     families.push_back(std::move(u));
-    MetricFamily k = Family("zun_agent_placement_conflicts_total",
-                            "Placement generation conflicts retried",
-                            MetricType::Counter);
+    MetricFamily k =
+        Family("zun_agent_placement_conflicts_total",
+               "Placement generation conflicts retried", MetricType::Counter);
     AddValue(k, static_cast<double>(c.conflicts));
     families.push_back(std::move(k));
-    MetricFamily a = Family(
-        "zun_agent_placement_allocations_released_total",
-        "Capsule allocations released: on delete or failure, or found "
-        "leaked by the heal",
-        MetricType::Counter);
+    MetricFamily a =
+        Family("zun_agent_placement_allocations_released_total",
+               "Capsule allocations released: on delete or failure, or found "
+               "leaked by the heal",
+               MetricType::Counter);
     AddValue(a, static_cast<double>(c.allocations_released),
              {{"how", "release"}});
     AddValue(a, static_cast<double>(c.allocations_healed), {{"how", "heal"}});
     families.push_back(std::move(a));
   }
+  if (s.keystone_authentications) {
+    MetricFamily k = Family("zun_agent_keystone_authentications_total",
+                            "Keystone tokens obtained (first and renewals)",
+                            MetricType::Counter);
+    AddValue(k, static_cast<double>(s.keystone_authentications()));
+    families.push_back(std::move(k));
+  }
   if (s.placement_health) {
     const PlacementReporter::Health h = s.placement_health();
-    MetricFamily up = Family("zun_agent_placement_up",
-                             "1 when the last Placement pass succeeded",
-                             MetricType::Gauge);
+    MetricFamily up =
+        Family("zun_agent_placement_up",
+               "1 when the last Placement pass succeeded", MetricType::Gauge);
     AddValue(up, h.ok ? 1.0 : 0.0);
     families.push_back(std::move(up));
-    MetricFamily q = Family("zun_agent_placement_pending_releases",
-                            "Allocation releases waiting for Placement",
-                            MetricType::Gauge);
+    MetricFamily q =
+        Family("zun_agent_placement_pending_releases",
+               "Allocation releases waiting for Placement", MetricType::Gauge);
     AddValue(q, static_cast<double>(h.pending_releases));
     families.push_back(std::move(q));
   }

@@ -51,6 +51,8 @@ struct MetricSources {
   // Placement reporting (only when the node reports to Placement).
   std::function<PlacementReporter::Counters()> placement;
   std::function<PlacementReporter::Health()> placement_health;
+  // Successful Keystone authentications (renewals included).
+  std::function<int64_t()> keystone_authentications;
 };
 
 class AgentMetrics {

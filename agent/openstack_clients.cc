@@ -7,13 +7,14 @@ namespace zun::agent {
 openstack::KeystoneAuthOptions KeystoneAuthFrom(const AgentConfig& c) {
   const AgentConfig::KeystoneAuth& k = c.keystone_auth;
   openstack::KeystoneAuthOptions o;
-  o.auth_type = k.auth_type.empty() && !k.auth_url.empty() ? "password"
-                                                           : k.auth_type;
+  o.auth_type =
+      k.auth_type.empty() && !k.auth_url.empty() ? "password" : k.auth_type;
   o.auth_url = k.auth_url;
   o.username = k.username;
   o.user_id = k.user_id;
   o.password = k.password;
-  const bool user_domain = !k.user_domain_name.empty() || !k.user_domain_id.empty();
+  const bool user_domain =
+      !k.user_domain_name.empty() || !k.user_domain_id.empty();
   o.user_domain_name = user_domain ? k.user_domain_name : k.default_domain_name;
   o.user_domain_id = user_domain ? k.user_domain_id : k.default_domain_id;
   const bool project_domain =

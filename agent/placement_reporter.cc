@@ -60,13 +60,14 @@ Inventories DesiredInventories(const NodeResources& node,
 PlacementReporter::PlacementReporter(openstack::PlacementClient& placement,
                                      Clock& clock,
                                      PlacementReporterOptions options,
-                                     ExistingConsumers existing,
-                                     OnAdopt on_adopt)
+                                     ConsumerRows rows, OnAdopt on_adopt,
+                                     OnLostCreate on_lost_create)
     : placement_(placement),
       clock_(clock),
       options_(std::move(options)),
-      existing_(std::move(existing)),
+      rows_(std::move(rows)),
       on_adopt_(std::move(on_adopt)),
+      on_lost_create_(std::move(on_lost_create)),
       loop_(clock, "placement"),
       backoff_(options_.retry,
                static_cast<uint64_t>(absl::ToUnixNanos(clock.Now()))) {}
@@ -128,7 +129,7 @@ void PlacementReporter::Pass() {
   bool heal_due = false;
   {
     absl::MutexLock l(&mu_);
-    heal_due = clock_.Now() - healed_at_ >= options_.refresh_interval;
+    heal_due = clock_.Now() - healed_at_ >= HealInterval();
   }
   if (s.ok() && heal_due) s = Heal();
   absl::Duration next;
@@ -143,11 +144,12 @@ void PlacementReporter::Pass() {
       health_.error.clear();
       health_.last_ok = clock_.Now();
       backoff_.Reset();
-      next = options_.refresh_interval;
+      next = std::min(options_.refresh_interval, HealInterval());
     } else {
       ++counters_.passes_failed;
       if (health_.ok || health_.error != s.message()) {
-        ZUN_LOG(kAgent, warn, "Placement reporting failed: {} (retrying)", s.message());
+        ZUN_LOG(kAgent, warn, "Placement reporting failed: {} (retrying)",
+                s.message());
       }
       health_.ok = false;
       health_.error = std::string(s.message());
@@ -155,6 +157,13 @@ void PlacementReporter::Pass() {
     }
   }
   ScheduleNext(next);
+}
+
+absl::Duration PlacementReporter::HealInterval() const {
+  // Lost creates are looked for as often as they may appear.
+  return on_lost_create_
+             ? std::min(options_.refresh_interval, options_.lost_create_grace)
+             : options_.refresh_interval;
 }
 
 absl::Status PlacementReporter::EnsureProvider(NodeResources& node) {
@@ -318,7 +327,7 @@ absl::Status PlacementReporter::Heal() {
     if (!synced_) return absl::OkStatus();
     rp = synced_->rp_uuid;
   }
-  if (options_.host_shared_with_nova || !existing_) {
+  if (!rows_) {
     absl::MutexLock l(&mu_);
     healed_at_ = clock_.Now();
     return absl::OkStatus();
@@ -329,19 +338,39 @@ absl::Status PlacementReporter::Heal() {
   std::vector<std::string> consumers;
   for (const auto& [consumer, res] : *allocs) consumers.push_back(consumer);
   if (!consumers.empty()) {
-    absl::StatusOr<std::set<std::string>> alive = existing_(consumers);
-    if (!alive.ok()) return alive.status();
+    absl::StatusOr<std::map<std::string, db::CapsuleStore::ContainerBrief>>
+        rows = rows_(consumers);
+    if (!rows.ok()) return rows.status();
+    const absl::Time now = clock_.Now();
     for (const std::string& consumer : consumers) {
-      if (alive->contains(consumer)) continue;
-      if (absl::Status s = placement_.DeleteAllocations(consumer); !s.ok()) {
-        return s;
+      auto row = rows->find(consumer);
+      if (row == rows->end()) {
+        // Another service's consumers look the same: leave them alone.
+        if (options_.host_shared_with_nova) continue;
+        if (absl::Status s = placement_.DeleteAllocations(consumer); !s.ok()) {
+          return s;
+        }
+        ZUN_LOG(kAgent, info,
+                "Placement: released the allocation of {}: no capsule has "
+                "this uuid any more",
+                consumer);
+        absl::MutexLock l(&mu_);
+        ++counters_.allocations_healed;
+        continue;
       }
-      ZUN_LOG(kAgent, info,
-              "Placement: released the allocation of {}: no capsule has "
-              "this uuid any more",
-              consumer);
-      absl::MutexLock l(&mu_);
-      ++counters_.allocations_healed;
+      const db::CapsuleStore::ContainerBrief& b = row->second;
+      const bool unclaimed = b.container_type == 1 && b.status == "Creating" &&
+                             (!b.host || b.host->empty()) && !b.task_state;
+      if (unclaimed && on_lost_create_ && b.created_at &&
+          *b.created_at + options_.lost_create_grace <= now) {
+        ZUN_LOG(kAgent, warn,
+                "capsule {} was placed on this node {} ago but its create "
+                "never arrived (a lost cast): creating it",
+                consumer, absl::FormatDuration(now - *b.created_at));
+        on_lost_create_(consumer);
+        absl::MutexLock l(&mu_);
+        ++counters_.lost_creates;
+      }
     }
   }
   absl::MutexLock l(&mu_);

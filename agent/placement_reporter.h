@@ -16,10 +16,14 @@
 //    max_conflict_retries times per pass.
 //  - Release(consumer) deletes a capsule's allocations (deleted, failed or
 //    refused capsules); kept and retried until Placement confirms.
-//  - Every refresh_interval the provider is re-read and healed: allocations
-//    against it whose consumer has no container row any more are released
-//    (never with host_shared_with_nova: another service's consumers would
-//    look the same).
+//  - At start and every refresh_interval (every lost_create_grace when
+//    lost creates are recovered, if shorter) the provider is healed:
+//    allocations against it whose consumer has no container row any more are
+//    released (never with host_shared_with_nova: another service's consumers
+//    would look the same); a capsule that the scheduler placed here (an
+//    allocation on this provider) but whose row is still Creating without a
+//    host after lost_create_grace lost its container_create cast:
+//    on_lost_create creates it.
 // While Placement (or Keystone) is unreachable, passes repeat with capped
 // backoff and the agent keeps serving; health() and counters() say so.
 //
@@ -40,6 +44,7 @@
 #include "common/backoff.h"
 #include "common/clock.h"
 #include "common/event_loop.h"
+#include "db/capsule_store.h"
 #include "openstack/placement.h"
 
 namespace zun::agent {
@@ -68,6 +73,8 @@ struct PlacementReporterOptions {
   int64_t reserved_host_disk_mb = 0;
   bool host_shared_with_nova = false;
   absl::Duration refresh_interval = absl::Minutes(5);
+  // How old a placed, unclaimed capsule must be to count as a lost cast.
+  absl::Duration lost_create_grace = absl::Seconds(60);
   int max_conflict_retries = 4;
   BackoffPolicy retry{absl::Seconds(1), absl::Minutes(1), 2.0, 0.2};
 };
@@ -81,15 +88,19 @@ openstack::Inventories DesiredInventories(
 
 class PlacementReporter {
  public:
-  // Of `consumers`, those that still have a container row (any host).
-  using ExistingConsumers = std::function<absl::StatusOr<std::set<std::string>>(
-      const std::vector<std::string>& consumers)>;
+  // The container rows of those `consumers` that have one (any host).
+  using ConsumerRows = std::function<
+      absl::StatusOr<std::map<std::string, db::CapsuleStore::ContainerBrief>>(
+          const std::vector<std::string>& consumers)>;
   // Called with the uuid of an adopted provider (host_shared_with_nova).
   using OnAdopt = std::function<void(const std::string& rp_uuid)>;
+  // Called with a capsule whose create cast never arrived. Must not block.
+  using OnLostCreate = std::function<void(const std::string& uuid)>;
 
   PlacementReporter(openstack::PlacementClient& placement, Clock& clock,
-                    PlacementReporterOptions options,
-                    ExistingConsumers existing, OnAdopt on_adopt = nullptr);
+                    PlacementReporterOptions options, ConsumerRows rows,
+                    OnAdopt on_adopt = nullptr,
+                    OnLostCreate on_lost_create = nullptr);
   ~PlacementReporter();
 
   void Start();
@@ -107,11 +118,11 @@ class PlacementReporter {
   absl::Status Heal();
 
   struct Health {
-    bool ok = false;        // the last pass succeeded
-    std::string error;      // why not
+    bool ok = false;    // the last pass succeeded
+    std::string error;  // why not
     absl::Time last_ok = absl::InfinitePast();
     size_t pending_releases = 0;
-    std::string rp_uuid;    // the provider reported
+    std::string rp_uuid;  // the provider reported
   };
   Health health();
   // For /healthz: OK, or why the last pass failed.
@@ -120,17 +131,19 @@ class PlacementReporter {
   struct Counters {
     uint64_t passes_ok = 0;
     uint64_t passes_failed = 0;
-    uint64_t conflicts = 0;           // 409s retried
+    uint64_t conflicts = 0;  // 409s retried
     uint64_t inventory_updates = 0;
     uint64_t trait_updates = 0;
     uint64_t allocations_released = 0;
     uint64_t allocations_healed = 0;  // released by Heal
+    uint64_t lost_creates = 0;        // handed to on_lost_create
   };
   Counters counters();
 
  private:
   void Pass();
   void ScheduleNext(absl::Duration d);
+  absl::Duration HealInterval() const;
   absl::Status EnsureProvider(NodeResources& node);
   absl::Status SyncInventory(const NodeResources& node);
   absl::Status SyncTraits(const NodeResources& node);
@@ -138,10 +151,11 @@ class PlacementReporter {
   openstack::PlacementClient& placement_;
   Clock& clock_;
   const PlacementReporterOptions options_;
-  const ExistingConsumers existing_;
+  const ConsumerRows rows_;
   const OnAdopt on_adopt_;
+  const OnLostCreate on_lost_create_;
   EventLoop loop_;
-  Backoff backoff_;  // loop thread only
+  Backoff backoff_;                              // loop thread only
   std::optional<EventLoop::TimerId> next_pass_;  // loop thread only
 
   absl::Mutex mu_;

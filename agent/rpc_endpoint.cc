@@ -46,6 +46,11 @@ const std::set<std::string>& UnsupportedZunMethods() {
   return *m;
 }
 
+constexpr char kCapsulesOnly[] =
+    "this node runs capsules only: plain containers need a zun-compute "
+    "with the Docker driver (keep capsule nodes in their own availability "
+    "zone)";
+
 db::ActionContext ActionCtx(const rpc::IncomingMessage& msg) {
   return db::ActionContext{msg.context.request_id, msg.context.user_id,
                            msg.context.project_id};
@@ -153,6 +158,25 @@ void RpcEndpoint::OnMessage(rpc::IncomingMessage msg,
 
 void RpcEndpoint::HandleCreate(rpc::IncomingMessage& msg,
                                std::unique_ptr<rpc::Delivery> delivery) {
+  if (auto it = msg.args.find("container"); it != msg.args.end()) {
+    absl::StatusOr<rpc::ObjectHeader> h = rpc::PeekObject(*it);
+    if (h.ok() && h->name == "Container") {
+      // A plain container scheduled here: refused like a failed claim,
+      // so the row does not stay Creating and the capacity goes back.
+      absl::StatusOr<capsule::ContainerRecord> rec =
+          rpc::DecodeContainerRecord(*it);
+      if (!rec.ok()) {
+        return Invalid(msg, *delivery, std::string(rec.status().message()));
+      }
+      Count(msg.method, "refused");
+      delivery->Ack();
+      executor_.Submit(rec->uuid,
+                       [this, uuid = rec->uuid, ctx = ActionCtx(msg)] {
+                         ops_.Refuse(uuid, ctx, kCapsulesOnly);
+                       });
+      return;
+    }
+  }
   absl::StatusOr<capsule::Capsule> c = CapsuleArg(msg);
   if (!c.ok())
     return Invalid(msg, *delivery, std::string(c.status().message()));

@@ -3,7 +3,9 @@
 #
 #   run.sh [containerd|fake]
 #
-# Starts a private RabbitMQ, PostgreSQL and CRI runtime (in parallel):
+# Starts a private RabbitMQ, PostgreSQL, Keystone, Placement (the node
+# registers itself there, and zun-capsule schedules through it) and CRI
+# runtime, in parallel:
 #   containerd (default): containerd with its CRI plugin on a private root,
 #     state and socket, a CNI bridge with host-local IPAM, pause and busybox
 #     images built offline and imported, and a local registry on
@@ -19,6 +21,7 @@
 #   ZUN_RUN_METRICS=127.0.0.1:9464  ZUN_RUN_CRI_DIR=/tmp/zun-run-ctd
 #   ZUN_RUN_CNI_BRIDGE=zunrun0  ZUN_RUN_CNI_SUBNET=10.233.79.0/24
 #   ZUN_RUN_REGISTRY=127.0.0.1:5000  ZUN_RUN_CGROUP_ROOT=zun-run
+#   ZUN_RUN_KEYSTONE_PORT=41500  ZUN_RUN_PLACEMENT_PORT=41778
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CRI="${1:-containerd}"
@@ -30,6 +33,10 @@ PG_BASE="/tmp/zun-run-pg-$PG_PORT"
 BIN="$ROOT/build/bin"
 HOST="${ZUN_RUN_HOST:-$(hostname -s 2>/dev/null || echo zun-node)}"
 METRICS="${ZUN_RUN_METRICS:-127.0.0.1:9464}"
+KS_PORT="${ZUN_RUN_KEYSTONE_PORT:-41500}"
+PL_PORT="${ZUN_RUN_PLACEMENT_PORT:-41778}"
+KS_DIR="$RUN_DIR/keystone"
+PL_DIR="$RUN_DIR/placement"
 mkdir -p "$RUN_DIR" "$RUN_DIR/state"
 RUN_DIR="$(cd "$RUN_DIR" && pwd)"
 say() { echo "[make run] $*" >&2; }
@@ -60,6 +67,8 @@ cleanup() {
     say "removing pods and stopping containerd"
     "$ROOT/scripts/stop-containerd.sh" "$CTD_SOCK" --purge 2>>"$RUN_DIR/stop.log" || true
   fi
+  "$ROOT/scripts/stop-placement.sh" "$PL_DIR" --purge 2>>"$RUN_DIR/stop.log" || true
+  "$ROOT/scripts/stop-keystone.sh" "$KS_DIR" --purge 2>>"$RUN_DIR/stop.log" || true
   "$ROOT/scripts/stop-rabbitmq.sh" "$RMQ_BASE" --purge 2>>"$RUN_DIR/stop.log" || true
   "$ROOT/scripts/stop-postgres.sh" "$PG_BASE" --purge 2>>"$RUN_DIR/stop.log" || true
   say "stopped"
@@ -89,8 +98,17 @@ say "starting RabbitMQ (port $RMQ_PORT) and PostgreSQL (port $PG_PORT)"
 rmq=$!
 "$ROOT/scripts/start-postgres.sh" "$PG_BASE" "$PG_PORT" >"$RUN_DIR/pg.url" 2>"$RUN_DIR/pg.log" &
 pg=$!
+say "starting Keystone (port $KS_PORT), then Placement (port $PL_PORT)"
+(
+  PLACEMENT_URL="http://127.0.0.1:$PL_PORT" \
+    "$ROOT/scripts/start-keystone.sh" "$KS_DIR" "$KS_PORT" >"$RUN_DIR/keystone.out" 2>"$RUN_DIR/keystone.log" &&
+  "$ROOT/scripts/start-placement.sh" "$PL_DIR" "$PL_PORT" "http://127.0.0.1:$KS_PORT/v3" \
+    >"$RUN_DIR/placement.out" 2>"$RUN_DIR/placement.log"
+) &
+os=$!
 wait "$rmq" || { tail -20 "$RUN_DIR/rmq.log" >&2; exit 1; }
 wait "$pg" || { tail -20 "$RUN_DIR/pg.log" >&2; exit 1; }
+wait "$os" || { say "Keystone/Placement did not start:"; tail -20 "$RUN_DIR/keystone.log" "$RUN_DIR/placement.log" >&2; exit 1; }
 AMQP_URL="$(cat "$RUN_DIR/rmq.url")"
 AMQP_URL="rabbit:${AMQP_URL#amqp:}"
 PG_URL="$(cat "$RUN_DIR/pg.url")"
@@ -128,6 +146,16 @@ pod_log_root = $RUN_DIR/pods
 cgroup_root = $CGROUP_ROOT
 [volume]
 volume_dir = $RUN_DIR/volumes
+[keystone_auth]
+auth_type = password
+auth_url = http://127.0.0.1:$KS_PORT/v3
+username = zun
+password = zun
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+[placement_client]
+endpoint_type = publicURL
 EOF
 umask 022
 "$BIN/zun-agent" --config-file "$CONF" db-sync >&2
@@ -135,6 +163,8 @@ umask 022
 redact() { sed -E 's#(//[^:/@]*):[^@/]*@#\1:***@#'; }
 say "RabbitMQ:   $(redact <<<"$AMQP_URL")"
 say "PostgreSQL: $(redact <<<"$PG_URL")"
+say "Keystone:   http://127.0.0.1:$KS_PORT/v3 (admin credentials in $KS_DIR/env.sh)"
+say "Placement:  http://127.0.0.1:$PL_PORT (zun-capsule schedules through it)"
 say "config:     $CONF"
 say "runtime:    $CRI (unix://$CRI_SOCK)"
 say "metrics:    http://$METRICS/metrics and /healthz"

@@ -19,6 +19,9 @@
 #                        postgresql+psycopg2://... printed by start-postgres.sh
 #   PLACEMENT_THREADS    uwsgi threads in its single process (default 1
 #                        with sqlite, 4 with another database)
+#   PLACEMENT_TOKEN_CACHE_TIME  keystonemiddleware's token_cache_time in
+#                        seconds (-1: validate every token at Keystone, so
+#                        revocations apply at once; default: its own, 300)
 # Idempotent: if the server already answers it only prints the URL.
 # Prints (last line of stdout):  PLACEMENT_URL=http://127.0.0.1:PORT
 # Requests need "OpenStack-API-Version: placement 1.x" for anything past 1.0
@@ -97,6 +100,9 @@ user_domain_name = Default
 project_domain_name = Default
 service_token_roles_required = true
 EOF
+  if [ -n "${PLACEMENT_TOKEN_CACHE_TIME:-}" ]; then
+    echo "token_cache_time = $PLACEMENT_TOKEN_CACHE_TIME" >>"$DIR/etc/placement.conf"
+  fi
 fi
 
 # ---------------------------------------------------------------- schema

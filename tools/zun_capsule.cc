@@ -1,6 +1,9 @@
-// zun-capsule: a stand-in for the Zun API and conductor on a single node.
-// It writes capsule rows exactly as the Zun API does (docs/db-contract.md)
-// and sends the same oslo.messaging casts to the agent.
+// zun-capsule: a stand-in for the Zun API and its scheduler. It checks
+// templates as the API does, writes capsule rows exactly as the Zun API does
+// (docs/db-contract.md), places the capsule through Placement when the
+// config has [keystone_auth] credentials (a claimed allocation, as Zun's
+// scheduler makes; else on --host or the config's own host) and sends the
+// same oslo.messaging casts to the agent.
 //
 //   zun-capsule --config-file FILE create -f TEMPLATE [--host H]
 //   zun-capsule --config-file FILE delete UUID|NAME
@@ -19,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/config.h"
+#include "agent/openstack_clients.h"
 #include "common/cli_args.h"
 #include "common/logging.h"
 #include "common/uuid.h"
@@ -28,6 +32,7 @@
 #include "rpc/zun_object.h"
 #include "tools/capsule_template.h"
 #include "tools/capsule_view.h"
+#include "tools/placement_scheduler.h"
 
 namespace {
 
@@ -52,6 +57,8 @@ int Fail(const std::string& what) {
 struct Cli {
   AgentConfig config;
   std::unique_ptr<zun::db::ApiStore> api;
+  // With [keystone_auth]: capsules are scheduled through Placement.
+  std::unique_ptr<zun::agent::OpenStackClients> openstack;
   bool json = false;
   std::string project;
   std::string user;
@@ -123,16 +130,32 @@ int Create(Cli& cli, const zun::CliArgs& args) {
   absl::StatusOr<zun::capsule::Capsule> stored =
       cli.api->CreateCapsule(req->capsule);
   if (!stored.ok()) return Fail(std::string(stored.status().message()));
-  for (const zun::tools::TemplateVolume& v : req->volumes) {
-    std::vector<zun::db::ApiStore::VolumeMapping> mounts;
-    for (const auto& m : v.mounts) {
-      mounts.push_back({m.container_uuid, m.mount_path, m.read_only});
+  std::string host = args.Get("host", "");
+  if (cli.openstack) {
+    // As zun-api: Placement picks the node and the capsule's allocation is
+    // claimed before the cast.
+    zun::tools::ScheduleRequest sr;
+    sr.consumer = stored->uuid();
+    sr.project_id = cli.project;
+    sr.user_id = cli.user;
+    sr.resources = zun::tools::ResourcesFor(*stored);
+    sr.host = host;
+    absl::StatusOr<std::string> chosen =
+        zun::tools::ScheduleCapsule(*cli.openstack->placement, *cli.api, sr);
+    if (!chosen.ok()) {
+      const std::string reason =
+          absl::IsResourceExhausted(chosen.status())
+              ? std::string(chosen.status().message())
+              : absl::StrCat("scheduling failed: ", chosen.status().message());
+      cli.api->MarkError(stored->uuid(), reason).IgnoreError();
+      return Fail(reason);
     }
-    if (auto s = cli.api->CreateLocalVolume(cli.project, mounts); !s.ok()) {
-      return Fail(std::string(s.status().message()));
-    }
+    host = *chosen;
+    std::cerr << "zun-capsule: scheduled to host '" << host
+              << "' by Placement\n";
+  } else if (host.empty()) {
+    host = cli.config.host;
   }
-  const std::string host = args.Get("host", cli.config.host);
   if (auto s = cli.api->RecordAction(stored->uuid(), "create", cli.request_id,
                                      cli.project, cli.user);
       !s.ok()) {
@@ -148,6 +171,9 @@ int Create(Cli& cli, const zun::CliArgs& args) {
     const std::string reason = absl::StrCat("cannot send the create to host '",
                                             host, "': ", s.message());
     cli.api->MarkError(stored->uuid(), reason).IgnoreError();
+    if (cli.openstack) {
+      cli.openstack->placement->DeleteAllocations(stored->uuid()).IgnoreError();
+    }
     return Fail(reason);
   }
   absl::StatusOr<zun::capsule::Capsule> now = cli.api->Find(stored->uuid());
@@ -163,9 +189,13 @@ int Delete(Cli& cli, const std::string& ident) {
   }
   const std::string host = c->record.host.value_or("");
   if (host.empty()) {
-    // Never scheduled: the API removes the rows itself.
+    // Never claimed by a node: the API removes the rows itself (and,
+    // unlike zun-api, the allocation the scheduler may have made).
     if (auto s = cli.api->DeleteRows(c->uuid()); !s.ok()) {
       return Fail(std::string(s.message()));
+    }
+    if (cli.openstack) {
+      cli.openstack->placement->DeleteAllocations(c->uuid()).IgnoreError();
     }
     std::cout << (cli.json
                       ? OJson{{"uuid", c->uuid()}, {"deleted", true}}.dump()
@@ -278,6 +308,8 @@ int main(int argc, char** argv) {
   po.connect_timeout = config->database.connect_timeout;
   po.statement_timeout = config->database.statement_timeout;
   cli.api = std::make_unique<zun::db::ApiStore>(po);
+  cli.openstack =
+      zun::agent::MakeOpenStackClients(*config, zun::RealClock::Default());
 
   const std::string& cmd = pos[0];
   const bool one_arg = cmd == "delete" || cmd == "show" || cmd == "wait";

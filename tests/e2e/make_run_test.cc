@@ -1,8 +1,9 @@
 // `make run` as an operator uses it: scripts/run.sh brings up RabbitMQ,
-// PostgreSQL, containerd (CNI, images, registry) and the agent; a capsule
-// from a sample runs and serves on its pod IP; Ctrl-C (SIGINT) takes
-// everything down again. Own ports, directories, bridge and subnet, so it
-// does not meet the other tests' servers.
+// PostgreSQL, Keystone, Placement, containerd (CNI, images, registry) and
+// the agent; a capsule from a sample is scheduled through Placement, runs
+// and serves on its pod IP; Ctrl-C (SIGINT) takes everything down again. Own
+// ports, directories, bridge and subnet, so it does not meet the other tests'
+// servers.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -60,6 +61,8 @@ TEST_CASE(
       {"ZUN_RUN_CNI_SUBNET", "10.233.81.0/24"},
       {"ZUN_RUN_REGISTRY", "127.0.0.1:5003"},
       {"ZUN_RUN_CGROUP_ROOT", "zun-mr"},
+      {"ZUN_RUN_KEYSTONE_PORT", "41520"},
+      {"ZUN_RUN_PLACEMENT_PORT", "41798"},
       {"ZUN_RUN_HOST", "make-run-node"}};
   auto run = Subprocess::Start({SourceDir() + "/scripts/run.sh", "containerd"},
                                dir.path() + "/run.log", env);
@@ -78,6 +81,9 @@ TEST_CASE(
   INFO(created.output);
   REQUIRE(created.exit_code == 0);
   const std::string uuid = JsonOf(created.output)["uuid"];
+  // Zun's way: the node's Placement provider was chosen and claimed.
+  CHECK_THAT(created.output,
+             Catch::Contains("scheduled to host 'make-run-node' by Placement"));
   CommandResult waited = ZunCapsule(
       conf, {"wait", uuid, "--status", "Running", "--timeout", "120", "--json"},
       absl::Seconds(150));
@@ -103,8 +109,10 @@ TEST_CASE(
   INFO(log);
   CHECK(ProcessesMentioning(cri_dir) == 0);     // containerd, shims, registry
   CHECK(ProcessesMentioning("-p 5447 ") == 0);  // PostgreSQL
-  CHECK(ProcessesMentioning("zun-run-rmq-5713") == 0);  // RabbitMQ
-  CHECK(ProcessesMentioning(conf) == 0);                // the agent
+  CHECK(ProcessesMentioning("zun-run-rmq-5713") == 0);             // RabbitMQ
+  CHECK(ProcessesMentioning(conf) == 0);                           // the agent
+  CHECK(ProcessesMentioning(dir.path() + "/run/keystone") == 0);   // uwsgi
+  CHECK(ProcessesMentioning(dir.path() + "/run/placement") == 0);  // uwsgi
   CHECK_FALSE(fs::exists("/sys/class/net/zunmr0"));
   CHECK_FALSE(fs::exists(cri_dir));
   CHECK_FALSE(absl::StrContains(Slurp("/proc/self/mountinfo"), cri_dir));

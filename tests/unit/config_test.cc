@@ -142,3 +142,66 @@ TEST_CASE("credentials are redacted from URLs and connection strings") {
 
 }  // namespace
 }  // namespace zun::log
+
+namespace zun::agent {
+namespace {
+
+TEST_CASE("Keystone and Placement options, as zun.conf spells them") {
+  absl::StatusOr<AgentConfig> none = Parse(kMinimal);
+  REQUIRE(none.ok());
+  CHECK_FALSE(PlacementConfigured(*none));
+  CHECK(none->auth_encryption_key == kZunDefaultEncryptionKey);
+  CHECK_FALSE(none->compute.cpu_allocation_ratio.has_value());
+  CHECK(none->compute.initial_ram_allocation_ratio == 1.5);
+
+  absl::StatusOr<AgentConfig> c = Parse(
+      std::string(kMinimal) +
+      "[keystone_auth]\nauth_url = http://ks:5000/v3\nusername = zun\n"
+      "password = ks-secret\nproject_name = service\n"
+      "default_domain_name = Default\nauth_section = ignored\n"
+      "[placement_client]\nendpoint_type = internalURL\nregion_name = R2\n"
+      "insecure = true\n"
+      "[compute]\ncpu_allocation_ratio = 4\nram_allocation_ratio =\n"
+      "host_shared_with_nova = true\n"
+      "resource_provider_association_refresh = 60\n"
+      "[DEFAULT]\nauth_encryption_key = 0123456789abcdef0123456789abcdef\n");
+  REQUIRE(c.ok());
+  CHECK(PlacementConfigured(*c));
+  CHECK(c->keystone_auth.username == "zun");
+  CHECK(c->placement_client.endpoint_type == "internalURL");
+  CHECK(c->placement_client.insecure);
+  CHECK(c->compute.cpu_allocation_ratio == 4.0);
+  CHECK_FALSE(c->compute.ram_allocation_ratio.has_value());
+  CHECK(c->compute.host_shared_with_nova);
+  CHECK(c->compute.resource_provider_association_refresh == absl::Seconds(60));
+  const std::string shown = DescribeConfig(*c);
+  CHECK_THAT(shown, !Catch::Contains("ks-secret"));
+  CHECK_THAT(shown, !Catch::Contains("0123456789abcdef"));
+  CHECK_THAT(shown, Catch::Contains("password = ***"));
+
+  auto no_password = Parse(std::string(kMinimal) +
+                           "[keystone_auth]\nauth_url = http://ks/v3\n"
+                           "username = zun\nproject_name = service\n");
+  REQUIRE_FALSE(no_password.ok());
+  CHECK_THAT(std::string(no_password.status().message()),
+             Catch::Contains("[keystone_auth] password"));
+  auto bad_type = Parse(std::string(kMinimal) +
+                        "[keystone_auth]\nauth_type = v2password\n");
+  CHECK_FALSE(bad_type.ok());
+  auto admin_token = Parse(std::string(kMinimal) +
+                           "[keystone_auth]\nauth_type = admin_token\n"
+                           "token = t\nendpoint = http://placement:8778\n");
+  REQUIRE(admin_token.ok());
+  CHECK(PlacementConfigured(*admin_token));
+  auto short_key =
+      Parse(std::string(kMinimal) + "[DEFAULT]\nauth_encryption_key = short\n");
+  REQUIRE_FALSE(short_key.ok());
+  CHECK_THAT(std::string(short_key.status().message()),
+             Catch::Contains("auth_encryption_key"));
+  auto bad_ratio =
+      Parse(std::string(kMinimal) + "[compute]\ncpu_allocation_ratio = -1\n");
+  CHECK_FALSE(bad_ratio.ok());
+}
+
+}  // namespace
+}  // namespace zun::agent

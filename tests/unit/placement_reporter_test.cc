@@ -30,22 +30,37 @@ NodeResources Node() {
 struct World {
   SimulatedClock clock;
   FakePlacement placement;
-  std::set<std::string> rows;  // uuids that have a container row
+  std::set<std::string> rows;  // uuids that have a running capsule's row
+  // Capsules placed but never claimed (status Creating, no host).
+  std::map<std::string, absl::Time> unclaimed;
   std::vector<std::string> adopted;
+  std::vector<std::string> lost;
   std::unique_ptr<PlacementReporter> reporter;
 
   explicit World(PlacementReporterOptions o = {}) {
     reporter = std::make_unique<PlacementReporter>(
         placement, clock, o,
         [this](const std::vector<std::string>& consumers)
-            -> absl::StatusOr<std::set<std::string>> {
-          std::set<std::string> out;
+            -> absl::StatusOr<
+                std::map<std::string, db::CapsuleStore::ContainerBrief>> {
+          std::map<std::string, db::CapsuleStore::ContainerBrief> out;
           for (const auto& c : consumers) {
-            if (rows.contains(c)) out.insert(c);
+            db::CapsuleStore::ContainerBrief b;
+            b.container_type = 1;
+            if (rows.contains(c)) {
+              b.status = "Running";
+              b.host = "node-1";
+              out[c] = b;
+            } else if (auto it = unclaimed.find(c); it != unclaimed.end()) {
+              b.status = "Creating";
+              b.created_at = it->second;
+              out[c] = b;
+            }
           }
           return out;
         },
-        [this](const std::string& rp) { adopted.push_back(rp); });
+        [this](const std::string& rp) { adopted.push_back(rp); },
+        [this](const std::string& uuid) { lost.push_back(uuid); });
   }
   openstack::Inventories Inventory() {
     return placement.GetInventories(kRp)->inventories;
@@ -76,7 +91,8 @@ TEST_CASE("the node becomes a provider with zun-compute's inventory",
   const openstack::Inventories inv = w.Inventory();
   REQUIRE(inv.size() == 3);
   CHECK(inv.at("VCPU") == openstack::Inventory{8, 1, 1, 8, 1, 4.0});
-  CHECK(inv.at("MEMORY_MB") == openstack::Inventory{16384, 512, 1, 16384, 1, 1.5});
+  CHECK(inv.at("MEMORY_MB") ==
+        openstack::Inventory{16384, 512, 1, 16384, 1, 1.5});
   CHECK(inv.at("DISK_GB") == openstack::Inventory{100, 2, 1, 100, 1, 1.0});
   CHECK(w.Traits().empty());
 
@@ -91,12 +107,12 @@ TEST_CASE("unset ratios keep the provider's, then the initial ones",
   World w;
   REQUIRE(w.placement.CreateProvider(kRp, "node-1").ok());
   REQUIRE(w.placement
-              .SetInventories(kRp, 0,
-                              {{"VCPU", openstack::Inventory{8, 0, 1, 8, 1, 2.0}}})
+              .SetInventories(
+                  kRp, 0, {{"VCPU", openstack::Inventory{8, 0, 1, 8, 1, 2.0}}})
               .ok());
   w.reporter->Update(Node());
   REQUIRE(w.reporter->SyncOnce().ok());
-  CHECK(w.Inventory().at("VCPU").allocation_ratio == 2.0);    // kept
+  CHECK(w.Inventory().at("VCPU").allocation_ratio == 2.0);       // kept
   CHECK(w.Inventory().at("MEMORY_MB").allocation_ratio == 1.5);  // initial
 }
 
@@ -120,9 +136,10 @@ TEST_CASE("the disabled trait follows zun_service.disabled", "[placement]") {
   CHECK(w.Traits() == std::set<std::string>{kDisabledTrait});
   // Traits set by others stay.
   auto t = w.placement.GetTraits(kRp);
-  REQUIRE(w.placement.SetTraits(kRp, t->generation,
-                                {kDisabledTrait, "HW_CPU_X86_AVX2"})
-              .ok());
+  REQUIRE(
+      w.placement
+          .SetTraits(kRp, t->generation, {kDisabledTrait, "HW_CPU_X86_AVX2"})
+          .ok());
   n.disabled = false;
   w.reporter->Update(n);
   REQUIRE(w.reporter->SyncOnce().ok());
@@ -182,6 +199,26 @@ TEST_CASE("released allocations go, and the heal finds leaked ones",
   CHECK(w.reporter->counters().allocations_healed == 1);
 }
 
+TEST_CASE("a placed capsule whose create never arrived is created",
+          "[placement]") {
+  PlacementReporterOptions o;
+  o.lost_create_grace = absl::Seconds(60);
+  World w(o);
+  w.reporter->Update(Node());
+  REQUIRE(w.reporter->SyncOnce().ok());
+  w.Claim("lost-cast");
+  w.Claim("just-placed");
+  w.unclaimed["lost-cast"] = w.clock.Now() - absl::Seconds(61);
+  w.unclaimed["just-placed"] = w.clock.Now() - absl::Seconds(5);
+  REQUIRE(w.reporter->Heal().ok());
+  CHECK(w.lost == std::vector<std::string>{"lost-cast"});
+  CHECK(w.placement.Allocations().size() == 2);  // both are kept
+  CHECK(w.reporter->counters().lost_creates == 1);
+  w.clock.AdvanceTime(absl::Seconds(60));
+  REQUIRE(w.reporter->Heal().ok());
+  CHECK(w.lost.size() == 3);  // asked again until claimed; now both
+}
+
 TEST_CASE("a provider shared with Nova is adopted, never healed",
           "[placement]") {
   constexpr char kNova[] = "99999999-2222-3333-4444-555555555555";
@@ -211,8 +248,7 @@ TEST_CASE("a provider shared with Nova is adopted, never healed",
   }
 }
 
-TEST_CASE("the loop reports at once and retries with backoff",
-          "[placement]") {
+TEST_CASE("the loop reports at once and retries with backoff", "[placement]") {
   World w;
   w.placement.SetAvailable(false);
   w.reporter->Start();

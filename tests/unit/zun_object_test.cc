@@ -176,3 +176,53 @@ TEST_CASE("mistyped or foreign primitives are refused naming the problem") {
 
 }  // namespace
 }  // namespace zun::rpc
+
+namespace zun::rpc {
+namespace {
+
+// Every zun_object the agent writes carries a version Zun's own object code
+// accepts (zun/objects/*.py VERSION): a newer one makes Zun raise
+// IncompatibleObjectVersion for the whole request (for pci_stats: every
+// scheduling request of every host).
+TEST_CASE("every object the agent writes has Zun's version") {
+  const OrderedJson pci = EmptyPciDevicePoolList();
+  CHECK(pci["zun_object.name"] == "PciDevicePoolList");
+  CHECK(pci["zun_object.namespace"] == "zun");
+  CHECK(pci["zun_object.version"] == "1.0");
+  CHECK(pci["zun_object.data"] ==
+        OrderedJson{{"objects", OrderedJson::array()}});
+  CHECK(pci["zun_object.changes"] == OrderedJson::array({"objects"}));
+  // As Zun's jsonutils.dumps writes it: name, namespace, version, data,
+  // changes.
+  CHECK(
+      pci.dump() ==
+      R"({"zun_object.name":"PciDevicePoolList","zun_object.namespace":"zun",)"
+      R"("zun_object.version":"1.0","zun_object.data":{"objects":[]},)"
+      R"("zun_object.changes":["objects"]})");
+
+  capsule::Capsule c;
+  c.record.uuid = "c";
+  c.record.container_type = capsule::ContainerType::kCapsule;
+  capsule::ContainerRecord init;
+  init.uuid = "i";
+  init.container_type = capsule::ContainerType::kCapsuleInitContainer;
+  capsule::ContainerRecord main;
+  main.uuid = "m";
+  main.container_type = capsule::ContainerType::kCapsuleContainer;
+  c.init_containers = {init};
+  c.containers = {main};
+  const OrderedJson p = EncodeCapsule(c, kCapsuleVersion);
+  CHECK(p["zun_object.name"] == "Capsule");
+  CHECK(p["zun_object.version"] == "1.4");
+  const OrderedJson& d = p["zun_object.data"];
+  CHECK(d["containers"][0]["zun_object.name"] == "CapsuleContainer");
+  CHECK(d["containers"][0]["zun_object.version"] == "1.4");
+  CHECK(d["init_containers"][0]["zun_object.name"] == "CapsuleInitContainer");
+  CHECK(d["init_containers"][0]["zun_object.version"] == "1.4");
+  // Cpuset (a field of every container object) is Zun's 1.0.
+  CHECK(d["cpuset"]["zun_object.name"] == "Cpuset");
+  CHECK(d["cpuset"]["zun_object.version"] == "1.0");
+}
+
+}  // namespace
+}  // namespace zun::rpc
