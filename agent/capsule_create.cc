@@ -72,13 +72,15 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
   run.uuid = uuid;
   run.ctx = ctx;
   run.hints = hints;
-  // The claim and the action's start are one transaction.
+  // The claim and the action's start are one transaction. Transient
+  // errors are retried a bounded number of times (claim_retry).
   absl::StatusOr<db::CapsuleStore::Claimed> claimed =
-      RetryDb<db::CapsuleStore::Claimed>([&] {
-        return store_.ClaimCapsuleWithAction(
-            uuid, options_.mapper.host, cs::kTaskCreating, "create",
-            "compute__do_container_create", ctx);
-      });
+      RetryDbWith<db::CapsuleStore::Claimed>(
+          options_.claim_retry, options_.claim_attempts, [&] {
+            return store_.ClaimCapsuleWithAction(
+                uuid, options_.mapper.host, cs::kTaskCreating, "create",
+                "compute__do_container_create", ctx);
+          });
   if (!claimed.ok()) {
     const absl::StatusCode code = claimed.status().code();
     if (code == absl::StatusCode::kNotFound ||
@@ -88,11 +90,25 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
       on_claimed();
       return "skipped";
     }
-    // Leave the message unacked: it is redelivered once we are back.
-    ZUN_CLOG(kAgent, error, uuid, ctx.request_id,
-             "cannot claim the capsule, leaving the request queued: {}",
-             claimed.status().message());
-    return "requeued";
+    if (stopping_.load()) {
+      // Shutting down: leave the message unacked; the next start gets it.
+      ZUN_CLOG(kAgent, warn, uuid, ctx.request_id,
+               "not claimed before shutdown, leaving the request queued: {}",
+               claimed.status().message());
+      return "requeued";
+    }
+    // A permanent error (an undecodable row, an SQL error), or a transient
+    // one that outlasted its retries: the capsule fails and the message is
+    // acknowledged, so it cannot come back forever.
+    const bool transient = IsTransient(claimed.status());
+    FailUnclaimed(
+        uuid, ctx,
+        absl::StrCat(
+            "cannot claim the capsule on host '", options_.mapper.host,
+            "': ", transient ? "the database stayed unreachable: " : "",
+            claimed.status().message()));
+    on_claimed();
+    return transient ? "failed_transient" : "failed_permanent";
   }
   on_claimed();
   run.capsule = std::move(claimed->capsule);
@@ -152,9 +168,9 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
     for (const ContainerRecord& child : *list) {
       if (absl::Status s = RegistryAuth(c, child).status(); !s.ok()) {
         run.SetFailed(child.uuid);
-        return Step(absl::StrCat("container '",
-                                 capsule::ContainerNameFor(child), "'"),
-                    s);
+        return Step(
+            absl::StrCat("container '", capsule::ContainerNameFor(child), "'"),
+            s);
       }
     }
   }
@@ -364,6 +380,25 @@ absl::Status CapsuleOps::RunInitContainer(CreateRun& run,
     if (!Wait(delay, run.token.get())) return kCancelled;
     cri_.RemoveContainer(*id).IgnoreError();
   }
+}
+
+void CapsuleOps::FailUnclaimed(const std::string& uuid,
+                               const db::ActionContext& ctx,
+                               const std::string& reason) {
+  ZUN_CLOG(kAgent, error, uuid, ctx.request_id, "create failed: {}", reason);
+  absl::Status s =
+      RetryDbStatusWith(options_.claim_retry, options_.claim_attempts, [&] {
+        return store_.Apply(
+            {std::move(db::RowPatch(uuid)
+                           .Set("status", cs::kStatusError)
+                           .Set("status_reason", reason)
+                           .ClearTaskStateIf(cs::kTaskCreating))});
+      });
+  if (!s.ok()) {
+    ZUN_CLOG(kAgent, error, uuid, ctx.request_id,
+             "cannot record the failure either: {}", s.message());
+  }
+  ReleaseAllocation(uuid);
 }
 
 void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {

@@ -23,6 +23,18 @@ CapsuleOps::CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri,
       options_(std::move(options)),
       puller_(cri) {}
 
+absl::Status CapsuleOps::RetryDbStatusWith(
+    const BackoffPolicy& policy, int attempts,
+    const std::function<absl::Status()>& call) {
+  return RetryDbWith<bool>(policy, attempts,
+                           [&]() -> absl::StatusOr<bool> {
+                             absl::Status s = call();
+                             if (!s.ok()) return s;
+                             return true;
+                           })
+      .status();
+}
+
 bool CapsuleOps::IsTransient(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded ||
@@ -252,6 +264,32 @@ absl::Status CapsuleOps::DeleteOnce(const std::string& uuid, bool force,
                        .ClearTaskStateIf(cs::kTaskDeleting))})
       .IgnoreError();
   return s;
+}
+
+void CapsuleOps::Refuse(const std::string& uuid, const db::ActionContext& ctx,
+                        const std::string& reason) {
+  const absl::Time start = clock_.Now();
+  ZUN_CLOG(kAgent, warn, uuid, ctx.request_id, "refused: {}", reason);
+  absl::StatusOr<int64_t> event = RetryDb<int64_t>([&] {
+    return store_.StartAction(uuid, "create", "compute__do_container_create",
+                              ctx);
+  });
+  std::vector<db::RowPatch> patches;
+  patches.push_back(std::move(db::RowPatch(uuid)
+                                  .Set("status", cs::kStatusError)
+                                  .Set("status_reason", reason)
+                                  .ClearTaskStateIf(cs::kTaskCreating)));
+  absl::Status s =
+      event.ok() ? RetryDbStatus([&] {
+        return store_.ApplyAndFinishAction(patches, *event, false, reason);
+      })
+                 : RetryDbStatus([&] { return store_.Apply(patches); });
+  if (!s.ok()) {
+    ZUN_CLOG(kAgent, error, uuid, ctx.request_id,
+             "cannot record the refusal: {}", s.message());
+  }
+  ReleaseAllocation(uuid);
+  ReportOp("create", "refused", start);
 }
 
 absl::StatusOr<bool> CapsuleOps::RemoveOrphan(const std::string& uuid) {

@@ -60,6 +60,10 @@ struct OpsOptions {
   // Retries of database calls while the database is unreachable.
   BackoffPolicy db_retry{absl::Milliseconds(100), absl::Seconds(5), 2.0, 0.2};
   absl::Duration db_retry_budget = absl::Minutes(2);
+  // Attempts at claiming a capsule for a create while the database errs
+  // transiently (about a minute in all); then the create fails for good.
+  BackoffPolicy claim_retry{absl::Seconds(1), absl::Seconds(30), 2.0, 0.2};
+  int claim_attempts = 6;
   // Called when an operation ends, e.g. to feed metrics. `op` is one of
   // create, delete, sync, restart, orphan_remove, show; `result` is ok,
   // error, cancelled (create), interrupted (create stopped by shutdown,
@@ -96,6 +100,13 @@ class CapsuleOps {
   void Create(const std::string& uuid, const db::ActionContext& ctx,
               const CreateHints& hints, absl::AnyInvocable<void()> on_claimed,
               bool recreate = false);
+
+  // Refuses work this node does not do (a plain container): writes the row
+  // Error with `reason` and the action's failure, and releases the
+  // allocation, as zun-compute does when a claim fails. Retries while the
+  // database is unreachable (within the retry budget).
+  void Refuse(const std::string& uuid, const db::ActionContext& ctx,
+              const std::string& reason);
 
   // Deletes capsule `uuid`: stops its containers (grace period unless
   // `force`), stops and removes its sandboxes, removes its pod cgroups and
@@ -150,6 +161,10 @@ class CapsuleOps {
   void ReleaseAllocation(const std::string& uuid) const;
   absl::Status RunCreate(CreateRun& run);
   void FailCreate(CreateRun& run, const absl::Status& why);
+  // A create whose claim failed for good: Error with `reason`, allocation
+  // released.
+  void FailUnclaimed(const std::string& uuid, const db::ActionContext& ctx,
+                     const std::string& reason);
   absl::Status RunInitContainer(CreateRun& run,
                                 const capsule::ContainerRecord& c);
   absl::Status StartContainers(CreateRun& run);
@@ -200,6 +215,23 @@ class CapsuleOps {
     }
   }
   absl::Status RetryDbStatus(const std::function<absl::Status()>& call);
+
+  // Calls `call` up to `attempts` times while it fails transiently, waiting
+  // `policy`'s backoff in between (not past a stop).
+  template <typename T, typename F>
+  absl::StatusOr<T> RetryDbWith(const BackoffPolicy& policy, int attempts,
+                                F&& call) {
+    Backoff backoff(policy,
+                    static_cast<uint64_t>(absl::ToUnixNanos(clock_.Now())));
+    for (int i = 1;; ++i) {
+      absl::StatusOr<T> r = call();
+      if (r.ok() || !IsTransient(r.status())) return r;
+      if (stopping_.load() || i >= attempts) return r;
+      clock_.WaitFor(backoff.Next(), stop_waker_);
+    }
+  }
+  absl::Status RetryDbStatusWith(const BackoffPolicy& policy, int attempts,
+                                 const std::function<absl::Status()>& call);
   static bool IsTransient(const absl::Status& s);
 
   db::CapsuleStore& store_;

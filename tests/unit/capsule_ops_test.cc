@@ -434,5 +434,54 @@ TEST_CASE("a vanished sandbox is recreated per policy, or the capsule fails") {
   CHECK(f.runtime.NumSandboxes() == 1);
 }
 
+TEST_CASE("a claim that fails for good fails the capsule once and acks") {
+  Fixture f;
+  Capsule c = f.Make({f.Child("a", {"sleep", "3600"})});
+  f.store.SetClaimError(
+      absl::InvalidArgumentError("column labels: invalid JSON"));
+  bool acked = false;
+  f.RunAdvancing(
+      [&] { f.ops->Create(c.uuid(), {}, {}, [&] { acked = true; }); });
+  CHECK(acked);                  // the message cannot come back
+  CHECK(f.store.claims() == 1);  // not retried: it would fail the same way
+  const Capsule row = f.Row(c.uuid());
+  CHECK(row.record.status == "Error");
+  CHECK_THAT(row.record.status_reason.value_or(""),
+             Catch::Contains("invalid JSON"));
+  CHECK(f.released == std::vector<std::string>{c.uuid()});
+  CHECK(f.cri.ListPodSandbox({})->empty());
+}
+
+TEST_CASE("a claim that fails transiently is retried, then fails for good") {
+  Fixture f;
+  Capsule c = f.Make({f.Child("a", {"sleep", "3600"})});
+  f.store.SetClaimError(absl::AbortedError("serialization failure"));
+  bool acked = false;
+  const absl::Time start = f.clock.Now();
+  f.RunAdvancing(
+      [&] { f.ops->Create(c.uuid(), {}, {}, [&] { acked = true; }); });
+  CHECK(acked);
+  CHECK(f.store.claims() == f.opts.claim_attempts);
+  // Bounded: about a minute of backoff, not forever.
+  CHECK(f.clock.Now() - start > absl::Seconds(20));
+  CHECK(f.clock.Now() - start < absl::Minutes(3));
+  CHECK(f.Row(c.uuid()).record.status == "Error");
+  CHECK_THAT(f.Row(c.uuid()).record.status_reason.value_or(""),
+             Catch::Contains("serialization failure"));
+
+  // A transient error that clears within the retries is no failure.
+  Capsule d = f.Make({f.Child("b", {"sleep", "3600"})});
+  f.store.SetClaimError(absl::UnavailableError("connection refused"));
+  std::thread heal([&] {
+    while (f.store.claims() < f.opts.claim_attempts + 2) {
+      std::this_thread::yield();
+    }
+    f.store.SetClaimError(absl::OkStatus());
+  });
+  f.Create(d);
+  heal.join();
+  CHECK(f.Row(d.uuid()).record.status == "Running");
+}
+
 }  // namespace
 }  // namespace zun::agent
