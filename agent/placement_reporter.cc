@@ -229,6 +229,22 @@ absl::Status PlacementReporter::SyncInventory(const NodeResources& node) {
 }
 
 absl::Status PlacementReporter::SyncTraits(const NodeResources& node) {
+  // The trait must exist even while no node is disabled: Zun's scheduler
+  // forbids it in every candidate query, and Placement refuses a query
+  // naming a trait it does not know (400 "No such trait").
+  bool created = false;
+  {
+    absl::MutexLock l(&mu_);
+    created = trait_created_;
+  }
+  if (!created) {
+    if (absl::Status s = placement_.EnsureTrait(openstack::kDisabledTrait);
+        !s.ok()) {
+      return s;
+    }
+    absl::MutexLock l(&mu_);
+    trait_created_ = true;
+  }
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<openstack::ProviderTraits> cur =
         placement_.GetTraits(node.rp_uuid);
@@ -240,19 +256,6 @@ absl::Status PlacementReporter::SyncTraits(const NodeResources& node) {
       want.erase(openstack::kDisabledTrait);
     }
     if (want == cur->traits) return absl::OkStatus();
-    bool created = false;
-    {
-      absl::MutexLock l(&mu_);
-      created = trait_created_;
-    }
-    if (node.disabled && !created) {
-      if (absl::Status s = placement_.EnsureTrait(openstack::kDisabledTrait);
-          !s.ok()) {
-        return s;
-      }
-      absl::MutexLock l(&mu_);
-      trait_created_ = true;
-    }
     absl::StatusOr<int64_t> gen =
         placement_.SetTraits(node.rp_uuid, cur->generation, want);
     if (gen.ok()) {

@@ -183,6 +183,12 @@ absl::StatusOr<AllocationCandidates> FakePlacement::GetAllocationCandidates(
     int limit) {
   absl::MutexLock l(&mu_);
   if (absl::Status s = Enter(); !s.ok()) return s;
+  for (const std::string& t : forbidden) {
+    if (absl::StartsWith(t, "CUSTOM_") && !custom_traits_.contains(t)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Placement: No such trait(s): ", t));
+    }
+  }
   AllocationCandidates out;
   for (const auto& [uuid, p] : providers_) {
     if (limit > 0 && static_cast<int>(out.requests.size()) >= limit) break;

@@ -36,6 +36,12 @@ absl::StatusOr<std::string> ScheduleCapsule(
     }
     only_rp = *rp;
   }
+  // Placement refuses a query naming a trait it does not know; the agents
+  // create it, but maybe none has reported yet.
+  if (absl::Status s = placement.EnsureTrait(openstack::kDisabledTrait);
+      !s.ok()) {
+    return s;
+  }
   absl::StatusOr<openstack::AllocationCandidates> candidates =
       placement.GetAllocationCandidates(
           req.resources, {openstack::kDisabledTrait}, /*limit=*/1000);

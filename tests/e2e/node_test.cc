@@ -211,8 +211,8 @@ TEST_CASE(
                  "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"}) ==
         "33554432");
 
-  // The pod IP from CNI is in addresses, and the page the init container
-  // wrote into the shared volume is served on it.
+  // The pod IP from CNI is in addresses, and the page httpd wrote is
+  // served on it.
   const std::string ip = c["addresses"].begin().value()[0]["addr"];
   auto sb = h.cri().PodSandboxStatus(c["container_id"].get<std::string>());
   REQUIRE(sb.ok());

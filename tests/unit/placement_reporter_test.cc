@@ -95,6 +95,10 @@ TEST_CASE("the node becomes a provider with zun-compute's inventory",
         openstack::Inventory{16384, 512, 1, 16384, 1, 1.5});
   CHECK(inv.at("DISK_GB") == openstack::Inventory{100, 2, 1, 100, 1, 1.0});
   CHECK(w.Traits().empty());
+  // The trait exists for Zun's scheduler to forbid, though no node is
+  // disabled.
+  CHECK(w.placement.GetAllocationCandidates({{"VCPU", 1}}, {kDisabledTrait}, 10)
+            .ok());
 
   // Nothing changed: no write.
   const int64_t gen = (*w.placement.GetProvider(kRp))->generation;
