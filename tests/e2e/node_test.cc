@@ -159,7 +159,7 @@ Traces TracesOf(AgentHarness& h, const std::string& uuid,
 
 TEST_CASE(
     "web sample on containerd: init first, env/args/workDir, memory "
-    "limit, pod IP, served over the pod network; delete leaves nothing") {
+    "limit, pod IP, served over the pod network, delete leaves nothing") {
   AgentHarness h(OnContainerd());
   REQUIRE(h.WaitServing(absl::Seconds(120)));
   const std::string uuid = CreateAndWait(h, Sample(h, "web.yaml"));
@@ -254,7 +254,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a container exiting non-zero is restarted per policy; restarts "
+    "a container exiting non-zero is restarted per policy, restarts "
     "and exit code in the DB") {
   AgentHarness h(OnContainerd());
   REQUIRE(h.WaitServing(absl::Seconds(120)));

@@ -160,7 +160,7 @@ TEST_CASE("a timed-out RunPodSandbox is adopted, never looped on") {
   CHECK(status->sandbox.name == "slow");
 }
 
-TEST_CASE("a NOTREADY sandbox holding the name is removed; caller retries") {
+TEST_CASE("a NOTREADY sandbox holding the name is removed, caller retries") {
   FakeServer f;
   auto client = f.Client();
   cri::PodSandboxConfig p = Pod("stale");

@@ -302,6 +302,13 @@ TEST_CASE("a revoked token is replaced by a new one") {
   }));
   CHECK(Metric(o.metrics_port, "zun_agent_keystone_authentications_total") >=
         2);
+  // The Keystone password is in no log line, metric or health report.
+  const std::string secret = "pw-" + user;
+  CHECK_THAT(ReadFile(h.agent()->log_path()), !Catch::Contains(secret));
+  CHECK_THAT(HttpRequest(o.metrics_port, "GET", "/metrics")->body,
+             !Catch::Contains(secret));
+  CHECK_THAT(HttpRequest(o.metrics_port, "GET", "/healthz")->body,
+             !Catch::Contains(secret));
 }
 
 }  // namespace

@@ -365,7 +365,7 @@ TEST_CASE("restart policy always: restarts with doubling backoff, counted") {
 }
 
 TEST_CASE(
-    "restart policy on-failure stops after MaximumRetryCount; exit codes "
+    "restart policy on-failure stops after MaximumRetryCount, exit codes "
     "land") {
   Fixture f;
   Capsule c = f.Make({f.Child("job", {"sh", "-c", "sleep 1; exit 2"})}, {},
@@ -389,7 +389,7 @@ TEST_CASE(
   CHECK(row.record.status == "Error");
 }
 
-TEST_CASE("policy no: exit 0 is Stopped; OOMKilled lands in the reason") {
+TEST_CASE("policy no: exit 0 is Stopped, OOMKilled lands in the reason") {
   Fixture f;
   ContainerRecord ok = f.Child("ok", {"sh", "-c", "sleep 1; exit 0"});
   ContainerRecord oom = f.Child("oom", {"sleep", "3600"});

@@ -32,7 +32,7 @@ TEST_CASE("restart policies decide by exit code and restart count") {
 }
 
 TEST_CASE(
-    "regular containers follow the capsule; init containers must finish") {
+    "regular containers follow the capsule, init containers must finish") {
   Capsule c;
   c.record.restart_policy = {{"Name", "always"}};
   ContainerRecord regular;
