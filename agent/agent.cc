@@ -1,9 +1,11 @@
 #include "agent/agent.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "capsule/status.h"
 #include "common/backoff.h"
 #include "common/logging.h"
+#include "cri/endpoint.h"
 
 namespace zun::agent {
 
@@ -158,8 +160,22 @@ MetricSources Agent::MetricSourcesOf() {
 }
 
 absl::Status Agent::Start(Waker& stop) {
-  Backoff backoff(BackoffPolicy{absl::Milliseconds(200), absl::Seconds(10)});
+  // The runtime may come up at any time (or be busy when many agents start
+  // at once): look again often, and say so now and then.
+  Backoff backoff(BackoffPolicy{absl::Milliseconds(100), absl::Seconds(1)});
+  bool socket_trusted = false;
+  absl::Time next_warning = absl::InfinitePast();
   for (;;) {
+    // A socket someone else could have planted would get every capsule's
+    // image credentials and tenant data: refuse it, whenever it appears.
+    if (!socket_trusted) {
+      absl::Status s = cri::CheckCriSocket(config_.cri.runtime_endpoint);
+      if (absl::IsFailedPrecondition(s)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("[cri] runtime_endpoint: ", s.message()));
+      }
+      socket_trusted = s.ok();
+    }
     absl::StatusOr<cri::VersionInfo> v = deps_.cri.Version();
     if (v.ok()) {
       if (!absl::StartsWith(v->runtime_api_version, "v1") ||
@@ -179,8 +195,11 @@ absl::Status Agent::Start(Waker& stop) {
                                            " does not serve CRI runtime.v1");
     }
     const absl::Duration delay = backoff.Next();
-    ZUN_LOG(kAgent, warn, "CRI runtime not reachable ({}); retrying in {}",
-            v.status().message(), absl::FormatDuration(delay));
+    if (deps_.clock.Now() >= next_warning) {
+      ZUN_LOG(kAgent, warn, "CRI runtime not reachable ({}); waiting for it",
+              v.status().message());
+      next_warning = deps_.clock.Now() + absl::Seconds(30);
+    }
     if (deps_.clock.WaitFor(delay, stop)) {
       return absl::CancelledError("stopped before the runtime came up");
     }

@@ -413,6 +413,9 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
     }
   }
   RemovePodCgroups(run.uuid);
+  // Nothing of the failed create stays on the node: its log directory and
+  // the local volume directories it made (a retry makes them again).
+  RemovePodFiles(run.capsule);
   if (why.code() == absl::StatusCode::kCancelled) {
     // The delete that cancelled us removes the rows next; only the pointer
     // to the removed sandbox goes.
@@ -470,7 +473,7 @@ absl::Status CapsuleOps::ResolveVolumes(capsule::Capsule& c) {
         }
         v.host_path = options_.volume_dir + "/" + v.volume_uuid;
         if (v.provider == "local") {
-          if (absl::Status s = MakeDirs(v.host_path, 0755); !s.ok()) {
+          if (absl::Status s = MakeDirs(v.host_path, 0750); !s.ok()) {
             return Step("creating the local volume", s);
           }
         }

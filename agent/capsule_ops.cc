@@ -1,6 +1,7 @@
 #include "agent/capsule_ops.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "agent/host_fs.h"
@@ -163,15 +164,41 @@ void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
   };
   remove(options_.mapper.log_root,
          capsule::LogDirectoryFor(c, options_.mapper));
+  RemovePodLogs(c.uuid());  // under an older name, if renamed since
+  // Local volumes another capsule of this node mounts stay.
+  std::set<std::string> shared;
+  registry_.ForEach([&](const capsule::Capsule& other) {
+    if (other.uuid() == c.uuid()) return;
+    for (const auto* list : {&other.init_containers, &other.containers}) {
+      for (const capsule::ContainerRecord& child : *list) {
+        for (const capsule::VolumeMount& v : child.volumes) {
+          shared.insert(v.volume_uuid);
+        }
+      }
+    }
+  });
   for (const auto* list : {&c.init_containers, &c.containers}) {
     for (const capsule::ContainerRecord& child : *list) {
       for (const capsule::VolumeMount& v : child.volumes) {
         if (v.provider != "local" || v.volume_uuid.empty() ||
-            v.volume_uuid.find('/') != std::string::npos) {
+            v.volume_uuid.find('/') != std::string::npos ||
+            shared.contains(v.volume_uuid)) {
           continue;
         }
         remove(options_.volume_dir, options_.volume_dir + "/" + v.volume_uuid);
       }
+    }
+  }
+}
+
+void CapsuleOps::RemovePodLogs(const std::string& uuid) {
+  const std::string& root = options_.mapper.log_root;
+  if (root.empty() || uuid.empty() || uuid.find('/') != std::string::npos) {
+    return;
+  }
+  for (const std::string& dir : EntriesEndingWith(root, "_" + uuid)) {
+    if (absl::Status s = RemoveTreeUnder(root, dir); !s.ok()) {
+      ZUN_CLOG(kAgent, warn, uuid, "", "not removed: {}", s.message());
     }
   }
 }
@@ -320,6 +347,12 @@ absl::StatusOr<bool> CapsuleOps::RemoveOrphanOnce(const std::string& uuid) {
     return s;
   }
   RemovePodCgroups(uuid);
+  // Its files go too: all of them when the row tells which, else the logs.
+  if (c.ok() && c->record.host.value_or("") == options_.mapper.host) {
+    RemovePodFiles(*c);
+  } else {
+    RemovePodLogs(uuid);
+  }
   return true;
 }
 

@@ -182,6 +182,9 @@ class CapsuleOps {
   // The capsule's log directory and local volume directories (after its
   // sandboxes are gone).
   void RemovePodFiles(const capsule::Capsule& c);
+  // The log directories of capsule `uuid` (<log_root>/*_<uuid>), for when
+  // its row is gone.
+  void RemovePodLogs(const std::string& uuid);
   // Writes and mirrors into the registry.
   absl::Status Write(const std::vector<db::RowPatch>& patches);
   // Write, and finish the action event `event` (if any) in the same

@@ -144,4 +144,20 @@ absl::Status RemoveTreeUnder(const std::string& root, const std::string& path) {
   return absl::OkStatus();
 }
 
+std::vector<std::string> EntriesEndingWith(const std::string& dir,
+                                           const std::string& suffix) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == ".." || name.size() < suffix.size()) continue;
+    if (name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      out.push_back(dir + "/" + name);
+    }
+  }
+  closedir(d);
+  return out;
+}
+
 }  // namespace zun::agent

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -28,6 +29,11 @@ absl::Status RemovePodCgroup(const std::string& cgroup_fs_root,
 // removed, never followed). INVALID_ARGUMENT for a path outside `root`;
 // OK when it is gone already.
 absl::Status RemoveTreeUnder(const std::string& root, const std::string& path);
+
+// The entries directly under `dir` whose names end with `suffix` (full
+// paths); empty if `dir` cannot be read.
+std::vector<std::string> EntriesEndingWith(const std::string& dir,
+                                           const std::string& suffix);
 
 // True if <cgroup_fs_root>/<any hierarchy>/<cgroup_parent> exists.
 bool PodCgroupExists(const std::string& cgroup_fs_root,

@@ -155,14 +155,11 @@ int main(int argc, char** argv) {
             "{} can be read by every user and holds credentials: chmod 0640",
             args->Get("config-file"));
   }
-  // A socket someone else could have planted would get every capsule's
-  // image credentials and tenant data: refuse it. A missing one is fine
-  // (the runtime may start after us; the runtime health check shows it).
+  // A socket someone else could have planted is refused at once; a missing
+  // one is waited for (and checked when it appears: Agent::Start).
   if (absl::Status s = zun::cri::CheckCriSocket(config->cri.runtime_endpoint);
       absl::IsFailedPrecondition(s)) {
     return Fail("[cri] runtime_endpoint: " + std::string(s.message()));
-  } else if (!s.ok()) {
-    ZUN_LOG(kMain, warn, "{}; waiting for the runtime", s.message());
   }
 
   // Stop signals are handled by sigwait() below: block them before any
@@ -233,7 +230,12 @@ int main(int argc, char** argv) {
                                   : absl::UnavailableError(
                                         "not connected to the message bus");
          }},
-        {"database", [&store] { return store.Ping(); }},
+        // No SELECT 1 every 2 s: the heartbeat's writes prove it.
+        {"database",
+         [&store,
+          fresh = std::max(absl::Seconds(15), 3 * config->report_interval)] {
+           return store.Health(fresh);
+         }},
         {"runtime", [&runtime] { return zun::agent::RuntimeHealth(runtime); }}};
     if (zun::agent::PlacementReporter* p = agent.placement_reporter()) {
       // Placement down does not stop the node from running its capsules:

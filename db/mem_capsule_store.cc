@@ -80,9 +80,10 @@ absl::StatusOr<std::vector<Capsule>> MemCapsuleStore::ListCapsules(
   return out;
 }
 
-void MemCapsuleStore::SetClaimError(absl::Status error) {
+void MemCapsuleStore::SetClaimError(absl::Status error, int times) {
   absl::MutexLock l(&mu_);
   claim_error_ = std::move(error);
+  claim_error_times_ = times;
 }
 
 int64_t MemCapsuleStore::claims() {
@@ -95,7 +96,10 @@ absl::StatusOr<Capsule> MemCapsuleStore::ClaimCapsule(
   absl::MutexLock l(&mu_);
   ++claims_;
   if (absl::Status up = CheckUp(); !up.ok()) return up;
-  if (!claim_error_.ok()) return claim_error_;
+  if (!claim_error_.ok() && claim_error_times_ != 0) {
+    if (claim_error_times_ > 0) --claim_error_times_;
+    return claim_error_;
+  }
   auto it = capsules_.find(std::string(uuid));
   if (it == capsules_.end()) {
     return absl::NotFoundError(

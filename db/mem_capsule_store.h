@@ -22,9 +22,9 @@ class MemCapsuleStore final : public CapsuleStore {
   void Put(const capsule::Capsule& c);
   std::optional<capsule::Capsule> Get(const std::string& uuid);
   void SetUnavailable(bool down);
-  // Claims fail with `error` (e.g. a row that does not decode) until
-  // cleared with OkStatus().
-  void SetClaimError(absl::Status error);
+  // The next `times` claims (all of them if negative, until cleared with
+  // OkStatus()) fail with `error`, e.g. a row that does not decode.
+  void SetClaimError(absl::Status error, int times = -1);
   int64_t claims();                    // claim attempts
   int64_t rows_written();              // rows touched by Apply/Claim/Delete
   int64_t write_transactions();        // Apply/Claim/Delete calls that wrote
@@ -64,6 +64,7 @@ class MemCapsuleStore final : public CapsuleStore {
   absl::Mutex mu_;
   bool down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status claim_error_ ABSL_GUARDED_BY(mu_);
+  int claim_error_times_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t claims_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, capsule::Capsule> capsules_ ABSL_GUARDED_BY(mu_);
   int64_t rows_written_ ABSL_GUARDED_BY(mu_) = 0;

@@ -334,6 +334,14 @@ absl::Status PgCapsuleStore::Ping() {
 
 PoolStats PgCapsuleStore::pool_stats() const { return pool_->Stats(); }
 
+absl::Status PgCapsuleStore::Health(absl::Duration max_age) {
+  const PoolStats s = pool_->Stats();
+  if (!s.last_failed && absl::Now() - s.last_ok <= max_age) {
+    return absl::OkStatus();
+  }
+  return Ping();
+}
+
 absl::StatusOr<int> SchemaVersion(const PgOptions& options) {
   PgPool pool(options);
   int version = 0;

@@ -55,6 +55,12 @@ class PgCapsuleStore final : public CapsuleStore {
   // Counters of the connection pool (for metrics).
   PoolStats pool_stats() const;
 
+  // The database's health from the work already done: OK without a round
+  // trip when a statement reached the server within `max_age` and none has
+  // failed to since; otherwise a Ping. (A steady agent's heartbeat keeps
+  // this free.)
+  absl::Status Health(absl::Duration max_age);
+
  private:
   std::unique_ptr<PgPool> pool_;
 };

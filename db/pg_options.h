@@ -27,6 +27,9 @@ struct PoolStats {
   uint64_t connects = 0;    // connections opened (the first ones included)
   uint64_t connect_errors = 0;
   uint64_t broken = 0;  // connections dropped as broken (reconnect follows)
+  // When a Run() last succeeded, and whether the latest Run() failed.
+  absl::Time last_ok = absl::InfinitePast();
+  bool last_failed = false;
 };
 
 }  // namespace zun::db

@@ -145,6 +145,7 @@ absl::Status PgPool::Run(
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.statements;
       ++stats_.errors;
+      stats_.last_failed = true;
       return c.status();
     }
     absl::Status result;
@@ -159,6 +160,9 @@ absl::Status PgPool::Run(
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.statements;
       if (!result.ok()) ++stats_.errors;
+      // Only a failure to reach the server says anything about its health.
+      stats_.last_failed = broken || absl::IsDeadlineExceeded(result);
+      if (!stats_.last_failed) stats_.last_ok = absl::Now();
     }
     if (broken && idempotent && attempt == 0) {
       ZUN_LOG(kDb, info, "database connection broken, retrying once: {}",

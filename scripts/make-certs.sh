@@ -9,13 +9,15 @@
 #   DIR/client.pem client.key    CN=CLIENT_CN (default zun_tls): the
 #                                PostgreSQL role the cert authenticates
 #   DIR/other-ca.pem             a CA that signed nothing here
+#   DIR/wronghost.pem .key       signed by the CA, but for another host
+#                                (CN and SAN DNS:other.example only)
 # Keys are 0600. Idempotent: an existing DIR/ca.pem is kept.
 set -euo pipefail
 DIR="${1:?usage: make-certs.sh DIR [CLIENT_CN]}"
 CN="${2:-zun_tls}"
 mkdir -p "$DIR"
 cd "$DIR"
-[ -s ca.pem ] && [ -s client.pem ] && exit 0
+[ -s ca.pem ] && [ -s client.pem ] && [ -s wronghost.pem ] && exit 0
 umask 077
 days=30
 ossl() { openssl "$@" 2>/dev/null; }
@@ -37,6 +39,9 @@ leaf server "/CN=localhost" \
   "subjectAltName=DNS:localhost,IP:127.0.0.1
 extendedKeyUsage=serverAuth"
 leaf client "/CN=$CN" "extendedKeyUsage=clientAuth"
-chmod 0644 ca.pem other-ca.pem server.pem client.pem
+leaf wronghost "/CN=other.example" \
+  "subjectAltName=DNS:other.example
+extendedKeyUsage=serverAuth"
+chmod 0644 ca.pem other-ca.pem server.pem client.pem wronghost.pem
 chmod 0600 ./*.key
-openssl verify -CAfile ca.pem server.pem client.pem >/dev/null
+openssl verify -CAfile ca.pem server.pem client.pem wronghost.pem >/dev/null

@@ -16,7 +16,10 @@ namespace {
 
 class PrivateBroker {
  public:
-  PrivateBroker() : port_(5702), base_("/tmp/zun-test-rmq-restart-5702") {
+  // Each test its own port: ctest runs them side by side.
+  explicit PrivateBroker(int port = 5702)
+      : port_(port),
+        base_("/tmp/zun-test-rmq-restart-" + std::to_string(port)) {
     Start();
   }
   ~PrivateBroker() {
@@ -120,6 +123,76 @@ TEST_CASE(
         "ON e.action_id = a.id WHERE a.container_uuid = '" +
         c.uuid() + "'");
     CHECK(events.size() == 1);
+  }
+}
+
+// One capsule and its create event, per capsule that runs.
+void CheckOnce(AgentHarness& h, const capsule::Capsule& c) {
+  cri::SandboxFilter f;
+  f.labels = {{std::string(capsule::kLabelCapsuleUuid), c.uuid()}};
+  auto sandboxes = h.cri().ListPodSandbox(f);
+  REQUIRE(sandboxes.ok());
+  CHECK(sandboxes->size() == 1);
+}
+
+TEST_CASE(
+    "durable and quorum queues keep every cast sent before, during and "
+    "after a RabbitMQ restart") {
+  const std::string mode = GENERATE(std::string("amqp_durable_queues"),
+                                    std::string("rabbit_quorum_queue"));
+  CAPTURE(mode);
+  PrivateBroker broker(5704);
+  const std::string rabbit = "[oslo_messaging_rabbit]\n" + mode + " = true\n";
+  HarnessOptions o;
+  o.amqp_url = broker.url();
+  o.extra_config = rabbit;
+  AgentHarness h(o);
+  // The clients are configured as the control plane would be.
+  const std::string client_conf = h.dir() + "/oslo-client.conf";
+  std::ofstream(client_conf) << rabbit;
+  const std::vector<std::string> durable = {"--config-file", client_conf};
+  REQUIRE(h.WaitServing(absl::Seconds(60), durable));  // queues declared
+
+  constexpr int kBefore = 10, kPaced = 30;
+  std::vector<capsule::Capsule> capsules;
+  std::vector<nlohmann::json> before, paced;
+  for (int i = 0; i < kBefore + kPaced; ++i) {
+    capsules.push_back(
+        h.CreateCapsuleRows("d" + std::to_string(i), {"busybox"}));
+    (i < kBefore ? before : paced)
+        .push_back({{"method", "container_create"},
+                    {"args", h.CreateArgs(capsules.back())}});
+  }
+  auto publish = [&](const std::vector<nlohmann::json>& casts,
+                     const std::string& log) {
+    auto p = Subprocess::Start(
+        {"/usr/bin/python3", SourceDir() + "/tests/tools/oslo_client.py",
+         "--url", broker.url(), "--config-file", client_conf, "--interval",
+         "0.1", "cast-paced", "--file", h.WriteCastFile(casts)},
+        log, PyEnv());
+    REQUIRE(p.ok());
+    return *std::move(p);
+  };
+  // Before: the agent is down, the casts wait in the broker.
+  REQUIRE(h.StopAgent().ok());
+  const std::string before_log = h.dir() + "/before.log";
+  auto first = publish(before, before_log);
+  REQUIRE((*first->Wait(absl::Seconds(120))) == 0);
+  REQUIRE(SentTimes(before_log).size() == kBefore);
+  // During and after: a paced stream while the broker restarts.
+  const std::string paced_log = h.dir() + "/paced.log";
+  auto second = publish(paced, paced_log);
+  REQUIRE(PollUntil([&] { return SentTimes(paced_log).size() >= 5; }));
+  broker.Stop();
+  broker.Start();
+  h.StartAgent();
+  REQUIRE(h.WaitServing(absl::Seconds(120), durable));
+  REQUIRE((*second->Wait(absl::Seconds(240))) == 0);
+  REQUIRE(SentTimes(paced_log).size() == kPaced);
+  for (const auto& c : capsules) {
+    CAPTURE(c.uuid());
+    CHECK(PollUntil([&] { return h.StatusOf(c.uuid()) == "Running"; }));
+    CheckOnce(h, c);
   }
 }
 

@@ -158,3 +158,35 @@ TEST_CASE("metrics_listen that cannot be bound stops the agent with an error") {
 
 }  // namespace
 }  // namespace zun::testing
+
+namespace zun::testing {
+namespace {
+
+TEST_CASE("a runtime that appears after the agent is used without a restart") {
+  HarnessOptions o;
+  o.metrics_port = FreeTcpPort();
+  o.start_agent = false;
+  AgentHarness h(o);
+  h.StopFakeCri();  // the socket is gone: containerd is not up yet
+  h.StartAgent();
+  int status = 0;
+  REQUIRE(PollUntil([&] {
+    const std::string body = Get(o.metrics_port, "/healthz", &status);
+    return status == 503 && absl::StrContains(body, "\"runtime\"");
+  }));
+  h.StartFakeCri();
+  REQUIRE(h.WaitServing(absl::Seconds(30)));
+  REQUIRE(PollUntil([&] {
+    Get(o.metrics_port, "/healthz", &status);
+    return status == 200;
+  }));
+  capsule::Capsule c;
+  c.containers = {AgentHarness::Child("a", {"sleep", "3600"})};
+  c = h.CreateCapsule(c);
+  REQUIRE(h.CastCreate(c).ok());
+  REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "Running"; }));
+  CHECK(h.agent()->Running());
+}
+
+}  // namespace
+}  // namespace zun::testing

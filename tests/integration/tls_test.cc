@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/support/agent_harness.h"
 #include "tests/support/http.h"
@@ -137,6 +138,108 @@ TEST_CASE("PostgreSQL TLS fails closed with a certificate from another CA") {
   }));
   CAPTURE(health.dump());
   CHECK(h.agent()->Running());
+}
+
+}  // namespace
+}  // namespace zun::testing
+
+namespace zun::testing {
+namespace {
+
+// tests/tools/tls_sink.py on 127.0.0.1:port with `cert`: it logs what
+// each client sent after the handshake, or why the handshake failed.
+std::unique_ptr<Subprocess> TlsServer(int port, const std::string& cert,
+                                      const std::string& log) {
+  auto p = Subprocess::Start(
+      {"/usr/bin/python3", SourceDir() + "/tests/tools/tls_sink.py",
+       std::to_string(port), TlsFile(cert + ".pem"), TlsFile(cert + ".key")},
+      log);
+  REQUIRE(p.ok());
+  REQUIRE(
+      PollUntil([&] { return absl::StrContains(ReadFile(log), "listening"); }));
+  return *std::move(p);
+}
+
+double AmqpErrors(int port) {
+  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/metrics");
+  if (!r.ok()) return -1;
+  const std::string key = "\nzun_agent_amqp_errors_total ";
+  const size_t at = r->body.find(key);
+  if (at == std::string::npos) return -1;
+  double v = -1;
+  const size_t from = at + key.size();
+  const size_t end = r->body.find('\n', from);
+  (void)absl::SimpleAtod(r->body.substr(from, end - from), &v);
+  return v;
+}
+
+// An agent told to use AMQPS on a server presenting `cert`.
+struct AmqpsAgent {
+  explicit AmqpsAgent(const std::string& cert)
+      : dir("zh"), port(FreeTcpPort()), log(dir.path() + "/s_server.log") {
+    server = TlsServer(port, cert, log);
+    HarnessOptions o;
+    o.metrics_port = metrics_port = FreeTcpPort();
+    o.agent_transport_url =
+        absl::StrCat("amqps://guest:guest@localhost:", port, "/");
+    o.extra_config = RabbitTls(TlsFile("ca.pem"), TlsFile("client.pem"),
+                               TlsFile("client.key"));
+    h = std::make_unique<AgentHarness>(o);
+  }
+  // The AMQP protocol header (then its credentials) came through TLS.
+  bool SpokeAmqp() {
+    return absl::StrContains(ReadFile(log), "received b'AMQP");
+  }
+
+  ScopedTempDir dir;
+  int port;
+  int metrics_port = 0;
+  std::string log;
+  std::unique_ptr<Subprocess> server;
+  std::unique_ptr<AgentHarness> h;
+};
+
+TEST_CASE("an AMQPS server whose certificate names another host is refused") {
+  {
+    // The control: the right certificate, and the agent talks AMQP.
+    AmqpsAgent right("server");
+    CHECK(PollUntil([&] { return right.SpokeAmqp(); }));
+  }
+  // Signed by the trusted CA, but for other.example: once two attempts
+  // have failed, no byte of AMQP has reached the server.
+  AmqpsAgent wrong("wronghost");
+  REQUIRE(PollUntil([&] { return AmqpErrors(wrong.metrics_port) >= 2; }));
+  CHECK_FALSE(wrong.SpokeAmqp());
+}
+
+TEST_CASE(
+    "PostgreSQL with verify-full refuses a certificate of another "
+    "host name") {
+  HarnessOptions o;
+  o.metrics_port = FreeTcpPort();
+  // The server's certificate names localhost; the agent asks for
+  // other.example (reached at 127.0.0.1 through hostaddr).
+  o.agent_db_connection = absl::StrCat(
+      "postgresql://zun_tls@other.example:", TestEnv::Get().pg_port,
+      "/{db}?hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert=",
+      TlsFile("ca.pem"), "&sslcert=", TlsFile("client.pem"),
+      "&sslkey=", TlsFile("client.key"));
+  AgentHarness h(o);
+  nlohmann::json health;
+  // libpq refuses the certificate: it names localhost, not other.example.
+  CHECK(PollUntil([&] {
+    health = Health(o.metrics_port);
+    return CheckFails(health, "database") &&
+           absl::StrContains(
+               health["checks"]["database"]["message"].get<std::string>(),
+               "other.example");
+  }));
+  INFO(health.dump());
+  std::vector<SqlRow> sessions = h.db().AdminQuery(
+      absl::StrCat("SELECT count(*) AS n FROM pg_stat_activity WHERE "
+                   "usename = 'zun_tls' AND datname = '",
+                   h.db().name(), "'"));
+  CHECK(sessions[0].at("n") == "0");
 }
 
 }  // namespace

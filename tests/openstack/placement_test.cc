@@ -311,5 +311,36 @@ TEST_CASE("a revoked token is replaced by a new one") {
              !Catch::Contains(secret));
 }
 
+TEST_CASE("a capsule placed here whose create cast was lost is created") {
+  TestPlacement placement;
+  AgentHarness h(WithKeystone("[compute]\nlost_create_grace_period = 2\n"));
+  std::string rp;
+  REQUIRE(PollUntil([&] {
+    rp = ProviderOf(placement, h);
+    return !rp.empty() &&
+           placement->GetInventories(rp)->inventories.size() == 3;
+  }));
+  REQUIRE(h.WaitServing());
+  // The API wrote the rows and the scheduler claimed the allocation here,
+  // but the cast never arrived (a broker restart with non-durable queues).
+  capsule::Capsule c;
+  c.containers = {AgentHarness::Child("a", {"sleep", "3600"})};
+  c = h.CreateCapsule(c);
+  Claim(placement, c.uuid(), rp);
+  REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "Running"; }));
+  CHECK(h.CapsuleRow(c.uuid())->at("host") == h.host());
+  // Another capsule without an allocation here stays as it is.
+  capsule::Capsule other;
+  other.containers = {AgentHarness::Child("b", {"sleep", "3600"})};
+  other = h.CreateCapsule(other);
+  capsule::Capsule third;
+  third.containers = {AgentHarness::Child("c", {"sleep", "3600"})};
+  third = h.CreateCapsule(third);
+  Claim(placement, third.uuid(), rp);
+  REQUIRE(PollUntil([&] { return h.StatusOf(third.uuid()) == "Running"; }));
+  CHECK(h.StatusOf(other.uuid()) == "Creating");
+  CHECK_FALSE(h.CapsuleRow(other.uuid())->at("host").has_value());
+}
+
 }  // namespace
 }  // namespace zun::testing

@@ -337,7 +337,8 @@ std::string AgentHarness::StatusOf(const std::string& uuid) {
   return (*row)["status"].value_or("<null>");
 }
 
-bool AgentHarness::WaitServing(absl::Duration timeout) {
+bool AgentHarness::WaitServing(absl::Duration timeout,
+                               const std::vector<std::string>& extra) {
   return PollUntil(
       [&] {
         absl::StatusOr<nlohmann::json> r =
@@ -347,7 +348,7 @@ bool AgentHarness::WaitServing(absl::Duration timeout) {
                     {"zun_object.namespace", "zun"},
                     {"zun_object.version", "1.4"},
                     {"zun_object.data", {{"uuid", NewUuid4()}}}}}},
-                 2);
+                 2, extra);
         return r.ok() && r->contains("exception") &&
                (*r)["exception"] == "ContainerNotFound";
       },

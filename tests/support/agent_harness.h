@@ -114,8 +114,10 @@ class AgentHarness {
   std::vector<SqlRow> ChildRows(const std::string& capsule_uuid);
   std::string StatusOf(const std::string& uuid);
 
-  // Blocks until the agent answers RPCs (a container_show round trip).
-  bool WaitServing(absl::Duration timeout = absl::Seconds(60));
+  // Blocks until the agent answers RPCs (a container_show round trip);
+  // `extra` goes to the oslo client (e.g. --config-file for durable queues).
+  bool WaitServing(absl::Duration timeout = absl::Seconds(60),
+                   const std::vector<std::string>& extra = {});
 
  private:
   std::vector<std::string> ClientArgs() const;

@@ -13,7 +13,8 @@ reaches the agent is exactly what Zun's control plane sends.
                  one connection; prints the number sent)
 
 Options: --topic (zun-compute), --exchange (zun), --fanout, --version,
---namespace, --context JSON (the request context dict).
+--namespace, --context JSON (the request context dict), --config-file
+FILE (oslo.config file, e.g. [oslo_messaging_rabbit] amqp_durable_queues).
 A call prints {"result": ...} or {"exception": "<class>", "module": ...,
 "message": ...} on stdout; exit status 0 either way, 2 on usage errors.
 """
@@ -69,10 +70,12 @@ def main():
     p.add_argument("method", nargs="?")
     p.add_argument("--args", default="{}")
     p.add_argument("--file")
+    p.add_argument("--config-file")
     a = p.parse_args()
 
     conf = cfg.CONF
-    conf([], project="zun-agent-tests")
+    conf(["--config-file", a.config_file] if a.config_file else [],
+         project="zun-agent-tests")
     transport = messaging.get_rpc_transport(
         conf, url=a.url, allowed_remote_exmods=["zun.common.exception"])
     ctx = json.loads(a.context) if a.context else default_context()
