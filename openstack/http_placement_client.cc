@@ -70,6 +70,15 @@ std::map<std::string, std::string> PlacementHeaders() {
 HttpPlacementClient::HttpPlacementClient(ServiceClient& service)
     : service_(service) {}
 
+absl::StatusOr<nlohmann::json> HttpPlacementClient::Json(
+    const std::string& method, const std::string& path, const std::string& what,
+    const std::string& body) {
+  absl::StatusOr<HttpResponse> r = service_.Send(method, path, body);
+  if (!r.ok()) return r.status();
+  if (absl::Status s = Check(*r, what); !s.ok()) return s;
+  return Parse(*r, what);
+}
+
 absl::StatusOr<std::optional<ResourceProvider>>
 HttpPlacementClient::GetProvider(const std::string& uuid) {
   const std::string what = absl::StrCat("GET resource provider ", uuid);
@@ -85,13 +94,10 @@ HttpPlacementClient::GetProvider(const std::string& uuid) {
 
 absl::StatusOr<std::vector<ResourceProvider>>
 HttpPlacementClient::FindProviders(const std::string& name) {
-  const std::string what = absl::StrCat("find resource provider ", name);
   // Host names need no escaping beyond what a host name may hold.
-  absl::StatusOr<HttpResponse> r =
-      service_.Send("GET", absl::StrCat("/resource_providers?name=", name));
-  if (!r.ok()) return r.status();
-  if (absl::Status s = Check(*r, what); !s.ok()) return s;
-  absl::StatusOr<json> doc = Parse(*r, what);
+  absl::StatusOr<json> doc =
+      Json("GET", absl::StrCat("/resource_providers?name=", name),
+           absl::StrCat("find resource provider ", name));
   if (!doc.ok()) return doc.status();
   std::vector<ResourceProvider> out;
   if (doc->contains("resource_providers") &&
@@ -123,12 +129,9 @@ absl::StatusOr<ResourceProvider> HttpPlacementClient::CreateProvider(
 
 absl::StatusOr<ProviderInventories> HttpPlacementClient::GetInventories(
     const std::string& uuid) {
-  const std::string what = absl::StrCat("GET inventories of ", uuid);
-  absl::StatusOr<HttpResponse> r = service_.Send(
-      "GET", absl::StrCat("/resource_providers/", uuid, "/inventories"));
-  if (!r.ok()) return r.status();
-  if (absl::Status s = Check(*r, what); !s.ok()) return s;
-  absl::StatusOr<json> doc = Parse(*r, what);
+  absl::StatusOr<json> doc =
+      Json("GET", absl::StrCat("/resource_providers/", uuid, "/inventories"),
+           absl::StrCat("GET inventories of ", uuid));
   if (!doc.ok()) return doc.status();
   ProviderInventories out;
   out.generation = doc->value("resource_provider_generation", int64_t{0});
@@ -158,25 +161,19 @@ absl::StatusOr<int64_t> HttpPlacementClient::SetInventories(
         {"min_unit", i.min_unit},   {"max_unit", i.max_unit},
         {"step_size", i.step_size}, {"allocation_ratio", i.allocation_ratio}};
   }
-  absl::StatusOr<HttpResponse> r = service_.Send(
-      "PUT", absl::StrCat("/resource_providers/", uuid, "/inventories"),
+  absl::StatusOr<json> doc = Json(
+      "PUT", absl::StrCat("/resource_providers/", uuid, "/inventories"), what,
       json{{"resource_provider_generation", generation}, {"inventories", inv}}
           .dump());
-  if (!r.ok()) return r.status();
-  if (absl::Status s = Check(*r, what); !s.ok()) return s;
-  absl::StatusOr<json> doc = Parse(*r, what);
   if (!doc.ok()) return doc.status();
   return doc->value("resource_provider_generation", generation + 1);
 }
 
 absl::StatusOr<ProviderTraits> HttpPlacementClient::GetTraits(
     const std::string& uuid) {
-  const std::string what = absl::StrCat("GET traits of ", uuid);
-  absl::StatusOr<HttpResponse> r = service_.Send(
-      "GET", absl::StrCat("/resource_providers/", uuid, "/traits"));
-  if (!r.ok()) return r.status();
-  if (absl::Status s = Check(*r, what); !s.ok()) return s;
-  absl::StatusOr<json> doc = Parse(*r, what);
+  absl::StatusOr<json> doc =
+      Json("GET", absl::StrCat("/resource_providers/", uuid, "/traits"),
+           absl::StrCat("GET traits of ", uuid));
   if (!doc.ok()) return doc.status();
   ProviderTraits out;
   out.generation = doc->value("resource_provider_generation", int64_t{0});
@@ -191,14 +188,11 @@ absl::StatusOr<ProviderTraits> HttpPlacementClient::GetTraits(
 absl::StatusOr<int64_t> HttpPlacementClient::SetTraits(
     const std::string& uuid, int64_t generation,
     const std::set<std::string>& traits) {
-  const std::string what = absl::StrCat("PUT traits of ", uuid);
-  absl::StatusOr<HttpResponse> r = service_.Send(
+  absl::StatusOr<json> doc = Json(
       "PUT", absl::StrCat("/resource_providers/", uuid, "/traits"),
+      absl::StrCat("PUT traits of ", uuid),
       json{{"resource_provider_generation", generation}, {"traits", traits}}
           .dump());
-  if (!r.ok()) return r.status();
-  if (absl::Status s = Check(*r, what); !s.ok()) return s;
-  absl::StatusOr<json> doc = Parse(*r, what);
   if (!doc.ok()) return doc.status();
   return doc->value("resource_provider_generation", generation + 1);
 }
@@ -212,12 +206,9 @@ absl::Status HttpPlacementClient::EnsureTrait(const std::string& name) {
 
 absl::StatusOr<std::map<std::string, Resources>>
 HttpPlacementClient::ProviderAllocations(const std::string& uuid) {
-  const std::string what = absl::StrCat("GET allocations of ", uuid);
-  absl::StatusOr<HttpResponse> r = service_.Send(
-      "GET", absl::StrCat("/resource_providers/", uuid, "/allocations"));
-  if (!r.ok()) return r.status();
-  if (absl::Status s = Check(*r, what); !s.ok()) return s;
-  absl::StatusOr<json> doc = Parse(*r, what);
+  absl::StatusOr<json> doc =
+      Json("GET", absl::StrCat("/resource_providers/", uuid, "/allocations"),
+           absl::StrCat("GET allocations of ", uuid));
   if (!doc.ok()) return doc.status();
   std::map<std::string, Resources> out;
   if (doc->contains("allocations") && (*doc)["allocations"].is_object()) {
@@ -251,12 +242,9 @@ HttpPlacementClient::GetAllocationCandidates(
     absl::StrAppend(&query, "&required=", absl::StrJoin(f, ","));
   }
   if (limit > 0) absl::StrAppend(&query, "&limit=", limit);
-  const std::string what = "GET allocation candidates";
-  absl::StatusOr<HttpResponse> r =
-      service_.Send("GET", absl::StrCat("/allocation_candidates?", query));
-  if (!r.ok()) return r.status();
-  if (absl::Status s = Check(*r, what); !s.ok()) return s;
-  absl::StatusOr<json> doc = Parse(*r, what);
+  absl::StatusOr<json> doc =
+      Json("GET", absl::StrCat("/allocation_candidates?", query),
+           "GET allocation candidates");
   if (!doc.ok()) return doc.status();
   AllocationCandidates out;
   if (doc->contains("allocation_requests") &&

@@ -10,6 +10,7 @@
 // Thread-safe (the ServiceClient and session are).
 #pragma once
 
+#include "nlohmann/json.hpp"
 #include "openstack/keystone.h"
 #include "openstack/placement.h"
 
@@ -50,6 +51,13 @@ class HttpPlacementClient final : public PlacementClient {
                                 const std::string& user_id) override;
 
  private:
+  // Sends the request and returns the JSON object of a 2xx answer (errors
+  // mapped as documented above; `what` names the request in them).
+  absl::StatusOr<nlohmann::json> Json(const std::string& method,
+                                      const std::string& path,
+                                      const std::string& what,
+                                      const std::string& body = "");
+
   ServiceClient& service_;
 };
 

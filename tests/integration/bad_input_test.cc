@@ -21,18 +21,6 @@ namespace {
 
 using rpc::OrderedJson;
 
-double Sample(int port, const std::string& series) {
-  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/metrics");
-  if (!r.ok()) return -1;
-  for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
-    if (absl::StartsWith(line, series + " ")) {
-      double v = 0;
-      if (absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
-    }
-  }
-  return 0;
-}
-
 std::string Envelope(const std::string& inner) {
   return rpc::PyDumps(
       OrderedJson{{"oslo.version", "2.0"}, {"oslo.message", inner}});
@@ -154,13 +142,13 @@ TEST_CASE(
   // Counted: the undecodable ones as malformed, the casts as invalid (the
   // casts run after the calls of the same batch may have been answered).
   REQUIRE(PollUntil([&] {
-    return Sample(o.metrics_port,
-                  R"(zun_agent_amqp_events_total{event="malformed"})") ==
+    return MetricOf(o.metrics_port,
+                    R"(zun_agent_amqp_events_total{event="malformed"})") ==
            static_cast<double>(undecodable.size());
   }));
   double invalid = 0;
   CHECK(PollUntil([&] {
-    invalid = Sample(
+    invalid = MetricOf(
         o.metrics_port,
         R"(zun_agent_rpc_messages_total{method="container_create",outcome="invalid"})");
     return invalid >= static_cast<double>(bad_args.size());

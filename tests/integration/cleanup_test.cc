@@ -35,8 +35,8 @@ TEST_CASE("a failed create leaves no pod log directory and no volume") {
   capsule::Capsule c;
   c.containers = {AgentHarness::Child("ok", {"sleep", "3600"}), bad};
   c = h.CreateCapsule(c);
-  absl::StatusOr<std::string> vol = h.api().AddLocalVolume(
-      c.containers[0].uuid, "/data", false, "project");
+  absl::StatusOr<std::string> vol =
+      h.api().AddLocalVolume(c.containers[0].uuid, "/data", false, "project");
   REQUIRE(vol.ok());
   REQUIRE(h.CastCreate(c).ok());
   REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "Error"; }));
@@ -57,7 +57,7 @@ TEST_CASE("local volume directories are created 0750") {
   REQUIRE(vol.ok());
   REQUIRE(h.CastCreate(c).ok());
   REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "Running"; }));
-  struct stat st{};
+  struct stat st {};
   REQUIRE(stat((h.dir() + "/volumes/" + *vol).c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0750);
 }

@@ -13,17 +13,6 @@
 namespace zun::testing {
 namespace {
 
-double Series(int port, const std::string& series) {
-  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/metrics");
-  if (!r.ok()) return -1;
-  for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
-    if (!absl::StartsWith(line, series + " ")) continue;
-    double v = 0;
-    if (absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
-  }
-  return 0;
-}
-
 TEST_CASE("an undecodable capsule row fails once, and the agent goes on") {
   HarnessOptions o;
   o.metrics_port = FreeTcpPort();
@@ -52,7 +41,7 @@ TEST_CASE("an undecodable capsule row fails once, and the agent goes on") {
   REQUIRE(PollUntil([&] { return h.StatusOf(good.uuid()) == "Running"; }));
   const std::string failed =
       R"(zun_agent_operations_total{operation="create",result="failed_permanent"})";
-  CHECK(Series(o.metrics_port, failed) == 1);
+  CHECK(MetricOf(o.metrics_port, failed) == 1);
   CHECK(h.agent()->Running());
 }
 

@@ -14,14 +14,6 @@ namespace {
 
 // The value of the sample whose line starts with `series` ("name{labels}"),
 // or -1 if absent.
-double Sample(const std::string& text, const std::string& series) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (!absl::StartsWith(line, series + " ")) continue;
-    double v = 0;
-    if (absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
-  }
-  return -1;
-}
 
 std::string Get(int port, const std::string& path, int* status = nullptr) {
   absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", path);
@@ -45,32 +37,34 @@ TEST_CASE("metrics count operations, RPCs, CRI calls and capsules by status") {
   std::string text;
   REQUIRE(PollUntil([&] {
     text = Get(o.metrics_port, "/metrics");
-    return Sample(text, R"(zun_agent_capsules{status="Running"})") == 1;
+    return MetricIn(text, R"(zun_agent_capsules{status="Running"})") == 1;
   }));
   CAPTURE(text);
+  CHECK(MetricIn(
+            text,
+            R"(zun_agent_operations_total{operation="create",result="ok"})") ==
+        1);
   CHECK(
-      Sample(text,
-             R"(zun_agent_operations_total{operation="create",result="ok"})") ==
-      1);
-  CHECK(
-      Sample(
+      MetricIn(
           text,
           R"(zun_agent_rpc_messages_total{method="container_create",outcome="dispatched"})") ==
       1);
   CHECK(
-      Sample(
+      MetricIn(
           text,
           R"(zun_agent_cri_request_duration_seconds_count{method="RunPodSandbox"})") ==
       1);
   CHECK(
-      Sample(
+      MetricIn(
           text,
           R"(zun_agent_cri_request_duration_seconds_count{method="StartContainer"})") ==
       2);
-  CHECK(Sample(text, "zun_agent_db_statements_total") > 0);
-  CHECK(Sample(text, R"(zun_agent_reconcile_relists_total{result="ok"})") > 0);
-  CHECK(Sample(text, "zun_agent_reconcile_duration_seconds_count") > 0);
-  CHECK(Sample(text, R"(zun_agent_amqp_events_total{event="received"})") >= 1);
+  CHECK(MetricIn(text, "zun_agent_db_statements_total") > 0);
+  CHECK(MetricIn(text, R"(zun_agent_reconcile_relists_total{result="ok"})") >
+        0);
+  CHECK(MetricIn(text, "zun_agent_reconcile_duration_seconds_count") > 0);
+  CHECK(MetricIn(text, R"(zun_agent_amqp_events_total{event="received"})") >=
+        1);
   // No credential or connection string anywhere.
   CHECK_FALSE(absl::StrContains(text, "guest:guest"));
   CHECK_FALSE(absl::StrContains(text, h.amqp_url()));
@@ -83,15 +77,16 @@ TEST_CASE("metrics count operations, RPCs, CRI calls and capsules by status") {
   REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "<gone>"; }));
   REQUIRE(PollUntil([&] {
     text = Get(o.metrics_port, "/metrics");
-    return Sample(
+    return MetricIn(
                text,
                R"(zun_agent_operations_total{operation="delete",result="ok"})") ==
            1;
   }));
-  CHECK(Sample(text, R"(zun_agent_capsules{status="Running"})") == 0);
-  CHECK(Sample(text,
+  CHECK(MetricIn(text, R"(zun_agent_capsules{status="Running"})") == 0);
+  CHECK(
+      MetricIn(text,
                R"(zun_agent_operations_total{operation="show",result="ok"})") ==
-        1);
+      1);
 }
 
 TEST_CASE(

@@ -160,19 +160,6 @@ std::unique_ptr<Subprocess> TlsServer(int port, const std::string& cert,
   return *std::move(p);
 }
 
-double AmqpErrors(int port) {
-  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/metrics");
-  if (!r.ok()) return -1;
-  const std::string key = "\nzun_agent_amqp_errors_total ";
-  const size_t at = r->body.find(key);
-  if (at == std::string::npos) return -1;
-  double v = -1;
-  const size_t from = at + key.size();
-  const size_t end = r->body.find('\n', from);
-  (void)absl::SimpleAtod(r->body.substr(from, end - from), &v);
-  return v;
-}
-
 // An agent told to use AMQPS on a server presenting `cert`.
 struct AmqpsAgent {
   explicit AmqpsAgent(const std::string& cert)
@@ -208,7 +195,9 @@ TEST_CASE("an AMQPS server whose certificate names another host is refused") {
   // Signed by the trusted CA, but for other.example: once two attempts
   // have failed, no byte of AMQP has reached the server.
   AmqpsAgent wrong("wronghost");
-  REQUIRE(PollUntil([&] { return AmqpErrors(wrong.metrics_port) >= 2; }));
+  REQUIRE(PollUntil([&] {
+    return MetricOf(wrong.metrics_port, "zun_agent_amqp_errors_total") >= 2;
+  }));
   CHECK_FALSE(wrong.SpokeAmqp());
 }
 

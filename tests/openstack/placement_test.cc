@@ -48,18 +48,6 @@ void Claim(TestPlacement& placement, const std::string& consumer,
   REQUIRE(placement->ClaimAllocations(consumer, a, "proj", "user").ok());
 }
 
-double Metric(int port, const std::string& name) {
-  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/metrics");
-  if (!r.ok()) return -1;
-  for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
-    if (absl::StartsWith(line, name + " ")) {
-      double v = 0;
-      if (absl::SimpleAtod(line.substr(name.size() + 1), &v)) return v;
-    }
-  }
-  return -1;
-}
-
 HarnessOptions WithKeystone(const std::string& extra = "") {
   HarnessOptions o;
   o.extra_config = OpenStackEnv::Get().KeystoneAuthConfig() + extra;
@@ -239,7 +227,8 @@ TEST_CASE("a Placement restart is survived, and releases wait for it") {
   std::string rp;
   REQUIRE(PollUntil([&] {
     rp = ProviderOf(placement, h);
-    return !rp.empty() && Metric(o.metrics_port, "zun_agent_placement_up") == 1;
+    return !rp.empty() &&
+           MetricOf(o.metrics_port, "zun_agent_placement_up") == 1;
   }));
   REQUIRE(h.WaitServing());
   capsule::Capsule c;
@@ -254,7 +243,7 @@ TEST_CASE("a Placement restart is survived, and releases wait for it") {
   h.db().Exec("UPDATE zun_service SET disabled = true WHERE host = '" +
               h.host() + "'");
   REQUIRE(PollUntil(
-      [&] { return Metric(o.metrics_port, "zun_agent_placement_up") == 0; }));
+      [&] { return MetricOf(o.metrics_port, "zun_agent_placement_up") == 0; }));
   absl::StatusOr<HttpResponse> health =
       HttpRequest(o.metrics_port, "GET", "/healthz");
   REQUIRE(health.ok());
@@ -262,17 +251,17 @@ TEST_CASE("a Placement restart is survived, and releases wait for it") {
   CHECK_THAT(health->body, Catch::Contains("\"placement\""));
   REQUIRE(h.CastDelete(c).ok());
   REQUIRE(PollUntil([&] { return !h.CapsuleRow(c.uuid()).has_value(); }));
-  CHECK(Metric(o.metrics_port, "zun_agent_placement_pending_releases") == 1);
+  CHECK(MetricOf(o.metrics_port, "zun_agent_placement_pending_releases") == 1);
 
   REQUIRE(env.StartPlacement().ok());
   REQUIRE(PollUntil(
       [&] {
-        return Metric(o.metrics_port, "zun_agent_placement_up") == 1 &&
+        return MetricOf(o.metrics_port, "zun_agent_placement_up") == 1 &&
                !AllocationsOn(placement, {rp}).contains(c.uuid()) &&
                placement->GetTraits(rp)->traits.count(kDisabledTrait) == 1;
       },
       absl::Seconds(120)));
-  CHECK(Metric(o.metrics_port, "zun_agent_placement_pending_releases") == 0);
+  CHECK(MetricOf(o.metrics_port, "zun_agent_placement_pending_releases") == 0);
 }
 
 TEST_CASE("a revoked token is replaced by a new one") {
@@ -288,9 +277,10 @@ TEST_CASE("a revoked token is replaced by a new one") {
   std::string rp;
   REQUIRE(PollUntil([&] {
     rp = ProviderOf(placement, h);
-    return !rp.empty() && Metric(o.metrics_port, "zun_agent_placement_up") == 1;
+    return !rp.empty() &&
+           MetricOf(o.metrics_port, "zun_agent_placement_up") == 1;
   }));
-  CHECK(Metric(o.metrics_port, "zun_agent_keystone_authentications_total") ==
+  CHECK(MetricOf(o.metrics_port, "zun_agent_keystone_authentications_total") ==
         1);
   // Disabling a user revokes its tokens; it can log in again once enabled.
   REQUIRE(admin.SetUserEnabled(*id, false).ok());
@@ -300,7 +290,7 @@ TEST_CASE("a revoked token is replaced by a new one") {
   REQUIRE(PollUntil([&] {
     return placement->GetTraits(rp)->traits.count(kDisabledTrait) == 1;
   }));
-  CHECK(Metric(o.metrics_port, "zun_agent_keystone_authentications_total") >=
+  CHECK(MetricOf(o.metrics_port, "zun_agent_keystone_authentications_total") >=
         2);
   // The Keystone password is in no log line, metric or health report.
   const std::string secret = "pw-" + user;

@@ -9,8 +9,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace zun::testing {
 namespace {
@@ -88,6 +90,21 @@ int FreeTcpPort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   close(fd);
   return ntohs(a.sin_port);
+}
+
+double MetricIn(const std::string& text, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!absl::StartsWith(line, series + " ")) continue;
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
+  }
+  return -1;
+}
+
+double MetricOf(int port, const std::string& series) {
+  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/metrics");
+  if (!r.ok()) return -1;
+  return MetricIn(r->body, series);
 }
 
 }  // namespace zun::testing

@@ -28,4 +28,10 @@ absl::StatusOr<HttpResponse> HttpRequest(
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreeTcpPort();
 
+// The value of `series` ("name" or "name{labels}", as exposed) in a
+// Prometheus text exposition, or -1 if it has none.
+double MetricIn(const std::string& text, const std::string& series);
+// The same, from GET /metrics on 127.0.0.1:`port` (-1 if unreachable).
+double MetricOf(int port, const std::string& series);
+
 }  // namespace zun::testing
