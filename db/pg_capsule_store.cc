@@ -339,7 +339,17 @@ absl::Status PgCapsuleStore::Health(absl::Duration max_age) {
   if (!s.last_failed && absl::Now() - s.last_ok <= max_age) {
     return absl::OkStatus();
   }
-  return Ping();
+  absl::Status ping = Ping();
+  // A pool whose every slot is busy failing says nothing new: the reason
+  // the server could not be reached does.
+  if (absl::IsDeadlineExceeded(ping)) {
+    const std::string why = pool_->Stats().last_error;
+    if (!why.empty()) {
+      return absl::UnavailableError(
+          absl::StrCat(ping.message(), "; last error: ", why));
+    }
+  }
+  return ping;
 }
 
 absl::StatusOr<int> SchemaVersion(const PgOptions& options) {

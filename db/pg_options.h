@@ -30,6 +30,8 @@ struct PoolStats {
   // When a Run() last succeeded, and whether the latest Run() failed.
   absl::Time last_ok = absl::InfinitePast();
   bool last_failed = false;
+  // Why the latest failure to reach the server failed (empty if none yet).
+  std::string last_error;
 };
 
 }  // namespace zun::db

@@ -146,6 +146,9 @@ absl::Status PgPool::Run(
       ++stats_.statements;
       ++stats_.errors;
       stats_.last_failed = true;
+      if (!absl::IsDeadlineExceeded(c.status())) {
+        stats_.last_error = std::string(c.status().message());
+      }
       return c.status();
     }
     absl::Status result;
@@ -163,6 +166,7 @@ absl::Status PgPool::Run(
       // Only a failure to reach the server says anything about its health.
       stats_.last_failed = broken || absl::IsDeadlineExceeded(result);
       if (!stats_.last_failed) stats_.last_ok = absl::Now();
+      if (stats_.last_failed) stats_.last_error = std::string(result.message());
     }
     if (broken && idempotent && attempt == 0) {
       ZUN_LOG(kDb, info, "database connection broken, retrying once: {}",

@@ -216,14 +216,16 @@ TEST_CASE(
   AgentHarness h(o);
   nlohmann::json health;
   // libpq refuses the certificate: it names localhost, not other.example.
-  CHECK(PollUntil([&] {
+  const bool refused = PollUntil([&] {
     health = Health(o.metrics_port);
     return CheckFails(health, "database") &&
            absl::StrContains(
                health["checks"]["database"]["message"].get<std::string>(),
                "other.example");
-  }));
-  INFO(health.dump());
+  });
+  INFO("health: " << health.dump());
+  INFO("agent log:\n" << ReadFile(h.dir() + "/zun-agent.log"));
+  CHECK(refused);
   std::vector<SqlRow> sessions = h.db().AdminQuery(
       absl::StrCat("SELECT count(*) AS n FROM pg_stat_activity WHERE "
                    "usename = 'zun_tls' AND datname = '",
