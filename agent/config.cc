@@ -106,6 +106,8 @@ const std::vector<OptionDef>& Options() {
       ZUN_OPT("database", "pool_timeout", c.database.pool_timeout),
       ZUN_OPT("database", "statement_timeout", c.database.statement_timeout),
       ZUN_OPT("database", "connect_timeout", c.database.connect_timeout),
+      ZUN_OPT("database", "transaction_pooling",
+              c.database.transaction_pooling),
       ZUN_IGNORED("database", "max_overflow"),
       ZUN_IGNORED("database", "connection_recycle_time"),
       ZUN_IGNORED("database", "max_retries"),

@@ -76,6 +76,8 @@ struct AgentConfig {
     absl::Duration pool_timeout = absl::Seconds(10);
     absl::Duration statement_timeout = absl::Seconds(10);
     absl::Duration connect_timeout = absl::Seconds(5);
+    // Behind PgBouncer with pool_mode = transaction (db/pg_options.h).
+    bool transaction_pooling = false;
   } database;
 
   // --- [cri] ---

@@ -49,6 +49,7 @@ zun::db::PgOptions PgOptionsFrom(const AgentConfig& c) {
   o.acquire_timeout = c.database.pool_timeout;
   o.statement_timeout = c.database.statement_timeout;
   o.connect_timeout = c.database.connect_timeout;
+  o.transaction_pooling = c.database.transaction_pooling;
   return o;
 }
 

@@ -129,7 +129,7 @@ absl::StatusOr<Capsule> ApiStore::CreateCapsule(const Capsule& c) {
   absl::StatusOr<Capsule> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run(
       [&](pqxx::connection& conn) {
-        pqxx::work t(conn);
+        Work t(conn);
         Capsule stored = c;
         stored.record.container_type = capsule::ContainerType::kCapsule;
         stored.record.id = InsertRecord(t, stored.record, std::nullopt);
@@ -159,7 +159,7 @@ absl::Status UpdateCapsuleRow(PgPool& pool, const std::string& uuid,
                               const SqlParams& params, const char* set) {
   bool found = false;
   absl::Status s = pool.Run([&](pqxx::connection& conn) {
-    pqxx::work t(conn);
+    Work t(conn);
     pqxx::result r = params.Exec(
         t, absl::StrCat("UPDATE container SET ", set,
                         ", updated_at = LOCALTIMESTAMP WHERE uuid = $1 AND "
@@ -190,7 +190,7 @@ absl::Status ApiStore::MarkError(const std::string& uuid,
 
 absl::Status ApiStore::DeleteRows(const std::string& uuid) {
   return pool_->Run([&](pqxx::connection& conn) {
-    pqxx::work t(conn);
+    Work t(conn);
     SqlParams().Add(uuid).Exec(
         t, "DELETE FROM container WHERE uuid = $1 AND container_type = 1");
     t.commit();
@@ -201,7 +201,7 @@ absl::Status ApiStore::DeleteRows(const std::string& uuid) {
 absl::StatusOr<Capsule> ApiStore::Find(const std::string& key) {
   absl::StatusOr<std::vector<Capsule>> found = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& conn) {
-    pqxx::read_transaction t(conn);
+    ReadTransaction t(conn);
     found = Load(t, IsUuid(key) ? "AND uuid = $1" : "AND name = $1", key);
     return absl::OkStatus();
   });
@@ -219,7 +219,7 @@ absl::StatusOr<Capsule> ApiStore::Find(const std::string& key) {
 absl::StatusOr<std::vector<Capsule>> ApiStore::List() {
   absl::StatusOr<std::vector<Capsule>> found = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& conn) {
-    pqxx::read_transaction t(conn);
+    ReadTransaction t(conn);
     found = Load(t, "", "");
     return absl::OkStatus();
   });
@@ -234,7 +234,7 @@ absl::Status ApiStore::RecordAction(const std::string& uuid,
                                     const std::string& user_id) {
   return pool_->Run(
       [&](pqxx::connection& conn) {
-        pqxx::work t(conn);
+        Work t(conn);
         SqlParams()
             .Add(uuid)
             .Add(action)
@@ -257,7 +257,7 @@ absl::StatusOr<std::string> ApiStore::CreateLocalVolume(
   const std::string volume_uuid = NewUuid4();
   absl::Status s = pool_->Run(
       [&](pqxx::connection& conn) {
-        pqxx::work t(conn);
+        Work t(conn);
         pqxx::result v = SqlParams()
                              .Add(volume_uuid)
                              .Add(project_id)
@@ -311,7 +311,7 @@ absl::StatusOr<int64_t> ApiStore::CreateRegistry(
   int64_t id = 0;
   absl::Status s = pool_->Run(
       [&](pqxx::connection& conn) {
-        pqxx::work t(conn);
+        Work t(conn);
         pqxx::result r =
             SqlParams()
                 .Add(NewUuid4())
@@ -337,7 +337,7 @@ absl::StatusOr<std::map<std::string, std::string>> ApiStore::SchedulableHosts(
   std::map<std::string, std::string> out;
   if (rp_uuids.empty()) return out;
   absl::Status s = pool_->Run([&](pqxx::connection& conn) {
-    pqxx::read_transaction t(conn);
+    ReadTransaction t(conn);
     pqxx::result rows =
         SqlParams()
             .Add(nlohmann::json(rp_uuids).dump())
@@ -362,7 +362,7 @@ absl::StatusOr<std::map<std::string, std::string>> ApiStore::SchedulableHosts(
 absl::StatusOr<std::string> ApiStore::ProviderOf(const std::string& host) {
   std::string out;
   absl::Status s = pool_->Run([&](pqxx::connection& conn) {
-    pqxx::read_transaction t(conn);
+    ReadTransaction t(conn);
     pqxx::result rows = SqlParams().Add(host).Exec(
         t, "SELECT rp_uuid FROM compute_node WHERE hostname = $1 LIMIT 1");
     if (rows.empty()) {

@@ -102,7 +102,7 @@ absl::StatusOr<int64_t> PgCapsuleStore::StartAction(std::string_view uuid,
   int64_t out = 0;
   absl::Status s = pool_->Run(
       [&](pqxx::connection& c) {
-        pqxx::work t(c);
+        Work t(c);
         out = internal::StartActionIn(t, uuid, action, event, ctx);
         t.commit();
         return absl::OkStatus();
@@ -115,7 +115,7 @@ absl::StatusOr<int64_t> PgCapsuleStore::StartAction(std::string_view uuid,
 absl::Status PgCapsuleStore::FinishAction(int64_t event_id, bool success,
                                           std::string_view message) {
   return pool_->Run([&](pqxx::connection& c) {
-    pqxx::work t(c);
+    Work t(c);
     internal::FinishActionIn(t, event_id, success, message);
     t.commit();
     return absl::OkStatus();
@@ -128,7 +128,7 @@ absl::StatusOr<CapsuleStore::Claimed> PgCapsuleStore::ClaimCapsuleWithAction(
   absl::StatusOr<Claimed> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run(
       [&](pqxx::connection& c) {
-        pqxx::work t(c);
+        Work t(c);
         absl::StatusOr<capsule::Capsule> claimed =
             internal::ClaimIn(t, uuid, host, task_state);
         if (!claimed.ok()) {
@@ -152,7 +152,7 @@ absl::Status PgCapsuleStore::ApplyAndFinishAction(
       internal::PreparePatches(patches);
   if (!statements.ok()) return statements.status();
   return pool_->Run([&](pqxx::connection& c) {
-    pqxx::work t(c);
+    Work t(c);
     internal::ExecPatches(t, *statements);
     internal::FinishActionIn(t, event_id, success, message);
     t.commit();

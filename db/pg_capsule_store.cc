@@ -163,7 +163,7 @@ PgCapsuleStore::~PgCapsuleStore() = default;
 absl::StatusOr<Capsule> PgCapsuleStore::LoadCapsule(std::string_view uuid) {
   absl::StatusOr<Capsule> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    pqxx::read_transaction t(c);
+    ReadTransaction t(c);
     out = LoadOne(t, uuid);
     return absl::OkStatus();
   });
@@ -175,7 +175,7 @@ absl::StatusOr<std::vector<Capsule>> PgCapsuleStore::ListCapsules(
     std::string_view host) {
   absl::StatusOr<std::vector<Capsule>> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    pqxx::read_transaction t(c);
+    ReadTransaction t(c);
     pqxx::result rows = SqlParams().Add(host).Exec(
         t, absl::StrCat("SELECT ", kContainerColumns,
                         " FROM container WHERE container_type = 1 AND host = "
@@ -229,7 +229,7 @@ absl::StatusOr<Capsule> PgCapsuleStore::ClaimCapsule(
     std::string_view uuid, std::string_view host, std::string_view task_state) {
   absl::StatusOr<Capsule> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    pqxx::work t(c);
+    Work t(c);
     out = internal::ClaimIn(t, uuid, host, task_state);
     if (out.ok()) t.commit();
     return absl::OkStatus();
@@ -245,7 +245,7 @@ absl::Status PgCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
   if (!statements.ok()) return statements.status();
   if (statements->empty()) return absl::OkStatus();
   return pool_->Run([&](pqxx::connection& c) {
-    pqxx::work t(c);
+    Work t(c);
     internal::ExecPatches(t, *statements);
     t.commit();
     return absl::OkStatus();
@@ -254,7 +254,7 @@ absl::Status PgCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
 
 absl::Status PgCapsuleStore::DeleteCapsule(std::string_view uuid) {
   return pool_->Run([&](pqxx::connection& c) {
-    pqxx::work t(c);
+    Work t(c);
     // Children and dependants go explicitly, in dependency order, as Zun's
     // compute manager does for volume mappings: nothing relies on ON DELETE
     // actions (a database may lack them; volume_mapping has none).
@@ -305,7 +305,7 @@ absl::StatusOr<std::map<std::string, std::string>>
 PgCapsuleStore::CapsuleVersions(std::string_view host) {
   std::map<std::string, std::string> out;
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    pqxx::read_transaction t(c);
+    ReadTransaction t(c);
     pqxx::result rows = SqlParams().Add(host).Exec(
         t,
         "SELECT uuid, (EXTRACT(EPOCH FROM updated_at) * 1000000)::bigint AS "
@@ -356,7 +356,7 @@ absl::StatusOr<int> SchemaVersion(const PgOptions& options) {
   PgPool pool(options);
   int version = 0;
   absl::Status s = pool.Run([&](pqxx::connection& c) {
-    pqxx::read_transaction t(c);
+    ReadTransaction t(c);
     pqxx::result exists = t.exec(
         "SELECT 1 FROM information_schema.tables WHERE table_name = "
         "'zun_agent_schema_version'");
@@ -375,7 +375,7 @@ absl::StatusOr<int> SyncSchema(const PgOptions& options) {
   int version = 0;
   absl::Status s = pool.Run([&](pqxx::connection& c) {
     {
-      pqxx::work t(c);
+      Work t(c);
       t.exec("SELECT pg_advisory_xact_lock(727173)");
       // A Zun database at another revision must be brought to ours by
       // Zun's own migrations first: tables created here would collide
@@ -401,7 +401,7 @@ absl::StatusOr<int> SyncSchema(const PgOptions& options) {
       t.commit();
     }
     for (const Migration& m : Migrations()) {
-      pqxx::work t(c);
+      Work t(c);
       t.exec("SELECT pg_advisory_xact_lock(727173)");
       pqxx::result done = SqlParams()
                               .Add(std::to_string(m.version))
@@ -421,7 +421,7 @@ absl::StatusOr<int> SyncSchema(const PgOptions& options) {
       ZUN_LOG(kDb, info, "applied schema migration {}: {}", m.version,
               m.description);
     }
-    pqxx::read_transaction t(c);
+    ReadTransaction t(c);
     version = t.exec("SELECT MAX(version) FROM zun_agent_schema_version")[0][0]
                   .as<int>();
     return absl::OkStatus();

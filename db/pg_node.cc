@@ -17,7 +17,7 @@ absl::StatusOr<ServiceRecord> PgCapsuleStore::ReportService(
     std::string_view host, std::string_view availability_zone) {
   absl::StatusOr<ServiceRecord> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    pqxx::work t(c);
+    Work t(c);
     pqxx::result r =
         SqlParams()
             .Add(host)
@@ -67,7 +67,7 @@ absl::StatusOr<CapsuleStore::ComputeNodeIds> PgCapsuleStore::UpsertComputeNode(
     const ComputeNodeRecord& n) {
   absl::StatusOr<ComputeNodeIds> out = absl::UnknownError("not run");
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    pqxx::work t(c);
+    Work t(c);
     pqxx::result existing =
         SqlParams()
             .Add(n.hostname)
@@ -146,7 +146,7 @@ PgCapsuleStore::BriefContainers(const std::vector<std::string>& uuids) {
   std::map<std::string, ContainerBrief> out;
   if (uuids.empty()) return out;
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    pqxx::read_transaction t(c);
+    ReadTransaction t(c);
     nlohmann::json list = uuids;
     pqxx::result rows = SqlParams()
                             .Add(list.dump())

@@ -18,6 +18,11 @@ struct PgOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration statement_timeout = absl::Seconds(10);
   absl::Duration acquire_timeout = absl::Seconds(10);
+  // The server connection is the client's for one transaction only
+  // (PgBouncer pool_mode = transaction): no named prepared statements and
+  // no session settings; each transaction sets its own timeouts and time
+  // zone with SET LOCAL (one more round trip per transaction).
+  bool transaction_pooling = false;
 };
 
 // Counters of a pool since it was made (monotonic).

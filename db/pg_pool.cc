@@ -68,16 +68,49 @@ std::string NormalizeConnectionString(const std::string& conn,
   return c;
 }
 
+namespace {
+
+thread_local const RunMode* current_run_mode = nullptr;
+
+RunMode ModeFor(const PgOptions& o) {
+  RunMode m;
+  if (!o.transaction_pooling) return m;
+  const int64_t ms = absl::ToInt64Milliseconds(o.statement_timeout);
+  m.unnamed_statements = true;
+  m.transaction_prelude = absl::StrCat("SET LOCAL statement_timeout = ", ms,
+                                       "; SET LOCAL lock_timeout = ", ms,
+                                       "; SET LOCAL TIME ZONE 'UTC'");
+  return m;
+}
+
+}  // namespace
+
+const RunMode& CurrentRunMode() {
+  static const RunMode kDefault;
+  return current_run_mode != nullptr ? *current_run_mode : kDefault;
+}
+
+ScopedRunMode::ScopedRunMode(const RunMode* mode)
+    : previous_(current_run_mode) {
+  current_run_mode = mode;
+}
+
+ScopedRunMode::~ScopedRunMode() { current_run_mode = previous_; }
+
 PgPool::PgPool(PgOptions options)
     : options_(std::move(options)),
       conn_string_(NormalizeConnectionString(options_.connection,
-                                             options_.connect_timeout)) {}
+                                             options_.connect_timeout)),
+      run_mode_(ModeFor(options_)) {}
 
 PgPool::~PgPool() = default;
 
 absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
   try {
     auto c = std::make_unique<pqxx::connection>(conn_string_);
+    // Behind a transaction pooler the session is not ours: each
+    // transaction sets what it needs (RunMode).
+    if (options_.transaction_pooling) return c;
     pqxx::nontransaction n(*c);
     n.exec(absl::StrCat("SET statement_timeout = ",
                         absl::ToInt64Milliseconds(options_.statement_timeout)));
@@ -153,6 +186,7 @@ absl::Status PgPool::Run(
     }
     absl::Status result;
     try {
+      ScopedRunMode mode(&run_mode_);
       result = fn(**c);
     } catch (const std::exception& e) {
       result = FromPqxx(e);

@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "db/pg_options.h"
+#include "db/pg_run_mode.h"
 #include "pqxx/pqxx"
 
 namespace zun::db {
@@ -56,6 +57,7 @@ class PgPool {
 
   const PgOptions options_;
   const std::string conn_string_;
+  const RunMode run_mode_;
   // A plain mutex and condition variable: many threads may wait for a
   // connection, and each release wakes exactly one of them.
   mutable std::mutex mu_;

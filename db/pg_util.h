@@ -1,7 +1,8 @@
 // File: pg_util.h  (internal to db/)
 // Parameter lists with NULLs for libpqxx 6.4, and statements run as
 // prepared statements (each distinct SQL text is parsed and planned once per
-// connection, not on every call).
+// connection, not on every call), or unnamed behind a transaction pooler
+// (pg_run_mode.h).
 #pragma once
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "db/pg_run_mode.h"
 #include "pqxx/pqxx"
 
 namespace zun::db {
@@ -34,6 +36,9 @@ class SqlParams {
     std::vector<const char*> ptrs;
     ptrs.reserve(values_.size());
     for (const auto& v : values_) ptrs.push_back(v ? v->c_str() : nullptr);
+    if (CurrentRunMode().unnamed_statements) {
+      return t.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+    }
     // pqxx remembers the definition and prepares it on the server at first
     // use on each connection; declaring it again with the same text is a
     // no-op.

@@ -278,10 +278,10 @@ void AmqpRpcServer::Disconnect(const absl::Status& why) {
     absl::MutexLock l(&fanout_mu_);
     fanout_name_copy_.clear();
   }
-  // Unacked deliveries of this connection are requeued by the broker; their
-  // ids must not count as duplicates when they come back.
-  seen_.clear();
-  seen_order_.clear();
+  // Unacked deliveries of this connection are requeued by the broker: the
+  // copies waiting here come back again. Ids stay known, so a message
+  // handled (or still being handled) is not run a second time.
+  for (auto& [id, seen] : seen_) seen.waiting.clear();
 }
 
 absl::Time AmqpRpcServer::NextTimer() {
@@ -374,17 +374,8 @@ void AmqpRpcServer::HandleDelivery(const AmqpEvent& ev) {
     }
     return;
   }
-  if (!msg->unique_id.empty() && SeenBefore(msg->unique_id)) {
-    {
-      absl::MutexLock l(&counters_mu_);
-      ++counters_.duplicates;
-    }
-    ZUN_LOG(kRpc, info, "dropping duplicate message '{}' ({})", msg->unique_id,
-            msg->method);
-    if (absl::Status s = conn_->Ack(kConsumeChannel, ev.delivery_tag);
-        !s.ok()) {
-      Disconnect(s);
-    }
+  if (!msg->unique_id.empty() &&
+      HandleDuplicate(ev, msg->unique_id, msg->method)) {
     return;
   }
   if (msg->is_call() && msg->timeout && *msg->timeout / 2 >= 1) {
@@ -397,18 +388,64 @@ void AmqpRpcServer::HandleDelivery(const AmqpEvent& ev) {
   handler_->OnMessage(*std::move(msg), std::move(delivery));
 }
 
-bool AmqpRpcServer::SeenBefore(const std::string& id) {
-  if (seen_.count(id)) return true;
-  seen_.insert(id);
-  seen_order_.push_back(id);
-  while (seen_order_.size() > options_.dedup_window) {
-    seen_.erase(seen_order_.front());
-    seen_order_.pop_front();
+bool AmqpRpcServer::HandleDuplicate(const AmqpEvent& ev, const std::string& id,
+                                    const std::string& method) {
+  auto it = seen_.find(id);
+  if (it == seen_.end()) {
+    seen_[id];
+    seen_order_.push_back(id);
+    // Forget the oldest settled ids; one still being handled stays.
+    while (seen_order_.size() > options_.dedup_window) {
+      auto front = seen_.find(seen_order_.front());
+      if (front != seen_.end() && !front->second.settled) break;
+      if (front != seen_.end()) seen_.erase(front);
+      seen_order_.pop_front();
+    }
+    return false;
   }
-  return false;
+  {
+    absl::MutexLock l(&counters_mu_);
+    ++counters_.duplicates;
+  }
+  if (!it->second.settled) {
+    ZUN_LOG(kRpc, info,
+            "message '{}' ({}) redelivered while still being handled: it is "
+            "settled with the first delivery",
+            id, method);
+    it->second.waiting.push_back(ev.delivery_tag);
+    return true;
+  }
+  ZUN_LOG(kRpc, info, "dropping duplicate message '{}' ({})", id, method);
+  if (absl::Status s = conn_->Ack(kConsumeChannel, ev.delivery_tag); !s.ok()) {
+    Disconnect(s);
+  }
+  return true;
 }
 
-void AmqpRpcServer::Forget(const std::string& id) { seen_.erase(id); }
+bool AmqpRpcServer::SettleWaiting(const OutboxItem& item) {
+  auto it = seen_.find(item.unique_id);
+  if (it == seen_.end()) return true;
+  std::vector<uint64_t> waiting = std::move(it->second.waiting);
+  const bool requeue = item.kind == OutboxItem::Kind::kRequeue;
+  // A requeued message runs again when it comes back.
+  if (requeue) {
+    seen_.erase(it);
+  } else {
+    it->second.settled = true;
+    it->second.waiting.clear();
+  }
+  for (uint64_t tag : waiting) {
+    if (!conn_) return true;
+    absl::Status s = item.kind == OutboxItem::Kind::kAck
+                         ? conn_->Ack(kConsumeChannel, tag)
+                         : conn_->Reject(kConsumeChannel, tag, requeue);
+    if (!s.ok()) {
+      Disconnect(s);
+      return false;
+    }
+  }
+  return true;
+}
 
 void AmqpRpcServer::ProcessOutbox() {
   for (OutboxItem& item : outbox_->Drain()) {
@@ -423,7 +460,7 @@ void AmqpRpcServer::ProcessOutbox() {
       to_publish_.push_back(std::move(r));
       continue;
     }
-    if (item.kind == OutboxItem::Kind::kRequeue) Forget(item.unique_id);
+    if (!item.unique_id.empty() && !SettleWaiting(item)) return;
     if (item.kind != OutboxItem::Kind::kAck && !item.msg_id.empty()) {
       calls_.erase(item.msg_id);  // no reply will come: stop heartbeats
     }

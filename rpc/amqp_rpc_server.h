@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "absl/status/status.h"
@@ -107,8 +108,14 @@ class AmqpRpcServer final : public RpcBus {
   void SendDueHeartbeats();
   void RetryReturnedReplies();
   absl::Time NextTimer();
-  bool SeenBefore(const std::string& unique_id);
-  void Forget(const std::string& unique_id);
+  // True if `ev` carries a _unique_id seen recently: then it was settled
+  // already (acked as a duplicate) or waits for its first delivery's
+  // settlement. Otherwise remembers the id and returns false.
+  bool HandleDuplicate(const AmqpEvent& ev, const std::string& unique_id,
+                       const std::string& method);
+  // A delivery of `item.unique_id` was settled: copies that waited for it
+  // get the same settlement. Returns false if the connection failed.
+  bool SettleWaiting(const OutboxItem& item);
   void WaitForWork(absl::Duration max);
   void Wake();
 
@@ -133,8 +140,17 @@ class AmqpRpcServer final : public RpcBus {
   std::deque<PendingReply> retry_queue_;     // returned replies, by retry_at
   std::map<std::string, ActiveCall> calls_;  // by msg_id
   std::map<std::string, absl::Time> obsolete_queues_;  // reply_q -> expiry
+  // Dedup by _unique_id. A copy redelivered while its first delivery is
+  // still being handled (the broker requeued it when a connection died)
+  // waits and is settled as that one is, so it is neither run twice nor
+  // lost. Kept across reconnects; `waiting` holds tags of the current
+  // connection only.
+  struct SeenMessage {
+    bool settled = false;
+    std::vector<uint64_t> waiting;
+  };
   std::deque<std::string> seen_order_;
-  std::unordered_set<std::string> seen_;
+  std::unordered_map<std::string, SeenMessage> seen_;
 
   mutable absl::Mutex counters_mu_;
   RpcCounters counters_ ABSL_GUARDED_BY(counters_mu_);

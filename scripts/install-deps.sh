@@ -15,7 +15,7 @@ PACKAGES=(
   libcurl4-openssl-dev
   clang clang-format libfuzzer-14-dev libclang-rt-14-dev
   # services for tests and `make run`
-  postgresql rabbitmq-server amqp-tools openssl
+  postgresql pgbouncer rabbitmq-server amqp-tools openssl
   containerd runc containernetworking-plugins iproute2
   busybox-static skopeo umoci docker-registry file curl
   # OpenStack services for tests and `make run` (library packages, run

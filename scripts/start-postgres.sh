@@ -17,6 +17,9 @@
 #               signed by that CA whose CN is the role name
 #   PG_DURABLE  1: keep PostgreSQL's default durability (fsync, synchronous_commit;
 #               benchmarks); default 0: test-speed settings (fsync off)
+#   PG_EXTRA_CONF  extra postgresql.conf lines, appended last when the cluster is
+#               made by initdb (so they override the lines above; e.g. the
+#               replication settings of start-postgres-ha.sh). Default: none
 #
 # On success prints exactly one line on stdout: a libpq URI over the unix socket
 #   postgresql://USER:PASS@/DB?host=BASE/sock&port=PORT
@@ -102,6 +105,9 @@ EOF
   fi
   if [ "${PG_DURABLE:-0}" != 1 ]; then
     printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >> "$DATA/postgresql.conf"
+  fi
+  if [ -n "${PG_EXTRA_CONF:-}" ]; then
+    printf '# --- PG_EXTRA_CONF ---\n%s\n' "$PG_EXTRA_CONF" >> "$DATA/postgresql.conf"
   fi
   T1=$(date +%s.%N)
   log "initdb done in $(awk "BEGIN{printf \"%.1f\", $T1-$T0}")s"

@@ -36,6 +36,13 @@ ScratchDatabase::ScratchDatabase(bool sync_schema, const std::string& socket,
   }
 }
 
+void ScratchDatabase::Repoint(const std::string& socket, int port) {
+  socket_ = socket;
+  port_ = port;
+  url_ = absl::StrCat("postgresql://zun:zun@/", name_, "?host=", socket_,
+                      "&port=", port_);
+}
+
 ScratchDatabase::~ScratchDatabase() {
   try {
     pqxx::connection c(AdminConn());

@@ -24,6 +24,9 @@ class ScratchDatabase {
   ~ScratchDatabase();
 
   const std::string& name() const { return name_; }
+  // After a failover: the same database is now served by the PostgreSQL on
+  // `socket`/`port` (a promoted standby). Queries and the drop go there.
+  void Repoint(const std::string& socket, int port);
   // libpq URI for the app role (zun) on the socket.
   const std::string& url() const { return url_; }
   db::PgOptions options() const;
