@@ -5,12 +5,16 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/uuid.h"
 #include "rpc/amqp_rpc_server.h"
 #include "tests/support/amqp_probe.h"
 #include "tests/support/poll.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/test_env.h"
 
 namespace zun::testing {
@@ -20,7 +24,7 @@ using rpc::OrderedJson;
 
 // Replies to "echo" with its args; "slow" replies after 2.5 s from another
 // thread; "requeue_once" drops the first delivery (requeued) and replies to
-// the redelivery.
+// the redelivery; "hold" keeps the delivery unsettled in `held`.
 class TestHandler : public rpc::RpcHandler {
  public:
   ~TestHandler() override {
@@ -38,6 +42,9 @@ class TestHandler : public rpc::RpcHandler {
         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
         sd->Reply("done");
       });
+    } else if (msg.method == "hold") {
+      absl::MutexLock l(&mu_);
+      held_ = std::move(d);
     } else if (msg.method == "requeue_once") {
       if (requeued_.exchange(true)) {
         d->Reply("second time");
@@ -47,8 +54,17 @@ class TestHandler : public rpc::RpcHandler {
     }
   }
   std::atomic<int> messages_{0};
+  std::unique_ptr<rpc::Delivery> TakeHeld() {
+    absl::MutexLock l(&mu_);
+    return std::move(held_);
+  }
+  bool Holding() {
+    absl::MutexLock l(&mu_);
+    return held_ != nullptr;
+  }
 
  private:
+  std::unique_ptr<rpc::Delivery> held_;
   std::atomic<bool> requeued_{false};
   absl::Mutex mu_;
   std::vector<std::thread> threads_;
@@ -199,6 +215,61 @@ TEST_CASE("an unsettled delivery is requeued and handled on redelivery") {
   REQUIRE(replies.size() == 1);
   CHECK(Inner(replies[0])["result"] == "second time");
   CHECK(f.handler.messages_ == 2);
+}
+
+// `rabbitmqctl` on the shared test broker.
+absl::StatusOr<CommandResult> Ctl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {TestEnv::Get().rmq_base + "/rabbitmqctl",
+                                   "-q"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, absl::Seconds(60));
+}
+
+// Closes, from the broker's side, the connection whose name ends in
+// `suffix`.
+bool CloseConnection(const std::string& suffix) {
+  auto list = Ctl(
+      {"--no-table-headers", "list_connections", "pid", "client_properties"});
+  if (!list.ok() || list->exit_code != 0) return false;
+  for (absl::string_view line : absl::StrSplit(list->output, '\n')) {
+    std::vector<std::string> cols = absl::StrSplit(line, '\t');
+    if (cols.size() == 2 &&
+        absl::StrContains(cols[1], absl::StrCat(suffix, "\"}"))) {
+      auto r = Ctl({"close_connection", cols[0], "test"});
+      return r.ok() && r->exit_code == 0;
+    }
+  }
+  return false;
+}
+
+TEST_CASE(
+    "a copy redelivered while its first delivery is being handled waits and "
+    "is settled with it") {
+  ServerFixture f;
+  const std::string rk = "zun-compute." + f.server_name;
+  REQUIRE(f.probe->Publish("zun", rk, f.Call("hold", {}, "m8", "u8")).ok());
+  REQUIRE(PollUntil([&] { return f.handler.Holding(); }));
+  // The connection dies with the delivery unacked: the broker requeues it
+  // and delivers the copy on the next connection.
+  REQUIRE(CloseConnection(":" + f.server_name));
+  REQUIRE(PollUntil([&] { return f.server->Counters().duplicates == 1; }));
+  CHECK(f.handler.messages_ == 1);  // not handed out a second time
+  // The first delivery's reply settles the copy too: one reply, nothing
+  // left in the queue, ready or unacknowledged.
+  f.handler.TakeHeld()->Reply("held");
+  auto replies = f.probe->ReadReplies(absl::Seconds(3));
+  REQUIRE(replies.size() == 1);
+  CHECK(Inner(replies[0])["result"] == "held");
+  CHECK(PollUntil([&] {
+    auto q = Ctl({"--no-table-headers", "list_queues", "name", "messages"});
+    if (!q.ok()) return false;
+    for (absl::string_view line : absl::StrSplit(q->output, '\n')) {
+      std::vector<std::string> cols = absl::StrSplit(line, '\t');
+      if (cols.size() == 2 && cols[0] == rk) return cols[1] == "0";
+    }
+    return false;
+  }));
+  CHECK(f.handler.messages_ == 1);
 }
 
 }  // namespace
