@@ -5,7 +5,7 @@
 // scheduler makes; else on --host or the config's own host) and sends the
 // same oslo.messaging casts to the agent.
 //
-//   zun-capsule --config-file FILE create -f TEMPLATE [--host H]
+//   zun-capsule --config-file FILE create -f TEMPLATE [--host H] [--count N]
 //   zun-capsule --config-file FILE delete UUID|NAME
 //   zun-capsule --config-file FILE show UUID|NAME
 //   zun-capsule --config-file FILE list
@@ -42,7 +42,10 @@ using OJson = nlohmann::ordered_json;
 constexpr char kUsage[] =
     "usage: zun-capsule --config-file FILE [--json] [--project P] [--user U] "
     "COMMAND\n"
-    "  create -f TEMPLATE [--host H]   create a capsule from a template\n"
+    "  create -f TEMPLATE [--host H] [--count N]\n"
+    "                                  create a capsule (N capsules, named\n"
+    "                                  NAME-1..NAME-N, uuids printed) from a\n"
+    "                                  template\n"
     "  delete UUID|NAME                delete a capsule\n"
     "  show UUID|NAME                  show a capsule and its containers\n"
     "  list                            list capsules\n"
@@ -113,24 +116,28 @@ OJson Primitive(const zun::capsule::Capsule& c, bool children) {
   return j;
 }
 
-int Create(Cli& cli, const zun::CliArgs& args) {
-  if (!args.Has("file")) return Fail("create needs -f TEMPLATE");
-  std::ifstream in(args.Get("file"), std::ios::binary);
-  if (!in) return Fail("cannot read " + args.Get("file"));
-  std::stringstream text;
-  text << in.rdbuf();
+// Creates one capsule from `text` (its name suffixed when `suffix` is not
+// empty): rows, scheduling, cast. Errors carry the message to print.
+absl::StatusOr<zun::capsule::Capsule> CreateOne(
+    Cli& cli, const std::string& file, const std::string& text,
+    const std::string& suffix, const std::string& want_host, bool verbose,
+    std::string* cast_to) {
   zun::tools::TemplateOptions to;
   to.project_id = cli.project;
   to.user_id = cli.user;
   absl::StatusOr<zun::tools::CapsuleRequest> req =
-      zun::tools::CapsuleFromTemplate(text.str(), to);
+      zun::tools::CapsuleFromTemplate(text, to);
   if (!req.ok()) {
-    return Fail(args.Get("file") + ": " + std::string(req.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": ", req.status().message()));
+  }
+  if (!suffix.empty() && req->capsule.record.name) {
+    *req->capsule.record.name += suffix;
   }
   absl::StatusOr<zun::capsule::Capsule> stored =
       cli.api->CreateCapsule(req->capsule);
-  if (!stored.ok()) return Fail(std::string(stored.status().message()));
-  std::string host = args.Get("host", "");
+  if (!stored.ok()) return stored.status();
+  std::string host = want_host;
   if (cli.openstack) {
     // As zun-api: Placement picks the node and the capsule's allocation is
     // claimed before the cast.
@@ -148,18 +155,21 @@ int Create(Cli& cli, const zun::CliArgs& args) {
               ? std::string(chosen.status().message())
               : absl::StrCat("scheduling failed: ", chosen.status().message());
       cli.api->MarkError(stored->uuid(), reason).IgnoreError();
-      return Fail(reason);
+      return absl::Status(chosen.status().code(), reason);
     }
     host = *chosen;
-    std::cerr << "zun-capsule: scheduled to host '" << host
-              << "' by Placement\n";
+    if (verbose) {
+      std::cerr << "zun-capsule: scheduled to host '" << host
+                << "' by Placement\n";
+    }
   } else if (host.empty()) {
     host = cli.config.host;
   }
+  *cast_to = host;
   if (auto s = cli.api->RecordAction(stored->uuid(), "create", cli.request_id,
                                      cli.project, cli.user);
       !s.ok()) {
-    return Fail(std::string(s.message()));
+    return s;
   }
   const OJson cast_args = {{"limits", OJson::object()},
                            {"requested_networks", OJson::array()},
@@ -174,10 +184,54 @@ int Create(Cli& cli, const zun::CliArgs& args) {
     if (cli.openstack) {
       cli.openstack->placement->DeleteAllocations(stored->uuid()).IgnoreError();
     }
-    return Fail(reason);
+    return absl::UnavailableError(reason);
   }
   absl::StatusOr<zun::capsule::Capsule> now = cli.api->Find(stored->uuid());
-  cli.Print(now.ok() ? *now : *stored);
+  return now.ok() ? *now : *stored;
+}
+
+int Create(Cli& cli, const zun::CliArgs& args) {
+  if (!args.Has("file")) return Fail("create needs -f TEMPLATE");
+  std::ifstream in(args.Get("file"), std::ios::binary);
+  if (!in) return Fail("cannot read " + args.Get("file"));
+  std::stringstream text;
+  text << in.rdbuf();
+  int count = 1;
+  if (args.Has("count") &&
+      (!absl::SimpleAtoi(args.Get("count"), &count) || count < 1)) {
+    return Fail("--count needs a positive number");
+  }
+  const std::string host = args.Get("host", "");
+  if (count == 1) {
+    std::string cast_to;
+    absl::StatusOr<zun::capsule::Capsule> c =
+        CreateOne(cli, args.Get("file"), text.str(), "", host, true, &cast_to);
+    if (!c.ok()) return Fail(std::string(c.status().message()));
+    cli.Print(*c);
+    return 0;
+  }
+  // Many: "<uuid> <host it was cast to>" (or a JSON object) per capsule;
+  // the first failure stops the run.
+  for (int i = 1; i <= count; ++i) {
+    std::string cast_to;
+    absl::StatusOr<zun::capsule::Capsule> c =
+        CreateOne(cli, args.Get("file"), text.str(), absl::StrCat("-", i), host,
+                  false, &cast_to);
+    if (!c.ok()) {
+      return Fail(absl::StrCat("capsule ", i, " of ", count, ": ",
+                               c.status().message()));
+    }
+    if (cli.json) {
+      std::cout << OJson{{"uuid", c->uuid()},
+                         {"name", c->record.name.value_or("")},
+                         {"host", cast_to}}
+                       .dump()
+                << "\n";
+    } else {
+      std::cout << c->uuid() << " " << cast_to << "\n";
+    }
+  }
+  std::cout.flush();
   return 0;
 }
 
@@ -278,10 +332,11 @@ int main(int argc, char** argv) {
   for (auto& a : av) {
     if (std::string_view(a) == "-f") a = "--file";
   }
-  absl::StatusOr<zun::CliArgs> args = zun::CliArgs::Parse(
-      static_cast<int>(av.size()), av.data(),
-      {"config-file", "file", "host", "status", "timeout", "project", "user"},
-      {"json", "help"});
+  absl::StatusOr<zun::CliArgs> args =
+      zun::CliArgs::Parse(static_cast<int>(av.size()), av.data(),
+                          {"config-file", "file", "host", "status", "timeout",
+                           "project", "user", "count"},
+                          {"json", "help"});
   if (!args.ok()) {
     std::cerr << "zun-capsule: " << args.status().message() << "\n" << kUsage;
     return 2;

@@ -3,6 +3,7 @@
 // API writes; bad templates and unreachable hosts fail cleanly.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "tests/support/agent_harness.h"
@@ -156,6 +157,42 @@ TEST_CASE("zun-capsule refuses bad templates and reports unreachable hosts") {
   CHECK(r.exit_code == 2);
   r = ZunCapsule(h.config_path(), {"wait", "x"});
   CHECK(r.exit_code == 1);
+}
+
+}  // namespace
+}  // namespace zun::testing
+
+namespace zun::testing {
+namespace {
+
+TEST_CASE("zun-capsule create --count makes many capsules, one line each") {
+  AgentHarness h;
+  REQUIRE(h.WaitServing());
+  CommandResult created = ZunCapsule(
+      h.config_path(),
+      {"create", "-f", SampleTemplate("minimal.json"), "--count", "5"});
+  CAPTURE(created.output);
+  REQUIRE(created.exit_code == 0);
+  std::vector<std::string> uuids;
+  std::istringstream lines(created.output);
+  std::string uuid, host;
+  while (lines >> uuid >> host) {
+    CHECK(host == h.host());
+    uuids.push_back(uuid);
+  }
+  REQUIRE(uuids.size() == 5);
+  for (const std::string& u : uuids) {
+    CHECK(PollUntil([&] { return h.StatusOf(u) == "Running"; }));
+  }
+  // Names are the template's with -1 .. -5.
+  auto rows = h.db().Query(
+      "SELECT count(DISTINCT name) AS n FROM container WHERE container_type = "
+      "1 AND name ~ '-[1-5]$'");
+  CHECK(rows[0].at("n") == "5");
+  CommandResult bad = ZunCapsule(
+      h.config_path(),
+      {"create", "-f", SampleTemplate("minimal.json"), "--count", "0"});
+  CHECK(bad.exit_code != 0);
 }
 
 }  // namespace
