@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<zun::CliArgs> args =
       zun::CliArgs::Parse(argc, argv, {"out", "only"}, {"quick", "help"});
   if (!args.ok() || args->Has("help")) {
-    std::cerr << "usage: zun-bench [--out FILE] [--only 1,2,3,4] [--quick]\n";
+    std::cerr
+        << "usage: zun-bench [--out FILE] [--only 1,2,3,4,5,6] [--quick]\n";
     return args.ok() ? 0 : 2;
   }
   zun::log::Options lo;
@@ -98,6 +99,10 @@ int main(int argc, char** argv) {
     cfg.containerd_capsules = 5;
     cfg.steady_capsules = 100;
     cfg.steady_seconds = 6;
+    cfg.fleet_sizes = {3, 6};
+    cfg.fleet_capsules_per_node = 10;
+    cfg.fleet_window_seconds = 20;
+    cfg.fleet_settle_seconds = 10;
   }
   std::set<std::string> only;
   if (args->Has("only")) {
@@ -124,6 +129,7 @@ int main(int argc, char** argv) {
     run(zun::bench::SteadyStateAndRecovery(cfg, &recovery));
     run(std::move(recovery));
   }
+  if (want("6")) run(zun::bench::Fleet(cfg));
   const std::string out = args->Get("out", "build/bench/results.json");
   Json doc = {{"machine", Machine()},
               {"date", absl::FormatTime(absl::RFC3339_sec, absl::Now(),

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
 namespace zun::bench {
@@ -21,6 +23,14 @@ struct BenchConfig {
   int containerd_capsules = 20;
   int steady_capsules = 1000;
   double steady_seconds = 20;
+  // Scenario 6: fleet sizes, capsules per node, the steady window, and the
+  // service_down_time the killed agents' rows are judged by (Zun's default
+  // is 180 s; the agents report every 10 s).
+  std::vector<int> fleet_sizes = {10, 25, 50};
+  int fleet_capsules_per_node = 100;
+  double fleet_window_seconds = 60;  // six heartbeats
+  double fleet_settle_seconds = 30;  // after the last capsule runs
+  absl::Duration fleet_service_down_time = absl::Seconds(30);
   std::string cri_endpoint;  // the bench containerd ("" skips scenario 3)
   std::string cgroup_root;
 };
@@ -30,5 +40,6 @@ Json SlowRuntimeConcurrency(const BenchConfig& c);  // 2
 Json RealContainerd(const BenchConfig& c);          // 3
 // 4 and 5 share their 1,000 capsules.
 Json SteadyStateAndRecovery(const BenchConfig& c, Json* recovery);
+Json Fleet(const BenchConfig& c);  // 6
 
 }  // namespace zun::bench

@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench.sh -- `make bench`: start what the benchmarks need (RabbitMQ and
-# PostgreSQL with default durability, a private containerd), run every
-# scenario of build/bin/zun-bench, stop everything (also on failure).
+# PostgreSQL with default durability, a private containerd, Keystone and
+# Placement for the fleet scenario), run every scenario of
+# build/bin/zun-bench, stop everything (also on failure).
 #
 #   bench.sh [zun-bench args...]      e.g. --only 1,2  or  --quick
 #
@@ -18,7 +19,12 @@ export ZUN_TEST_CRI_DIR=/tmp/zun-bench-ctd ZUN_TEST_CNI_BRIDGE=zunbench0
 export ZUN_TEST_CNI_SUBNET=10.233.82.0/24 ZUN_TEST_REGISTRY=127.0.0.1:5004
 export ZUN_TEST_CGROUP_ROOT=zun-bench
 
+KS_PORT="${ZUN_BENCH_KEYSTONE_PORT:-41530}"
+PL_PORT="${ZUN_BENCH_PLACEMENT_PORT:-41808}"
+
 stop() {
+  "$ROOT/scripts/stop-placement.sh" "$ENV_DIR/placement" --purge >/dev/null 2>&1 || true
+  "$ROOT/scripts/stop-keystone.sh" "$ENV_DIR/keystone" --purge >/dev/null 2>&1 || true
   "$ROOT/scripts/test-containerd.sh" stop "$ENV_DIR" >/dev/null 2>&1 || true
   "$ROOT/scripts/test-services.sh" stop "$ENV_DIR" >/dev/null 2>&1 || true
 }
@@ -29,8 +35,24 @@ trap 'exit 143' TERM
 echo "[bench] starting RabbitMQ, PostgreSQL (durable) and containerd" >&2
 "$ROOT/scripts/test-services.sh" start "$ENV_DIR" &
 svc=$!
+(
+  PLACEMENT_URL="http://127.0.0.1:$PL_PORT" \
+    "$ROOT/scripts/start-keystone.sh" "$ENV_DIR/keystone" "$KS_PORT" > "$ENV_DIR/keystone.out" 2> "$ENV_DIR/keystone.log"
+  KEYSTONE_URL="$(sed -n 's/^KEYSTONE_URL=//p' "$ENV_DIR/keystone.out" | tail -1)"
+  "$ROOT/scripts/start-placement.sh" "$ENV_DIR/placement" "$PL_PORT" "$KEYSTONE_URL" > "$ENV_DIR/placement.out" 2> "$ENV_DIR/placement.log"
+  cat > "$ENV_DIR/openstack.env" <<ENV
+ZUN_TEST_KEYSTONE_URL=$KEYSTONE_URL
+ZUN_TEST_PLACEMENT_URL=http://127.0.0.1:$PL_PORT
+ZUN_TEST_PLACEMENT_PORT=$PL_PORT
+ZUN_TEST_KEYSTONE_DIR=$ENV_DIR/keystone
+ZUN_TEST_PLACEMENT_DIR=$ENV_DIR/placement
+ZUN_TEST_SCRIPTS=$ROOT/scripts
+ENV
+) &
+os=$!
 "$ROOT/scripts/test-containerd.sh" start "$ENV_DIR"
 wait "$svc"
+wait "$os" || { echo "[bench] Keystone/Placement failed (logs in $ENV_DIR)" >&2; exit 1; }
 cd "$ROOT"
 ZUN_TEST_ENV_DIR="$ENV_DIR" "$BUILD_DIR/bin/zun-bench" \
   --out "$BUILD_DIR/bench/results.json" "$@"

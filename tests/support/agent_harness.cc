@@ -37,7 +37,10 @@ std::map<std::string, std::string> PyEnv() {
 AgentHarness::AgentHarness(HarnessOptions options)
     : options_(std::move(options)),
       dir_("zh"),
-      db_(true, options_.pg_socket, options_.pg_port) {
+      db_(options_.database.empty()
+              ? ScratchDatabase(true, options_.pg_socket, options_.pg_port)
+              : ScratchDatabase::Attach(options_.database, options_.pg_socket,
+                                        options_.pg_port)) {
   api_ = std::make_unique<db::ApiStore>(db_.options());
   host_ = "host-" + NewUuid4Hex().substr(0, 10);
   amqp_url_ =

@@ -34,6 +34,9 @@ struct HarnessOptions {
   std::string agent_db_connection;
   std::string pg_socket;  // default: the shared test PostgreSQL
   int pg_port = 0;
+  // An existing database to share with other agents (a fleet) instead of
+  // a scratch database of this harness's own.
+  std::string database;
   int metrics_port = 0;  // > 0: [DEFAULT] metrics_listen = 127.0.0.1:PORT
   // A real runtime (e.g. the e2e containerd) instead of a private fake-cri;
   // then cgroup_root is the agent's [compute] cgroup_root.

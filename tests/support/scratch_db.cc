@@ -43,7 +43,23 @@ void ScratchDatabase::Repoint(const std::string& socket, int port) {
                       "&port=", port_);
 }
 
+ScratchDatabase ScratchDatabase::Attach(const std::string& name,
+                                        const std::string& socket, int port) {
+  return ScratchDatabase(socket, port, name);
+}
+
+ScratchDatabase::ScratchDatabase(const std::string& socket, int port,
+                                 const std::string& name)
+    : name_(name),
+      socket_(socket.empty() ? TestEnv::Get().pg_socket : socket),
+      port_(port == 0 ? TestEnv::Get().pg_port : port),
+      owned_(false) {
+  url_ = absl::StrCat("postgresql://zun:zun@/", name_, "?host=", socket_,
+                      "&port=", port_);
+}
+
 ScratchDatabase::~ScratchDatabase() {
+  if (!owned_ || name_.empty()) return;
   try {
     pqxx::connection c(AdminConn());
     pqxx::nontransaction n(c);

@@ -21,6 +21,18 @@ class ScratchDatabase {
   // `socket`/`port`: another PostgreSQL than the shared test server.
   explicit ScratchDatabase(bool sync_schema = true,
                            const std::string& socket = "", int port = 0);
+  // Another handle on the existing database `name` (made by another
+  // ScratchDatabase, which drops it): neither creates nor drops it.
+  static ScratchDatabase Attach(const std::string& name,
+                                const std::string& socket = "", int port = 0);
+  ScratchDatabase(ScratchDatabase&& o) noexcept
+      : name_(std::move(o.name_)),
+        url_(std::move(o.url_)),
+        socket_(std::move(o.socket_)),
+        port_(o.port_),
+        owned_(o.owned_) {
+    o.owned_ = false;
+  }
   ~ScratchDatabase();
 
   const std::string& name() const { return name_; }
@@ -41,11 +53,13 @@ class ScratchDatabase {
   void AdminExec(const std::string& sql) const { AdminQuery(sql); }
 
  private:
+  ScratchDatabase(const std::string& socket, int port, const std::string& name);
   std::string AdminConn() const;
   std::string name_;
   std::string url_;
   std::string socket_;
   int port_ = 0;
+  bool owned_ = true;  // created here, dropped here
 };
 
 }  // namespace zun::testing
