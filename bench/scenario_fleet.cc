@@ -10,6 +10,7 @@
 // ratios against the smallest fleet of the same run.
 #include <signal.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -64,24 +65,63 @@ int CountSql(testing::ScratchDatabase& db, const std::string& sql) {
   return n;
 }
 
-std::unique_ptr<AgentHarness> StartNode(const std::string& db, int port) {
+// The broker the fleet uses: the three-node cluster `make bench` starts
+// (ZUN_BENCH_RMQ_CLUSTER, its cluster.env), else the single bench node.
+struct Broker {
+  std::string url;  // "" = the harness's default (the bench node)
+  std::string ctl;  // rabbitmqctl of one node (lists are cluster-wide)
+  std::string what;
+  // For the harness's oslo client: configured as the agents are.
+  std::vector<std::string> client_args;
+};
+
+Broker FleetBroker() {
+  Broker b;
+  b.ctl = testing::TestEnv::Get().rmq_base + "/rabbitmqctl";
+  b.what = "one RabbitMQ node";
+  const char* dir = std::getenv("ZUN_BENCH_RMQ_CLUSTER");
+  if (dir == nullptr || *dir == '\0') return b;
+  std::map<std::string, std::string> env;
+  for (absl::string_view line : absl::StrSplit(
+           testing::ReadFile(std::string(dir) + "/cluster.env"), '\n')) {
+    const size_t eq = line.find('=');
+    if (eq == absl::string_view::npos) continue;
+    env[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+  }
+  if (env["RMQC_URL"].empty() || env["RMQC_NODE0_DIR"].empty()) return b;
+  b.url = env["RMQC_URL"];
+  b.ctl = env["RMQC_NODE0_DIR"] + "/rabbitmqctl";
+  b.what = "a three-node RabbitMQ cluster, quorum queues";
+  const std::string conf = std::string(dir) + "/oslo-client.conf";
+  std::ofstream(conf)
+      << "[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\n";
+  b.client_args = {"--config-file", conf};
+  return b;
+}
+
+std::unique_ptr<AgentHarness> StartNode(const Broker& broker,
+                                        const std::string& db, int port) {
   HarnessOptions o;
+  o.amqp_url = broker.url;
   o.database = db;
   o.default_settings = true;
   o.metrics_port = port;
   // Room for every capsule of the run on any node: Placement decides.
   o.extra_config = absl::StrCat(
       testing::OpenStackEnv::Get().KeystoneAuthConfig(),
-      "[compute]\ncpu_allocation_ratio = 128\nram_allocation_ratio = 4\n");
+      "[compute]\ncpu_allocation_ratio = 128\nram_allocation_ratio = 4\n",
+      broker.url.empty()
+          ? ""
+          : "[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\n");
   return std::make_unique<AgentHarness>(o);
 }
 
-// "<rabbitmqctl> -q --no-table-headers list_<what> <columns>" lines.
-std::vector<std::string> BrokerList(const std::string& what) {
-  auto r =
-      testing::RunCommand({testing::TestEnv::Get().rmq_base + "/rabbitmqctl",
-                           "-q", "--no-table-headers", "list_" + what, "pid"},
-                          absl::Seconds(120));
+// The lines of "rabbitmqctl list_<what> pid" (one per item, cluster-wide).
+std::vector<std::string> BrokerList(const Broker& broker,
+                                    const std::string& what) {
+  auto r = testing::RunCommand(
+      {broker.ctl, "-q", "--no-table-headers", "list_" + what, "pid"},
+      absl::Seconds(120));
   std::vector<std::string> out;
   if (!r.ok() || r->exit_code != 0) return out;
   for (absl::string_view l :
@@ -92,9 +132,9 @@ std::vector<std::string> BrokerList(const std::string& what) {
 }
 
 // Per-node figures of the fleet at steady state, over `window`.
-Json Steady(std::vector<Node>& nodes, testing::ScratchDatabase& db,
-            int broker_conns_base, int broker_channels_base,
-            absl::Duration window) {
+Json Steady(const Broker& broker, std::vector<Node>& nodes,
+            testing::ScratchDatabase& db, int broker_conns_base,
+            int broker_channels_base, absl::Duration window) {
   const double n = static_cast<double>(nodes.size());
   auto statements = [&] {
     double sum = 0;
@@ -128,9 +168,11 @@ Json Steady(std::vector<Node>& nodes, testing::ScratchDatabase& db,
     rss += ReadProcStats(node.h->agent()->pid()).rss_mib;
   }
   const double conns =
-      static_cast<double>(BrokerList("connections").size()) - broker_conns_base;
+      static_cast<double>(BrokerList(broker, "connections").size()) -
+      broker_conns_base;
   const double channels =
-      static_cast<double>(BrokerList("channels").size()) - broker_channels_base;
+      static_cast<double>(BrokerList(broker, "channels").size()) -
+      broker_channels_base;
   return Json{{"nodes", nodes.size()},
               {"db_transactions_per_s", (s1 - s0) / seconds / n},
               {"db_connections_mean", sum_connections / samples / n},
@@ -144,9 +186,13 @@ Json Steady(std::vector<Node>& nodes, testing::ScratchDatabase& db,
 
 Json Fleet(const BenchConfig& c) {
   Json r = {{"scenario", "6. fleet: agents on one broker and one database"}};
+  const Broker broker = FleetBroker();
+  r["broker"] = broker.what;
   testing::ScratchDatabase db;
-  const int conns_base = static_cast<int>(BrokerList("connections").size());
-  const int channels_base = static_cast<int>(BrokerList("channels").size());
+  const int conns_base =
+      static_cast<int>(BrokerList(broker, "connections").size());
+  const int channels_base =
+      static_cast<int>(BrokerList(broker, "channels").size());
   std::vector<Node> nodes;
   std::map<std::string, std::string> placed;  // uuid -> host
   const std::string dir = testing::MakeTempDir("fleet");
@@ -160,11 +206,11 @@ Json Fleet(const BenchConfig& c) {
     while (static_cast<int>(nodes.size()) < size) {
       Node node;
       node.metrics_port = testing::FreeTcpPort();
-      node.h = StartNode(db.name(), node.metrics_port);
+      node.h = StartNode(broker, db.name(), node.metrics_port);
       nodes.push_back(std::move(node));
     }
     for (Node& node : nodes) {
-      if (!node.h->WaitServing(absl::Seconds(120))) {
+      if (!node.h->WaitServing(absl::Seconds(120), broker.client_args)) {
         r["error"] = "an agent did not serve: " + node.h->host();
         return r;
       }
@@ -227,7 +273,7 @@ Json Fleet(const BenchConfig& c) {
     }
     // New agents' first minute (registration, inventory) is not steady.
     absl::SleepFor(absl::Seconds(c.fleet_settle_seconds));
-    Json s = Steady(nodes, db, conns_base, channels_base,
+    Json s = Steady(broker, nodes, db, conns_base, channels_base,
                     absl::Seconds(c.fleet_window_seconds));
     s["capsules"] = want;
     s["agents_serving_s"] = serve_s;
@@ -283,7 +329,8 @@ Json Fleet(const BenchConfig& c) {
   for (int i = 0; i < kill; ++i) nodes[i].h->StartAgent();
   bool adopted = true;
   for (int i = 0; i < kill; ++i) {
-    adopted = adopted && nodes[i].h->WaitServing(absl::Minutes(2));
+    adopted = adopted &&
+              nodes[i].h->WaitServing(absl::Minutes(2), broker.client_args);
   }
   const double adopt_s = absl::ToDoubleSeconds(absl::Now() - restart);
   int restarted = 0;

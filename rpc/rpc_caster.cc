@@ -66,10 +66,11 @@ absl::Status RpcCaster::CastVia(const AmqpHost& host,
   constexpr uint16_t kChannel = 1;
   if (absl::Status s = c.OpenChannel(kChannel); !s.ok()) return s;
   if (absl::Status s = c.ConfirmSelect(kChannel); !s.ok()) return s;
-  // oslo's client declares the exchange (non-durable topic) before sending.
+  // oslo's client declares the exchange (a topic exchange, durable in the
+  // durable modes) before sending.
   if (absl::Status s = c.DeclareExchange(
-          kChannel,
-          ExchangeSpec{options_.control_exchange, "topic", false, false});
+          kChannel, ExchangeSpec{options_.control_exchange, "topic",
+                                 options_.durable, false});
       !s.ok()) {
     return s;
   }

@@ -31,6 +31,10 @@ struct CasterOptions {
   AmqpTlsOptions tls;
   std::string control_exchange = "zun";
   std::string topic = "zun-compute";
+  // [oslo_messaging_rabbit] amqp_durable_queues or rabbit_quorum_queue:
+  // oslo declares the control exchange durable then, and a broker refuses
+  // a declaration that differs from the exchange it has.
+  bool durable = false;
   absl::Duration timeout = absl::Seconds(10);  // connect, declare, confirm
 };
 

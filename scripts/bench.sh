@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench.sh -- `make bench`: start what the benchmarks need (RabbitMQ and
-# PostgreSQL with default durability, a private containerd, Keystone and
-# Placement for the fleet scenario), run every scenario of
+# PostgreSQL with default durability, a private containerd, Keystone,
+# Placement and a three-node RabbitMQ cluster for the fleet scenario), run every scenario of
 # build/bin/zun-bench, stop everything (also on failure).
 #
 #   bench.sh [zun-bench args...]      e.g. --only 1,2  or  --quick
@@ -22,7 +22,11 @@ export ZUN_TEST_CGROUP_ROOT=zun-bench
 KS_PORT="${ZUN_BENCH_KEYSTONE_PORT:-41530}"
 PL_PORT="${ZUN_BENCH_PLACEMENT_PORT:-41808}"
 
+RMQC_DIR="$ENV_DIR/rmq-cluster"
+RMQC_PORT="${ZUN_BENCH_RMQC_PORT:-5740}"
+
 stop() {
+  "$ROOT/scripts/stop-rabbitmq-cluster.sh" "$RMQC_DIR" --purge >/dev/null 2>&1 || true
   "$ROOT/scripts/stop-placement.sh" "$ENV_DIR/placement" --purge >/dev/null 2>&1 || true
   "$ROOT/scripts/stop-keystone.sh" "$ENV_DIR/keystone" --purge >/dev/null 2>&1 || true
   "$ROOT/scripts/test-containerd.sh" stop "$ENV_DIR" >/dev/null 2>&1 || true
@@ -50,9 +54,15 @@ ZUN_TEST_SCRIPTS=$ROOT/scripts
 ENV
 ) &
 os=$!
+# The fleet scenario's broker: three clustered nodes (quorum queues).
+"$ROOT/scripts/start-rabbitmq-cluster.sh" "$RMQC_DIR" "$RMQC_PORT" 3 \
+  > "$ENV_DIR/rmq-cluster.url" 2> "$ENV_DIR/rmq-cluster.log" &
+rmqc=$!
 "$ROOT/scripts/test-containerd.sh" start "$ENV_DIR"
 wait "$svc"
 wait "$os" || { echo "[bench] Keystone/Placement failed (logs in $ENV_DIR)" >&2; exit 1; }
+wait "$rmqc" || { echo "[bench] the RabbitMQ cluster failed ($ENV_DIR/rmq-cluster.log)" >&2; exit 1; }
+export ZUN_BENCH_RMQ_CLUSTER="$RMQC_DIR"
 cd "$ROOT"
 ZUN_TEST_ENV_DIR="$ENV_DIR" "$BUILD_DIR/bin/zun-bench" \
   --out "$BUILD_DIR/bench/results.json" "$@"

@@ -92,6 +92,8 @@ struct Cli {
     o.tls = zun::agent::AmqpTlsFrom(config);
     o.control_exchange = config.control_exchange;
     o.topic = config.compute.topic;
+    o.durable =
+        config.rabbit.amqp_durable_queues || config.rabbit.rabbit_quorum_queue;
     return zun::rpc::RpcCaster(o).Cast(host, method, std::move(args),
                                        Context());
   }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "common/uuid.h"
 #include "tests/support/agent_harness.h"
 #include "tests/support/capsule_cli.h"
 #include "tests/support/poll.h"
@@ -193,6 +194,46 @@ TEST_CASE("zun-capsule create --count makes many capsules, one line each") {
       h.config_path(),
       {"create", "-f", SampleTemplate("minimal.json"), "--count", "0"});
   CHECK(bad.exit_code != 0);
+}
+
+}  // namespace
+}  // namespace zun::testing
+
+namespace zun::testing {
+namespace {
+
+TEST_CASE("zun-capsule casts to an agent whose queues are durable") {
+  // A control exchange and topic of this test's own: on the shared broker
+  // "zun" and "zun-compute" are non-durable, and RabbitMQ refuses to
+  // redeclare them durable.
+  const std::string exchange = "zun_durable_" + NewUuid4Hex().substr(0, 8);
+  const std::string topic = "zun-compute-" + NewUuid4Hex().substr(0, 8);
+  const std::string rabbit =
+      "[oslo_messaging_rabbit]\namqp_durable_queues = true\n";
+  HarnessOptions o;
+  o.extra_config = "[DEFAULT]\ncontrol_exchange = " + exchange + "\n" + rabbit +
+                   "[compute]\ntopic = " + topic + "\n";
+  AgentHarness h(o);
+  const std::string client_conf = h.dir() + "/oslo-client.conf";
+  std::ofstream(client_conf) << rabbit;
+  const bool serving = h.WaitServing(
+      absl::Seconds(60),
+      {"--config-file", client_conf, "--exchange", exchange, "--topic", topic});
+  INFO(ReadFile(h.dir() + "/zun-agent.log"));
+  REQUIRE(serving);
+  CommandResult created = ZunCapsule(
+      h.config_path(),
+      {"create", "-f", SampleTemplate("minimal.json"), "--count", "2"});
+  CAPTURE(created.output);
+  REQUIRE(created.exit_code == 0);
+  std::istringstream lines(created.output);
+  std::string uuid, host;
+  int n = 0;
+  while (lines >> uuid >> host) {
+    ++n;
+    CHECK(PollUntil([&] { return h.StatusOf(uuid) == "Running"; }));
+  }
+  CHECK(n == 2);
 }
 
 }  // namespace
