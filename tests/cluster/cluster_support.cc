@@ -10,7 +10,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "capsule/labels.h"
 #include "tests/support/test_env.h"
 
 namespace zun::testing {
@@ -230,20 +229,6 @@ CapsuleBatch MakeBatch(AgentHarness& h, const std::string& prefix, int n) {
                        {"args", h.CreateArgs(b.capsules.back())}});
   }
   return b;
-}
-
-void CheckCreatedOnce(AgentHarness& h, const capsule::Capsule& c) {
-  CAPTURE(c.uuid());
-  cri::SandboxFilter f;
-  f.labels = {{std::string(capsule::kLabelCapsuleUuid), c.uuid()}};
-  auto sandboxes = h.cri().ListPodSandbox(f);
-  REQUIRE(sandboxes.ok());
-  CHECK(sandboxes->size() == 1);
-  auto events = h.db().Query(
-      "SELECT e.id FROM container_actions_events e JOIN container_actions a "
-      "ON e.action_id = a.id WHERE a.container_uuid = '" +
-      c.uuid() + "' AND a.action = 'create'");
-  CHECK(events.size() == 1);
 }
 
 }  // namespace zun::testing

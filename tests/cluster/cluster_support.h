@@ -14,6 +14,7 @@
 #include "capsule/model.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/agent_harness.h"
+#include "tests/support/capsule_checks.h"
 #include "tests/support/subprocess.h"
 
 namespace zun::testing {
@@ -91,9 +92,5 @@ struct CapsuleBatch {
   std::vector<nlohmann::json> casts;
 };
 CapsuleBatch MakeBatch(AgentHarness& h, const std::string& prefix, int n);
-
-// Exactly one sandbox in the runtime and one create event in the database
-// for `c`.
-void CheckCreatedOnce(AgentHarness& h, const capsule::Capsule& c);
 
 }  // namespace zun::testing

@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
-#include "capsule/labels.h"
 #include "tests/support/agent_harness.h"
+#include "tests/support/capsule_checks.h"
 #include "tests/support/poll.h"
 
 namespace zun::testing {
@@ -112,27 +112,8 @@ TEST_CASE(
   CHECK(after > 0);
   // Nothing twice: one sandbox and one create event per running capsule.
   for (const auto& c : capsules) {
-    if (h.StatusOf(c.uuid()) != "Running") continue;
-    cri::SandboxFilter f;
-    f.labels = {{std::string(capsule::kLabelCapsuleUuid), c.uuid()}};
-    auto sandboxes = h.cri().ListPodSandbox(f);
-    REQUIRE(sandboxes.ok());
-    CHECK(sandboxes->size() == 1);
-    auto events = h.db().Query(
-        "SELECT e.id FROM container_actions_events e JOIN container_actions a "
-        "ON e.action_id = a.id WHERE a.container_uuid = '" +
-        c.uuid() + "'");
-    CHECK(events.size() == 1);
+    if (h.StatusOf(c.uuid()) == "Running") CheckCreatedOnce(h, c);
   }
-}
-
-// One capsule and its create event, per capsule that runs.
-void CheckOnce(AgentHarness& h, const capsule::Capsule& c) {
-  cri::SandboxFilter f;
-  f.labels = {{std::string(capsule::kLabelCapsuleUuid), c.uuid()}};
-  auto sandboxes = h.cri().ListPodSandbox(f);
-  REQUIRE(sandboxes.ok());
-  CHECK(sandboxes->size() == 1);
 }
 
 TEST_CASE(
@@ -192,7 +173,7 @@ TEST_CASE(
   for (const auto& c : capsules) {
     CAPTURE(c.uuid());
     CHECK(PollUntil([&] { return h.StatusOf(c.uuid()) == "Running"; }));
-    CheckOnce(h, c);
+    CheckCreatedOnce(h, c);
   }
 }
 
