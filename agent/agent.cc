@@ -115,8 +115,13 @@ Agent::Agent(const AgentConfig& config, AgentDeps deps)
           p->Release(uuid);
         };
   }
+  if (deps_.neutron != nullptr && config_.NeutronPorts()) {
+    ports_ = std::make_unique<PortBinder>(
+        *deps_.neutron, PortOptions{config_.host, config_.ovs_bridge});
+  }
   ops_ = std::make_unique<CapsuleOps>(deps_.store, deps_.cri, deps_.clock,
-                                      registry_, std::move(ops_options));
+                                      registry_, std::move(ops_options),
+                                      ports_.get());
   executor_ = std::make_unique<KeyedExecutor>(
       config_.compute.max_concurrent_operations);
   endpoint_ = std::make_unique<RpcEndpoint>(*ops_, *executor_);

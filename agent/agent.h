@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "cri/cri_client.h"
 #include "db/capsule_store.h"
+#include "openstack/neutron.h"
 #include "openstack/placement.h"
 #include "rpc/rpc_bus.h"
 
@@ -45,6 +46,8 @@ struct AgentDeps {
   // Optional: the node reports itself to Placement and releases the
   // allocations of deleted, failed and refused capsules.
   openstack::PlacementClient* placement = nullptr;
+  // Optional: capsules get Neutron ports ([network] driver = cni).
+  openstack::NeutronClient* neutron = nullptr;
 };
 
 // The options a config implies.
@@ -82,6 +85,7 @@ class Agent {
   const AgentConfig config_;
   AgentDeps deps_;
   CapsuleRegistry registry_;
+  std::unique_ptr<PortBinder> ports_;  // before ops_, which uses it
   std::unique_ptr<CapsuleOps> ops_;
   std::unique_ptr<KeyedExecutor> executor_;
   std::unique_ptr<RpcEndpoint> endpoint_;

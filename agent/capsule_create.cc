@@ -31,6 +31,15 @@ struct CapsuleOps::CreateRun {
   std::map<std::string, std::string> child_ids ABSL_GUARDED_BY(mu);
   std::string failed_child ABSL_GUARDED_BY(mu);  // uuid the failure is about
   std::optional<int64_t> event_id;  // the create's action event, if recorded
+  // Acknowledges the request (once); deferred until the ports are recorded.
+  absl::AnyInvocable<void()>* on_claimed = nullptr;
+  nlohmann::json addresses;  // the Neutron ports' addresses, once bound
+
+  void Ack() {
+    if (on_claimed == nullptr) return;
+    (*on_claimed)();
+    on_claimed = nullptr;
+  }
 
   bool cancelled() const { return token->cancelled.load(); }
   void SetFailed(const std::string& child) {
@@ -68,6 +77,16 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
                                         const CreateHints& hints,
                                         absl::AnyInvocable<void()>& on_claimed,
                                         bool recreate) {
+  if (ports_ != nullptr && hints.resume && hints.networks.empty()) {
+    std::optional<capsule::Capsule> known = registry_.Get(uuid);
+    if (known && known->record.cni_metadata.is_null()) {
+      ZUN_CLOG(kAgent, debug, uuid, ctx.request_id,
+               "not resuming: no port is recorded yet; the unacknowledged "
+               "request comes again with its networks");
+      on_claimed();
+      return "skipped";
+    }
+  }
   CreateRun run;
   run.uuid = uuid;
   run.ctx = ctx;
@@ -110,7 +129,14 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
     on_claimed();
     return transient ? "failed_transient" : "failed_permanent";
   }
-  on_claimed();
+  // With Neutron ports, the request is acknowledged once they are
+  // recorded (BindPorts): a crash before that redelivers it with its
+  // requested_networks.
+  if (ports_ == nullptr) {
+    on_claimed();
+  } else {
+    run.on_claimed = &on_claimed;
+  }
   run.capsule = std::move(claimed->capsule);
   run.event_id = claimed->event_id;
   registry_.Put(run.capsule);
@@ -118,6 +144,7 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id,
              "not creating: a delete is pending");
     WriteAndFinish({}, run.event_id, true, "").IgnoreError();
+    run.Ack();
     return "skipped";
   }
   if (!recreate &&
@@ -128,6 +155,7 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
         {std::move(db::RowPatch(uuid).ClearTaskStateIf(cs::kTaskCreating))},
         run.event_id, true, "")
         .IgnoreError();
+    run.Ack();
     return "skipped";
   }
   run.token = Register(uuid);
@@ -153,6 +181,7 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
     FailCreate(run, s);
   }
   Unregister(uuid);
+  run.Ack();
   if (s.ok()) return "ok";
   return run.cancelled() ? "cancelled" : "error";
 }
@@ -205,6 +234,8 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
     return Step("creating the pod log directory", s);
   }
   if (run.cancelled()) return kCancelled;
+  if (absl::Status s = BindPorts(run); !s.ok()) return s;
+  if (run.cancelled()) return kCancelled;
   absl::StatusOr<std::string> id =
       cri_.RunPodSandbox(run.sandbox_config, run.handler);
   if (id.status().code() == absl::StatusCode::kAborted) {
@@ -254,7 +285,8 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   cap.Set("status", cs::kStatusRunning)
       .Set("status_reason", nullptr)
       .Set("container_id", run.sandbox_id)
-      .Set("addresses", capsule::AddressesFor(net, st->ip))
+      .Set("addresses", ports_ != nullptr ? run.addresses
+                                          : capsule::AddressesFor(net, st->ip))
       .Set("started_at", now)
       .ClearTaskStateIf(cs::kTaskCreating);
   patches.push_back(std::move(cap));
@@ -413,6 +445,17 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
     }
   }
   RemovePodCgroups(run.uuid);
+  // Nor in Neutron (upstream leaks the ports here): ours are deleted, the
+  // user's unbound. The cancelling delete releases them too (idempotent).
+  if (ports_ != nullptr) {
+    nlohmann::json recorded =
+        run.addresses.is_null() ? run.capsule.record.addresses : run.addresses;
+    if (absl::Status s = ReleasePorts(run.uuid, recorded); !s.ok()) {
+      ZUN_CLOG(kAgent, warn, run.uuid, run.ctx.request_id,
+               "rollback could not release the ports (the delete retries): {}",
+               s.message());
+    }
+  }
   // Nothing of the failed create stays on the node: its log directory and
   // the local volume directories it made (a retry makes them again).
   RemovePodFiles(run.capsule);
@@ -438,6 +481,9 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
       .Set("status_reason", reason)
       .Set("container_id", nullptr)
       .ClearTaskStateIf(cs::kTaskCreating);
+  if (ports_ != nullptr) {
+    cap.Set("addresses", nlohmann::json::object()).Set("cni_metadata", nullptr);
+  }
   patches.push_back(std::move(cap));
   for (const auto* list :
        {&run.capsule.init_containers, &run.capsule.containers}) {
@@ -458,6 +504,31 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
   }
   // As zun-compute does when a create fails: the capacity goes back.
   ReleaseAllocation(run.uuid);
+}
+
+absl::Status CapsuleOps::BindPorts(CreateRun& run) {
+  if (ports_ == nullptr) return absl::OkStatus();
+  const capsule::ContainerRecord& rec = run.capsule.record;
+  std::vector<RequestedNetwork> wanted = run.hints.networks;
+  if (wanted.empty() && !run.hints.network.empty()) {
+    wanted.push_back({run.hints.network, "", "", false});
+  }
+  absl::StatusOr<CapsulePorts> ports =
+      ports_->Bind(run.uuid, rec.project_id.value_or(""), wanted, rec.addresses,
+                   rec.cni_metadata);
+  if (!ports.ok()) return Step("binding the Neutron ports", ports.status());
+  run.addresses = ports->addresses;
+  // The hand-off to zun-cni-daemon, which reads cni_metadata during the
+  // RunPodSandbox below.
+  absl::Status s =
+      Write({std::move(db::RowPatch(run.uuid)
+                           .Set("addresses", ports->addresses)
+                           .Set("cni_metadata", ports->cni_metadata))});
+  if (!s.ok()) return Step("recording the Neutron ports", s);
+  run.capsule.record.addresses = ports->addresses;
+  run.capsule.record.cni_metadata = ports->cni_metadata;
+  run.Ack();
+  return absl::OkStatus();
 }
 
 absl::Status CapsuleOps::ResolveVolumes(capsule::Capsule& c) {

@@ -16,12 +16,13 @@ namespace cs = ::zun::capsule;
 
 CapsuleOps::CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri,
                        Clock& clock, CapsuleRegistry& registry,
-                       OpsOptions options)
+                       OpsOptions options, PortBinder* ports)
     : store_(store),
       cri_(cri),
       clock_(clock),
       registry_(registry),
       options_(std::move(options)),
+      ports_(ports),
       puller_(cri) {}
 
 absl::Status CapsuleOps::RetryDbStatusWith(
@@ -226,6 +227,17 @@ absl::StatusOr<std::optional<cri::AuthConfig>> CapsuleOps::RegistryAuth(
   return a;
 }
 
+absl::Status CapsuleOps::ReleasePorts(const std::string& uuid,
+                                      const nlohmann::json& addresses) {
+  if (ports_ == nullptr) return absl::OkStatus();
+  absl::Status s = ports_->Release(uuid, addresses);
+  if (!s.ok()) {
+    return absl::Status(
+        s.code(), absl::StrCat("releasing the Neutron ports: ", s.message()));
+  }
+  return s;
+}
+
 void CapsuleOps::ReleaseAllocation(const std::string& uuid) const {
   if (options_.release_allocation) options_.release_allocation(uuid);
 }
@@ -255,6 +267,7 @@ absl::Status CapsuleOps::DeleteOnce(const std::string& uuid, bool force,
     // Leftovers (if any) still go: the sandbox may outlive its row.
     absl::Status s = RemoveSandboxes(uuid, std::nullopt, absl::ZeroDuration());
     RemovePodCgroups(uuid);
+    if (s.ok()) s = ReleasePorts(uuid, nullptr);
     return s;
   }
   if (!loaded.ok()) return loaded.status();
@@ -271,6 +284,9 @@ absl::Status CapsuleOps::DeleteOnce(const std::string& uuid, bool force,
   absl::Status s =
       RemoveSandboxes(uuid, rec.container_id,
                       force ? absl::ZeroDuration() : options_.stop_grace);
+  // containerd ran CNI DEL in StopPodSandbox (the row still there for
+  // zun-cni-daemon); the ports go before the row that names them.
+  if (s.ok()) s = ReleasePorts(uuid, rec.addresses);
   if (s.ok()) {
     RemovePodCgroups(uuid);
     RemovePodFiles(*loaded);
@@ -347,6 +363,11 @@ absl::StatusOr<bool> CapsuleOps::RemoveOrphanOnce(const std::string& uuid) {
     return s;
   }
   RemovePodCgroups(uuid);
+  if (!c.ok()) {
+    // No row names the capsule any more: ports still bound to it are left
+    // by a create or delete that crashed.
+    if (absl::Status s = ReleasePorts(uuid, nullptr); !s.ok()) return s;
+  }
   // Its files go too: all of them when the row tells which, else the logs.
   if (c.ok() && c->record.host.value_or("") == options_.mapper.host) {
     RemovePodFiles(*c);
@@ -395,7 +416,9 @@ absl::StatusOr<capsule::Capsule> CapsuleOps::Show(const std::string& uuid) {
     r.container_id = s.container_id;
   };
   apply(c->record, plan.capsule);
-  if (!plan.addresses.is_null()) c->record.addresses = plan.addresses;
+  if (ports_ == nullptr && !plan.addresses.is_null()) {
+    c->record.addresses = plan.addresses;
+  }
   for (auto* list : {&c->init_containers, &c->containers}) {
     for (auto& child : *list) {
       auto it = plan.children.find(child.uuid);

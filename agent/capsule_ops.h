@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "agent/capsule_ports.h"
 #include "agent/capsule_registry.h"
 #include "agent/image_puller.h"
 #include "capsule/mapper.h"
@@ -84,12 +85,24 @@ struct OpsOptions {
 // What the create message says beyond the capsule uuid.
 struct CreateHints {
   std::string network;  // requested_networks[0].network, if any
+  // Every entry of requested_networks (Neutron ports, [network] driver cni).
+  std::vector<RequestedNetwork> networks;
+  // A create resumed by the reconciler (no request at hand). With Neutron
+  // ports and none recorded yet, it waits for the request, which was not
+  // acknowledged and comes again.
+  bool resume = false;
 };
 
 class CapsuleOps {
  public:
+  // `ports` (optional, outlives this) gives capsules Neutron ports: they
+  // are bound, and `addresses` and `cni_metadata` written, before the
+  // sandbox runs (zun-cni-daemon plugs them), and released on delete and
+  // on a failed create. A create's request is acknowledged only once its
+  // ports are recorded, so a crash before that redelivers it.
   CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri, Clock& clock,
-             CapsuleRegistry& registry, OpsOptions options);
+             CapsuleRegistry& registry, OpsOptions options,
+             PortBinder* ports = nullptr);
 
   // Creates capsule `uuid`. `on_claimed` runs once the claim is durable (or
   // is known to be pointless: capsule gone or owned by another host); it is
@@ -160,6 +173,12 @@ class CapsuleOps {
   // Hands the capsule's Placement allocation to release_allocation.
   void ReleaseAllocation(const std::string& uuid) const;
   absl::Status RunCreate(CreateRun& run);
+  // Binds the capsule's Neutron ports and records them (addresses,
+  // cni_metadata) before the sandbox runs.
+  absl::Status BindPorts(CreateRun& run);
+  // Releases the capsule's ports (none without a PortBinder).
+  absl::Status ReleasePorts(const std::string& uuid,
+                            const nlohmann::json& addresses);
   void FailCreate(CreateRun& run, const absl::Status& why);
   // A create whose claim failed for good: Error with `reason`, allocation
   // released.
@@ -242,6 +261,7 @@ class CapsuleOps {
   Clock& clock_;
   CapsuleRegistry& registry_;
   const OpsOptions options_;
+  PortBinder* const ports_;
   ImagePuller puller_;
   std::atomic<bool> stopping_{false};
   Waker stop_waker_;

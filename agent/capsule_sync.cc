@@ -98,9 +98,10 @@ absl::StatusOr<absl::Time> CapsuleOps::SyncOnce(const std::string& uuid) {
                "the pod sandbox vanished from the runtime; recreating it "
                "(restart policy {})",
                pod_policy.ToString());
+      CreateHints hints;
+      hints.network = so.network_name;
       Create(
-          uuid, db::ActionContext{}, CreateHints{so.network_name}, [] {},
-          /*recreate=*/true);
+          uuid, db::ActionContext{}, hints, [] {}, /*recreate=*/true);
       return absl::InfiniteFuture();
     }
     ZUN_CLOG(kAgent, warn, uuid, "",
@@ -135,7 +136,9 @@ absl::StatusOr<absl::Time> CapsuleOps::SyncOnce(const std::string& uuid) {
     return p;
   };
   db::RowPatch cap = diff(c->record, plan.capsule);
-  if (!plan.addresses.is_null() && plan.addresses != c->record.addresses) {
+  // With Neutron ports the ports own `addresses` (written by the create).
+  if (ports_ == nullptr && !plan.addresses.is_null() &&
+      plan.addresses != c->record.addresses) {
     cap.Set("addresses", plan.addresses);
   }
   if (!cap.empty()) patches.push_back(std::move(cap));

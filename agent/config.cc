@@ -221,6 +221,26 @@ const std::vector<OptionDef>& Options() {
       ZUN_OPT("placement_client", "insecure", c.placement_client.insecure),
       ZUN_OPT("placement_client", "timeout", c.placement_client.timeout),
 
+      ZUN_OPT("neutron_client", "region_name", c.neutron_client.region_name),
+      ZUN_OPT("neutron_client", "endpoint_type",
+              c.neutron_client.endpoint_type),
+      ZUN_OPT("neutron_client", "endpoint_override",
+              c.neutron_client.endpoint_override),
+      ZUN_OPT("neutron_client", "ca_file", c.neutron_client.ca_file),
+      ZUN_OPT("neutron_client", "cert_file", c.neutron_client.cert_file),
+      ZUN_OPT("neutron_client", "key_file", c.neutron_client.key_file),
+      ZUN_OPT("neutron_client", "insecure", c.neutron_client.insecure),
+      ZUN_OPT("neutron_client", "timeout", c.neutron_client.timeout),
+      ZUN_OPT("network", "driver", c.network.driver),
+      ZUN_OPT("neutron", "ovs_bridge", c.ovs_bridge),
+      ZUN_OPT("cni_daemon", "cni_daemon_host", c.cni_daemon.cni_daemon_host),
+      ZUN_OPT("cni_daemon", "cni_daemon_port", c.cni_daemon.cni_daemon_port),
+      ZUN_OPT("cni_daemon", "vif_active_timeout",
+              c.cni_daemon.vif_active_timeout),
+      ZUN_OPT("cni_daemon", "state_dir", c.cni_daemon.state_dir),
+      ZUN_OPT("cni_daemon", "neutron_poll_interval",
+              c.cni_daemon.neutron_poll_interval),
+
       ZUN_OPT("oslo_messaging_rabbit", "heartbeat_timeout_threshold",
               c.rabbit.heartbeat_timeout_threshold),
       ZUN_OPT("oslo_messaging_rabbit", "rabbit_qos_prefetch_count",
@@ -270,14 +290,10 @@ const std::set<std::string>& ForeignSections() {
       new std::set<std::string>{"keystone_authtoken",
                                 "api",
                                 "docker",
-                                "network",
                                 "pci",
-                                "neutron",
-                                "neutron_client",
                                 "cinder_client",
                                 "glance",
                                 "glance_client",
-                                "cni_daemon",
                                 "oslo_concurrency",
                                 "privsep",
                                 "quota",
@@ -296,6 +312,14 @@ const std::set<std::string>& ForeignSections() {
                                 "capsule",
                                 "netconf",
                                 "sandbox"};
+  return *s;
+}
+
+// Sections shared with upstream's other services and drivers, of which the
+// agent reads some options: the others are skipped.
+const std::set<std::string>& LenientSections() {
+  static const auto* s = new std::set<std::string>{
+      "network", "neutron", "neutron_client", "cni_daemon"};
   return *s;
 }
 
@@ -441,6 +465,7 @@ absl::StatusOr<AgentConfig> ParseConfig(const IniFile& ini) {
     }
     for (const auto& [key, values] : keys) {
       auto it = by_key.find({section, key});
+      if (it == by_key.end() && LenientSections().count(section)) continue;
       if (it == by_key.end()) {
         return absl::InvalidArgumentError(
             absl::StrCat(ini.filename(), ":", values.back().line, ": [",
@@ -457,6 +482,9 @@ absl::StatusOr<AgentConfig> ParseConfig(const IniFile& ini) {
     }
   }
   if (cfg.host.empty()) cfg.host = DefaultHostname();
+  if (cfg.cni_daemon.state_dir.empty())
+    cfg.cni_daemon.state_dir = cfg.state_path + "/cni";
+  if (cfg.network.driver == "kuryr") cfg.network.driver = "local";
   if (cfg.volume.volume_dir.empty())
     cfg.volume.volume_dir = cfg.state_path + "/mnt";
   if (absl::Status s = ValidateConfig(cfg, ini.filename()); !s.ok()) return s;
@@ -483,6 +511,20 @@ absl::Status ValidateConfig(const AgentConfig& c, const std::string& file) {
   }
   if (c.host.empty() || c.host.find_first_of(" \t/") != std::string::npos) {
     return bad("DEFAULT", "host", "must be a host name without spaces or '/'");
+  }
+  if (c.network.driver != "cni" && c.network.driver != "local") {
+    return bad("network", "driver", "must be cni (Neutron ports) or local");
+  }
+  if (c.NeutronPorts() && !PlacementConfigured(c)) {
+    return bad("network", "driver",
+               "cni needs [keystone_auth] credentials for Neutron");
+  }
+  if (c.cni_daemon.cni_daemon_port < 1 ||
+      c.cni_daemon.cni_daemon_port > 65535) {
+    return bad("cni_daemon", "cni_daemon_port", "must be 1..65535");
+  }
+  if (c.cni_daemon.vif_active_timeout < absl::Seconds(1)) {
+    return bad("cni_daemon", "vif_active_timeout", "must be at least 1 s");
   }
   if (c.compute.max_concurrent_operations < 1 ||
       c.compute.max_concurrent_operations > 10000) {

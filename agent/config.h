@@ -69,6 +69,30 @@ struct AgentConfig {
     absl::Duration timeout = absl::Seconds(30);
   } placement_client;
 
+  // --- [neutron_client] (the same options, for Neutron) ---
+  ServiceClient neutron_client;
+
+  // --- [network] driver: "cni" gives every capsule Neutron ports, plugged
+  // by zun-cni / zun-cni-daemon (docs/networking.md); "local" (ours, the
+  // default) leaves pod addresses to the node's own CNI network. Upstream's
+  // "kuryr" (Docker's libnetwork) means "local" here. ---
+  struct Network {
+    std::string driver = "local";
+  } network;
+  bool NeutronPorts() const { return network.driver == "cni"; }
+
+  // --- [neutron] ovs_bridge (the OVS translator's default bridge) ---
+  std::string ovs_bridge = "br-int";
+
+  // --- [cni_daemon] (zun-cni-daemon and the zun-cni plugin) ---
+  struct CniDaemon {
+    std::string cni_daemon_host = "127.0.0.1";
+    int cni_daemon_port = 9036;
+    absl::Duration vif_active_timeout = absl::Seconds(60);
+    std::string state_dir;  // default: <state_path>/cni
+    absl::Duration neutron_poll_interval = absl::Seconds(1);
+  } cni_daemon;
+
   // --- [database] ---
   struct Database {
     std::string connection;  // libpq URI or key=value

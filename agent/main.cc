@@ -208,7 +208,8 @@ int main(int argc, char** argv) {
   zun::agent::Agent agent(
       *config,
       zun::agent::AgentDeps{store, **cri, bus, clock, &metrics,
-                            openstack ? openstack->placement.get() : nullptr});
+                            openstack ? openstack->placement.get() : nullptr,
+                            openstack ? openstack->neutron.get() : nullptr});
   zun::agent::MetricSources sources = agent.MetricSourcesOf();
   sources.db = [&store] { return store.pool_stats(); };
   if (openstack) {

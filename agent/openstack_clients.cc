@@ -35,16 +35,13 @@ openstack::KeystoneAuthOptions KeystoneAuthFrom(const AgentConfig& c) {
   return o;
 }
 
-std::unique_ptr<OpenStackClients> MakeOpenStackClients(const AgentConfig& c,
-                                                       Clock& clock) {
-  if (!PlacementConfigured(c)) return nullptr;
-  auto out = std::make_unique<OpenStackClients>();
-  out->http = std::make_unique<openstack::CurlHttpClient>();
-  out->session = std::make_unique<openstack::KeystoneSession>(
-      *out->http, clock, KeystoneAuthFrom(c));
-  const AgentConfig::ServiceClient& p = c.placement_client;
+namespace {
+
+std::unique_ptr<openstack::ServiceClient> ServiceFor(
+    OpenStackClients& clients, const AgentConfig::ServiceClient& p,
+    const std::string& type, std::map<std::string, std::string> headers) {
   openstack::ServiceEndpoint endpoint;
-  endpoint.service_type = "placement";
+  endpoint.service_type = type;
   endpoint.interface = p.endpoint_type;
   endpoint.region_name = p.region_name;
   endpoint.endpoint_override = p.endpoint_override;
@@ -53,11 +50,27 @@ std::unique_ptr<OpenStackClients> MakeOpenStackClients(const AgentConfig& c,
   tls.cert_file = p.cert_file;
   tls.key_file = p.key_file;
   tls.insecure = p.insecure;
-  out->placement_service = std::make_unique<openstack::ServiceClient>(
-      *out->http, *out->session, endpoint, tls, p.timeout,
-      openstack::PlacementHeaders());
+  return std::make_unique<openstack::ServiceClient>(
+      *clients.http, *clients.session, endpoint, tls, p.timeout,
+      std::move(headers));
+}
+
+}  // namespace
+
+std::unique_ptr<OpenStackClients> MakeOpenStackClients(const AgentConfig& c,
+                                                       Clock& clock) {
+  if (!PlacementConfigured(c)) return nullptr;
+  auto out = std::make_unique<OpenStackClients>();
+  out->http = std::make_unique<openstack::CurlHttpClient>();
+  out->session = std::make_unique<openstack::KeystoneSession>(
+      *out->http, clock, KeystoneAuthFrom(c));
+  out->placement_service = ServiceFor(*out, c.placement_client, "placement",
+                                      openstack::PlacementHeaders());
   out->placement =
       std::make_unique<openstack::HttpPlacementClient>(*out->placement_service);
+  out->neutron_service = ServiceFor(*out, c.neutron_client, "network", {});
+  out->neutron =
+      std::make_unique<openstack::HttpNeutronClient>(*out->neutron_service);
   return out;
 }
 

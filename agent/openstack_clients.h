@@ -1,7 +1,8 @@
 // File: openstack_clients.h
 // The OpenStack clients a configuration asks for: one HTTP client, one
 // Keystone session ([keystone_auth]) and the Placement client
-// ([placement_client]), owned together. Used by zun-agent and zun-capsule.
+// ([placement_client]) and the Neutron client ([neutron_client]), owned
+// together. Used by zun-agent and zun-capsule.
 //
 // The bundle is thread-safe once built (each client is); build it once.
 #pragma once
@@ -12,6 +13,7 @@
 #include "common/clock.h"
 #include "openstack/http_placement_client.h"
 #include "openstack/keystone.h"
+#include "openstack/neutron.h"
 
 namespace zun::agent {
 
@@ -24,6 +26,9 @@ struct OpenStackClients {
   std::unique_ptr<openstack::KeystoneSession> session;
   std::unique_ptr<openstack::ServiceClient> placement_service;
   std::unique_ptr<openstack::HttpPlacementClient> placement;
+  // [neutron_client]: service type "network".
+  std::unique_ptr<openstack::ServiceClient> neutron_service;
+  std::unique_ptr<openstack::HttpNeutronClient> neutron;
 };
 
 // The clients of `config`, or null when it configures no Keystone

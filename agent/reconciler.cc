@@ -327,7 +327,9 @@ void Reconciler::RelistOnce() {
   for (const std::string& uuid : to_resume) {
     ZUN_CLOG(kAgent, info, uuid, "", "resuming an interrupted create");
     executor_.Submit(uuid, [this, uuid] {
-      ops_.Create(uuid, db::ActionContext{"", "", ""}, CreateHints{}, [] {});
+      CreateHints hints;
+      hints.resume = true;
+      ops_.Create(uuid, db::ActionContext{"", "", ""}, hints, [] {});
     });
   }
   for (const std::string& uuid : to_delete) {

@@ -181,6 +181,9 @@ void RpcEndpoint::HandleCreate(rpc::IncomingMessage& msg,
   if (!c.ok())
     return Invalid(msg, *delivery, std::string(c.status().message()));
   CreateHints hints;
+  if (auto nets = msg.args.find("requested_networks"); nets != msg.args.end()) {
+    hints.networks = ParseRequestedNetworks(*nets);
+  }
   if (auto nets = msg.args.find("requested_networks");
       nets != msg.args.end() && nets->is_array() && !nets->empty() &&
       (*nets)[0].is_object()) {

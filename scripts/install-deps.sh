@@ -12,7 +12,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev
   catch2 nlohmann-json3-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libssl-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev
   clang clang-format libfuzzer-14-dev libclang-rt-14-dev
   # services for tests and `make run`
   postgresql pgbouncer rabbitmq-server amqp-tools openssl
@@ -21,6 +21,10 @@ PACKAGES=(
   # OpenStack services for tests and `make run` (library packages, run
   # under uwsgi by our scripts: the service packages want an init system)
   python3-keystone python3-placement uwsgi-core uwsgi-plugin-python3
+  # Neutron for the networking tests (start-neutron.sh runs neutron-server
+  # and the linuxbridge agent itself; policy-rc.d below keeps the packages'
+  # init scripts from starting them)
+  neutron-server neutron-linuxbridge-agent
   # real oslo.messaging / CRI / PostgreSQL clients for interop tests
   python3 python3-oslo.messaging python3-psycopg2 python3-grpcio
   python3-protobuf python3-yaml python3-cryptography

@@ -7,8 +7,16 @@
 # Environment knobs (all optional):
 #   ZUN_CRI_DIR=/tmp/zun-containerd   all state lives here (root/, state/, etc/, log/, images/, cni/, registry/)
 #   SNAPSHOTTER=auto|overlayfs|native   (auto: overlayfs if a test overlay mount works, else native)
-#   CNI=1                          1: bridge CNI network "zuncri" (bridge zuncri0, 10.233.77.0/24); 0: no conf
+#   CNI=1                          1: bridge CNI network "zuncri" (bridge zuncri0, 10.233.77.0/24); 0: no conf;
+#                                  zun: network "zun" of Zun's CNI plugin (cni/net.d/10-zun-cni.conflist,
+#                                  {"type": "zun-cni", "zun_conf": ZUN_CNI_CONF}), which asks the
+#                                  zun-cni daemon (the agent) to plumb the pod; bin_dir is $ZUN_CRI_DIR/cni/bin
+#                                  with links to /usr/lib/cni/loopback and ZUN_CNI_BIN
 #   CNI_BRIDGE=zuncri0  CNI_SUBNET=10.233.77.0/24
+#   ZUN_CNI_CONF                   (CNI=zun, required) zun.conf-style INI with [cni_daemon] cni_daemon_host/port
+#   ZUN_CNI_BIN=<repo>/build/bin/zun-cni  (CNI=zun) the plugin; it need not exist yet: containerd
+#                                  only runs it at RunPodSandbox/StopPodSandbox (NetworkReady only
+#                                  needs the config file)
 #   REGISTRY=1                     1: run Debian's docker-registry on $REGISTRY_ADDR and push busybox there
 #   REGISTRY_ADDR=127.0.0.1:5000
 #   LOG_LEVEL=info
@@ -52,7 +60,7 @@ command -v containerd >/dev/null || apt_install containerd
 command -v runc >/dev/null || apt_install runc
 [ -x /usr/lib/cni/bridge ] || apt_install containernetworking-plugins
 
-mkdir -p "$WORK"/{etc,root,state,log,opt,cni/net.d,cni/ipam,certs.d,pods}
+mkdir -p "$WORK"/{etc,root,state,log,opt,cni/net.d,cni/ipam,cni/bin,certs.d,pods}
 CFG="$WORK/etc/config.toml"
 PIDF="$WORK/containerd.pid"
 LOGF="$WORK/log/containerd.log"
@@ -74,7 +82,46 @@ if [ "$SNAPSHOTTER" = auto ]; then
 fi
 
 # ------------------------------------------------------------------ CNI
-if [ "$CNI" = 1 ]; then
+# install_conf FILE: move $WORK/cni/conflist.tmp to net.d/FILE (only if it changed) and remove any other
+# config there (max_conf_num = 1: the lexically first file wins)
+install_conf() {
+  local f
+  for f in "$WORK/cni/net.d/"*; do
+    [ -e "$f" ] && [ "${f##*/}" != "$1" ] && rm -f "$f"
+  done
+  if cmp -s "$WORK/cni/conflist.tmp" "$WORK/cni/net.d/$1"; then
+    rm -f "$WORK/cni/conflist.tmp"
+  else
+    mv "$WORK/cni/conflist.tmp" "$WORK/cni/net.d/$1"
+  fi
+}
+CNI_BIN_DIR=/usr/lib/cni
+if [ "$CNI" = zun ]; then
+  ZUN_CNI_BIN="${ZUN_CNI_BIN:-$(dirname "$HERE")/build/bin/zun-cni}"
+  case "$ZUN_CNI_BIN" in /*) ;; *) ZUN_CNI_BIN="$PWD/$ZUN_CNI_BIN" ;; esac
+  [ -n "${ZUN_CNI_CONF:-}" ] || { log "CNI=zun needs ZUN_CNI_CONF (the zun.conf the plugin reads)"; exit 1; }
+  case "$ZUN_CNI_CONF" in /*) ;; *) ZUN_CNI_CONF="$PWD/$ZUN_CNI_CONF" ;; esac
+  [ -f "$ZUN_CNI_CONF" ] || log "WARNING: $ZUN_CNI_CONF does not exist (yet)"
+  [ -e "$ZUN_CNI_BIN" ] || log "note: $ZUN_CNI_BIN does not exist yet (only needed at RunPodSandbox)"
+  # containerd's CRI always adds its own loopback network, run from bin_dir
+  CNI_BIN_DIR="$WORK/cni/bin"
+  ln -sfn /usr/lib/cni/loopback "$CNI_BIN_DIR/loopback"
+  ln -sfn "$ZUN_CNI_BIN" "$CNI_BIN_DIR/zun-cni"
+  # temp file + rename: containerd watches conf_dir (see below)
+  cat > "$WORK/cni/conflist.tmp" <<EOF
+{
+  "cniVersion": "0.3.1",
+  "name": "zun",
+  "plugins": [
+    {
+      "type": "zun-cni",
+      "zun_conf": "$ZUN_CNI_CONF"
+    }
+  ]
+}
+EOF
+  install_conf 10-zun-cni.conflist
+elif [ "$CNI" = 1 ]; then
   # written to a temp file + atomic rename: containerd watches conf_dir (fsnotify) and would try to
   # parse a half-written file ("unexpected end of JSON input")
   cat > "$WORK/cni/conflist.tmp" <<EOF
@@ -98,11 +145,7 @@ if [ "$CNI" = 1 ]; then
   ]
 }
 EOF
-  if cmp -s "$WORK/cni/conflist.tmp" "$WORK/cni/net.d/10-zuncri.conflist"; then
-    rm -f "$WORK/cni/conflist.tmp"
-  else
-    mv "$WORK/cni/conflist.tmp" "$WORK/cni/net.d/10-zuncri.conflist"
-  fi
+  install_conf 10-zuncri.conflist
   # the bridge plugin (isGateway) sets net.ipv4.ip_forward=1; remember the original value once
   [ -f "$WORK/ip_forward.orig" ] || cat /proc/sys/net/ipv4/ip_forward > "$WORK/ip_forward.orig"
 else
@@ -169,7 +212,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
           BinaryName = "$RUNC_BINARY"
 
     [plugins."io.containerd.grpc.v1.cri".cni]
-      bin_dir = "/usr/lib/cni"
+      bin_dir = "$CNI_BIN_DIR"
       conf_dir = "$WORK/cni/net.d"
       max_conf_num = 1
 
@@ -188,6 +231,8 @@ if running; then
   rm -f "$CFG.new"
 else
   mv "$CFG.new" "$CFG"
+  # what stop-containerd.sh deletes: the bridge of the bridge plugin, none otherwise
+  if [ "$CNI" = 1 ]; then echo "$CNI_BRIDGE"; else echo; fi > "$WORK/cni/bridge"
   echo "$SNAPSHOTTER" > "$WORK/snapshotter"
   rm -f "$SOCK" "$SOCK.ttrpc"
   log "starting containerd, log: $LOGF"

@@ -19,7 +19,10 @@ for a in "$@"; do
   esac
 done
 [ -z "$SOCK" ] && SOCK="${CRI_SOCKET:-$(cat "$WORK/socket" 2>/dev/null || echo "$WORK/containerd.sock")}"
-CNI_BRIDGE="${CNI_BRIDGE:-zuncri0}"
+# the bridge to delete: CNI_BRIDGE, else what start-containerd.sh recorded (empty: none)
+if [ -z "${CNI_BRIDGE:-}" ]; then
+  CNI_BRIDGE="$(cat "$WORK/cni/bridge" 2>/dev/null || echo zuncri0)"
+fi
 PIDF="$WORK/containerd.pid"
 log() { echo "[stop-containerd] $*" >&2; }
 
@@ -60,7 +63,7 @@ rm -f "$PIDF"
 # 3. leftover shims of OUR containerd (their cmdline contains "-address <our socket>")
 for p in /proc/[0-9]*; do
   pid="${p#/proc/}"
-  cmd="$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" || continue
+  cmd="$(tr '\0' ' ' 2>/dev/null < "$p/cmdline")" || continue
   case "$cmd" in
     *containerd-shim*"-address $SOCK "*)
       log "killing leftover shim pid $pid"; kill -KILL "$pid" 2>/dev/null ;;
@@ -83,13 +86,18 @@ for i in 1 2 3; do
 done
 
 # 6. network: our bridge, ip_forward, CNI result cache (/var/lib/cni is libcni's hard-coded cache dir)
-if ip link show "$CNI_BRIDGE" >/dev/null 2>&1; then
+if [ -n "$CNI_BRIDGE" ] && ip link show "$CNI_BRIDGE" >/dev/null 2>&1; then
   log "deleting bridge $CNI_BRIDGE"; ip link del "$CNI_BRIDGE"
 fi
 if [ -f "$WORK/ip_forward.orig" ]; then
   cat "$WORK/ip_forward.orig" > /proc/sys/net/ipv4/ip_forward && rm -f "$WORK/ip_forward.orig"
 fi
-rm -f /var/lib/cni/results/zuncri-* 2>/dev/null
+[ -n "$CNI_BRIDGE" ] && rm -f /var/lib/cni/results/zuncri-* 2>/dev/null
+# libcni names its cache files <network>-<sandbox id>-<ifname>: those of our sandboxes that are left
+for d in "$WORK"/root/io.containerd.grpc.v1.cri/sandboxes/*/ "$WORK"/state/io.containerd.grpc.v1.cri/sandboxes/*/; do
+  [ -d "$d" ] || continue
+  id="$(basename "$d")"; rm -f /var/lib/cni/results/*-"$id"-* 2>/dev/null
+done
 rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
 
 # 7. our pod cgroups (ZUN_CGROUP_ROOT, the agent's [compute] cgroup_root). CRI pods without

@@ -42,7 +42,8 @@ AgentHarness::AgentHarness(HarnessOptions options)
               : ScratchDatabase::Attach(options_.database, options_.pg_socket,
                                         options_.pg_port)) {
   api_ = std::make_unique<db::ApiStore>(db_.options());
-  host_ = "host-" + NewUuid4Hex().substr(0, 10);
+  host_ = options_.host.empty() ? "host-" + NewUuid4Hex().substr(0, 10)
+                                : options_.host;
   amqp_url_ =
       options_.amqp_url.empty() ? TestEnv::Get().amqp_url : options_.amqp_url;
   if (options_.cri_endpoint.empty()) {

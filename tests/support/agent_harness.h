@@ -43,6 +43,8 @@ struct HarnessOptions {
   std::string cri_endpoint;
   std::string cgroup_root;
   int cri_request_timeout_s = 5;
+  // The agent's [DEFAULT] host; default: a unique generated name.
+  std::string host;
   // The agent's default intervals and log levels instead of the tests'
   // accelerated ones (benchmarks).
   bool default_settings = false;

@@ -56,6 +56,13 @@ const OpenStackEnv& OpenStackEnv::Get() {
     e->keystone_dir = kv["ZUN_TEST_KEYSTONE_DIR"];
     e->placement_dir = kv["ZUN_TEST_PLACEMENT_DIR"];
     e->scripts = kv["ZUN_TEST_SCRIPTS"];
+    e->neutron_url = kv["ZUN_TEST_NEUTRON_URL"];
+    e->neutron_host = kv["ZUN_TEST_NEUTRON_HOST"];
+    e->net_cri_socket = "unix://" + kv["ZUN_TEST_NET_CRI_SOCKET"];
+    e->net_cgroup_root = kv["ZUN_TEST_NET_CGROUP_ROOT"];
+    e->net_cri_dir = kv["ZUN_TEST_NET_CRI_DIR"];
+    e->cni_conf = kv["ZUN_TEST_CNI_CONF"];
+    (void)absl::SimpleAtoi(kv["ZUN_TEST_CNI_DAEMON_PORT"], &e->cni_daemon_port);
     return e;
   }();
   return *env;
@@ -161,5 +168,23 @@ TestPlacement::TestPlacement()
       placement_(std::make_unique<openstack::HttpPlacementClient>(*service_)) {}
 
 TestPlacement::~TestPlacement() = default;
+
+}  // namespace zun::testing
+
+namespace zun::testing {
+
+TestNeutron::TestNeutron()
+    : http_(std::make_unique<openstack::CurlHttpClient>()),
+      session_(std::make_unique<openstack::KeystoneSession>(
+          *http_, RealClock::Default(),
+          PasswordAuth("zun", "zun", "service"))) {
+  openstack::ServiceEndpoint endpoint;
+  endpoint.service_type = "network";
+  service_ = std::make_unique<openstack::ServiceClient>(
+      *http_, *session_, endpoint, openstack::TlsOptions{}, absl::Seconds(30));
+  neutron_ = std::make_unique<openstack::HttpNeutronClient>(*service_);
+}
+
+TestNeutron::~TestNeutron() = default;
 
 }  // namespace zun::testing

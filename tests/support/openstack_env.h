@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "openstack/http_placement_client.h"
 #include "openstack/keystone.h"
+#include "openstack/neutron.h"
 
 namespace zun::testing {
 
@@ -21,6 +22,14 @@ struct OpenStackEnv {
   std::string keystone_dir;
   std::string placement_dir;
   std::string scripts;
+  // Neutron and the containerd whose CNI is zun-cni (networking tests).
+  std::string neutron_url;
+  std::string neutron_host;    // the L2 agent's host: bind ports there
+  std::string net_cri_socket;  // unix:///.../containerd.sock
+  std::string net_cri_dir;
+  std::string net_cgroup_root;  // its pods' cgroup parent
+  std::string cni_conf;         // the zun_conf of the CNI config
+  int cni_daemon_port = 0;
 
   // Loads openstack.env; aborts with a clear message if the fixture did not
   // run.
@@ -53,6 +62,23 @@ class KeystoneAdmin {
                                                const std::string& body = "");
   std::unique_ptr<openstack::HttpClient> http_;
   std::unique_ptr<openstack::KeystoneSession> session_;
+};
+
+// A Neutron client as user zun (role admin in project service).
+class TestNeutron {
+ public:
+  TestNeutron();
+  ~TestNeutron();
+  openstack::NeutronClient& operator*() { return *neutron_; }
+  openstack::NeutronClient* operator->() { return neutron_.get(); }
+  // The raw service, for calls the client has no method for.
+  openstack::ServiceClient& service() { return *service_; }
+
+ private:
+  std::unique_ptr<openstack::HttpClient> http_;
+  std::unique_ptr<openstack::KeystoneSession> session_;
+  std::unique_ptr<openstack::ServiceClient> service_;
+  std::unique_ptr<openstack::NeutronClient> neutron_;
 };
 
 // A Placement client as user zun (role admin in project service).
