@@ -71,22 +71,34 @@ absl::Status HttpNeutronClient::DeletePort(const std::string& id) {
   return StatusFromHttp(*r, absl::StrCat("Neutron: deleting port ", id));
 }
 
-absl::StatusOr<std::vector<json>> HttpNeutronClient::ListPorts(
+absl::StatusOr<std::vector<json>> HttpNeutronClient::List(
+    const std::string& what,
     const std::vector<std::pair<std::string, std::string>>& filters) {
-  std::string path = "/ports";
+  std::string path = "/" + what;
   char sep = '?';
   for (const auto& [k, v] : filters) {
     absl::StrAppend(&path, std::string(1, sep), UrlEscape(k), "=",
                     UrlEscape(v));
     sep = '&';
   }
-  absl::StatusOr<json> ports = Call("GET", path, "ports", "listing ports");
-  if (!ports.ok()) return ports.status();
-  if (!ports->is_array()) {
+  absl::StatusOr<json> items =
+      Call("GET", path, what, absl::StrCat("listing ", what));
+  if (!items.ok()) return items.status();
+  if (!items->is_array()) {
     return absl::FailedPreconditionError(
-        "Neutron: listing ports: 'ports' is not a list");
+        absl::StrCat("Neutron: listing ", what, ": not a list"));
   }
-  return ports->get<std::vector<json>>();
+  return items->get<std::vector<json>>();
+}
+
+absl::StatusOr<std::vector<json>> HttpNeutronClient::ListPorts(
+    const std::vector<std::pair<std::string, std::string>>& filters) {
+  return List("ports", filters);
+}
+
+absl::StatusOr<std::vector<json>> HttpNeutronClient::ListNetworks(
+    const std::vector<std::pair<std::string, std::string>>& filters) {
+  return List("networks", filters);
 }
 
 absl::StatusOr<json> HttpNeutronClient::ShowNetwork(const std::string& id) {

@@ -39,6 +39,9 @@ class NeutronClient {
   virtual absl::StatusOr<std::vector<nlohmann::json>> ListPorts(
       const std::vector<std::pair<std::string, std::string>>& filters) = 0;
   virtual absl::StatusOr<nlohmann::json> ShowNetwork(const std::string& id) = 0;
+  // GET /v2.0/networks?k=v&...
+  virtual absl::StatusOr<std::vector<nlohmann::json>> ListNetworks(
+      const std::vector<std::pair<std::string, std::string>>& filters) = 0;
   virtual absl::StatusOr<nlohmann::json> ShowSubnet(const std::string& id) = 0;
 };
 
@@ -58,9 +61,14 @@ class HttpNeutronClient : public NeutronClient {
   absl::StatusOr<std::vector<nlohmann::json>> ListPorts(
       const std::vector<std::pair<std::string, std::string>>& filters) override;
   absl::StatusOr<nlohmann::json> ShowNetwork(const std::string& id) override;
+  absl::StatusOr<std::vector<nlohmann::json>> ListNetworks(
+      const std::vector<std::pair<std::string, std::string>>& filters) override;
   absl::StatusOr<nlohmann::json> ShowSubnet(const std::string& id) override;
 
  private:
+  absl::StatusOr<std::vector<nlohmann::json>> List(
+      const std::string& what,
+      const std::vector<std::pair<std::string, std::string>>& filters);
   // The `key` object of the answer to method+path.
   absl::StatusOr<nlohmann::json> Call(const std::string& method,
                                       const std::string& path,

@@ -6,6 +6,7 @@
 // same oslo.messaging casts to the agent.
 //
 //   zun-capsule --config-file FILE create -f TEMPLATE [--host H] [--count N]
+//                                   [--net network=ID|port=ID ...]
 //   zun-capsule --config-file FILE delete UUID|NAME
 //   zun-capsule --config-file FILE show UUID|NAME
 //   zun-capsule --config-file FILE list
@@ -32,6 +33,7 @@
 #include "rpc/zun_object.h"
 #include "tools/capsule_template.h"
 #include "tools/capsule_view.h"
+#include "tools/network_picker.h"
 #include "tools/placement_scheduler.h"
 
 namespace {
@@ -42,10 +44,13 @@ using OJson = nlohmann::ordered_json;
 constexpr char kUsage[] =
     "usage: zun-capsule --config-file FILE [--json] [--project P] [--user U] "
     "COMMAND\n"
-    "  create -f TEMPLATE [--host H] [--count N]\n"
+    "  create -f TEMPLATE [--host H] [--count N] [--net "
+    "network=ID[,v4-fixed-ip=IP]|port=ID]...\n"
     "                                  create a capsule (N capsules, named\n"
     "                                  NAME-1..NAME-N, uuids printed) from a\n"
-    "                                  template\n"
+    "                                  template; with [network] driver = cni\n"
+    "                                  its Neutron networks (default: the\n"
+    "                                  project's oldest, else a shared one)\n"
     "  delete UUID|NAME                delete a capsule\n"
     "  show UUID|NAME                  show a capsule and its containers\n"
     "  list                            list capsules\n"
@@ -123,7 +128,7 @@ OJson Primitive(const zun::capsule::Capsule& c, bool children) {
 absl::StatusOr<zun::capsule::Capsule> CreateOne(
     Cli& cli, const std::string& file, const std::string& text,
     const std::string& suffix, const std::string& want_host, bool verbose,
-    std::string* cast_to) {
+    const OJson& networks, std::string* cast_to) {
   zun::tools::TemplateOptions to;
   to.project_id = cli.project;
   to.user_id = cli.user;
@@ -174,7 +179,7 @@ absl::StatusOr<zun::capsule::Capsule> CreateOne(
     return s;
   }
   const OJson cast_args = {{"limits", OJson::object()},
-                           {"requested_networks", OJson::array()},
+                           {"requested_networks", networks},
                            {"requested_volumes", OJson::object()},
                            {"container", Primitive(*stored, false)},
                            {"run", false},
@@ -204,10 +209,20 @@ int Create(Cli& cli, const zun::CliArgs& args) {
     return Fail("--count needs a positive number");
   }
   const std::string host = args.Get("host", "");
+  // As zun-api: the networks are resolved once, before any row is written.
+  OJson networks = OJson::array();
+  if (cli.config.NeutronPorts() && cli.openstack) {
+    absl::StatusOr<nlohmann::json> nets = zun::tools::RequestedNetworks(
+        *cli.openstack->neutron, cli.project, args.GetAll("net"));
+    if (!nets.ok()) return Fail(std::string(nets.status().message()));
+    networks = OJson::parse(nets->dump());
+  } else if (args.Has("net")) {
+    return Fail("--net needs [network] driver = cni and [keystone_auth]");
+  }
   if (count == 1) {
     std::string cast_to;
-    absl::StatusOr<zun::capsule::Capsule> c =
-        CreateOne(cli, args.Get("file"), text.str(), "", host, true, &cast_to);
+    absl::StatusOr<zun::capsule::Capsule> c = CreateOne(
+        cli, args.Get("file"), text.str(), "", host, true, networks, &cast_to);
     if (!c.ok()) return Fail(std::string(c.status().message()));
     cli.Print(*c);
     return 0;
@@ -218,7 +233,7 @@ int Create(Cli& cli, const zun::CliArgs& args) {
     std::string cast_to;
     absl::StatusOr<zun::capsule::Capsule> c =
         CreateOne(cli, args.Get("file"), text.str(), absl::StrCat("-", i), host,
-                  false, &cast_to);
+                  false, networks, &cast_to);
     if (!c.ok()) {
       return Fail(absl::StrCat("capsule ", i, " of ", count, ": ",
                                c.status().message()));
@@ -337,7 +352,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<zun::CliArgs> args =
       zun::CliArgs::Parse(static_cast<int>(av.size()), av.data(),
                           {"config-file", "file", "host", "status", "timeout",
-                           "project", "user", "count"},
+                           "project", "user", "count", "net"},
                           {"json", "help"});
   if (!args.ok()) {
     std::cerr << "zun-capsule: " << args.status().message() << "\n" << kUsage;

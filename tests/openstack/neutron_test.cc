@@ -17,6 +17,7 @@
 #include "cni/vif.h"
 #include "common/uuid.h"
 #include "tests/support/agent_harness.h"
+#include "tests/support/capsule_cli.h"
 #include "tests/support/http.h"
 #include "tests/support/openstack_env.h"
 #include "tests/support/poll.h"
@@ -440,6 +441,62 @@ TEST_CASE("a killed zun-cni-daemon is survived between two creates") {
   CHECK(node.State(first.uuid()).is_null());
   REQUIRE(node.harness->CastDelete(second, true).ok());
   REQUIRE(PollUntil([&] { return !node.harness->CapsuleRow(second.uuid()); },
+                    absl::Seconds(60)));
+}
+
+TEST_CASE("zun-capsule puts a capsule on its project's network") {
+  TestNeutron neutron;
+  TenantNetwork net(neutron, "flat", "10.78.6.0/24", "10.78.6.1");
+  // The provider earlier agents of this host name registered is not this
+  // node's (a fresh database): the agent would rightly refuse to take it.
+  TestPlacement placement;
+  REQUIRE(placement.RemoveProviders(OpenStackEnv::Get().neutron_host).ok());
+  NetNode node;
+  node.StartDaemon();
+  REQUIRE(node.harness->WaitServing());
+  // Placement must know the node before the scheduler can pick it.
+  REQUIRE(PollUntil([&] {
+    auto rps = placement->FindProviders(node.harness->host());
+    // The node took over the provider an earlier agent of this host name
+    // registered (adoption), and its compute_node row says so.
+    auto cn = node.harness->db().Query(
+        "SELECT rp_uuid FROM compute_node WHERE hostname = '" +
+        node.harness->host() + "'");
+    return rps.ok() && !rps->empty() && cn.size() == 1 &&
+           cn[0].at("rp_uuid") == rps->front().uuid &&
+           placement->GetInventories(rps->front().uuid)->inventories.size() ==
+               3 &&
+           !placement->GetTraits(rps->front().uuid)
+                ->traits.count(openstack::kDisabledTrait);
+  }));
+  // No --net: as zun-api, the project's own (oldest) network.
+  CommandResult r = ZunCapsule(
+      node.harness->config_path(),
+      {"--project", "test-project", "--json", "create", "-f",
+       SampleTemplate("minimal.json"), "--host", node.harness->host()});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const std::string uuid = JsonOf(r.output)["uuid"];
+  REQUIRE(PollUntil([&] { return node.Status(uuid) == "Running"; },
+                    absl::Seconds(120)));
+  const json addresses = node.Column(uuid, "addresses");
+  REQUIRE(addresses.contains(net.id));
+  CHECK(absl::StartsWith(addresses[net.id][0]["addr"].get<std::string>(),
+                         "10.78.6."));
+  // A port of another project is refused before anything is written.
+  auto foreign = neutron->CreatePort(
+      json{{"network_id", net.id}, {"tenant_id", "someone-else"}});
+  REQUIRE(foreign.ok());
+  CommandResult refused =
+      ZunCapsule(node.harness->config_path(),
+                 {"--project", "test-project", "create", "-f",
+                  SampleTemplate("minimal.json"), "--net",
+                  "port=" + (*foreign)["id"].get<std::string>()});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.output, Catch::Contains("another project"));
+  REQUIRE(ZunCapsule(node.harness->config_path(), {"delete", uuid}).exit_code ==
+          0);
+  REQUIRE(PollUntil([&] { return !node.harness->CapsuleRow(uuid); },
                     absl::Seconds(60)));
 }
 

@@ -173,6 +173,27 @@ TestPlacement::~TestPlacement() = default;
 
 namespace zun::testing {
 
+absl::Status TestPlacement::RemoveProviders(const std::string& name) {
+  absl::StatusOr<std::vector<openstack::ResourceProvider>> rps =
+      placement_->FindProviders(name);
+  if (!rps.ok()) return rps.status();
+  for (const openstack::ResourceProvider& rp : *rps) {
+    auto allocations = placement_->ProviderAllocations(rp.uuid);
+    if (allocations.ok()) {
+      for (const auto& [consumer, r] : *allocations) {
+        placement_->DeleteAllocations(consumer).IgnoreError();
+      }
+    }
+    absl::StatusOr<openstack::HttpResponse> r =
+        service_->Send("DELETE", "/resource_providers/" + rp.uuid);
+    if (!r.ok()) return r.status();
+    if (r->status != 204 && r->status != 404) {
+      return absl::InternalError("cannot delete provider: " + r->body);
+    }
+  }
+  return absl::OkStatus();
+}
+
 TestNeutron::TestNeutron()
     : http_(std::make_unique<openstack::CurlHttpClient>()),
       session_(std::make_unique<openstack::KeystoneSession>(

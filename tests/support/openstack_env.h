@@ -88,6 +88,9 @@ class TestPlacement {
   ~TestPlacement();
   openstack::PlacementClient& operator*() { return *placement_; }
   openstack::PlacementClient* operator->() { return placement_.get(); }
+  // Removes the providers named `name` with their allocations (a host
+  // name an earlier test's agent registered).
+  absl::Status RemoveProviders(const std::string& name);
 
  private:
   std::unique_ptr<openstack::HttpClient> http_;
