@@ -159,7 +159,7 @@ DaemonReply CniDaemon::Add(const json& body) {
   const std::string path = StatePath(uuid);
   {
     std::ofstream out(path + ".tmp", std::ios::trunc);
-    out << state.dump();
+    out << state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out.close();
     if (!out || std::rename((path + ".tmp").c_str(), path.c_str()) != 0) {
       ZUN_LOG(kMain, warn, "capsule {}: cannot write {}", uuid, path);

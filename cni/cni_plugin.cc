@@ -38,7 +38,7 @@ struct Invocation {
   PluginOutput Fail(int code, std::string msg, std::string details = "") {
     Log(absl::StrCat("error ", code, ": ", msg));
     return {ErrorJson(cni_version, {code, std::move(msg), std::move(details)})
-                .dump(),
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
             1, log};
   }
   PluginOutput Succeed(std::string out) { return {std::move(out), 0, log}; }
@@ -124,7 +124,8 @@ PluginOutput HandleAnswer(Invocation& inv,
                       "cannot build the CNI result from zun-cni-daemon's VIF",
                       std::string(result.status().message()));
     }
-    return inv.Succeed(result->dump());
+    return inv.Succeed(
+        result->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   if (inv.command == "DEL" && status >= 200 && status < 300) {
     return inv.Succeed("");
@@ -172,7 +173,9 @@ PluginOutput CallDaemon(Invocation& inv, openstack::HttpClient& http,
   request.url = DaemonBaseUrl(endpoint) + path;
   request.headers = {{"Content-Type", "application/json"},
                      {"Connection", "close"}};
-  request.body = DaemonRequestBody(inv.env, inv.config).dump();
+  request.body =
+      DaemonRequestBody(inv.env, inv.config)
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   request.timeout = inv.command == "ADD" ? endpoint.vif_active_timeout +
                                                options.add_timeout_margin
                                          : options.del_check_timeout;
@@ -257,7 +260,9 @@ PluginOutput RunPlugin(const std::map<std::string, std::string>& env,
                     "required env variables [CNI_COMMAND] missing");
   }
   if (inv.command == "VERSION") {
-    return inv.Succeed(VersionResponse(VersionOfStdin(stdin_text)).dump());
+    return inv.Succeed(
+        VersionResponse(VersionOfStdin(stdin_text))
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   if (inv.command != "ADD" && inv.command != "DEL" && inv.command != "CHECK") {
     return inv.Fail(kErrInvalidEnvironment,

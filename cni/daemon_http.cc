@@ -15,7 +15,10 @@ namespace {
 constexpr size_t kMaxBody = 1 << 20;
 
 void Send(mg_connection* conn, int code, const nlohmann::json& body) {
-  const std::string text = body.is_null() ? "" : body.dump();
+  const std::string text =
+      body.is_null()
+          ? ""
+          : body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const char* reason = code < 300   ? "OK"
                        : code < 500 ? "Client Error"
                                     : "Server Error";

@@ -48,14 +48,16 @@ absl::StatusOr<json> HttpNeutronClient::Call(const std::string& method,
 
 absl::StatusOr<json> HttpNeutronClient::CreatePort(const json& port) {
   return Call("POST", "/ports", "port", "creating a port",
-              json{{"port", port}}.dump());
+              json{{"port", port}}.dump(
+                  -1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 absl::StatusOr<json> HttpNeutronClient::UpdatePort(const std::string& id,
                                                    const json& changes) {
   return Call("PUT", absl::StrCat("/ports/", UrlEscape(id)), "port",
               absl::StrCat("updating port ", id),
-              json{{"port", changes}}.dump());
+              json{{"port", changes}}.dump(
+                  -1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 absl::StatusOr<json> HttpNeutronClient::ShowPort(const std::string& id) {

@@ -12,7 +12,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 SECONDS_EACH="${FUZZ_SECONDS:-60}"
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(oslo_message_fuzz zun_object_fuzz template_fuzz config_fuzz)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(oslo_message_fuzz zun_object_fuzz template_fuzz config_fuzz cni_fuzz)
 
 export CCACHE_DIR="${CCACHE_DIR:-$ROOT/.cache/ccache}"
 if [ ! -f "$OUT/build.ninja" ]; then
@@ -25,7 +25,7 @@ cmake --build "$OUT" --target "${TARGETS[@]}" -- -j"$(nproc)"
 
 # Seed corpora (copies: libFuzzer adds what it finds to the first directory).
 SEEDS="$OUT/seeds"
-rm -rf "$SEEDS" && mkdir -p "$SEEDS"/{oslo_message_fuzz,zun_object_fuzz,template_fuzz,config_fuzz}
+rm -rf "$SEEDS" && mkdir -p "$SEEDS"/{oslo_message_fuzz,zun_object_fuzz,template_fuzz,config_fuzz,cni_fuzz}
 /usr/bin/python3 - "$ROOT/tests/data/captures" "$SEEDS" <<'PY'
 import json, os, sys
 src, out = sys.argv[1], sys.argv[2]
@@ -49,6 +49,10 @@ for name in sorted(os.listdir(src)):
 PY
 cp "$ROOT"/etc/capsules/* "$SEEDS/template_fuzz/"
 cp "$ROOT/etc/zun-agent.conf" "$SEEDS/config_fuzz/"
+# cni_fuzz: a network config, NUL, a daemon answer (an os-vif VIF primitive).
+printf '{"cniVersion":"0.3.1","name":"zun","type":"zun-cni"}\0%s' \
+  '{"versioned_object.name":"VIFBridge","versioned_object.namespace":"os_vif","versioned_object.version":"1.0","versioned_object.data":{"id":"p1","address":"fa:16:3e:00:00:01","plugin":"linux_bridge","vif_name":"tapp1","bridge_name":"brqn1","network":{"versioned_object.name":"Network","versioned_object.data":{"id":"n1","subnets":{"versioned_object.name":"SubnetList","versioned_object.data":{"objects":[{"versioned_object.name":"Subnet","versioned_object.data":{"cidr":"10.0.0.0/24","gateway":"10.0.0.1","dns":["10.0.0.53"],"ips":{"versioned_object.name":"FixedIPList","versioned_object.data":{"objects":[{"versioned_object.name":"FixedIP","versioned_object.data":{"address":"10.0.0.5"}}]}},"routes":{"versioned_object.name":"RouteList","versioned_object.data":{"objects":[]}}}}]}}}}}}' \
+  > "$SEEDS/cni_fuzz/vif"
 
 rc=0
 for t in "${TARGETS[@]}"; do
