@@ -2,8 +2,12 @@
 #   make run     install deps, build, start RabbitMQ + PostgreSQL + a CRI
 #                runtime, db-sync, run the agent in the foreground;
 #                Ctrl-C stops everything it started.
-#                CRI=containerd (default): a private containerd with CNI,
-#                images and a local registry; CRI=fake: fake-cri
+#                CRI=containerd (default): a private containerd,
+#                images and a local registry; CRI=fake: fake-cri.
+#                ZUN_RUN_NETWORK=neutron (default with containerd): a
+#                private Neutron, a shared tenant network, zun-cni and
+#                zun-cni-daemon; ZUN_RUN_NETWORK=local: the node's CNI
+#                bridge (scripts/run.sh lists every ZUN_RUN_* knob)
 #   make test    install deps, build, run every test (and the unit tests
 #                under ASan+UBSan)
 #   make bench   run the benchmark scenarios (table + build/bench/results.json)

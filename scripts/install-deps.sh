@@ -21,7 +21,7 @@ PACKAGES=(
   # OpenStack services for tests and `make run` (library packages, run
   # under uwsgi by our scripts: the service packages want an init system)
   python3-keystone python3-placement uwsgi-core uwsgi-plugin-python3
-  # Neutron for the networking tests (start-neutron.sh runs neutron-server
+  # Neutron for the networking tests and `make run` (start-neutron.sh runs neutron-server
   # and the linuxbridge agent itself; policy-rc.d below keeps the packages'
   # init scripts from starting them)
   neutron-server neutron-linuxbridge-agent
