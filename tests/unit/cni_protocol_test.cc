@@ -47,7 +47,8 @@ Vif MakeVif(const std::string& port_id, const std::string& mac,
 
 constexpr char kNetns[] = "/var/run/netns/cni-1234";
 
-TEST_CASE("CNI_ARGS are split on ';' then on the first '='", "[cni]") {
+TEST_CASE("CNI_ARGS are split into pairs, each at its first equals sign",
+          "[cni]") {
   auto args = ParseCniArgs(
       "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=abc;;"
       "_private=x;EXTRA=a=b");
