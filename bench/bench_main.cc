@@ -137,5 +137,17 @@ int main(int argc, char** argv) {
               {"scenarios", results}};
   std::ofstream(out) << doc.dump(2) << "\n";
   std::cout << "\nresults: " << out << "\n";
-  return 0;
+  // A scenario that could not run, or whose capsules did not all reach
+  // Running, failed: that is an error, not a missed target.
+  int failed = 0;
+  for (const Json& r : results) {
+    const bool ran = !r.contains("skipped");
+    const bool all = !r.contains("figures") || !r["figures"].is_object() ||
+                     r["figures"].value("all_running", true);
+    if (!ran || !all) {
+      std::cout << "FAILED: " << r.value("scenario", "?") << "\n";
+      ++failed;
+    }
+  }
+  return failed == 0 ? 0 : 1;
 }

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""bench-readme.py -- put the latest `make bench` figures into README.md.
+
+    bench-readme.py RESULTS_JSON README_MD
+
+Replaces the text between the markers <!-- bench:begin --> and
+<!-- bench:end --> with a table made from RESULTS_JSON (what zun-bench
+writes): for every scenario its measured figure, the baseline measured in
+the same run, the ratio, the target and whether it was met. Nothing in the
+table is typed by hand, so it cannot go stale without saying when it was
+measured. Refuses a results file that lacks any of scenarios 1-6 (a partial
+run, e.g. `--only 3`), so the README never mixes runs.
+"""
+import json
+import re
+import sys
+
+KEY_FIGURES = {
+    "1": [("create_throughput_capsules_per_s", "{:.0f} capsules/s"),
+          ("agent_cpu_ms_per_create", "agent CPU {:.2f} ms/capsule"),
+          ("paced_cast_to_running_ms.p99", "paced p99 {:.1f} ms"),
+          ("burst_cast_to_running_ms.p99", "burst p99 {:.0f} ms"),
+          ("peak_rss_mib", "peak RSS {:.0f} MiB")],
+    "2": [("time_until_all_running_ms", "all Running after {:.0f} ms")],
+    "3": [("one_at_a_time_agent_ms.median", "one at a time {:.0f} ms"),
+          ("five_at_a_time_ratio", "five at a time {:.2f}x direct")],
+    "4": [("agent_cpu_ms_per_relist", "agent CPU {:.0f} ms/relist"),
+          ("container_rows_written", "{} rows written"),
+          ("agent_rss_mib", "RSS {:.0f} MiB")],
+    "5": [("first_rpc_served_s", "first RPC served after {:.2f} s"),
+          ("fully_reconciled_s", "reconciled after {:.2f} s")],
+}
+
+
+def lookup(figures, path):
+    v = figures
+    for part in path.split("."):
+        if not isinstance(v, dict) or part not in v:
+            return None
+        v = v[part]
+    return v
+
+
+def fmt(v):
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 10 else f"{v:.0f}"
+    return str(v)
+
+
+def row(s):
+    num = s.get("scenario", "?").split(".")[0]
+    if "skipped" in s:
+        return f"| {s['scenario']} | skipped: {s['skipped']} | | | | **missed** |"
+    figures = s.get("figures", {})
+    parts = []
+    for path, text in KEY_FIGURES.get(num, []):
+        v = lookup(figures, path)
+        if v is not None:
+            parts.append(text.format(v))
+    if not parts and "measured" in s:
+        parts.append(fmt(s["measured"]))
+    baseline = s.get("baseline", {})
+    base = f"{baseline.get('what', '')}: {fmt(baseline.get('value', ''))}"
+    ratio = f"{s['ratio']:.2f}x" if isinstance(s.get("ratio"), (int, float)) else ""
+    met = "met" if s.get("met") else "**missed**"
+    return (f"| {s.get('scenario', '?')} | {'; '.join(parts)} | {base} | "
+            f"{ratio} | {s.get('target', '')} | {met} |")
+
+
+def main():
+    results, readme = sys.argv[1], sys.argv[2]
+    doc = json.load(open(results))
+    scenarios = doc.get("scenarios", [])
+    have = {s.get("scenario", "").split(".")[0] for s in scenarios}
+    missing = sorted({"1", "2", "3", "4", "5", "6"} - have)
+    if missing:
+        sys.exit(f"bench-readme: {results} lacks scenarios {', '.join(missing)}"
+                 " (a partial run); README left as it is")
+    met = sum(1 for s in scenarios if s.get("met"))
+    lines = [
+        f"Latest `make bench`: {doc.get('date', '?')} on {doc.get('machine', '?')}"
+        f" (shared with the servers, the runtime and the bench client: compare"
+        f" the ratios, not absolute figures). Targets met: {met} of"
+        f" {len(scenarios)}.",
+        "",
+        "| scenario | measured | baseline (same run) | ratio | target | |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [row(s) for s in sorted(scenarios, key=lambda s: s.get("scenario", ""))]
+    block = "<!-- bench:begin (scripts/bench-readme.py writes this) -->\n" + \
+        "\n".join(lines) + "\n<!-- bench:end -->"
+    text = open(readme).read()
+    new, n = re.subn(r"<!-- bench:begin.*?<!-- bench:end -->", block, text,
+                     flags=re.S)
+    if n != 1:
+        sys.exit("bench-readme: README has no bench:begin/bench:end markers")
+    open(readme, "w").write(new)
+    print(f"bench-readme: README table from {results} ({doc.get('date')})")
+
+
+if __name__ == "__main__":
+    main()
