@@ -29,7 +29,42 @@ KEY_FIGURES = {
           ("agent_rss_mib", "RSS {:.0f} MiB")],
     "5": [("first_rpc_served_s", "first RPC served after {:.2f} s"),
           ("fully_reconciled_s", "reconciled after {:.2f} s")],
+    "6": [("kill.capsules_running_after", "{} capsules Running after the kill"),
+          ("kill.containers_restarted", "{} containers restarted on adoption")],
 }
+
+# Each scenario's targets (the numbers): figure path (or "ratio"),
+# what it is, the bound, and whether the figure must stay below it.
+TARGETS = {
+    "1": [("create_throughput_capsules_per_s", "burst capsules/s", 500, False),
+          ("agent_cpu_ms_per_create", "agent ms CPU/create", 1.0, True),
+          ("paced_cast_to_running_ms.p99", "paced p99 ms", 20, True)],
+    "2": [("ratio", "x critical path", 1.5, True)],
+    "3": [("ratio", "x direct, one at a time", 1.10, True),
+          ("five_at_a_time_ratio", "x direct, five at a time", 1.15, True)],
+    "4": [("agent_cpu_ms_per_relist", "ms CPU/relist", 20, True),
+          ("container_rows_written", "rows written", 0, True),
+          ("agent_rss_mib", "MiB RSS", 60, True)],
+    "5": [("first_rpc_served_s", "s to serve", 2, True),
+          ("fully_reconciled_s", "s to reconcile", 5, True)],
+    "6": [("ratio", "x per-node load, 10 to 50 nodes", 1.2, True)],
+}
+
+
+def targets(num, s):
+    out = []
+    for path, what, bound, upper in TARGETS.get(num, []):
+        v = s.get("ratio") if path == "ratio" else lookup(s.get("figures", {}), path)
+        if not isinstance(v, (int, float)):
+            out.append(f"{what} {'<=' if upper else '>='} {bound}: no figure (**missed**)")
+            continue
+        ok = v <= bound if upper else v >= bound
+        verdict = "met"
+        if not ok:
+            by = (v - bound) / bound * 100 if bound else None
+            verdict = f"**missed** by {abs(by):.0f}%" if by is not None else "**missed**"
+        out.append(f"{what} {'<=' if upper else '>='} {bound}: {fmt(v)} ({verdict})")
+    return "; ".join(out) or s.get("target", "")
 
 
 def lookup(figures, path):
@@ -43,7 +78,7 @@ def lookup(figures, path):
 
 def fmt(v):
     if isinstance(v, float):
-        return f"{v:.3g}" if abs(v) < 10 else f"{v:.0f}"
+        return f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
     return str(v)
 
 
@@ -64,7 +99,7 @@ def row(s):
     ratio = f"{s['ratio']:.2f}x" if isinstance(s.get("ratio"), (int, float)) else ""
     met = "met" if s.get("met") else "**missed**"
     return (f"| {s.get('scenario', '?')} | {'; '.join(parts)} | {base} | "
-            f"{ratio} | {s.get('target', '')} | {met} |")
+            f"{ratio} | {targets(num, s)} | {met} |")
 
 
 def main():
@@ -78,7 +113,8 @@ def main():
                  " (a partial run); README left as it is")
     met = sum(1 for s in scenarios if s.get("met"))
     lines = [
-        f"Latest `make bench`: {doc.get('date', '?')} on {doc.get('machine', '?')}"
+        f"Latest `make bench`: {doc.get('date', '?')} on"
+        f" {' '.join(str(doc.get('machine', '?')).split())}"
         f" (shared with the servers, the runtime and the bench client: compare"
         f" the ratios, not absolute figures). Targets met: {met} of"
         f" {len(scenarios)}.",
