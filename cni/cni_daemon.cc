@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -37,14 +38,36 @@ std::vector<std::pair<std::string, const Vif*>> Ordered(
   return out;
 }
 
-}  // namespace
-
-struct CniDaemon::Request {
+// What a request from zun-cni says: the capsule (K8S_POD_NAME of CNI_ARGS),
+// the sandbox, its netns and the interface name.
+struct Request {
   std::string uuid;
-  std::string container_id;
+  std::string sandbox;
   std::string netns;
   std::string ifname;
 };
+
+// The request of `body`, or null when it lacks the capsule, or (ADD and
+// CHECK: `need_netns`) the netns or interface name. DEL may come with a
+// stale or empty netns; its interface defaults to eth0.
+std::optional<Request> ParseRequest(const json& body, bool need_netns) {
+  absl::StatusOr<std::map<std::string, std::string>> args =
+      ParseCniArgs(Env(body, "CNI_ARGS"));
+  if (!args.ok() || !args->count("K8S_POD_NAME")) return std::nullopt;
+  Request r{args->at("K8S_POD_NAME"), Env(body, "CNI_CONTAINERID"),
+            Env(body, "CNI_NETNS"), Env(body, "CNI_IFNAME")};
+  if (need_netns && (r.netns.empty() || r.ifname.empty())) return std::nullopt;
+  if (r.ifname.empty()) r.ifname = "eth0";
+  return r;
+}
+
+DaemonReply BadRequest(bool need_netns) {
+  return Fail(400, need_netns ? "CNI_ARGS with K8S_POD_NAME, CNI_NETNS and "
+                                "CNI_IFNAME are required"
+                              : "CNI_ARGS with K8S_POD_NAME is required");
+}
+
+}  // namespace
 
 CniDaemon::CniDaemon(db::CapsuleStore& store, VifPlugger& plugger,
                      openstack::NeutronClient& neutron, Clock& clock,
@@ -119,18 +142,12 @@ absl::Status CniDaemon::WaitActive(const std::vector<std::string>& ids) {
 }
 
 DaemonReply CniDaemon::Add(const json& body) {
-  absl::StatusOr<std::map<std::string, std::string>> args =
-      ParseCniArgs(Env(body, "CNI_ARGS"));
-  const std::string netns = Env(body, "CNI_NETNS");
-  const std::string ifname = Env(body, "CNI_IFNAME");
-  if (!args.ok() || !args->count("K8S_POD_NAME") || netns.empty() ||
-      ifname.empty()) {
-    return Fail(400,
-                "CNI_ARGS with K8S_POD_NAME, CNI_NETNS and CNI_IFNAME are "
-                "required");
-  }
-  const std::string uuid = args->at("K8S_POD_NAME");
-  const std::string sandbox = Env(body, "CNI_CONTAINERID");
+  std::optional<Request> req = ParseRequest(body, true);
+  if (!req) return BadRequest(true);
+  const std::string& uuid = req->uuid;
+  const std::string& netns = req->netns;
+  const std::string& ifname = req->ifname;
+  const std::string& sandbox = req->sandbox;
   absl::MutexLock l(&LockFor(uuid));
   absl::StatusOr<CapsuleVifs> vifs = VifsFromRow(uuid);
   if (!vifs.ok()) return Fail(500, std::string(vifs.status().message()));
@@ -187,16 +204,12 @@ DaemonReply CniDaemon::Add(const json& body) {
 }
 
 DaemonReply CniDaemon::Del(const json& body) {
-  absl::StatusOr<std::map<std::string, std::string>> args =
-      ParseCniArgs(Env(body, "CNI_ARGS"));
-  if (!args.ok() || !args->count("K8S_POD_NAME")) {
-    return Fail(400, "CNI_ARGS with K8S_POD_NAME is required");
-  }
-  const std::string uuid = args->at("K8S_POD_NAME");
-  const std::string sandbox = Env(body, "CNI_CONTAINERID");
-  const std::string netns = Env(body, "CNI_NETNS");
-  std::string ifname = Env(body, "CNI_IFNAME");
-  if (ifname.empty()) ifname = "eth0";
+  std::optional<Request> req = ParseRequest(body, false);
+  if (!req) return BadRequest(false);
+  const std::string& uuid = req->uuid;
+  const std::string& sandbox = req->sandbox;
+  const std::string& netns = req->netns;
+  const std::string& ifname = req->ifname;
   absl::MutexLock l(&LockFor(uuid));
   const std::string path = StatePath(uuid);
   std::ifstream in(path);
@@ -231,17 +244,11 @@ DaemonReply CniDaemon::Del(const json& body) {
 }
 
 DaemonReply CniDaemon::Check(const json& body) {
-  absl::StatusOr<std::map<std::string, std::string>> args =
-      ParseCniArgs(Env(body, "CNI_ARGS"));
-  const std::string netns = Env(body, "CNI_NETNS");
-  const std::string ifname = Env(body, "CNI_IFNAME");
-  if (!args.ok() || !args->count("K8S_POD_NAME") || netns.empty() ||
-      ifname.empty()) {
-    return Fail(400,
-                "CNI_ARGS with K8S_POD_NAME, CNI_NETNS and CNI_IFNAME are "
-                "required");
-  }
-  const std::string uuid = args->at("K8S_POD_NAME");
+  std::optional<Request> req = ParseRequest(body, true);
+  if (!req) return BadRequest(true);
+  const std::string& uuid = req->uuid;
+  const std::string& netns = req->netns;
+  const std::string& ifname = req->ifname;
   absl::MutexLock l(&LockFor(uuid));
   absl::StatusOr<CapsuleVifs> vifs = VifsFromRow(uuid);
   if (!vifs.ok()) return Fail(500, std::string(vifs.status().message()));

@@ -64,8 +64,6 @@ class CniDaemon {
   void Stop();
 
  private:
-  struct Request;
-  struct Plugged;
   absl::Mutex& LockFor(const std::string& uuid);
   absl::StatusOr<CapsuleVifs> VifsFromRow(const std::string& uuid);
   absl::Status WaitActive(const std::vector<std::string>& port_ids);
