@@ -330,6 +330,17 @@ std::string DescribeConfig(const AgentConfig& config) {
   return out.str();
 }
 
+db::PgOptions PgOptionsFrom(const AgentConfig& c) {
+  db::PgOptions o;
+  o.connection = c.database.connection;
+  o.pool_size = c.database.max_pool_size;
+  o.acquire_timeout = c.database.pool_timeout;
+  o.statement_timeout = c.database.statement_timeout;
+  o.connect_timeout = c.database.connect_timeout;
+  o.transaction_pooling = c.database.transaction_pooling;
+  return o;
+}
+
 rpc::AmqpTlsOptions AmqpTlsFrom(const AgentConfig& config) {
   rpc::AmqpTlsOptions tls;
   tls.enabled = config.rabbit.ssl;

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/fernet.h"
 #include "common/ini.h"
+#include "db/pg_options.h"
 #include "rpc/amqp_connection.h"
 
 namespace zun::agent {
@@ -197,6 +198,9 @@ std::string DescribeConfig(const AgentConfig& config);
 // True when [keystone_auth] holds credentials, so the agent reports to
 // Placement (password types need auth_url; admin_token its token).
 bool PlacementConfigured(const AgentConfig& config);
+
+// [database] as connection pool options (zun-agent, zun-cni-daemon).
+db::PgOptions PgOptionsFrom(const AgentConfig& config);
 
 // [oslo_messaging_rabbit] ssl* as connection options (for the agent's
 // server and zun-capsule's caster; an amqps:// URL enables TLS as well).

@@ -42,17 +42,6 @@ int Fail(const std::string& what) {
   return 1;
 }
 
-zun::db::PgOptions PgOptionsFrom(const AgentConfig& c) {
-  zun::db::PgOptions o;
-  o.connection = c.database.connection;
-  o.pool_size = c.database.max_pool_size;
-  o.acquire_timeout = c.database.pool_timeout;
-  o.statement_timeout = c.database.statement_timeout;
-  o.connect_timeout = c.database.connect_timeout;
-  o.transaction_pooling = c.database.transaction_pooling;
-  return o;
-}
-
 absl::StatusOr<zun::rpc::AmqpRpcOptions> RpcOptionsFrom(const AgentConfig& c) {
   absl::StatusOr<zun::rpc::TransportUrl> url =
       zun::rpc::ParseTransportUrl(c.transport_url);
@@ -144,7 +133,8 @@ int main(int argc, char** argv) {
   InitLogging(*config);
 
   if (command == "db-sync") {
-    absl::StatusOr<int> v = zun::db::SyncSchema(PgOptionsFrom(*config));
+    absl::StatusOr<int> v =
+        zun::db::SyncSchema(zun::agent::PgOptionsFrom(*config));
     if (!v.ok()) return Fail("db-sync: " + std::string(v.status().message()));
     std::cout << "schema version " << *v << "\n";
     return 0;
@@ -186,10 +176,11 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<zun::cri::GrpcCriClient>> cri =
       zun::cri::GrpcCriClient::Create(CriOptionsFrom(*config, metrics), clock);
   if (!cri.ok()) return Fail(std::string(cri.status().message()));
-  zun::db::PgCapsuleStore store(PgOptionsFrom(*config));
+  zun::db::PgCapsuleStore store(zun::agent::PgOptionsFrom(*config));
   // An old schema would fail every capsule load: refuse to start. An
   // unreachable database is not fatal (recovery waits for it).
-  if (absl::StatusOr<int> v = zun::db::SchemaVersion(PgOptionsFrom(*config));
+  if (absl::StatusOr<int> v =
+          zun::db::SchemaVersion(zun::agent::PgOptionsFrom(*config));
       v.ok() && *v < zun::db::LatestSchemaVersion()) {
     return Fail(absl::StrCat("the database schema is at version ", *v,
                              ", this agent needs ",

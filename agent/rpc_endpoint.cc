@@ -184,14 +184,7 @@ void RpcEndpoint::HandleCreate(rpc::IncomingMessage& msg,
   if (auto nets = msg.args.find("requested_networks"); nets != msg.args.end()) {
     hints.networks = ParseRequestedNetworks(*nets);
   }
-  if (auto nets = msg.args.find("requested_networks");
-      nets != msg.args.end() && nets->is_array() && !nets->empty() &&
-      (*nets)[0].is_object()) {
-    auto net = (*nets)[0].find("network");
-    if (net != (*nets)[0].end() && net->is_string()) {
-      hints.network = net->get<std::string>();
-    }
-  }
+  if (!hints.networks.empty()) hints.network = hints.networks[0].network;
   const std::string uuid = c->uuid();
   Count(msg.method, "dispatched");
   std::shared_ptr<rpc::Delivery> d(std::move(delivery));

@@ -64,13 +64,8 @@ int main(int argc, char** argv) {
         "[keystone_auth] credentials are required: the daemon asks Neutron "
         "whether ports are ACTIVE");
   }
-  zun::db::PgOptions pg;
-  pg.connection = config->database.connection;
-  pg.pool_size = 4;
-  pg.acquire_timeout = config->database.pool_timeout;
-  pg.statement_timeout = config->database.statement_timeout;
-  pg.connect_timeout = config->database.connect_timeout;
-  pg.transaction_pooling = config->database.transaction_pooling;
+  zun::db::PgOptions pg = zun::agent::PgOptionsFrom(*config);
+  pg.pool_size = 4;  // one CNI request holds a connection only to read a row
   zun::db::PgCapsuleStore store(pg);
   if (::mkdir(config->cni_daemon.state_dir.c_str(), 0700) != 0 &&
       errno != EEXIST) {
