@@ -1,6 +1,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "db/pg_capsule_store.h"
+#include "db/pg_group_commit.h"
 #include "db/pg_internal.h"
 #include "db/pg_pool.h"
 #include "db/row_codec.h"
@@ -114,11 +115,8 @@ absl::StatusOr<int64_t> PgCapsuleStore::StartAction(std::string_view uuid,
 
 absl::Status PgCapsuleStore::FinishAction(int64_t event_id, bool success,
                                           std::string_view message) {
-  return pool_->Run([&](pqxx::connection& c) {
-    Work t(c);
+  return writes_->Commit([&](pqxx::transaction_base& t) {
     internal::FinishActionIn(t, event_id, success, message);
-    t.commit();
-    return absl::OkStatus();
   });
 }
 
@@ -151,12 +149,9 @@ absl::Status PgCapsuleStore::ApplyAndFinishAction(
   absl::StatusOr<std::vector<internal::PreparedPatch>> statements =
       internal::PreparePatches(patches);
   if (!statements.ok()) return statements.status();
-  return pool_->Run([&](pqxx::connection& c) {
-    Work t(c);
+  return writes_->Commit([&](pqxx::transaction_base& t) {
     internal::ExecPatches(t, *statements);
     internal::FinishActionIn(t, event_id, success, message);
-    t.commit();
-    return absl::OkStatus();
   });
 }
 

@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "common/uuid.h"
+#include "db/pg_group_commit.h"
 #include "db/pg_internal.h"
 #include "db/pg_pool.h"
 #include "db/pg_util.h"
@@ -155,8 +156,14 @@ absl::StatusOr<Capsule> LoadOne(pqxx::transaction_base& t,
 
 using internal::LoadOne;
 
+// Writers of one group commit: enough to carry a burst's status writes
+// (each a few statements) in a few transactions, few enough that one
+// transaction stays short.
+constexpr size_t kMaxGroup = 64;
+
 PgCapsuleStore::PgCapsuleStore(const PgOptions& options)
-    : pool_(std::make_unique<PgPool>(options)) {}
+    : pool_(std::make_unique<PgPool>(options)),
+      writes_(std::make_unique<GroupCommitter>(pool_.get(), kMaxGroup)) {}
 
 PgCapsuleStore::~PgCapsuleStore() = default;
 
@@ -244,11 +251,8 @@ absl::Status PgCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
       internal::PreparePatches(patches);
   if (!statements.ok()) return statements.status();
   if (statements->empty()) return absl::OkStatus();
-  return pool_->Run([&](pqxx::connection& c) {
-    Work t(c);
+  return writes_->Commit([&](pqxx::transaction_base& t) {
     internal::ExecPatches(t, *statements);
-    t.commit();
-    return absl::OkStatus();
   });
 }
 

@@ -1,6 +1,7 @@
 // File: pg_capsule_store.h
 // CapsuleStore on PostgreSQL through libpqxx (a pool of connections, each
-// statement bounded by the pool's statement timeout). libpqxx exceptions are
+// statement bounded by the pool's statement timeout). Concurrent row writes
+// (Apply, ApplyAndFinishAction) share transactions: group commit. libpqxx exceptions are
 // caught inside and returned as absl::Status; no pqxx type leaves db/.
 // Thread-safe.
 #pragma once
@@ -14,6 +15,7 @@
 namespace zun::db {
 
 class PgPool;
+class GroupCommitter;
 
 class PgCapsuleStore final : public CapsuleStore {
  public:
@@ -63,6 +65,8 @@ class PgCapsuleStore final : public CapsuleStore {
 
  private:
   std::unique_ptr<PgPool> pool_;
+  // Apply and ApplyAndFinishAction share commits (pg_group_commit.h).
+  std::unique_ptr<GroupCommitter> writes_;
 };
 
 // Applies the missing schema migrations (schema.h). Idempotent; safe to run

@@ -1,0 +1,94 @@
+#include "db/pg_group_commit.h"
+
+#include <vector>
+
+#include "db/pg_pool.h"
+#include "db/pg_run_mode.h"
+
+namespace zun::db {
+
+struct GroupCommitter::Writer {
+  const Statements* statements = nullptr;
+  absl::Status result;
+  bool done = false;
+};
+
+GroupCommitter::GroupCommitter(PgPool* pool, size_t max_group)
+    : pool_(pool), max_group_(max_group < 1 ? 1 : max_group) {}
+
+absl::Status GroupCommitter::Commit(const Statements& statements) {
+  Writer w;
+  w.statements = &statements;
+  mu_.Lock();
+  queue_.push_back(&w);
+  // Wait until a leader committed our statements, or we lead.
+  auto ready = [this, &w]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return w.done || queue_.front() == &w;
+  };
+  mu_.Await(absl::Condition(&ready));
+  if (w.done) {
+    mu_.Unlock();
+    return w.result;
+  }
+  std::vector<Writer*> group;
+  for (Writer* x : queue_) {
+    group.push_back(x);
+    if (group.size() == max_group_) break;
+  }
+  if (group.size() > 1) {
+    ++stats_.groups;
+    stats_.grouped_writers += group.size();
+  }
+  mu_.Unlock();
+
+  RunGroup(group);
+
+  mu_.Lock();
+  for (size_t i = 0; i < group.size(); ++i) {
+    queue_.pop_front();
+    group[i]->done = true;  // followers wake up in Await
+  }
+  mu_.Unlock();
+  return w.result;
+}
+
+void GroupCommitter::RunGroup(const std::vector<Writer*>& group) {
+  if (group.size() == 1) {
+    group[0]->result = RunAlone(*group[0]->statements);
+    return;
+  }
+  absl::Status s = pool_->Run([&](pqxx::connection& c) {
+    Work t(c);
+    for (Writer* x : group) (*x->statements)(t);
+    t.commit();
+    return absl::OkStatus();
+  });
+  if (s.ok() || absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) {
+    for (Writer* x : group) x->result = s;
+    return;
+  }
+  // One writer's statements failed the group: each goes alone, so the
+  // error reaches its writer and the others commit.
+  for (Writer* x : group) x->result = RunAlone(*x->statements);
+}
+
+absl::Status GroupCommitter::RunAlone(const Statements& statements) {
+  return pool_->Run([&](pqxx::connection& c) {
+    Work t(c);
+    statements(t);
+    t.commit();
+    return absl::OkStatus();
+  });
+}
+
+size_t GroupCommitter::waiting() const {
+  absl::MutexLock l(&mu_);
+  return queue_.size();
+}
+
+GroupCommitter::Stats GroupCommitter::stats() const {
+  absl::MutexLock l(&mu_);
+  return stats_;
+}
+
+}  // namespace zun::db
