@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
     cfg.overhead_capsules = 200;
     cfg.concurrency_capsules = 50;
     cfg.containerd_capsules = 5;
+    cfg.containerd_pairs = 3;
     cfg.steady_capsules = 100;
     cfg.steady_seconds = 6;
     cfg.fleet_sizes = {3, 6};

@@ -134,6 +134,14 @@ int FindRootProcess(const std::string& needle) {
   return 0;
 }
 
+int PostmasterPid(const std::string& data_dir) {
+  std::ifstream f(data_dir + "/postmaster.pid");
+  std::string line;
+  int pid = 0;
+  if (std::getline(f, line) && absl::SimpleAtoi(line, &pid)) return pid;
+  return 0;
+}
+
 double Scrape(int port, const std::string& series) {
   absl::StatusOr<testing::HttpResponse> r =
       testing::HttpRequest(port, "GET", "/metrics");
@@ -163,13 +171,48 @@ double ScrapeSum(int port, const std::string& prefix) {
   return total;
 }
 
+std::map<std::string, double> ScrapeBy(int port, const std::string& series,
+                                       const std::string& label) {
+  std::map<std::string, double> out;
+  absl::StatusOr<testing::HttpResponse> r =
+      testing::HttpRequest(port, "GET", "/metrics");
+  if (!r.ok() || r->status != 200) return out;
+  const std::string key = label + "=\"";
+  for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
+    if (!absl::StartsWith(line, series + "{")) continue;
+    const size_t at = line.find(key);
+    const size_t sp = line.rfind(' ');
+    if (at == absl::string_view::npos || sp == absl::string_view::npos)
+      continue;
+    const size_t from = at + key.size();
+    const size_t to = line.find('"', from);
+    double v = 0;
+    if (to == absl::string_view::npos ||
+        !absl::SimpleAtod(line.substr(sp + 1), &v)) {
+      continue;
+    }
+    out[std::string(line.substr(from, to - from))] += v;
+  }
+  return out;
+}
+
 std::map<std::string, absl::Time> StatusTimes(testing::ScratchDatabase& db,
                                               const std::string& status) {
+  // When the row's last write committed (track_commit_timestamp, which
+  // scripts/bench.sh turns on), else its updated_at: the start of that
+  // transaction, earlier than the commit.
+  const bool commit_ts =
+      db.Query("SELECT current_setting('track_commit_timestamp') = 'on' AS on")
+          .at(0)["on"]
+          .value_or("f") == "t";
+  const std::string at = commit_ts ? "pg_xact_commit_timestamp(xmin)"
+                                   : "updated_at AT TIME ZONE 'UTC'";
   std::map<std::string, absl::Time> out;
-  for (auto& row : db.Query(
-           "SELECT uuid, EXTRACT(EPOCH FROM updated_at)::float8 * 1e6 AS us "
-           "FROM container WHERE container_type = 1 AND status = '" +
-           status + "'")) {
+  for (auto& row :
+       db.Query("SELECT uuid, EXTRACT(EPOCH FROM " + at +
+                ")::float8 * 1e6 AS us FROM container WHERE container_type = "
+                "1 AND status = '" +
+                status + "'")) {
     double us = 0;
     if (row["us"] && absl::SimpleAtod(*row["us"], &us)) {
       out[*row["uuid"]] = absl::FromUnixMicros(static_cast<int64_t>(us));

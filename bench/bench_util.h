@@ -35,6 +35,9 @@ double TreeCpuSeconds(int pid);
 // The pid whose command line contains `needle` and whose parent does not
 // (the root of a server's process tree); 0 if none.
 int FindRootProcess(const std::string& needle);
+// The postmaster of the PostgreSQL cluster in `data_dir` (its
+// postmaster.pid), 0 if none.
+int PostmasterPid(const std::string& data_dir);
 
 // The value of `series` ("name" or "name{labels}") in the agent's /metrics
 // on 127.0.0.1:`port`; -1 if absent or unreachable.
@@ -42,6 +45,10 @@ double Scrape(int port, const std::string& series);
 // The sum of every sample whose series starts with `prefix` (e.g. a
 // histogram's "_sum" over all label sets); -1 if unreachable.
 double ScrapeSum(int port, const std::string& prefix);
+// `series{label="v",...} x` lines of the agent's /metrics, by the value of
+// `label`: {v -> x} (summed over the other labels).
+std::map<std::string, double> ScrapeBy(int port, const std::string& series,
+                                       const std::string& label);
 
 // uuid -> when its row last became `status` (the row's updated_at, UTC),
 // for capsule rows in `status`.

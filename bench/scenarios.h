@@ -10,8 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "capsule/mapper.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/agent_harness.h"
 
 namespace zun::bench {
 
@@ -21,6 +24,7 @@ struct BenchConfig {
   int overhead_capsules = 2000;
   int concurrency_capsules = 200;
   int containerd_capsules = 20;
+  int containerd_pairs = 10;  // interleaved rounds after one warm-up
   int steady_capsules = 1000;
   double steady_seconds = 20;
   // Scenario 6: fleet sizes, capsules per node, the steady window, and the
@@ -38,6 +42,13 @@ struct BenchConfig {
 Json AgentOverhead(const BenchConfig& c);           // 1
 Json SlowRuntimeConcurrency(const BenchConfig& c);  // 2
 Json RealContainerd(const BenchConfig& c);          // 3
+// Scenario 3's interleaved rounds (containerd_pairs.cc): minimal direct
+// calls, direct calls with the agent's configs (with and without seccomp),
+// and the agent (its /metrics on `metrics_port`), `rounds` times after one
+// warm-up round. Fails if any call fails.
+absl::StatusOr<Json> InterleavedPairs(testing::AgentHarness& h,
+                                      const capsule::MapperOptions& m,
+                                      int rounds, int metrics_port);
 // 4 and 5 share their 1,000 capsules.
 Json SteadyStateAndRecovery(const BenchConfig& c, Json* recovery);
 Json Fleet(const BenchConfig& c);  // 6

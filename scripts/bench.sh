@@ -15,6 +15,8 @@ mkdir -p "$ENV_DIR"
 export ZUN_TEST_RMQ_PORT="${ZUN_BENCH_RMQ_PORT:-5721}"
 export ZUN_TEST_PG_PORT="${ZUN_BENCH_PG_PORT:-5451}"
 export PG_DURABLE=1                      # fsync and synchronous_commit on
+# Latencies end at the commit of the Running write (bench_util StatusTimes).
+export PG_EXTRA_CONF="track_commit_timestamp = on"
 export ZUN_TEST_CRI_DIR=/tmp/zun-bench-ctd ZUN_TEST_CNI_BRIDGE=zunbench0
 export ZUN_TEST_CNI_SUBNET=10.233.82.0/24 ZUN_TEST_REGISTRY=127.0.0.1:5004
 export ZUN_TEST_CGROUP_ROOT=zun-bench
