@@ -274,19 +274,24 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   if (run.cancelled()) return kCancelled;
   if (absl::Status s = StartContainers(run); !s.ok()) return s;
 
-  absl::StatusOr<cri::SandboxStatusInfo> st =
-      cri_.PodSandboxStatus(run.sandbox_id);
-  if (!st.ok()) return Step("reading the sandbox status", st.status());
-  const std::string net =
-      run.hints.network.empty() ? options_.network_name : run.hints.network;
+  // The address: the Neutron ports' (recorded already), else the one the
+  // runtime's CNI gave the sandbox.
+  nlohmann::json addresses = run.addresses;
+  if (ports_ == nullptr) {
+    absl::StatusOr<cri::SandboxStatusInfo> st =
+        cri_.PodSandboxStatus(run.sandbox_id);
+    if (!st.ok()) return Step("reading the sandbox status", st.status());
+    addresses = capsule::AddressesFor(
+        run.hints.network.empty() ? options_.network_name : run.hints.network,
+        st->ip);
+  }
   const std::string now = rpc::FormatObjectTime(clock_.Now());
   std::vector<db::RowPatch> patches;
   db::RowPatch cap(run.uuid);
   cap.Set("status", cs::kStatusRunning)
       .Set("status_reason", nullptr)
       .Set("container_id", run.sandbox_id)
-      .Set("addresses", ports_ != nullptr ? run.addresses
-                                          : capsule::AddressesFor(net, st->ip))
+      .Set("addresses", std::move(addresses))
       .Set("started_at", now)
       .ClearTaskStateIf(cs::kTaskCreating);
   patches.push_back(std::move(cap));

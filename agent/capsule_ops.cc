@@ -166,7 +166,17 @@ void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
   remove(options_.mapper.log_root,
          capsule::LogDirectoryFor(c, options_.mapper));
   RemovePodLogs(c.uuid());  // under an older name, if renamed since
-  // Local volumes another capsule of this node mounts stay.
+  // Local volumes another capsule of this node mounts stay (the other
+  // capsules are looked at only when this one has a local volume).
+  bool has_local = false;
+  for (const auto* list : {&c.init_containers, &c.containers}) {
+    for (const capsule::ContainerRecord& child : *list) {
+      for (const capsule::VolumeMount& v : child.volumes) {
+        has_local = has_local || v.provider == "local";
+      }
+    }
+  }
+  if (!has_local) return;
   std::set<std::string> shared;
   registry_.ForEach([&](const capsule::Capsule& other) {
     if (other.uuid() == c.uuid()) return;
