@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "agent/config.h"
 #include "agent/openstack_clients.h"
 #include "cni/cni_daemon.h"
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
       config->debug ? spdlog::level::debug : spdlog::level::info;
   log_options.file = config->log_file;
   zun::log::Init(log_options);
+  // Abseil's deadlock detection is a debugging aid (tests keep it); it
+  // costs every lock taken.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/mutex.h"
 #include "common/cli_args.h"
 #include "common/clock.h"
 #include "common/logging.h"
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
   zun::log::Options log_opts;
   log_opts.level = spdlog::level::from_str(args->Get("log-level", "info"));
   zun::log::Init(log_opts);
+  // As in zun-agent: Abseil's deadlock detection graphs every lock taken,
+  // which would make the fake cost more than the agent it serves.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   zun::cri::fake::FakeRuntimeOptions opts;
   if (args->Has("seed") && !absl::SimpleAtoi(args->Get("seed"), &opts.seed)) {

@@ -99,6 +99,7 @@ absl::StatusOr<std::string> FakeRuntime::RunPodSandbox(
     sb.ip = absl::StrCat(options_.pod_cidr_prefix, (n / 250) % 250, ".",
                          n % 250 + 2);
   }
+  for (const auto& label : config.labels) sandboxes_by_label_[label].insert(id);
   sandboxes_.emplace(id, std::move(sb));
   return id;
 }
@@ -193,6 +194,12 @@ absl::Status FakeRuntime::RemovePodSandbox(const std::string& id) {
   }
   sandbox_names_.erase(absl::StrCat(sb->info.name, "_", sb->info.namespace_,
                                     "_", sb->info.uid, "_", sb->info.attempt));
+  for (const auto& label : sb->info.labels) {
+    auto it = sandboxes_by_label_.find(label);
+    if (it == sandboxes_by_label_.end()) continue;
+    it->second.erase(sb->info.id);
+    if (it->second.empty()) sandboxes_by_label_.erase(it);
+  }
   sandboxes_.erase(sb->info.id);
   return absl::OkStatus();
 }
@@ -216,12 +223,20 @@ std::vector<SandboxInfo> FakeRuntime::ListPodSandbox(
     const SandboxFilter& filter) {
   absl::MutexLock l(&mu_);
   std::vector<SandboxInfo> out;
-  for (const auto& [id, sb] : sandboxes_) {
-    if (!filter.id.empty() && !absl::StartsWith(id, filter.id)) continue;
-    if (filter.state && sb.info.state != *filter.state) continue;
-    if (!LabelsMatch(sb.info.labels, filter.labels)) continue;
+  auto consider = [&](const std::string& id, const Sandbox& sb) {
+    if (!filter.id.empty() && !absl::StartsWith(id, filter.id)) return;
+    if (filter.state && sb.info.state != *filter.state) return;
+    if (!LabelsMatch(sb.info.labels, filter.labels)) return;
     out.push_back(sb.info);
+  };
+  if (filter.labels.empty()) {
+    for (const auto& [id, sb] : sandboxes_) consider(id, sb);
+    return out;
   }
+  // Only the sandboxes that carry the filter's first label, in id order.
+  auto it = sandboxes_by_label_.find(*filter.labels.begin());
+  if (it == sandboxes_by_label_.end()) return out;
+  for (const std::string& id : it->second) consider(id, sandboxes_.at(id));
   return out;
 }
 
@@ -478,6 +493,7 @@ std::vector<ContainerStatsInfo> FakeRuntime::ListContainerStats(
 void FakeRuntime::ForgetAllPods() {
   absl::MutexLock l(&mu_);
   sandboxes_.clear();
+  sandboxes_by_label_.clear();
   containers_.clear();
   sandbox_names_.clear();
   container_names_.clear();

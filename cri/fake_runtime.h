@@ -129,6 +129,10 @@ class FakeRuntime {
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ip_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, Sandbox> sandboxes_ ABSL_GUARDED_BY(mu_);
+  // (label key, value) -> ids of the sandboxes carrying it: a list by
+  // labels (the agent's, on every create) looks at those only.
+  std::map<std::pair<std::string, std::string>, std::set<std::string>>
+      sandboxes_by_label_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Container> containers_ ABSL_GUARDED_BY(mu_);
   // Reserved names: "name_namespace_uid_attempt" -> sandbox id, and
   // "sandboxid/name_attempt" -> container id.
