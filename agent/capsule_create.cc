@@ -31,6 +31,9 @@ struct CapsuleOps::CreateRun {
   std::map<std::string, std::string> child_ids ABSL_GUARDED_BY(mu);
   std::string failed_child ABSL_GUARDED_BY(mu);  // uuid the failure is about
   std::optional<int64_t> event_id;  // the create's action event, if recorded
+  // First delivery of the request, not a recreate or a resumed create:
+  // nothing of an earlier attempt is expected in the runtime.
+  bool fresh = false;
   // Acknowledges the request (once); deferred until the ports are recorded.
   absl::AnyInvocable<void()>* on_claimed = nullptr;
   nlohmann::json addresses;  // the Neutron ports' addresses, once bound
@@ -158,6 +161,7 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
     run.Ack();
     return "skipped";
   }
+  run.fresh = hints.first_delivery && !hints.resume && !recreate;
   run.token = Register(uuid);
   ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "{} capsule '{}'",
            recreate ? "recreating" : "creating",
@@ -209,20 +213,14 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
 
   // Whatever an earlier attempt left (a crash, a redelivered request, a
   // vanished pod being recreated) is removed first; the new sandbox gets the
-  // next attempt number.
+  // next attempt number. A request delivered for the first time has no
+  // earlier attempt: the runtime is asked only if the sandbox cannot run.
   uint32_t attempt = 0;
-  cri::SandboxFilter mine;
-  mine.labels = capsule::SandboxOwnerLabels(m.host, run.uuid);
-  absl::StatusOr<std::vector<cri::SandboxInfo>> old = cri_.ListPodSandbox(mine);
-  if (!old.ok()) return Step("listing the runtime's sandboxes", old.status());
-  for (const cri::SandboxInfo& sb : *old) {
-    attempt = std::max(attempt, sb.attempt + 1);
-    if (absl::Status s = cri_.StopPodSandbox(sb.id); !s.ok()) {
-      return Step("stopping a sandbox left by an earlier attempt", s);
-    }
-    if (absl::Status s = cri_.RemovePodSandbox(sb.id); !s.ok()) {
-      return Step("removing a sandbox left by an earlier attempt", s);
-    }
+  const bool look_first = !run.fresh;
+  if (look_first) {
+    absl::StatusOr<uint32_t> next = RemoveLeftovers(run);
+    if (!next.ok()) return next.status();
+    attempt = *next;
   }
   absl::StatusOr<cri::PodSandboxConfig> sb = BuildSandboxConfig(c, m, attempt);
   if (!sb.ok()) return sb.status();
@@ -238,6 +236,14 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   if (run.cancelled()) return kCancelled;
   absl::StatusOr<std::string> id =
       cri_.RunPodSandbox(run.sandbox_config, run.handler);
+  if (!id.ok() && !look_first && !run.cancelled()) {
+    // An earlier create of this capsule may hold the name: remove what it
+    // left, then run the next attempt.
+    absl::StatusOr<uint32_t> next = RemoveLeftovers(run);
+    if (!next.ok()) return next.status();
+    run.sandbox_config.attempt = *next;
+    id = cri_.RunPodSandbox(run.sandbox_config, run.handler);
+  }
   if (id.status().code() == absl::StatusCode::kAborted) {
     ++run.sandbox_config.attempt;  // a failed earlier attempt was removed
     id = cri_.RunPodSandbox(run.sandbox_config, run.handler);
@@ -314,6 +320,24 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
                       .Set("started_at", now)));
   }
   return WriteAndFinish(patches, run.event_id, true, "");
+}
+
+absl::StatusOr<uint32_t> CapsuleOps::RemoveLeftovers(CreateRun& run) {
+  uint32_t attempt = 0;
+  cri::SandboxFilter mine;
+  mine.labels = capsule::SandboxOwnerLabels(options_.mapper.host, run.uuid);
+  absl::StatusOr<std::vector<cri::SandboxInfo>> old = cri_.ListPodSandbox(mine);
+  if (!old.ok()) return Step("listing the runtime's sandboxes", old.status());
+  for (const cri::SandboxInfo& sb : *old) {
+    attempt = std::max(attempt, sb.attempt + 1);
+    if (absl::Status s = cri_.StopPodSandbox(sb.id); !s.ok()) {
+      return Step("stopping a sandbox left by an earlier attempt", s);
+    }
+    if (absl::Status s = cri_.RemovePodSandbox(sb.id); !s.ok()) {
+      return Step("removing a sandbox left by an earlier attempt", s);
+    }
+  }
+  return attempt;
 }
 
 absl::StatusOr<std::string> CapsuleOps::StartContainer(

@@ -91,6 +91,12 @@ struct CreateHints {
   // ports and none recorded yet, it waits for the request, which was not
   // acknowledged and comes again.
   bool resume = false;
+  // The request reaches a node for the first time (rpc::Delivery::
+  // first_delivery): no earlier attempt of this create can have left a
+  // sandbox, so the create does not list the runtime for one first; if the
+  // sandbox cannot be run (an earlier create of the capsule that failed to
+  // roll back holds its name), it looks then and retries once.
+  bool first_delivery = false;
 };
 
 class CapsuleOps {
@@ -187,6 +193,9 @@ class CapsuleOps {
   absl::Status RunInitContainer(CreateRun& run,
                                 const capsule::ContainerRecord& c);
   absl::Status StartContainers(CreateRun& run);
+  // Stops and removes the sandboxes an earlier attempt of `run` left (by
+  // owner labels); returns the attempt number the next sandbox takes.
+  absl::StatusOr<uint32_t> RemoveLeftovers(CreateRun& run);
   absl::StatusOr<std::string> StartContainer(CreateRun& run,
                                              const capsule::ContainerRecord& c,
                                              uint32_t attempt);

@@ -185,6 +185,7 @@ void RpcEndpoint::HandleCreate(rpc::IncomingMessage& msg,
     hints.networks = ParseRequestedNetworks(*nets);
   }
   if (!hints.networks.empty()) hints.network = hints.networks[0].network;
+  hints.first_delivery = delivery->first_delivery();
   const std::string uuid = c->uuid();
   Count(msg.method, "dispatched");
   std::shared_ptr<rpc::Delivery> d(std::move(delivery));

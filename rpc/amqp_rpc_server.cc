@@ -383,8 +383,8 @@ void AmqpRpcServer::HandleDelivery(const AmqpEvent& ev) {
     calls_[*msg->msg_id] =
         ActiveCall{*msg->reply_q, interval, clock_.Now() + interval};
   }
-  auto delivery = std::make_unique<AmqpDelivery>(outbox_, generation_,
-                                                 ev.delivery_tag, *msg);
+  auto delivery = std::make_unique<AmqpDelivery>(
+      outbox_, generation_, ev.delivery_tag, *msg, ev.redelivered);
   handler_->OnMessage(*std::move(msg), std::move(delivery));
 }
 

@@ -25,13 +25,15 @@ void Outbox::Close() {
 }
 
 AmqpDelivery::AmqpDelivery(std::shared_ptr<Outbox> outbox, uint64_t generation,
-                           uint64_t tag, const IncomingMessage& msg)
+                           uint64_t tag, const IncomingMessage& msg,
+                           bool redelivered)
     : outbox_(std::move(outbox)),
       generation_(generation),
       tag_(tag),
       unique_id_(msg.unique_id),
       msg_id_(msg.msg_id),
-      reply_q_(msg.reply_q) {}
+      reply_q_(msg.reply_q),
+      redelivered_(redelivered) {}
 
 AmqpDelivery::~AmqpDelivery() {
   if (!settled_.load()) Settle(OutboxItem::Kind::kRequeue);

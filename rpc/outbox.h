@@ -56,13 +56,14 @@ class Outbox {
 class AmqpDelivery final : public Delivery {
  public:
   AmqpDelivery(std::shared_ptr<Outbox> outbox, uint64_t generation,
-               uint64_t tag, const IncomingMessage& msg);
+               uint64_t tag, const IncomingMessage& msg, bool redelivered);
   ~AmqpDelivery() override;
 
   void Ack() override;
   void Reject() override;
   void Reply(OrderedJson result) override;
   void Fail(RemoteError error) override;
+  bool first_delivery() const override { return !redelivered_; }
 
  private:
   void Settle(OutboxItem::Kind kind);
@@ -73,6 +74,7 @@ class AmqpDelivery final : public Delivery {
   const std::string unique_id_;
   const std::optional<std::string> msg_id_;
   const std::optional<std::string> reply_q_;
+  const bool redelivered_;
   std::atomic<bool> settled_{false};
   std::atomic<bool> replied_{false};
 };

@@ -36,6 +36,10 @@ class Delivery {
   // result, or this failure. Acks too if not yet acked.
   virtual void Reply(OrderedJson result) = 0;
   virtual void Fail(RemoteError error) = 0;
+  // True when the broker says this is the message's first delivery (the
+  // AMQP redelivered flag is clear); false when it may have been delivered
+  // before (to this consumer or another, which may have begun the work).
+  virtual bool first_delivery() const { return false; }
 };
 
 // Receives requests. OnMessage runs on the bus thread and must not block:

@@ -9,6 +9,7 @@
 
 #include "agent/host_fs.h"
 #include "capsule/labels.h"
+#include "capsule/mapper.h"
 #include "common/fernet.h"
 #include "common/uuid.h"
 #include "cri/fake_cri_client.h"
@@ -138,6 +139,27 @@ TEST_CASE("create runs the sandbox and containers and records them") {
   CHECK_THAT(actions[0],
              Catch::Contains("create compute__do_container_create") &&
                  Catch::EndsWith("Success"));
+}
+
+TEST_CASE("a first delivery still replaces a sandbox a failed create left") {
+  Fixture f;
+  Capsule c = f.Make({f.Child("a", {"sleep", "3600"})});
+  // An earlier create of the capsule whose rollback stopped its sandbox but
+  // could not remove it: the stopped sandbox holds the name and attempt.
+  absl::StatusOr<cri::PodSandboxConfig> left =
+      capsule::BuildSandboxConfig(c, f.opts.mapper, 0);
+  REQUIRE(left.ok());
+  absl::StatusOr<std::string> old = f.cri.RunPodSandbox(*left, "");
+  REQUIRE(old.ok());
+  REQUIRE(f.cri.StopPodSandbox(*old).ok());
+  CreateHints fresh;
+  fresh.first_delivery = true;  // so the runtime is not listed first
+  f.RunAdvancing([&] { f.ops->Create(c.uuid(), {}, fresh, [] {}); });
+  Capsule row = f.Row(c.uuid());
+  CHECK(row.record.status == "Running");
+  REQUIRE(row.record.container_id.has_value());
+  CHECK(*row.record.container_id != *old);
+  CHECK(f.runtime.NumSandboxes() == 1);  // the leftover is gone
 }
 
 TEST_CASE("an invalid capsule fails with a reason and creates nothing") {
