@@ -84,6 +84,17 @@ absl::Status MakeDirs(const std::string& path, unsigned mode) {
     return absl::InvalidArgumentError(
         absl::StrCat("not an absolute path: ", path));
   }
+  // Usually only the leaf is missing: one mkdir. (mkdir of an existing
+  // parent is not free: it takes the grandparent's lock, which every
+  // concurrent create under the same log root contends for.)
+  if (mkdir(path.c_str(), mode) == 0) return absl::OkStatus();
+  if (errno != ENOENT) {
+    if (errno == EEXIST && IsDir(path)) return absl::OkStatus();
+    if (errno != EEXIST) {
+      return absl::InternalError(
+          absl::StrCat("mkdir ", path, ": ", strerror(errno)));
+    }
+  }
   std::string cur;
   size_t pos = 1;
   while (pos <= path.size()) {

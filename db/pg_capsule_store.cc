@@ -19,119 +19,9 @@ namespace {
 
 using capsule::Capsule;
 using capsule::ContainerRecord;
-using capsule::ContainerType;
 
 using internal::kNow;
-
-// Groups decoded rows into capsules: capsule rows first, children attached by
-// capsule_id in id order.
-absl::StatusOr<std::vector<Capsule>> Assemble(const pqxx::result& capsules,
-                                              const pqxx::result& children) {
-  std::vector<Capsule> out;
-  std::map<int64_t, size_t> by_id;
-  for (const auto& row : capsules) {
-    absl::StatusOr<ContainerRecord> r = DecodeContainerRow(row);
-    if (!r.ok()) return r.status();
-    by_id[r->id] = out.size();
-    Capsule c;
-    c.record = *std::move(r);
-    out.push_back(std::move(c));
-  }
-  for (const auto& row : children) {
-    absl::StatusOr<ContainerRecord> r = DecodeContainerRow(row);
-    if (!r.ok()) return r.status();
-    auto it = by_id.find(r->capsule_id.value_or(-1));
-    if (it == by_id.end()) continue;
-    Capsule& c = out[it->second];
-    if (r->container_type == ContainerType::kCapsuleInitContainer) {
-      c.init_containers.push_back(*std::move(r));
-    } else if (r->container_type == ContainerType::kCapsuleContainer) {
-      c.containers.push_back(*std::move(r));
-    }
-  }
-  return out;
-}
-
-// Loads children and registries for the capsule rows in `capsules`.
-absl::StatusOr<std::vector<Capsule>> LoadWithChildren(
-    pqxx::transaction_base& t, const pqxx::result& capsules) {
-  std::vector<std::string> ids;
-  for (const auto& row : capsules) ids.push_back(row["id"].c_str());
-  pqxx::result children;
-  if (!ids.empty()) {
-    children = SqlParams()
-                   .Add(absl::StrCat("{", absl::StrJoin(ids, ","), "}"))
-                   .Exec(t, absl::StrCat("SELECT ", kContainerColumns,
-                                         " FROM container WHERE capsule_id = "
-                                         "ANY($1::int[]) AND container_type "
-                                         "IN (2, 3) ORDER BY id"));
-  }
-  absl::StatusOr<std::vector<Capsule>> out = Assemble(capsules, children);
-  if (!out.ok()) return out;
-  if (!children.empty()) {
-    std::vector<std::string> child_uuids;
-    for (const auto& row : children) child_uuids.push_back(row["uuid"].c_str());
-    pqxx::result vols =
-        SqlParams()
-            .Add(absl::StrCat("{", absl::StrJoin(child_uuids, ","), "}"))
-            .Exec(t,
-                  "SELECT vm.container_uuid, vm.container_path, vm.read_only, "
-                  "v.uuid, v.volume_provider FROM volume_mapping vm JOIN "
-                  "volume v ON vm.volume_id = v.id WHERE vm.container_uuid = "
-                  "ANY($1::varchar[]) ORDER BY vm.id");
-    std::map<std::string, std::vector<capsule::VolumeMount>> by_child;
-    for (const auto& row : vols) {
-      capsule::VolumeMount m;
-      m.container_path =
-          row["container_path"].is_null() ? "" : row["container_path"].c_str();
-      m.read_only = row["read_only"].as<bool>();
-      m.volume_uuid = row["uuid"].c_str();
-      m.provider = row["volume_provider"].c_str();
-      by_child[row["container_uuid"].c_str()].push_back(std::move(m));
-    }
-    for (Capsule& cap : *out) {
-      for (auto* list : {&cap.init_containers, &cap.containers}) {
-        for (auto& child : *list) {
-          auto it = by_child.find(child.uuid);
-          if (it != by_child.end()) child.volumes = it->second;
-        }
-      }
-    }
-  }
-  std::vector<std::string> registry_ids;
-  for (const Capsule& c : *out) {
-    for (const auto* list : {&c.init_containers, &c.containers}) {
-      for (const auto& child : *list) {
-        if (child.registry_id)
-          registry_ids.push_back(std::to_string(*child.registry_id));
-      }
-    }
-  }
-  if (registry_ids.empty()) return out;
-  pqxx::result regs =
-      SqlParams()
-          .Add(absl::StrCat("{", absl::StrJoin(registry_ids, ","), "}"))
-          .Exec(t,
-                "SELECT id, domain, username, password FROM registry WHERE id "
-                "= ANY($1::int[])");
-  std::map<int64_t, capsule::RegistryCredentials> creds;
-  for (const auto& row : regs) {
-    creds[row["id"].as<int64_t>()] = capsule::RegistryCredentials{
-        row["domain"].is_null() ? "" : row["domain"].c_str(),
-        row["username"].is_null() ? "" : row["username"].c_str(),
-        row["password"].is_null() ? "" : row["password"].c_str()};
-  }
-  for (Capsule& c : *out) {
-    for (const auto* list : {&c.init_containers, &c.containers}) {
-      for (const auto& child : *list) {
-        if (child.registry_id && creds.count(*child.registry_id)) {
-          c.registries[*child.registry_id] = creds[*child.registry_id];
-        }
-      }
-    }
-  }
-  return out;
-}
+using internal::LoadWithChildren;
 
 }  // namespace
 
@@ -199,7 +89,8 @@ namespace internal {
 absl::StatusOr<Capsule> ClaimIn(pqxx::transaction_base& t,
                                 std::string_view uuid, std::string_view host,
                                 std::string_view task_state) {
-  // The claimed row comes back with the UPDATE (no second SELECT).
+  // One round trip: the claimed row comes back with the UPDATE, its
+  // children with it (and whether any mounts a volume).
   pqxx::result claimed =
       SqlParams()
           .Add(uuid)
@@ -207,13 +98,21 @@ absl::StatusOr<Capsule> ClaimIn(pqxx::transaction_base& t,
           .Add(task_state)
           .Exec(t,
                 absl::StrCat(
-                    "UPDATE container SET host = $2, task_state = CASE WHEN "
-                    "task_state IS NULL OR task_state = $3 THEN $3 ELSE "
-                    "task_state END, updated_at = ",
+                    "WITH cap AS (UPDATE container SET host = $2, task_state "
+                    "= CASE WHEN task_state IS NULL OR task_state = $3 THEN "
+                    "$3 ELSE task_state END, updated_at = ",
                     kNow,
                     " WHERE uuid = $1 AND container_type = 1 AND (host IS NULL "
                     "OR host = $2) RETURNING ",
-                    kContainerColumns));
+                    kContainerColumns,
+                    ") SELECT 0 AS zun_ord, false AS zun_has_volume, ",
+                    kContainerColumns,
+                    " FROM cap UNION ALL SELECT 1, EXISTS (SELECT 1 FROM "
+                    "volume_mapping vm WHERE vm.container_uuid = ch.uuid), ",
+                    kContainerColumns,
+                    " FROM container ch WHERE ch.capsule_id = (SELECT id FROM "
+                    "cap) AND ch.container_type IN (2, 3) ORDER BY zun_ord, "
+                    "id"));
   if (claimed.empty()) {
     pqxx::result owner = SqlParams().Add(uuid).Exec(
         t, "SELECT host FROM container WHERE uuid = $1 AND container_type = 1");
@@ -225,8 +124,10 @@ absl::StatusOr<Capsule> ClaimIn(pqxx::transaction_base& t,
         absl::StrCat("capsule '", AV(uuid), "' is claimed by host '",
                      owner[0][0].c_str(), "'"));
   }
-  absl::StatusOr<std::vector<Capsule>> all = LoadWithChildren(t, claimed);
+  absl::StatusOr<std::vector<Capsule>> all =
+      internal::AssembleCapsules(t, {&claimed}, true);
   if (!all.ok()) return all.status();
+  if (all->empty()) return absl::InternalError("the claimed row is missing");
   return std::move(all->front());
 }
 

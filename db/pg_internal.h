@@ -24,6 +24,18 @@ inline constexpr char kNow[] = "LOCALTIMESTAMP";
 absl::StatusOr<capsule::Capsule> LoadOne(pqxx::transaction_base& t,
                                          std::string_view uuid);
 
+// Capsules from container rows (pg_load.cc): `parts` hold capsule rows
+// (container_type 1) and children (2, 3), each capsule row before its
+// children, children in id order. Volumes and registries are read as
+// needed; when `all_children_checked_for_volumes`, every child row carries
+// a boolean zun_has_volume and the mounts are read only if one is true.
+absl::StatusOr<std::vector<capsule::Capsule>> AssembleCapsules(
+    pqxx::transaction_base& t, const std::vector<const pqxx::result*>& parts,
+    bool all_children_checked_for_volumes);
+// The capsules of `capsules` (capsule rows) with their children.
+absl::StatusOr<std::vector<capsule::Capsule>> LoadWithChildren(
+    pqxx::transaction_base& t, const pqxx::result& capsules);
+
 // ClaimCapsule inside `t` (the claim is visible once `t` commits).
 absl::StatusOr<capsule::Capsule> ClaimIn(pqxx::transaction_base& t,
                                          std::string_view uuid,
