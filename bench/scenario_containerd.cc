@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agent/host_fs.h"
 #include "bench/bench_util.h"
@@ -25,29 +26,48 @@ constexpr char kImage[] = "localhost/busybox:latest";
 // the containers (concurrently), read the sandbox status. Returns the
 // sandbox id ("" on failure).
 std::string DirectCreate(cri::CriClient& cri, const capsule::Capsule& c,
-                         const capsule::MapperOptions& m) {
+                         const capsule::MapperOptions& m, bool* failed) {
   cri::SandboxFilter mine;
   mine.labels = capsule::SandboxOwnerLabels(m.host, c.uuid());
-  if (!cri.ListPodSandbox(mine).ok()) return "";
   absl::StatusOr<cri::PodSandboxConfig> sb =
       capsule::BuildSandboxConfig(c, m, 0);
-  if (!sb.ok()) return "";
-  agent::MakeDirs(sb->log_directory, 0755).IgnoreError();
+  if (!cri.ListPodSandbox(mine).ok() || !sb.ok() ||
+      !agent::MakeDirs(sb->log_directory, 0755).ok()) {
+    *failed = true;
+    return "";
+  }
   absl::StatusOr<std::string> id = cri.RunPodSandbox(*sb, "");
-  if (!id.ok()) return "";
+  if (!id.ok()) {
+    *failed = true;
+    return "";
+  }
   absl::StatusOr<std::optional<cri::ImageInfo>> img = cri.ImageStatus(kImage);
-  if (!img.ok() || !img->has_value()) return "";
+  if (!img.ok() || !img->has_value()) {
+    *failed = true;
+    return *id;
+  }
   std::vector<std::thread> starts;
-  for (const capsule::ContainerRecord& child : c.containers) {
-    starts.emplace_back([&, child] {
-      auto cfg = capsule::BuildContainerConfig(c, child, m, (*img)->id, 0);
-      if (!cfg.ok()) return;
+  std::vector<absl::Status> started(c.containers.size());
+  for (size_t i = 0; i < c.containers.size(); ++i) {
+    starts.emplace_back([&, i] {
+      auto cfg =
+          capsule::BuildContainerConfig(c, c.containers[i], m, (*img)->id, 0);
+      if (!cfg.ok()) {
+        started[i] = cfg.status();
+        return;
+      }
       absl::StatusOr<std::string> cid = cri.CreateContainer(*id, *cfg, *sb);
-      if (cid.ok()) cri.StartContainer(*cid).IgnoreError();
+      started[i] = cid.ok() ? cri.StartContainer(*cid) : cid.status();
     });
   }
   for (auto& t : starts) t.join();
-  if (!cri.PodSandboxStatus(*id).ok()) return "";
+  // Every call's result counts: a failed one fails the baseline (the
+  // sandbox is still returned, so that it is removed).
+  bool ok = cri.PodSandboxStatus(*id).ok();
+  for (const absl::Status& s : started) ok = ok && s.ok();
+  if (!ok) {
+    *failed = true;
+  }
   return *id;
 }
 
@@ -65,11 +85,14 @@ capsule::Capsule DirectCapsule() {
 }
 
 // Runs `batches` of `width` direct creates (width threads); returns the
-// time of each batch in ms, and removes the pods afterwards.
-std::vector<double> DirectBatches(cri::CriClient& cri,
-                                  const capsule::MapperOptions& m, int total,
-                                  int width) {
+// time of each batch in ms, and removes the pods afterwards. Any failed
+// call (of a create or of the removal) fails the whole baseline.
+absl::StatusOr<std::vector<double>> DirectBatches(
+    cri::CriClient& cri, const capsule::MapperOptions& m, int total,
+    int width) {
   std::vector<double> out;
+  bool failed = false;
+  absl::Mutex mu;
   std::vector<std::string> ids;
   for (int done = 0; done < total; done += width) {
     std::vector<capsule::Capsule> caps;
@@ -80,8 +103,12 @@ std::vector<double> DirectBatches(cri::CriClient& cri,
     const absl::Time t0 = absl::Now();
     std::vector<std::thread> threads;
     for (size_t i = 0; i < caps.size(); ++i) {
-      threads.emplace_back(
-          [&, i] { batch[i] = DirectCreate(cri, caps[i], m); });
+      threads.emplace_back([&, i] {
+        bool f = false;
+        batch[i] = DirectCreate(cri, caps[i], m, &f);
+        absl::MutexLock l(&mu);
+        failed = failed || f;
+      });
     }
     for (auto& t : threads) t.join();
     out.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
@@ -89,8 +116,11 @@ std::vector<double> DirectBatches(cri::CriClient& cri,
   }
   for (const std::string& id : ids) {
     if (id.empty()) continue;
-    cri.StopPodSandbox(id).IgnoreError();
-    cri.RemovePodSandbox(id).IgnoreError();
+    failed = failed || !cri.StopPodSandbox(id).ok() ||
+             !cri.RemovePodSandbox(id).ok();
+  }
+  if (failed) {
+    return absl::InternalError("a direct CRI call failed (see containerd)");
   }
   return out;
 }
@@ -146,14 +176,23 @@ Json RealContainerd(const BenchConfig& cfg) {
   m.cgroup_root = cfg.cgroup_root;
   const int n = cfg.containerd_capsules;
   // Warm up both paths once (first-use costs of containerd).
-  DirectBatches(h.cri(), m, 1, 1);
+  if (!DirectBatches(h.cri(), m, 1, 1).ok()) {
+    out["skipped"] = "the direct CRI sequence failed on containerd";
+    return out;
+  }
   AgentBatches(h, 1, 1);
-  const Summary direct1 = Summarize(DirectBatches(h.cri(), m, n, 1));
+  absl::StatusOr<std::vector<double>> d1 = DirectBatches(h.cri(), m, n, 1);
   const std::string cri_sum = "zun_agent_cri_request_duration_seconds_sum";
   const double cri0 = ScrapeSum(o.metrics_port, cri_sum);
   const Summary agent1 = Summarize(AgentBatches(h, n, 1));
   const double cri1 = ScrapeSum(o.metrics_port, cri_sum);
-  const Summary direct5 = Summarize(DirectBatches(h.cri(), m, n, 5));
+  absl::StatusOr<std::vector<double>> d5 = DirectBatches(h.cri(), m, n, 5);
+  if (!d1.ok() || !d5.ok()) {
+    out["skipped"] = "the direct CRI sequence failed on containerd";
+    return out;
+  }
+  const Summary direct1 = Summarize(*d1);
+  const Summary direct5 = Summarize(*d5);
   const Summary agent5 = Summarize(AgentBatches(h, n, 5));
   absl::StatusOr<Json> pairs =
       InterleavedPairs(h, m, cfg.containerd_pairs, o.metrics_port);
@@ -164,6 +203,9 @@ Json RealContainerd(const BenchConfig& cfg) {
   }
   out["figures"] = {
       {"capsules", n},
+      // Every batch of the agent reached Running (else zun-bench fails).
+      {"all_running", static_cast<int>(agent1.n) == n &&
+                          static_cast<int>(agent5.n) == (n + 4) / 5},
       {"one_at_a_time_agent_ms",
        {{"median", agent1.median}, {"p99", agent1.p99}}},
       {"agent_cri_time_ms_per_capsule_incl_delete", 1000 * (cri1 - cri0) / n},
