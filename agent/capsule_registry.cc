@@ -34,6 +34,11 @@ std::optional<capsule::Capsule> CapsuleRegistry::Get(
   return it->second;
 }
 
+bool CapsuleRegistry::Contains(const std::string& uuid) const {
+  absl::MutexLock l(&mu_);
+  return capsules_.count(uuid) > 0;
+}
+
 std::vector<std::string> CapsuleRegistry::Uuids() const {
   absl::MutexLock l(&mu_);
   std::vector<std::string> out;

@@ -25,6 +25,8 @@ class CapsuleRegistry {
   void Put(const capsule::Capsule& c);
   void Remove(const std::string& uuid);
   std::optional<capsule::Capsule> Get(const std::string& uuid) const;
+  // Whether `uuid` is registered (no copy, unlike Get).
+  bool Contains(const std::string& uuid) const;
   std::vector<std::string> Uuids() const;
   size_t size() const;
   // Calls `fn` for every capsule under the lock (fn must not call back).

@@ -129,6 +129,13 @@ bool KeyedExecutor::Busy(const std::string& key) const {
   return queues_.count(key) > 0 || running_.count(key) > 0;
 }
 
+std::set<std::string> KeyedExecutor::BusyKeys() const {
+  absl::MutexLock l(&mu_);
+  std::set<std::string> out = running_;
+  for (const auto& [key, queue] : queues_) out.insert(key);
+  return out;
+}
+
 int KeyedExecutor::threads() const {
   absl::MutexLock l(&mu_);
   return threads_;

@@ -96,9 +96,10 @@ absl::Status Reconciler::ResyncFromDb() {
     absl::StatusOr<std::vector<capsule::Capsule>> rows =
         store_.ListCapsules(options_.host);
     if (!rows.ok()) return rows.status();
+    const std::set<std::string> busy = executor_.BusyKeys();
     for (const capsule::Capsule& c : *rows) {
       in_db.insert(c.uuid());
-      if (executor_.Busy(c.uuid())) continue;
+      if (busy.count(c.uuid())) continue;
       registry_.Put(c);
       versions[c.uuid()] = db::VersionOf(c.record);
     }
@@ -113,22 +114,25 @@ absl::Status Reconciler::ResyncFromDb() {
       absl::MutexLock l(&mu_);
       known = versions_;
     }
+    const std::set<std::string> busy = executor_.BusyKeys();
     for (const auto& [uuid, version] : *now) {
       in_db.insert(uuid);
       auto it = known.find(uuid);
-      if (it != known.end() && it->second == version && registry_.Get(uuid)) {
+      if (it != known.end() && it->second == version &&
+          registry_.Contains(uuid)) {
         versions[uuid] = version;
         continue;
       }
-      if (executor_.Busy(uuid)) continue;  // read again next time
+      if (busy.count(uuid)) continue;  // read again next time
       absl::StatusOr<capsule::Capsule> c = store_.LoadCapsule(uuid);
       if (!c.ok()) continue;
       registry_.Put(*c);
       versions[uuid] = db::VersionOf(c->record);
     }
   }
+  const std::set<std::string> busy = executor_.BusyKeys();
   for (const std::string& uuid : registry_.Uuids()) {
-    if (!in_db.count(uuid) && !executor_.Busy(uuid)) registry_.Remove(uuid);
+    if (!in_db.count(uuid) && !busy.count(uuid)) registry_.Remove(uuid);
   }
   absl::MutexLock l(&mu_);
   versions_ = std::move(versions);
@@ -302,9 +306,10 @@ void Reconciler::RelistOnce() {
     timers = timers_;
   }
   std::set<std::string> known;
+  const std::set<std::string> busy = executor_.BusyKeys();
   registry_.ForEach([&](const capsule::Capsule& c) {
     known.insert(c.uuid());
-    if (executor_.Busy(c.uuid())) return;
+    if (busy.count(c.uuid())) return;
     const std::string task = c.record.task_state.value_or("");
     const std::string status = c.record.status.value_or("");
     if (task == cs::kTaskDeleting) {
