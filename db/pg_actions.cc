@@ -123,22 +123,19 @@ absl::Status PgCapsuleStore::FinishAction(int64_t event_id, bool success,
 absl::StatusOr<CapsuleStore::Claimed> PgCapsuleStore::ClaimCapsuleWithAction(
     std::string_view uuid, std::string_view host, std::string_view task_state,
     std::string_view action, std::string_view event, const ActionContext& ctx) {
+  // Claims arriving together share a transaction (a refused claim writes
+  // nothing, so it may commit with the others).
   absl::StatusOr<Claimed> out = absl::UnknownError("not run");
-  absl::Status s = pool_->Run(
-      [&](pqxx::connection& c) {
-        Work t(c);
-        absl::StatusOr<capsule::Capsule> claimed =
-            internal::ClaimIn(t, uuid, host, task_state);
-        if (!claimed.ok()) {
-          out = claimed.status();
-          return absl::OkStatus();
-        }
-        const int64_t id = internal::StartActionIn(t, uuid, action, event, ctx);
-        t.commit();
-        out = Claimed{*std::move(claimed), id};
-        return absl::OkStatus();
-      },
-      /*idempotent=*/false);
+  absl::Status s = claims_->Commit([&](pqxx::transaction_base& t) {
+    absl::StatusOr<capsule::Capsule> claimed =
+        internal::ClaimIn(t, uuid, host, task_state);
+    if (!claimed.ok()) {
+      out = claimed.status();
+      return;
+    }
+    const int64_t id = internal::StartActionIn(t, uuid, action, event, ctx);
+    out = Claimed{*std::move(claimed), id};
+  });
   if (!s.ok()) return s;
   return out;
 }

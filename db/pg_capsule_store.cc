@@ -53,7 +53,10 @@ constexpr size_t kMaxGroup = 64;
 
 PgCapsuleStore::PgCapsuleStore(const PgOptions& options)
     : pool_(std::make_unique<PgPool>(options)),
-      writes_(std::make_unique<GroupCommitter>(pool_.get(), kMaxGroup)) {}
+      writes_(std::make_unique<GroupCommitter>(pool_.get(), kMaxGroup,
+                                               /*idempotent=*/true)),
+      claims_(std::make_unique<GroupCommitter>(pool_.get(), kMaxGroup,
+                                               /*idempotent=*/false)) {}
 
 PgCapsuleStore::~PgCapsuleStore() = default;
 

@@ -1,9 +1,9 @@
 // File: pg_capsule_store.h
 // CapsuleStore on PostgreSQL through libpqxx (a pool of connections, each
 // statement bounded by the pool's statement timeout). Concurrent row writes
-// (Apply, ApplyAndFinishAction) share transactions: group commit. libpqxx exceptions are
-// caught inside and returned as absl::Status; no pqxx type leaves db/.
-// Thread-safe.
+// (Apply, ApplyAndFinishAction) share transactions: group commit. libpqxx
+// exceptions are caught inside and returned as absl::Status; no pqxx type
+// leaves db/. Thread-safe.
 #pragma once
 
 #include <map>
@@ -65,8 +65,10 @@ class PgCapsuleStore final : public CapsuleStore {
 
  private:
   std::unique_ptr<PgPool> pool_;
-  // Apply and ApplyAndFinishAction share commits (pg_group_commit.h).
+  // Apply and ApplyAndFinishAction share commits (pg_group_commit.h), and
+  // so do concurrent claims (ClaimCapsuleWithAction).
   std::unique_ptr<GroupCommitter> writes_;
+  std::unique_ptr<GroupCommitter> claims_;
 };
 
 // Applies the missing schema migrations (schema.h). Idempotent; safe to run

@@ -13,8 +13,10 @@ struct GroupCommitter::Writer {
   bool done = false;
 };
 
-GroupCommitter::GroupCommitter(PgPool* pool, size_t max_group)
-    : pool_(pool), max_group_(max_group < 1 ? 1 : max_group) {}
+GroupCommitter::GroupCommitter(PgPool* pool, size_t max_group, bool idempotent)
+    : pool_(pool),
+      max_group_(max_group < 1 ? 1 : max_group),
+      idempotent_(idempotent) {}
 
 absl::Status GroupCommitter::Commit(const Statements& statements) {
   Writer w;
@@ -57,12 +59,14 @@ void GroupCommitter::RunGroup(const std::vector<Writer*>& group) {
     group[0]->result = RunAlone(*group[0]->statements);
     return;
   }
-  absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    Work t(c);
-    for (Writer* x : group) (*x->statements)(t);
-    t.commit();
-    return absl::OkStatus();
-  });
+  absl::Status s = pool_->Run(
+      [&](pqxx::connection& c) {
+        Work t(c);
+        for (Writer* x : group) (*x->statements)(t);
+        t.commit();
+        return absl::OkStatus();
+      },
+      idempotent_);
   if (s.ok() || absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) {
     for (Writer* x : group) x->result = s;
     return;
@@ -73,12 +77,14 @@ void GroupCommitter::RunGroup(const std::vector<Writer*>& group) {
 }
 
 absl::Status GroupCommitter::RunAlone(const Statements& statements) {
-  return pool_->Run([&](pqxx::connection& c) {
-    Work t(c);
-    statements(t);
-    t.commit();
-    return absl::OkStatus();
-  });
+  return pool_->Run(
+      [&](pqxx::connection& c) {
+        Work t(c);
+        statements(t);
+        t.commit();
+        return absl::OkStatus();
+      },
+      idempotent_);
 }
 
 size_t GroupCommitter::waiting() const {

@@ -26,14 +26,17 @@ class PgPool;
 class GroupCommitter {
  public:
   // One writer's statements, run inside the shared transaction; they must
-  // neither commit nor abort it, and may run more than once (they are
-  // retried alone when their group fails, and once more on a fresh
-  // connection when the connection breaks): they must be idempotent.
+  // neither commit nor abort it, and may run more than once: alone when
+  // their group failed (nothing of it was committed), and, for an
+  // idempotent committer, once more on a fresh connection when the
+  // connection broke (the commit may have happened).
   using Statements = std::function<void(pqxx::transaction_base&)>;
 
   // `pool` must outlive the committer. `max_group` >= 1 bounds the writers
   // of one transaction.
-  GroupCommitter(PgPool* pool, size_t max_group);
+  // `idempotent`: as PgPool::Run's (whether a transaction whose connection
+  // broke may run again on a fresh one; false when the statements insert).
+  GroupCommitter(PgPool* pool, size_t max_group, bool idempotent);
 
   // Runs `statements` in a committed transaction, possibly shared with
   // other writers. Returns once that transaction committed (OK) or failed.
@@ -61,6 +64,7 @@ class GroupCommitter {
 
   PgPool* const pool_;
   const size_t max_group_;
+  const bool idempotent_;
   mutable absl::Mutex mu_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);

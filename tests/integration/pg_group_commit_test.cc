@@ -43,7 +43,7 @@ TEST_CASE("writers queued behind a commit share one transaction") {
   ScratchDatabase db(false);
   db.Exec("CREATE TABLE gc (id INT PRIMARY KEY, v INT NOT NULL)");
   db::PgPool pool(db.options());
-  db::GroupCommitter committer(&pool, 64);
+  db::GroupCommitter committer(&pool, 64, true);
 
   // The first writer holds its commit open until five more are queued.
   absl::Notification go;
@@ -95,7 +95,7 @@ TEST_CASE("many concurrent writers all commit, in fewer transactions") {
   ScratchDatabase db(false);
   db.Exec("CREATE TABLE gc (id INT PRIMARY KEY, v INT NOT NULL)");
   db::PgPool pool(db.options());
-  db::GroupCommitter committer(&pool, 8);
+  db::GroupCommitter committer(&pool, 8, true);
   constexpr int kThreads = 16, kWrites = 25;
   std::vector<std::thread> threads;
   std::atomic<int> failed{0};
