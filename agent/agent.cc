@@ -35,6 +35,9 @@ OpsOptions OpsOptionsFromConfig(const AgentConfig& c) {
   o.volume_dir = c.volume.volume_dir;
   // ValidateConfig checked that the key derives.
   o.registry_key = ZunFernetKey(c.auth_encryption_key).value_or("");
+  // As many concurrent starts as concurrent operations: a burst's creates
+  // never wait for one another's container starts.
+  o.start_helpers = c.compute.max_concurrent_operations;
   // Local volumes live under volume_dir: always allowed.
   m.host_path_allowlist.push_back(c.volume.volume_dir);
   return o;

@@ -1,9 +1,9 @@
 // The create half of CapsuleOps (capsule_ops.h).
 #include <map>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "agent/capsule_ops.h"
 #include "agent/host_fs.h"
 #include "capsule/labels.h"
@@ -371,18 +371,21 @@ absl::StatusOr<std::string> CapsuleOps::StartContainer(
 absl::Status CapsuleOps::StartContainers(CreateRun& run) {
   const auto& children = run.capsule.containers;
   if (children.size() == 1) return StartContainer(run, children[0], 0).status();
-  // Regular containers start concurrently, once every init container is done.
+  // Regular containers start concurrently, once every init container is
+  // done: all but the last on helper threads, the last on this one.
   std::vector<absl::Status> results(children.size());
-  // The last one starts on this thread.
-  std::vector<std::thread> threads;
-  threads.reserve(children.size() - 1);
+  absl::BlockingCounter pending(static_cast<int>(children.size() - 1));
   for (size_t i = 0; i + 1 < children.size(); ++i) {
-    threads.emplace_back([this, &run, &children, &results, i] {
+    auto start = [this, &run, &children, &results, &pending, i] {
       results[i] = StartContainer(run, children[i], 0).status();
-    });
+      pending.DecrementCount();
+    };
+    if (!helpers_->Submit(absl::StrCat(run.uuid, "/", i), start)) {
+      start();  // shutting down: start it here
+    }
   }
   results.back() = StartContainer(run, children.back(), 0).status();
-  for (auto& t : threads) t.join();
+  pending.Wait();
   for (const absl::Status& s : results) {
     if (!s.ok()) return s;
   }

@@ -23,7 +23,9 @@ CapsuleOps::CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri,
       registry_(registry),
       options_(std::move(options)),
       ports_(ports),
-      puller_(cri) {}
+      puller_(cri),
+      helpers_(std::make_unique<KeyedExecutor>(
+          std::max(1, options_.start_helpers))) {}
 
 absl::Status CapsuleOps::RetryDbStatusWith(
     const BackoffPolicy& policy, int attempts,

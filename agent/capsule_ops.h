@@ -40,6 +40,7 @@
 #include "agent/capsule_ports.h"
 #include "agent/capsule_registry.h"
 #include "agent/image_puller.h"
+#include "agent/keyed_executor.h"
 #include "capsule/mapper.h"
 #include "capsule/restart_policy.h"
 #include "capsule/status_sync.h"
@@ -80,6 +81,11 @@ struct OpsOptions {
   // it was deleted, its create failed, or it was refused. Thread-safe,
   // non-blocking (the PlacementReporter queues and retries). Optional.
   std::function<void(const std::string& uuid)> release_allocation;
+  // Threads that start a capsule's regular containers beside the create's
+  // own (reused across creates, created on demand, retired when idle);
+  // starts beyond this many wait for one. zun-agent sets it to
+  // [compute] max_concurrent_operations.
+  int start_helpers = 32;
 };
 
 // What the create message says beyond the capsule uuid.
@@ -277,6 +283,9 @@ class CapsuleOps {
   absl::Mutex cancel_mu_;
   std::map<std::string, std::shared_ptr<OpToken>> tokens_
       ABSL_GUARDED_BY(cancel_mu_);
+  // Container starts beside the create's own thread (StartContainers).
+  // Declared last: destroyed first, after its tasks finished.
+  std::unique_ptr<KeyedExecutor> helpers_;
 };
 
 }  // namespace zun::agent
