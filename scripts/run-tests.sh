@@ -21,6 +21,21 @@ STEPS=" ${ZUN_TEST_STEPS:-main asan tsan fuzz} "
 status=0
 declare -a summary=()
 
+# Every containerd the suites start (the e2e and openstack fixtures, each
+# make-run test) remembers net.ipv4.ip_forward when it starts and puts it
+# back when it stops; their lifetimes overlap under ctest -j, so one could
+# put back a 0 while another test still expects its own value. Forwarding
+# is on for the whole run (as the CNI bridge plugin sets it anyway) and the
+# host's value comes back at the end.
+IP_FORWARD_ORIG="$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || true)"
+restore_ip_forward() {
+  [ -n "$IP_FORWARD_ORIG" ] && echo "$IP_FORWARD_ORIG" > /proc/sys/net/ipv4/ip_forward 2>/dev/null || true
+}
+if [ -n "$IP_FORWARD_ORIG" ] && [ -w /proc/sys/net/ipv4/ip_forward ]; then
+  echo 1 > /proc/sys/net/ipv4/ip_forward
+  trap restore_ip_forward EXIT
+fi
+
 step() { echo; echo "=== $* ==="; STEP_T0=$(date +%s); }
 done_step() {  # name rc
   local rc=$2
