@@ -51,6 +51,9 @@ if [ ! -s "$BASE/.erlang.cookie" ]; then
   chmod 400 "$BASE/.erlang.cookie"
 fi
 
+# The Erlang VM's schedulers busy-wait for work by default: on a shared
+# two-core machine each idle node would take CPU from the agent, the tests
+# and the benchmarks (+sbwt none: they sleep instead).
 cat > "$BASE/env.sh" <<EOF
 # source me to talk to this node with $RMQ_BIN/rabbitmqctl
 export HOME='$BASE'
@@ -67,7 +70,7 @@ export RABBITMQ_ADVANCED_CONFIG_FILE='$BASE/advanced.config'
 export RABBITMQ_CONF_ENV_FILE='$BASE/rabbitmq-env.conf'
 export RABBITMQ_ENABLED_PLUGINS_FILE='$BASE/enabled_plugins'
 export RABBITMQ_PID_FILE='$BASE/rabbit.pid'
-export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none'
 export PATH='$RMQ_BIN':"\$PATH"
 EOF
 cat > "$BASE/rabbitmqctl" <<EOF
