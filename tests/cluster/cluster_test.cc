@@ -133,8 +133,10 @@ TEST_CASE("the agent works behind PgBouncer in transaction pooling mode") {
         [&] { return h.StatusOf(batch.capsules[i].uuid()) == "<gone>"; }));
   }
   // Every statement went through the pooler, none failed, and the agent's
-  // clients shared the pooler's few server connections.
-  CHECK(MetricOf(o.metrics_port, "zun_agent_db_statements_total") > 50);
+  // clients shared the pooler's few server connections. (Transactions: one
+  // per delete, and at least a claim and a status commit for the creates,
+  // which group commit may share among many capsules.)
+  CHECK(MetricOf(o.metrics_port, "zun_agent_db_statements_total") >= 12);
   CHECK(MetricOf(o.metrics_port,
                  "zun_agent_db_errors_total{kind=\"statement\"}") == 0);
   bool pooled = false;
