@@ -216,8 +216,7 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   // next attempt number. A request delivered for the first time has no
   // earlier attempt: the runtime is asked only if the sandbox cannot run.
   uint32_t attempt = 0;
-  const bool look_first = !run.fresh;
-  if (look_first) {
+  if (!run.fresh) {
     absl::StatusOr<uint32_t> next = RemoveLeftovers(run);
     if (!next.ok()) return next.status();
     attempt = *next;
@@ -236,7 +235,7 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   if (run.cancelled()) return kCancelled;
   absl::StatusOr<std::string> id =
       cri_.RunPodSandbox(run.sandbox_config, run.handler);
-  if (!id.ok() && !look_first && !run.cancelled()) {
+  if (!id.ok() && run.fresh && !run.cancelled()) {
     // An earlier create of this capsule may hold the name: remove what it
     // left, then run the next attempt.
     absl::StatusOr<uint32_t> next = RemoveLeftovers(run);

@@ -124,11 +124,6 @@ size_t KeyedExecutor::Pending() const {
   return pending_;
 }
 
-bool KeyedExecutor::Busy(const std::string& key) const {
-  absl::MutexLock l(&mu_);
-  return queues_.count(key) > 0 || running_.count(key) > 0;
-}
-
 std::set<std::string> KeyedExecutor::BusyKeys() const {
   absl::MutexLock l(&mu_);
   std::set<std::string> out = running_;

@@ -45,10 +45,8 @@ class KeyedExecutor {
 
   // Tasks queued or running (for metrics and tests).
   size_t Pending() const;
-  // True if `key` has a task queued or running.
-  bool Busy(const std::string& key) const;
   // Every key with a task queued or running, in one look (a relist asks
-  // for a thousand keys at once; Busy would take the lock a thousand times).
+  // about every capsule at once).
   std::set<std::string> BusyKeys() const;
   int threads() const;
   // Workers waiting for work (for tests).

@@ -48,7 +48,7 @@ class GroupCommitter {
   absl::Status Commit(const Statements& statements);
 
   // Transactions that carried more than one writer, and the writers they
-  // carried (for tests and metrics).
+  // carried (for tests).
   struct Stats {
     size_t groups = 0;
     size_t grouped_writers = 0;
