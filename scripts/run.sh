@@ -244,7 +244,7 @@ if [ "$NETWORK" = neutron ]; then
   nt=$!
   START_JOBS+=("$nt")
 fi
-wait "$os" || { say "Keystone/Placement did not start:"; tail -20 "$RUN_DIR/keystone.log" "$RUN_DIR/placement.log" >&2; exit 1; }
+wait "$os" || { say "Keystone/Placement did not start:"; tail -n 20 "$RUN_DIR/keystone.log" "$RUN_DIR/placement.log" >&2; exit 1; }
 say "Keystone and Placement up"
 AMQP_URL="$(cat "$RUN_DIR/rmq.url")"
 AMQP_URL="rabbit:${AMQP_URL#amqp:}"
