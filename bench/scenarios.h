@@ -24,7 +24,7 @@ struct BenchConfig {
   int overhead_capsules = 2000;
   int concurrency_capsules = 200;
   int containerd_capsules = 20;
-  int containerd_pairs = 10;  // interleaved rounds after one warm-up
+  int containerd_pairs = 20;  // interleaved rounds after one warm-up
   int steady_capsules = 1000;
   double steady_seconds = 20;
   // Scenario 6: fleet sizes, capsules per node, the steady window, and the
@@ -44,9 +44,12 @@ Json SlowRuntimeConcurrency(const BenchConfig& c);  // 2
 Json RealContainerd(const BenchConfig& c);          // 3
 // Scenario 3's interleaved rounds (containerd_pairs.cc): minimal direct
 // calls, direct calls with the agent's configs (with and without seccomp),
-// and the agent (its /metrics on `metrics_port`), `rounds` times after one
-// warm-up round. Fails if any call fails.
+// the agent `h` (its /metrics on `metrics_port`) timed to the commit and
+// as a 2 ms poller sees it, and the agent `unconfined` (seccomp_profile =
+// unconfined), `rounds` times after one warm-up round. Fails if any call
+// fails.
 absl::StatusOr<Json> InterleavedPairs(testing::AgentHarness& h,
+                                      testing::AgentHarness& unconfined,
                                       const capsule::MapperOptions& m,
                                       int rounds, int metrics_port);
 // 4 and 5 share their 1,000 capsules.
