@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,16 @@ struct ProcStats {
   double peak_rss_mib = 0;  // VmHWM
 };
 ProcStats ReadProcStats(int pid);
+
+// CPU seconds of `pid`'s live threads, in nanoseconds' precision (the sum
+// of /proc/PID/task/*/schedstat): for short windows, where utime and stime
+// (10 ms ticks) would round a figure of a few ticks by a tick. A thread
+// that exits between two readings takes its time with it: compare `tids`.
+struct ThreadsCpu {
+  double seconds = 0;
+  std::set<std::string> tids;
+};
+ThreadsCpu ReadThreadsCpu(int pid);
 
 // CPU seconds of `pid` and its live descendants.
 double TreeCpuSeconds(int pid);
