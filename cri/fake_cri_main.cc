@@ -3,7 +3,10 @@
 //
 //   fake-cri --listen unix:///PATH [--seed N] [--fault Method=spec]...
 //            [--preload IMAGE]... [--handler NAME]... [--log-level LEVEL]
-//            [--api-version V]
+//            [--api-version V] [--pod-cidr CIDR]
+//
+// Pod IPs come from --pod-cidr (default 127.88.0.0/16: loopback, so that
+// nothing sent to a fake pod IP leaves the machine).
 //
 // Fault specs: "latency:100ms,error:0.25,code:14,hang" (see fault_injector.h).
 // SIGTERM or SIGINT stops it and removes the socket.
@@ -26,16 +29,19 @@ int Usage(const std::string& error) {
   std::cerr << "fake-cri: " << error << "\n"
             << "usage: fake-cri --listen unix:///PATH [--seed N] "
                "[--fault Method=spec]... [--preload IMAGE]... "
-               "[--handler NAME]... [--log-level LEVEL]\n";
+               "[--handler NAME]... [--log-level LEVEL] [--api-version V] "
+               "[--pod-cidr CIDR]\n";
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::StatusOr<zun::CliArgs> args = zun::CliArgs::Parse(
-      argc, argv,
-      {"listen", "seed", "fault", "preload", "handler", "log-level"}, {"help"});
+  absl::StatusOr<zun::CliArgs> args =
+      zun::CliArgs::Parse(argc, argv,
+                          {"listen", "seed", "fault", "preload", "handler",
+                           "log-level", "api-version", "pod-cidr"},
+                          {"help"});
   if (!args.ok()) return Usage(std::string(args.status().message()));
   if (args->Has("help")) return Usage("help");
   const std::string listen = args->Get("listen");
@@ -58,6 +64,12 @@ int main(int argc, char** argv) {
   if (args->Has("handler")) opts.runtime_handlers = args->GetAll("handler");
   // A runtime that serves another CRI version (to test the handshake).
   opts.runtime_api_version = args->Get("api-version", "v1");
+  opts.pod_cidr = args->Get("pod-cidr", opts.pod_cidr);
+  if (absl::Status s =
+          zun::cri::fake::PodAddressRange::Parse(opts.pod_cidr).status();
+      !s.ok()) {
+    return Usage(std::string(s.message()));
+  }
 
   // Block the stop signals before any thread exists, then wait for them.
   sigset_t stop;

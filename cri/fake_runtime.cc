@@ -1,8 +1,11 @@
 #include "cri/fake_runtime.h"
 
+#include <arpa/inet.h>
+
 #include <cstdio>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -17,10 +20,45 @@ bool LabelsMatch(const Labels& have, const Labels& want) {
   return true;
 }
 
+// The options' range; an invalid one (fake-cri validates its flag first)
+// falls back to the default loopback range rather than to routed addresses.
+PodAddressRange PodRangeOrDefault(const std::string& cidr) {
+  absl::StatusOr<PodAddressRange> r = PodAddressRange::Parse(cidr);
+  if (r.ok()) return *r;
+  return *PodAddressRange::Parse(FakeRuntimeOptions().pod_cidr);
+}
+
 }  // namespace
 
+absl::StatusOr<PodAddressRange> PodAddressRange::Parse(
+    const std::string& cidr) {
+  const size_t slash = cidr.find('/');
+  int len = 0;
+  in_addr addr{};
+  if (slash == std::string::npos ||
+      !absl::SimpleAtoi(cidr.substr(slash + 1), &len) || len < 8 || len > 30 ||
+      inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &addr) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pod CIDR ", cidr, " is not an IPv4 a.b.c.d/len with len 8 to 30"));
+  }
+  const uint32_t size = uint32_t{1} << (32 - len);
+  const uint32_t base = ntohl(addr.s_addr) & ~(size - 1);
+  return PodAddressRange(base, size);
+}
+
+std::string PodAddressRange::At(uint64_t n) const {
+  // Hosts base+2 .. base+size-2: not the network, the first host or the
+  // broadcast address.
+  const uint32_t a = base_ + 2 + static_cast<uint32_t>(n % (size_ - 3));
+  return absl::StrCat(a >> 24, ".", (a >> 16) & 255, ".", (a >> 8) & 255, ".",
+                      a & 255);
+}
+
 FakeRuntime::FakeRuntime(Clock& clock, FakeRuntimeOptions options)
-    : clock_(clock), options_(std::move(options)), rng_(options_.seed) {
+    : clock_(clock),
+      options_(std::move(options)),
+      rng_(options_.seed),
+      pod_range_(PodRangeOrDefault(options_.pod_cidr)) {
   for (const auto& img : options_.preloaded_images) {
     std::string ref = NormalizeImage(img);
     images_[ref] = ImageInfo{ImageId(ref), {ref}, {}, 1 << 20, false};
@@ -95,9 +133,7 @@ absl::StatusOr<std::string> FakeRuntime::RunPodSandbox(
   sb.info.runtime_handler = handler;
   sb.config = config;
   if (config.namespaces.network != NamespaceMode::kNode) {
-    const uint64_t n = next_ip_++;
-    sb.ip = absl::StrCat(options_.pod_cidr_prefix, (n / 250) % 250, ".",
-                         n % 250 + 2);
+    sb.ip = pod_range_.At(next_ip_++);
   }
   for (const auto& label : config.labels) sandboxes_by_label_[label].insert(id);
   sandboxes_.emplace(id, std::move(sb));
@@ -259,6 +295,11 @@ absl::StatusOr<std::string> FakeRuntime::CreateContainer(
   if (sb->info.state != SandboxState::kReady) {
     return absl::UnknownError(
         absl::StrCat("sandbox \"", sandbox_id, "\" is not running"));
+  }
+  if (config.privileged && !sb->config.privileged) {
+    return absl::UnknownError(
+        "failed to generate container spec: no privileged container allowed "
+        "in sandbox");
   }
   const std::string ref = NormalizeImage(config.image);
   auto img = images_.find(ref);
@@ -438,8 +479,10 @@ absl::StatusOr<ExecResult> FakeRuntime::ExecSync(
         (c->config.working_dir.empty() ? "/" : c->config.working_dir) +
         std::string("\n");
   } else if (cmd[0] == "echo") {
-    std::vector<std::string> rest(cmd.begin() + 1, cmd.end());
-    r.stdout_data = absl::StrJoin(rest, " ") + "\n";
+    // As busybox's echo: a leading -n drops the newline.
+    const bool newline = !(cmd.size() > 1 && cmd[1] == "-n");
+    std::vector<std::string> rest(cmd.begin() + (newline ? 1 : 2), cmd.end());
+    r.stdout_data = absl::StrJoin(rest, " ") + (newline ? "\n" : "");
   } else if (cmd[0] == "false") {
     r.exit_code = 1;
   } else if (cmd[0] != "true") {

@@ -40,7 +40,26 @@ struct FakeRuntimeOptions {
   std::vector<std::string> runtime_handlers = {"runc"};
   // Images present at start (as if imported).
   std::vector<std::string> preloaded_images = {"localhost/pause:3.6"};
-  std::string pod_cidr_prefix = "10.88.";  // pods get 10.88.x.y
+  // Where pod IPs come from: an IPv4 CIDR (prefix length 8 to 30). The
+  // default is a loopback subrange, so that a client connecting to a pod
+  // IP of the fake never sends traffic off the machine.
+  std::string pod_cidr = "127.88.0.0/16";
+};
+
+// An IPv4 range that pod addresses are handed out from, in order, skipping
+// the network address, the first host (a gateway's) and the broadcast.
+// Immutable; safe to share across threads.
+class PodAddressRange {
+ public:
+  // InvalidArgument unless `cidr` is "a.b.c.d/len" with len in [8, 30].
+  static absl::StatusOr<PodAddressRange> Parse(const std::string& cidr);
+  // The n-th address (wrapping around the range).
+  std::string At(uint64_t n) const;
+
+ private:
+  PodAddressRange(uint32_t base, uint32_t size) : base_(base), size_(size) {}
+  uint32_t base_;  // network address, host order
+  uint32_t size_;  // addresses in the range
 };
 
 class FakeRuntime {
@@ -128,6 +147,7 @@ class FakeRuntime {
   absl::Mutex mu_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ip_ ABSL_GUARDED_BY(mu_) = 0;
+  const PodAddressRange pod_range_;
   std::map<std::string, Sandbox> sandboxes_ ABSL_GUARDED_BY(mu_);
   // (label key, value) -> ids of the sandboxes carrying it: a list by
   // labels (the agent's, on every create) looks at those only.

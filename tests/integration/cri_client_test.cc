@@ -70,7 +70,7 @@ TEST_CASE("CRI conformance on the fake runtime") {
       "v1",
       {"runc"},
       {"localhost/pause:3.6", "localhost/busybox:latest"},
-      "10.88."});
+      "127.88.0.0/16"});
   auto client = f.Client();
   ScopedTempDir logs("zl");
   CriTarget t;

@@ -54,6 +54,36 @@ TEST_CASE("sandbox and container lifecycle with scripted exits") {
   CHECK(rt.NumContainers() == 0);
 }
 
+TEST_CASE("pod IPs come from a loopback range by default, or a given CIDR") {
+  SimulatedClock clock;
+  FakeRuntime rt(clock, FakeRuntimeOptions{});
+  for (int i = 0; i < 300; ++i) {
+    auto sb = rt.RunPodSandbox(Pod("p" + std::to_string(i)), "");
+    REQUIRE(sb.ok());
+    const std::string ip = rt.PodSandboxStatus(*sb)->ip;
+    // 127.0.0.0/8 never routes off the machine.
+    REQUIRE(ip.rfind("127.88.", 0) == 0);
+  }
+  FakeRuntimeOptions small;
+  small.pod_cidr = "127.90.7.0/29";  // hosts .2 to .6, then around again
+  FakeRuntime rt2(clock, small);
+  std::vector<std::string> ips;
+  for (int i = 0; i < 6; ++i) {
+    auto sb = rt2.RunPodSandbox(Pod("q" + std::to_string(i)), "");
+    REQUIRE(sb.ok());
+    ips.push_back(rt2.PodSandboxStatus(*sb)->ip);
+  }
+  CHECK(ips == std::vector<std::string>{"127.90.7.2", "127.90.7.3",
+                                        "127.90.7.4", "127.90.7.5",
+                                        "127.90.7.6", "127.90.7.2"});
+  CHECK(PodAddressRange::Parse("127.88.0.0/16").ok());
+  for (const char* bad : {"10.88.", "127.88.0.0", "127.88.0.0/31",
+                          "127.88.0.0/7", "300.1.1.1/16", "::1/64"}) {
+    CHECK(PodAddressRange::Parse(bad).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  }
+}
+
 TEST_CASE("containerd's raw answers, normalised by the client") {
   SimulatedClock clock;
   FakeRuntime rt(clock, FakeRuntimeOptions{});
