@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "cri/convert.h"
+#include "cri/fake_validation.h"
 #include "fakecri/v1/control.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/v1/api.grpc.pb.h"
@@ -56,6 +57,9 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
     absl::StatusOr<absl::Duration> latency =
         faults_.Check("RunPodSandbox", absl::FromChrono(ctx->deadline()));
     if (!latency.ok()) return ToGrpc(latency.status());
+    if (absl::Status s = ValidateSandboxConfig(req->config()); !s.ok()) {
+      return ToGrpc(s);
+    }
     auto id = rt_.RunPodSandbox(FromProto(req->config()),
                                 req->runtime_handler(), *latency);
     if (!id.ok()) return ToGrpc(id.status());
@@ -101,6 +105,9 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
                                const pb::CreateContainerRequest* req,
                                pb::CreateContainerResponse* resp) override {
     ZUN_FAKE_PREAMBLE("CreateContainer");
+    if (absl::Status s = ValidateContainerConfig(req->config()); !s.ok()) {
+      return ToGrpc(s);
+    }
     auto id =
         rt_.CreateContainer(req->pod_sandbox_id(), FromProto(req->config()));
     if (!id.ok()) return ToGrpc(id.status());

@@ -121,6 +121,10 @@ void ContainerLifecycle(const CriTarget& t) {
   REQUIRE(exec.ok());
   CHECK(exec->stdout_data == "hello\n");
   CHECK(exec->exit_code == 0);
+  auto no_newline =
+      cri.ExecSync(*srv, {"echo", "-n", "hello"}, absl::Seconds(10));
+  REQUIRE(no_newline.ok());
+  CHECK(no_newline->stdout_data == "hello");
 
   // Filters: by sandbox and state, by label.
   cri::ContainerFilter running;
@@ -180,6 +184,36 @@ void Images(const CriTarget& t) {
   CHECK_FALSE(failed.ok());
 }
 
+// Configs containerd refuses before creating anything.
+void Validation(const CriTarget& t) {
+  cri::CriClient& cri = *t.cri;
+  cri::PodSandboxConfig group_only = Pod(t, "group-only");
+  group_only.run_as_group = 1000;  // a group without a user
+  auto refused = cri.RunPodSandbox(group_only, "");
+  CHECK_FALSE(refused.ok());
+  if (refused.ok()) Cleanup(cri, *refused);
+
+  cri::PodSandboxConfig p = Pod(t, "valid");
+  auto sb = cri.RunPodSandbox(p, "");
+  REQUIRE(sb.ok());
+  cri::ContainerConfig group = Ctr(t, "group", {"sleep", "3600"});
+  group.run_as_group = 1000;
+  CHECK_FALSE(cri.CreateContainer(*sb, group, p).ok());
+  group.run_as_user = 1000;  // with a user it is fine
+  CHECK(cri.CreateContainer(*sb, group, p).ok());
+
+  cri::ContainerConfig privileged = Ctr(t, "priv", {"sleep", "3600"});
+  privileged.privileged = true;  // the sandbox is not privileged
+  CHECK_FALSE(cri.CreateContainer(*sb, privileged, p).ok());
+
+  cri::ContainerConfig profile = Ctr(t, "profile", {"sleep", "3600"});
+  profile.seccomp =
+      cri::SecurityProfile{cri::SecurityProfile::Type::kLocalhost,
+                           t.log_root + "/no-such-seccomp-profile.json"};
+  CHECK_FALSE(cri.CreateContainer(*sb, profile, p).ok());
+  Cleanup(cri, *sb);
+}
+
 }  // namespace
 
 void RunCriConformance(const CriTarget& t) {
@@ -195,6 +229,10 @@ void RunCriConformance(const CriTarget& t) {
   {
     INFO("images");
     Images(t);
+  }
+  {
+    INFO("config validation");
+    Validation(t);
   }
 }
 

@@ -3,7 +3,8 @@
 // runtime (integration) and a real containerd (e2e), so that tests on the
 // fake predict containerd: sandbox and container lifecycle, exit codes and
 // reasons, NOT_FOUND idempotency, image status and pull, list filters by
-// label and state, the reserved-name quirk, exec.
+// label and state, the reserved-name quirk, exec, the configs containerd
+// refuses.
 #pragma once
 
 #include <string>
