@@ -409,6 +409,8 @@ void ToProto(const ImageInfo& in, pb::Image* out) {
   for (const auto& d : in.repo_digests) out->add_repo_digests(d);
   out->set_size(in.size);
   out->set_pinned(in.pinned);
+  if (in.uid) out->mutable_uid()->set_value(*in.uid);
+  out->set_username(in.username);
 }
 
 ImageInfo FromProto(const pb::Image& in) {
@@ -418,6 +420,8 @@ ImageInfo FromProto(const pb::Image& in) {
   out.repo_digests.assign(in.repo_digests().begin(), in.repo_digests().end());
   out.size = in.size();
   out.pinned = in.pinned();
+  if (in.has_uid()) out.uid = in.uid().value();
+  out.username = in.username();
   return out;
 }
 

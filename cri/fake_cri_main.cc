@@ -3,7 +3,7 @@
 //
 //   fake-cri --listen unix:///PATH [--seed N] [--fault Method=spec]...
 //            [--preload IMAGE]... [--handler NAME]... [--log-level LEVEL]
-//            [--api-version V] [--pod-cidr CIDR]
+//            [--api-version V] [--pod-cidr CIDR] [--image-user REPO=USER]...
 //
 // Pod IPs come from --pod-cidr (default 127.88.0.0/16: loopback, so that
 // nothing sent to a fake pod IP leaves the machine).
@@ -30,7 +30,7 @@ int Usage(const std::string& error) {
             << "usage: fake-cri --listen unix:///PATH [--seed N] "
                "[--fault Method=spec]... [--preload IMAGE]... "
                "[--handler NAME]... [--log-level LEVEL] [--api-version V] "
-               "[--pod-cidr CIDR]\n";
+               "[--pod-cidr CIDR] [--image-user REPO=USER]...\n";
   return 2;
 }
 
@@ -65,6 +65,16 @@ int main(int argc, char** argv) {
   // A runtime that serves another CRI version (to test the handshake).
   opts.runtime_api_version = args->Get("api-version", "v1");
   opts.pod_cidr = args->Get("pod-cidr", opts.pod_cidr);
+  // The user in an image's config (what ImageStatus reports as uid or
+  // username), by repository: --image-user 127.0.0.1:5000/app=1002.
+  for (const auto& u : args->GetAll("image-user")) {
+    const size_t eq = u.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == u.size()) {
+      return Usage("--image-user wants REPOSITORY=USER");
+    }
+    opts.image_users[zun::cri::fake::FakeRuntime::NormalizeRepository(
+        u.substr(0, eq))] = u.substr(eq + 1);
+  }
   if (absl::Status s =
           zun::cri::fake::PodAddressRange::Parse(opts.pod_cidr).status();
       !s.ok()) {

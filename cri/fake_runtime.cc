@@ -59,9 +59,9 @@ FakeRuntime::FakeRuntime(Clock& clock, FakeRuntimeOptions options)
       options_(std::move(options)),
       rng_(options_.seed),
       pod_range_(PodRangeOrDefault(options_.pod_cidr)) {
+  absl::MutexLock l(&mu_);
   for (const auto& img : options_.preloaded_images) {
-    std::string ref = NormalizeImage(img);
-    images_[ref] = ImageInfo{ImageId(ref), {ref}, {}, 1 << 20, false};
+    AddImageLocked(NormalizeImage(img));
   }
 }
 
@@ -301,16 +301,10 @@ absl::StatusOr<std::string> FakeRuntime::CreateContainer(
         "failed to generate container spec: no privileged container allowed "
         "in sandbox");
   }
-  const std::string ref = NormalizeImage(config.image);
-  auto img = images_.find(ref);
-  if (img == images_.end()) {
-    // The image may also be given by id.
-    bool by_id = false;
-    for (const auto& [r, info] : images_) by_id |= info.id == config.image;
-    if (!by_id) {
-      return absl::NotFoundError(absl::StrCat("failed to get image \"",
-                                              config.image, "\": not found"));
-    }
+  const ImageInfo* img = FindImageLocked(config.image);
+  if (img == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("failed to get image \"", config.image, "\": not found"));
   }
   const std::string key =
       absl::StrCat(sb->info.id, "/", config.name, "_", config.attempt);
@@ -326,7 +320,7 @@ absl::StatusOr<std::string> FakeRuntime::CreateContainer(
   c.status.state = ContainerState::kCreated;
   c.status.created_at = now;
   c.status.image = config.image;
-  c.status.image_ref = img != images_.end() ? img->second.id : config.image;
+  c.status.image_ref = img->id;
   c.status.labels = config.labels;
   c.status.annotations = config.annotations;
   c.status.log_path =
@@ -483,6 +477,27 @@ absl::StatusOr<ExecResult> FakeRuntime::ExecSync(
     const bool newline = !(cmd.size() > 1 && cmd[1] == "-n");
     std::vector<std::string> rest(cmd.begin() + (newline ? 1 : 2), cmd.end());
     r.stdout_data = absl::StrJoin(rest, " ") + (newline ? "\n" : "");
+  } else if (cmd[0] == "id" && cmd.size() == 2 &&
+             (cmd[1] == "-u" || cmd[1] == "-un")) {
+    // The user the container runs as: run_as_user, else the image
+    // config's user, else root.
+    std::optional<int64_t> uid = c->config.run_as_user;
+    std::string name;
+    if (!uid) {
+      if (const ImageInfo* img = FindImageLocked(c->status.image_ref)) {
+        uid = img->uid;
+        name = img->username;
+      }
+    }
+    if (cmd[1] == "-u") {
+      r.stdout_data = absl::StrCat(uid.value_or(name.empty() ? 0 : 1000), "\n");
+    } else {
+      r.stdout_data =
+          (name.empty() ? (uid.value_or(0) == 0 ? std::string("root")
+                                                : absl::StrCat(*uid))
+                        : name) +
+          "\n";
+    }
   } else if (cmd[0] == "false") {
     r.exit_code = 1;
   } else if (cmd[0] != "true") {

@@ -44,6 +44,9 @@ struct FakeRuntimeOptions {
   // default is a loopback subrange, so that a client connecting to a pod
   // IP of the fake never sends traffic off the machine.
   std::string pod_cidr = "127.88.0.0/16";
+  // The user of an image's config, by repository ("127.0.0.1:5000/app" ->
+  // "1002" or "www-data"); ImageStatus reports it as uid or username.
+  std::map<std::string, std::string> image_users;
 };
 
 // An IPv4 range that pod addresses are handed out from, in order, skipping
@@ -111,6 +114,9 @@ class FakeRuntime {
   int NumSandboxes();
   int NumContainers();
   int64_t PullCount(const std::string& image);
+  // "app" -> "docker.io/library/app" (a repository, without tag or digest),
+  // the key of FakeRuntimeOptions::image_users.
+  static std::string NormalizeRepository(const std::string& repo);
 
  private:
   struct Sandbox {
@@ -127,9 +133,18 @@ class FakeRuntime {
   };
 
   // containerd-style reference normalisation ("busybox" ->
-  // "docker.io/library/busybox:latest") and a stable fake image id.
+  // "docker.io/library/busybox:latest").
   static std::string NormalizeImage(const std::string& image);
-  static std::string ImageId(const std::string& ref);
+  // A digest for `what` ("sha256:" and 64 hex digits).
+  static std::string Digest(const std::string& what);
+  // Records the normalised reference `ref` (by tag or by digest) and
+  // returns its image: one image per repository (fake-cri's model of
+  // content: every tag and digest of a repository names the same image).
+  ImageInfo& AddImageLocked(const std::string& ref)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The image an id, a reference (any form) or a digest names; null if none.
+  ImageInfo* FindImageLocked(const std::string& image)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string NewIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t NowNanos();
   // Applies scripted exits that are due at `now`.
@@ -158,7 +173,9 @@ class FakeRuntime {
   // "sandboxid/name_attempt" -> container id.
   std::map<std::string, std::string> sandbox_names_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> container_names_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, ImageInfo> images_ ABSL_GUARDED_BY(mu_);  // by ref
+  std::map<std::string, ImageInfo> images_ ABSL_GUARDED_BY(mu_);  // by id
+  // Every tag and digest reference -> image id.
+  std::map<std::string, std::string> image_refs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> pull_counts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::optional<AuthConfig>> pull_auth_
       ABSL_GUARDED_BY(mu_);

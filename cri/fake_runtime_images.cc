@@ -1,8 +1,10 @@
 // The image service of the fake runtime (FakeRuntime's members that
 // manage images and pulls; the pod and container side is fake_runtime.cc).
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cri/fake_runtime.h"
 
@@ -30,23 +32,82 @@ std::string FakeRuntime::NormalizeImage(const std::string& image) {
   return ref;
 }
 
-std::string FakeRuntime::ImageId(const std::string& ref) {
+std::string FakeRuntime::Digest(const std::string& what) {
   uint64_t h = 1469598103934665603ull;
-  for (char c : ref) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  for (char c : what) {
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016llx",
                 static_cast<unsigned long long>(h));
   return absl::StrCat("sha256:", buf, buf, buf, buf);
 }
 
+namespace {
+
+// "repo:tag" or "repo@sha256:..." (normalised) -> repo.
+std::string RepositoryOf(const std::string& ref) {
+  const size_t at = ref.find('@');
+  if (at != std::string::npos) return ref.substr(0, at);
+  const size_t colon = ref.rfind(':');
+  const size_t slash = ref.rfind('/');
+  return colon != std::string::npos &&
+                 (slash == std::string::npos || colon > slash)
+             ? ref.substr(0, colon)
+             : ref;
+}
+
+void AddUnique(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+}  // namespace
+
+std::string FakeRuntime::NormalizeRepository(const std::string& repo) {
+  return RepositoryOf(NormalizeImage(repo));
+}
+
+ImageInfo& FakeRuntime::AddImageLocked(const std::string& ref) {
+  const std::string repo = RepositoryOf(ref);
+  const std::string id = Digest("config:" + repo);
+  ImageInfo& info = images_[id];
+  info.id = id;
+  info.size = 2 << 20;
+  if (absl::StrContains(ref, "@")) {
+    AddUnique(info.repo_digests, ref);
+  } else {
+    // A pull by tag also records the manifest's digest, as containerd does.
+    AddUnique(info.repo_tags, ref);
+    const std::string by_digest =
+        absl::StrCat(repo, "@", Digest("manifest:" + repo));
+    AddUnique(info.repo_digests, by_digest);
+    image_refs_[by_digest] = id;
+  }
+  image_refs_[ref] = id;
+  if (auto u = options_.image_users.find(repo);
+      u != options_.image_users.end()) {
+    int64_t uid = 0;
+    if (absl::SimpleAtoi(u->second, &uid)) {
+      info.uid = uid;
+    } else {
+      info.username = u->second;
+    }
+  }
+  return info;
+}
+
+ImageInfo* FakeRuntime::FindImageLocked(const std::string& image) {
+  if (auto it = images_.find(image); it != images_.end()) return &it->second;
+  auto ref = image_refs_.find(NormalizeImage(image));
+  if (ref == image_refs_.end()) return nullptr;
+  auto it = images_.find(ref->second);
+  return it == images_.end() ? nullptr : &it->second;
+}
+
 ImageInfo FakeRuntime::ImageStatus(const std::string& image) {
   absl::MutexLock l(&mu_);
-  auto it = images_.find(NormalizeImage(image));
-  if (it != images_.end()) return it->second;
-  for (const auto& [ref, info] : images_) {
-    if (info.id == image) return info;
-  }
-  return ImageInfo{};
+  ImageInfo* info = FindImageLocked(image);
+  return info != nullptr ? *info : ImageInfo{};
 }
 
 absl::StatusOr<std::string> FakeRuntime::PullImage(const std::string& image,
@@ -70,28 +131,26 @@ absl::StatusOr<std::string> FakeRuntime::PullImage(const std::string& image,
         "\": failed to copy: httpReadSeeker: failed open: unexpected status "
         "code 500 Internal Server Error"));
   }
-  ImageInfo& info = images_[ref];
-  info.id = ImageId(ref);
-  info.repo_tags = {ref};
-  info.repo_digests = {
-      absl::StrCat(ref.substr(0, ref.rfind(':')), "@", info.id)};
-  info.size = 2 << 20;
-  return info.id;
+  return AddImageLocked(ref).id;
 }
 
 std::vector<ImageInfo> FakeRuntime::ListImages() {
   absl::MutexLock l(&mu_);
   std::vector<ImageInfo> out;
-  for (const auto& [ref, info] : images_) out.push_back(info);
+  for (const auto& [id, info] : images_) out.push_back(info);
   return out;
 }
 
+// As containerd: the image goes with every reference to it.
 absl::Status FakeRuntime::RemoveImage(const std::string& image) {
   absl::MutexLock l(&mu_);
-  images_.erase(NormalizeImage(image));
-  for (auto it = images_.begin(); it != images_.end();) {
-    it = it->second.id == image ? images_.erase(it) : std::next(it);
+  ImageInfo* info = FindImageLocked(image);
+  if (info == nullptr) return absl::OkStatus();
+  const std::string id = info->id;
+  for (auto it = image_refs_.begin(); it != image_refs_.end();) {
+    it = it->second == id ? image_refs_.erase(it) : std::next(it);
   }
+  images_.erase(id);
   return absl::OkStatus();
 }
 

@@ -259,6 +259,9 @@ struct ImageInfo {
   std::vector<std::string> repo_digests;
   uint64_t size = 0;
   bool pinned = false;
+  // The image config's user: a uid, or a name to resolve in the image.
+  std::optional<int64_t> uid;
+  std::string username;
 };
 
 struct ExecResult {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # registry.sh - local plain-HTTP OCI registry (Debian package docker-registry, distribution 2.8) on loopback.
 #   registry.sh start [ADDR]   start on ADDR (default $REGISTRY_ADDR or 127.0.0.1:5000), push the locally
-#                              built images as ADDR/busybox:pulled and ADDR/pause:3.6
+#                              built images as ADDR/busybox:pulled (and :pulled-too) and ADDR/pause:3.6
 #   registry.sh stop           stop it (by recorded PID)
 # The distro service is NOT used (policy-rc.d / no systemd); we run our own instance with a private
 # config + storage under $ZUN_CRI_DIR/registry.
@@ -70,6 +70,8 @@ alive || { log "registry died:"; tail -5 "$R/registry.log" >&2; exit 1; }
 IMG="$WORK/images"
 [ -f "$IMG/oci/index.json" ] && grep -q busybox-pull "$IMG/oci/index.json" || "$HERE/make-images.sh" "$IMG" >/dev/null
 skopeo copy --quiet --dest-tls-verify=false oci:"$IMG/oci:busybox-pull" "docker://$ADDR/busybox:pulled"
+# A second tag of the same image (one image, two tags, in the CRI suite).
+skopeo copy --quiet --dest-tls-verify=false oci:"$IMG/oci:busybox-pull" "docker://$ADDR/busybox:pulled-too"
 skopeo copy --quiet --dest-tls-verify=false oci:"$IMG/oci:pause" "docker://$ADDR/pause:3.6"
 log "registry on http://$ADDR has: $(skopeo list-tags --tls-verify=false docker://$ADDR/busybox | tr -d ' \n')"
 echo "$ADDR"

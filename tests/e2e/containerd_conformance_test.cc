@@ -24,6 +24,7 @@ TEST_CASE("CRI conformance on containerd") {
   CriTarget t;
   t.cri = client->get();
   t.pull_image = env.registry + "/busybox:pulled";
+  t.pull_image_other_tag = env.registry + "/busybox:pulled-too";
   t.missing_pull_image = env.registry + "/notfound:1";
   t.log_root = logs.path();
   t.cgroup_root = env.cgroup_root;

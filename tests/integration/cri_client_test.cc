@@ -63,19 +63,15 @@ cri::PodSandboxConfig Pod(const std::string& name) {
 }
 
 TEST_CASE("CRI conformance on the fake runtime") {
-  FakeServer f(cri::fake::FakeRuntimeOptions{
-      1,
-      "fake-cri",
-      "0.1.0",
-      "v1",
-      {"runc"},
-      {"localhost/pause:3.6", "localhost/busybox:latest"},
-      "127.88.0.0/16"});
+  cri::fake::FakeRuntimeOptions o;
+  o.preloaded_images = {"localhost/pause:3.6", "localhost/busybox:latest"};
+  FakeServer f(o);
   auto client = f.Client();
   ScopedTempDir logs("zl");
   CriTarget t;
   t.cri = client.get();
   t.pull_image = "127.0.0.1:5000/busybox:pulled";
+  t.pull_image_other_tag = "127.0.0.1:5000/busybox:pulled-too";
   t.missing_pull_image = "registry.example/notfound:1";
   t.log_root = logs.path();
   RunCriConformance(t);

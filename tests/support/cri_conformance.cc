@@ -1,5 +1,6 @@
 #include "tests/support/cri_conformance.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "common/uuid.h"
@@ -121,6 +122,9 @@ void ContainerLifecycle(const CriTarget& t) {
   REQUIRE(exec.ok());
   CHECK(exec->stdout_data == "hello\n");
   CHECK(exec->exit_code == 0);
+  auto uid = cri.ExecSync(*srv, {"id", "-u"}, absl::Seconds(10));
+  REQUIRE(uid.ok());
+  CHECK(uid->stdout_data == "0\n");  // the image names no user
   auto no_newline =
       cri.ExecSync(*srv, {"echo", "-n", "hello"}, absl::Seconds(10));
   REQUIRE(no_newline.ok());
@@ -177,8 +181,50 @@ void Images(const CriTarget& t) {
   REQUIRE(pulled.ok());
   REQUIRE(pulled->has_value());
   CHECK((*pulled)->id == *ref);
+  // A pull by tag records the tag and the manifest's digest, each in its
+  // list; the digest finds the image too.
+  const cri::ImageInfo& image = **pulled;
+  CHECK(std::find(image.repo_tags.begin(), image.repo_tags.end(),
+                  t.pull_image) != image.repo_tags.end());
+  for (const std::string& tag : image.repo_tags) {
+    CHECK(tag.find('@') == std::string::npos);
+  }
+  REQUIRE_FALSE(image.repo_digests.empty());
+  const std::string by_digest = image.repo_digests.front();
+  CHECK(by_digest.find("@sha256:") != std::string::npos);
+  auto found = cri.ImageStatus(by_digest);
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK((*found)->id == *ref);
+  // Two tags of one image: one image, both tags.
+  auto other = cri.PullImage(t.pull_image_other_tag, std::nullopt, nullptr);
+  REQUIRE(other.ok());
+  CHECK(*other == *ref);
+  auto both = cri.ImageStatus(t.pull_image);
+  REQUIRE(both.ok());
+  REQUIRE(both->has_value());
+  CHECK((*both)->repo_tags.size() == 2);
+  int listed = 0;
+  auto images = cri.ListImages();
+  REQUIRE(images.ok());
+  for (const cri::ImageInfo& i : *images) listed += i.id == *ref;
+  CHECK(listed == 1);
+  // Removing an image removes it under every name.
   REQUIRE(cri.RemoveImage(t.pull_image).ok());
   CHECK_FALSE(cri.ImageStatus(t.pull_image)->has_value());
+  CHECK_FALSE(cri.ImageStatus(t.pull_image_other_tag)->has_value());
+  // A pull by digest: the digest in repo_digests, no tag.
+  auto digest_ref = cri.PullImage(by_digest, std::nullopt, nullptr);
+  REQUIRE(digest_ref.ok());
+  auto by_d = cri.ImageStatus(by_digest);
+  REQUIRE(by_d.ok());
+  REQUIRE(by_d->has_value());
+  CHECK((*by_d)->repo_tags.empty());
+  CHECK(std::find((*by_d)->repo_digests.begin(), (*by_d)->repo_digests.end(),
+                  by_digest) != (*by_d)->repo_digests.end());
+  CHECK_FALSE(cri.ImageStatus(t.pull_image)->has_value());
+  REQUIRE(cri.RemoveImage(by_digest).ok());
+  CHECK_FALSE(cri.ImageStatus(by_digest)->has_value());
   CHECK(cri.RemoveImage(t.pull_image).ok());  // idempotent
   auto failed = cri.PullImage(t.missing_pull_image, std::nullopt, nullptr);
   CHECK_FALSE(failed.ok());
@@ -200,7 +246,12 @@ void Validation(const CriTarget& t) {
   group.run_as_group = 1000;
   CHECK_FALSE(cri.CreateContainer(*sb, group, p).ok());
   group.run_as_user = 1000;  // with a user it is fine
-  CHECK(cri.CreateContainer(*sb, group, p).ok());
+  auto as_user = cri.CreateContainer(*sb, group, p);
+  REQUIRE(as_user.ok());
+  REQUIRE(cri.StartContainer(*as_user).ok());
+  auto uid = cri.ExecSync(*as_user, {"id", "-u"}, absl::Seconds(10));
+  REQUIRE(uid.ok());
+  CHECK(uid->stdout_data == "1000\n");
 
   cri::ContainerConfig privileged = Ctr(t, "priv", {"sleep", "3600"});
   privileged.privileged = true;  // the sandbox is not privileged

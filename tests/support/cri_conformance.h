@@ -16,10 +16,11 @@ namespace zun::testing {
 struct CriTarget {
   cri::CriClient* cri = nullptr;
   std::string run_image = "localhost/busybox:latest";  // present already
-  std::string pull_image;          // pullable, not present yet
-  std::string missing_pull_image;  // its registry does not have it
-  std::string log_root;            // existing directory for pod logs
-  std::string cgroup_root;         // cgroup_parent prefix ("" = runtime's)
+  std::string pull_image;            // pullable, not present yet
+  std::string pull_image_other_tag;  // another tag of the same image
+  std::string missing_pull_image;    // its registry does not have it
+  std::string log_root;              // existing directory for pod logs
+  std::string cgroup_root;           // cgroup_parent prefix ("" = runtime's)
 };
 
 // Runs every behaviour; uses Catch2 assertions (call inside a TEST_CASE).

@@ -84,6 +84,75 @@ TEST_CASE("pod IPs come from a loopback range by default, or a given CIDR") {
   }
 }
 
+TEST_CASE(
+    "an image config's user: ImageStatus reports it, containers run as it") {
+  SimulatedClock clock;
+  FakeRuntimeOptions o;
+  o.image_users[FakeRuntime::NormalizeRepository("app-uid")] = "1002";
+  o.image_users[FakeRuntime::NormalizeRepository("127.0.0.1:5000/named")] =
+      "www-data";
+  FakeRuntime rt(clock, o);
+  REQUIRE(rt.PullImage("app-uid:1", nullptr).ok());
+  REQUIRE(rt.PullImage("127.0.0.1:5000/named:2", nullptr).ok());
+  const ImageInfo uid = rt.ImageStatus("docker.io/library/app-uid:1");
+  CHECK(uid.uid == 1002);
+  CHECK(uid.username.empty());
+  const ImageInfo named = rt.ImageStatus("127.0.0.1:5000/named:2");
+  CHECK_FALSE(named.uid.has_value());
+  CHECK(named.username == "www-data");
+  CHECK_FALSE(rt.ImageStatus("localhost/pause:3.6").uid.has_value());
+
+  auto sb = rt.RunPodSandbox(Pod("u"), "");
+  REQUIRE(sb.ok());
+  ContainerConfig c = Ctr("c", "");
+  c.image = "app-uid:1";
+  auto id = rt.CreateContainer(*sb, c);
+  REQUIRE(id.ok());
+  REQUIRE(rt.StartContainer(*id).ok());
+  CHECK(rt.ExecSync(*id, {"id", "-u"})->stdout_data == "1002\n");
+  c.name = "as-root";
+  c.run_as_user = 0;  // the config's user wins over the image's
+  auto root = rt.CreateContainer(*sb, c);
+  REQUIRE(root.ok());
+  REQUIRE(rt.StartContainer(*root).ok());
+  CHECK(rt.ExecSync(*root, {"id", "-un"})->stdout_data == "root\n");
+  c.name = "named";
+  c.image = "127.0.0.1:5000/named:2";
+  c.run_as_user.reset();
+  auto www = rt.CreateContainer(*sb, c);
+  REQUIRE(www.ok());
+  REQUIRE(rt.StartContainer(*www).ok());
+  CHECK(rt.ExecSync(*www, {"id", "-un"})->stdout_data == "www-data\n");
+}
+
+TEST_CASE("images: tags and digests of one repository name one image") {
+  SimulatedClock clock;
+  FakeRuntime rt(clock, FakeRuntimeOptions{});
+  auto a = rt.PullImage("127.0.0.1:5000/t:1", nullptr);
+  auto b = rt.PullImage("127.0.0.1:5000/t:2", nullptr);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(*a == *b);
+  const ImageInfo i = rt.ImageStatus("127.0.0.1:5000/t:2");
+  CHECK(i.repo_tags ==
+        std::vector<std::string>{"127.0.0.1:5000/t:1", "127.0.0.1:5000/t:2"});
+  REQUIRE(i.repo_digests.size() == 1);
+  CHECK(rt.ImageStatus(i.repo_digests[0]).id == *a);
+  CHECK(rt.ImageStatus(*a).id == *a);  // by id
+  int listed = 0;
+  for (const ImageInfo& x : rt.ListImages()) listed += x.id == *a;
+  CHECK(listed == 1);
+  REQUIRE(rt.RemoveImage("127.0.0.1:5000/t:1").ok());
+  CHECK(rt.ImageStatus("127.0.0.1:5000/t:2").id.empty());
+  CHECK(rt.ImageStatus(i.repo_digests[0]).id.empty());
+  // By digest: no tag.
+  REQUIRE(rt.PullImage(i.repo_digests[0], nullptr).ok());
+  const ImageInfo d = rt.ImageStatus(i.repo_digests[0]);
+  CHECK(d.repo_tags.empty());
+  CHECK(d.repo_digests == std::vector<std::string>{i.repo_digests[0]});
+  CHECK(rt.ImageStatus("127.0.0.1:5000/t:1").id.empty());
+}
+
 TEST_CASE("containerd's raw answers, normalised by the client") {
   SimulatedClock clock;
   FakeRuntime rt(clock, FakeRuntimeOptions{});
