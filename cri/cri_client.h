@@ -69,6 +69,10 @@ class CriClient {
                                      absl::Duration grace) = 0;
   // Idempotent: NOT_FOUND is OK.
   virtual absl::Status RemoveContainer(std::string_view container_id) = 0;
+  // Has the runtime create the container's log file again, after a
+  // rotation moved it. NOT_FOUND for an unknown container; an error, and no
+  // file, unless the container runs. Not retried.
+  virtual absl::Status ReopenContainerLog(std::string_view container_id) = 0;
   virtual absl::StatusOr<std::vector<ContainerInfo>> ListContainers(
       const ContainerFilter& filter) = 0;
   // NOT_FOUND if the container does not exist.

@@ -42,6 +42,10 @@ absl::Status FakeCriClient::StartContainer(std::string_view container_id) {
   return rt_.StartContainer(std::string(container_id));
 }
 
+absl::Status FakeCriClient::ReopenContainerLog(std::string_view container_id) {
+  return rt_.ReopenContainerLog(std::string(container_id));
+}
+
 absl::Status FakeCriClient::StopContainer(std::string_view container_id,
                                           absl::Duration grace) {
   return NotFoundIsOk(rt_.StopContainer(std::string(container_id),

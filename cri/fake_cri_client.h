@@ -30,6 +30,7 @@ class FakeCriClient final : public CriClient {
       std::string_view sandbox_id, const ContainerConfig& config,
       const PodSandboxConfig& sandbox_config) override;
   absl::Status StartContainer(std::string_view container_id) override;
+  absl::Status ReopenContainerLog(std::string_view container_id) override;
   absl::Status StopContainer(std::string_view container_id,
                              absl::Duration grace) override;
   absl::Status RemoveContainer(std::string_view container_id) override;

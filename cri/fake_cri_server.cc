@@ -115,6 +115,13 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
     return grpc::Status::OK;
   }
 
+  grpc::Status ReopenContainerLog(grpc::ServerContext* ctx,
+                                  const pb::ReopenContainerLogRequest* req,
+                                  pb::ReopenContainerLogResponse*) override {
+    ZUN_FAKE_PREAMBLE("ReopenContainerLog");
+    return ToGrpc(rt_.ReopenContainerLog(req->container_id()));
+  }
+
   grpc::Status StartContainer(grpc::ServerContext* ctx,
                               const pb::StartContainerRequest* req,
                               pb::StartContainerResponse*) override {

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -187,9 +189,9 @@ void FakeRuntime::KillLocked(Container& c, int64_t now, int exit_code) {
 }
 
 void FakeRuntime::RefreshLocked(Container& c, int64_t now) {
-  if (c.status.state != ContainerState::kRunning || !c.script.exit_after) {
-    return;
-  }
+  if (c.status.state != ContainerState::kRunning) return;
+  WriteLogsLocked(c, now);  // every line is due by the exit
+  if (!c.script.exit_after) return;
   const int64_t due =
       c.status.started_at + absl::ToInt64Nanoseconds(*c.script.exit_after);
   if (now < due) return;
@@ -360,6 +362,18 @@ absl::Status FakeRuntime::StartContainer(const std::string& id) {
   }
   c->status.state = ContainerState::kRunning;
   c->status.started_at = now;
+  // As containerd, the log file (and its directory) is created when the
+  // container starts.
+  const Sandbox* sb = FindSandboxLocked(c->sandbox_id);
+  if (sb != nullptr && !sb->config.log_directory.empty() &&
+      !c->config.log_path.empty()) {
+    c->log_file = sb->config.log_directory + "/" + c->config.log_path;
+    std::error_code ec;
+    std::filesystem::create_directories(
+        std::filesystem::path(c->log_file).parent_path(), ec);
+    std::ofstream touch(c->log_file, std::ios::app);
+  }
+  WriteLogsLocked(*c, now);
   return absl::OkStatus();
 }
 

@@ -92,6 +92,10 @@ class FakeRuntime {
                                         const LinuxResources& resources);
   absl::StatusOr<ExecResult> ExecSync(const std::string& id,
                                       const std::vector<std::string>& cmd);
+  // Creates the container's log file again (after a rotation moved it).
+  // NOT_FOUND for an unknown container; UNKNOWN, and no file, unless it
+  // runs.
+  absl::Status ReopenContainerLog(const std::string& id);
   absl::StatusOr<ContainerStatsInfo> ContainerStats(const std::string& id);
   std::vector<ContainerStatsInfo> ListContainerStats(const Labels& labels);
   // Absent image: an ImageInfo with an empty id (containerd's answer).
@@ -130,6 +134,10 @@ class FakeRuntime {
     std::string sandbox_id;
     ContainerConfig config;
     Script script;
+    // The CRI log file (sandbox log_directory + log_path; "" for none) and
+    // how many of the script's output lines are in it.
+    std::string log_file;
+    size_t log_lines_written = 0;
   };
 
   // containerd-style reference normalisation ("busybox" ->
@@ -148,6 +156,11 @@ class FakeRuntime {
   std::string NewIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t NowNanos();
   // Applies scripted exits that are due at `now`.
+  // Appends to the log file, in the CRI format, the output lines due by
+  // `now` (lines are written when the container starts and whenever its
+  // state is refreshed).
+  void WriteLogsLocked(Container& c, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RefreshLocked(Container& c, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void KillLocked(Container& c, int64_t now, int exit_code)

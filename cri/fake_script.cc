@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace zun::cri::fake {
@@ -57,11 +58,84 @@ std::string ScriptTextOf(const ContainerConfig& config) {
 
 namespace {
 
+// Splits a shell command into statements at ;, newlines, && and || and |
+// (not at the & of a redirection like >&2), outside quotes.
+std::vector<std::string> SplitStatements(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+      cur += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      cur += c;
+    } else if (c == ';' || c == '\n' || c == '|' ||
+               (c == '&' && (i == 0 || text[i - 1] != '>'))) {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+// Splits a statement into words at blanks, outside quotes; quotes go.
+std::vector<std::string> Words(const std::string& statement) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool in_word = false;
+  char quote = 0;
+  for (char c : statement) {
+    if (quote != 0) {
+      if (c == quote) {
+        quote = 0;
+      } else {
+        cur += c;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ' || c == '\t') {
+      if (in_word) out.push_back(cur);
+      cur.clear();
+      in_word = false;
+    } else {
+      cur += c;
+      in_word = true;
+    }
+  }
+  if (in_word) out.push_back(cur);
+  return out;
+}
+
+// `echo [-n] WORDS... [>&2]` as printed output.
+OutputLine Echo(const std::vector<std::string>& words, absl::Duration at) {
+  OutputLine line;
+  line.at = at;
+  std::vector<std::string> text;
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (i == 1 && words[i] == "-n") {
+      line.newline = false;
+    } else if (words[i] == ">&2" || words[i] == "1>&2") {
+      line.to_stderr = true;
+    } else {
+      text.push_back(words[i]);
+    }
+  }
+  line.text = absl::StrJoin(text, " ");
+  return line;
+}
+
 // Interprets one shell statement; returns false if it is something that
 // runs indefinitely (a server, a loop), which makes the whole command run
 // until stopped.
 bool Statement(const std::vector<std::string>& words, absl::Duration* slept,
-               std::optional<int>* exit_code) {
+               std::optional<int>* exit_code, std::vector<OutputLine>* output) {
   if (words.empty()) return true;
   const std::string& w = words[0];
   double secs = 0;
@@ -83,9 +157,12 @@ bool Statement(const std::vector<std::string>& words, absl::Duration* slept,
     *exit_code = 1;
     return true;
   }
-  return w == "echo" || w == "true" || w == ":" || w == "cat" || w == "pwd" ||
-         w == "env" || w == "printenv" || w == "date" || w == "hostname" ||
-         w == "ls";
+  if (w == "echo") {
+    output->push_back(Echo(words, *slept));
+    return true;
+  }
+  return w == "true" || w == ":" || w == "cat" || w == "pwd" || w == "env" ||
+         w == "printenv" || w == "date" || w == "hostname" || w == "ls";
 }
 
 }  // namespace
@@ -102,21 +179,23 @@ absl::StatusOr<Script> ScriptOf(const ContainerConfig& config) {
   if ((prog == "sh" || prog == "/bin/sh" || prog == "bash" ||
        prog == "/bin/bash") &&
       argv.size() >= 3 && argv[1] == "-c") {
-    for (absl::string_view st :
-         absl::StrSplit(argv[2], absl::ByAnyChar(";\n&|"), absl::SkipEmpty())) {
-      std::vector<std::string> words =
-          absl::StrSplit(st, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-      statements.push_back(std::move(words));
+    for (const std::string& st : SplitStatements(argv[2])) {
+      statements.push_back(Words(st));
     }
   } else {
     statements.push_back(argv);
   }
   absl::Duration slept = absl::ZeroDuration();
   std::optional<int> exit_code;
+  std::vector<OutputLine> output;
   for (const auto& st : statements) {
-    if (!Statement(st, &slept, &exit_code)) return s;  // runs until stopped
+    if (!Statement(st, &slept, &exit_code, &output)) {
+      s.output = std::move(output);  // printed before it ran on
+      return s;                      // runs until stopped
+    }
     if (exit_code) break;
   }
+  s.output = std::move(output);
   s.exit_code = exit_code.value_or(0);
   s.exit_after = slept;
   return s;

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -27,8 +28,19 @@
 
 namespace zun::cri::fake {
 
+// A line the workload prints: `at` after its start, on stdout or stderr;
+// without a newline (echo -n) it is a partial line.
+struct OutputLine {
+  absl::Duration at = absl::ZeroDuration();
+  bool to_stderr = false;
+  std::string text;
+  bool newline = true;
+};
+
 struct Script {
   std::optional<absl::Duration> exit_after;  // nullopt: runs until stopped
+  // What the command line echoes (`echo X`, `echo X >&2`), in order.
+  std::vector<OutputLine> output;
   int exit_code = 0;
   bool oom = false;
   bool create_fail = false;
@@ -44,8 +56,9 @@ std::string ScriptTextOf(const ContainerConfig& config);
 // read from its command line, so the same container behaves alike on the
 // fake and on containerd: `sleep N` runs N seconds, `exit N` / `false` /
 // `true` exit with that code (after any sleeps before them), e.g.
-// ["sh", "-c", "echo hi; sleep 2; exit 3"] exits 3 after 2 s. Anything else
-// runs until stopped.
+// ["sh", "-c", "echo hi; sleep 2; exit 3"] exits 3 after 2 s, having printed
+// "hi" (`output`; `echo X >&2` prints on stderr). Anything else runs until
+// stopped.
 absl::StatusOr<Script> ScriptOf(const ContainerConfig& config);
 
 struct ImageBehaviour {

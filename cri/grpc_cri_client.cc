@@ -267,6 +267,17 @@ absl::Status GrpcCriClient::StartContainer(std::string_view container_id) {
                        });
 }
 
+absl::Status GrpcCriClient::ReopenContainerLog(std::string_view container_id) {
+  pb::ReopenContainerLogRequest req;
+  req.set_container_id(std::string(container_id));
+  pb::ReopenContainerLogResponse resp;
+  return impl_->Invoke(
+      "ReopenContainerLog", false, impl_->options().request_timeout,
+      [&](grpc::ClientContext* c) {
+        return impl_->runtime().ReopenContainerLog(c, req, &resp);
+      });
+}
+
 absl::Status GrpcCriClient::StopContainer(std::string_view container_id,
                                           absl::Duration grace) {
   pb::StopContainerRequest req;

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <regex>
 
 #include "common/uuid.h"
 #include "tests/support/poll.h"
@@ -230,6 +234,53 @@ void Images(const CriTarget& t) {
   CHECK_FALSE(failed.ok());
 }
 
+// The CRI log file: what the container prints, one line per line, and its
+// reopening after a rotation.
+void Logs(const CriTarget& t) {
+  cri::CriClient& cri = *t.cri;
+  cri::PodSandboxConfig p = Pod(t, "logs");
+  // The runtime creates the log directory (containerd does).
+  auto sb = cri.RunPodSandbox(p, "");
+  REQUIRE(sb.ok());
+  auto id = cri.CreateContainer(
+      *sb,
+      Ctr(t, "talk",
+          {"sh", "-c", "echo hello world; echo oops >&2; sleep 3600"}),
+      p);
+  REQUIRE(id.ok());
+  const std::string path = p.log_directory + "/talk.log";
+  // Not running yet: nothing to reopen.
+  CHECK_FALSE(cri.ReopenContainerLog(*id).ok());
+  REQUIRE(cri.StartContainer(*id).ok());
+  const std::regex line(
+      R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d) )"
+      R"((stdout|stderr) (F|P) (.*))");
+  std::map<std::string, std::string> seen;  // text -> stream
+  REQUIRE(PollUntil([&] {
+    // Status calls move the fake's clock-driven workload along.
+    (void)cri.ContainerStatus(*id);
+    seen.clear();
+    std::ifstream in(path);
+    std::string l;
+    std::smatch m;
+    while (std::getline(in, l)) {
+      if (std::regex_match(l, m, line)) seen[m[5]] = m[3];
+    }
+    return seen.size() == 2;
+  }));
+  CHECK(seen["hello world"] == "stdout");
+  CHECK(seen["oops"] == "stderr");
+  // Rotation: the file is moved away, reopening creates it again.
+  REQUIRE(std::rename(path.c_str(), (path + ".1").c_str()) == 0);
+  REQUIRE(cri.ReopenContainerLog(*id).ok());
+  CHECK(std::ifstream(path).good());
+  REQUIRE(cri.StopContainer(*id, absl::Seconds(1)).ok());
+  CHECK_FALSE(cri.ReopenContainerLog(*id).ok());
+  CHECK(cri.ReopenContainerLog("no-such-container").code() ==
+        absl::StatusCode::kNotFound);
+  Cleanup(cri, *sb);
+}
+
 // Configs containerd refuses before creating anything.
 void Validation(const CriTarget& t) {
   cri::CriClient& cri = *t.cri;
@@ -284,6 +335,10 @@ void RunCriConformance(const CriTarget& t) {
   {
     INFO("config validation");
     Validation(t);
+  }
+  {
+    INFO("log files");
+    Logs(t);
   }
 }
 

@@ -4,7 +4,7 @@
 // fake predict containerd: sandbox and container lifecycle, exit codes and
 // reasons, NOT_FOUND idempotency, image status and pull, list filters by
 // label and state, the reserved-name quirk, exec, the configs containerd
-// refuses.
+// refuses, log files and their reopening.
 #pragma once
 
 #include <string>

@@ -4,8 +4,10 @@
 #include "cri/fake_runtime.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "cri/fake_cri_client.h"
+#include "tests/support/test_env.h"
 
 namespace zun::cri::fake {
 namespace {
@@ -228,6 +230,49 @@ TEST_CASE("the fake holds thousands of pods") {
   ContainerFilter cf;
   cf.state = ContainerState::kRunning;
   CHECK(rt.ListContainers(cf).size() == 3000);
+}
+
+TEST_CASE("what a workload echoes goes to its CRI log file, line by line") {
+  ContainerConfig talk;
+  talk.command = {"sh", "-c",
+                  "echo -n 'part'; echo 'b  c' >&2 && sleep 2; echo d; exit 1"};
+  const Script s = *ScriptOf(talk);
+  REQUIRE(s.output.size() == 3);
+  CHECK(s.output[0].text == "part");
+  CHECK_FALSE(s.output[0].newline);
+  CHECK(s.output[1].text == "b  c");
+  CHECK(s.output[1].to_stderr);
+  CHECK(s.output[2].at == absl::Seconds(2));
+  CHECK(*s.exit_after == absl::Seconds(2));
+
+  SimulatedClock clock(absl::FromUnixSeconds(1767225600));  // 2026-01-01
+  FakeRuntime rt(clock, FakeRuntimeOptions{});
+  zun::testing::ScopedTempDir dir("zfl");
+  PodSandboxConfig p = Pod("logs");
+  p.log_directory = dir.path() + "/pod";  // created by the runtime
+  auto sb = rt.RunPodSandbox(p, "");
+  REQUIRE(sb.ok());
+  ContainerConfig c = Ctr("talk", "");
+  c.annotations.clear();
+  c.command = talk.command;
+  c.log_path = "talk/0.log";
+  auto id = rt.CreateContainer(*sb, c);
+  REQUIRE(id.ok());
+  REQUIRE(rt.StartContainer(*id).ok());
+  auto lines = [&] {
+    std::vector<std::string> out;
+    std::ifstream in(p.log_directory + "/talk/0.log");
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  };
+  CHECK(lines() ==
+        std::vector<std::string>{"2026-01-01T00:00:00Z stdout P part",
+                                 "2026-01-01T00:00:00Z stderr F b  c"});
+  clock.AdvanceTime(absl::Milliseconds(2500));
+  CHECK(rt.ContainerStatus(*id)->state == ContainerState::kExited);
+  REQUIRE(lines().size() == 3);
+  CHECK(lines()[2] == "2026-01-01T00:00:02Z stdout F d");
+  CHECK_FALSE(rt.ReopenContainerLog(*id).ok());  // exited
 }
 
 TEST_CASE("container behaviour is read from its command line") {
