@@ -78,6 +78,20 @@ LinuxResources FromProto(const pb::LinuxContainerResources& in) {
   return out;
 }
 
+void MountToProto(const Mount& m, pb::Mount* out) {
+  out->set_container_path(m.container_path);
+  out->set_host_path(m.host_path);
+  out->set_readonly(m.readonly);
+  out->set_selinux_relabel(m.selinux_relabel);
+  out->set_propagation(static_cast<pb::MountPropagation>(m.propagation));
+}
+
+Mount MountFromProto(const pb::Mount& m) {
+  return Mount{m.container_path(), m.host_path(), m.readonly(),
+               m.selinux_relabel(),
+               static_cast<MountPropagation>(m.propagation())};
+}
+
 void ToProto(const PodSandboxConfig& in, pb::PodSandboxConfig* out) {
   auto* md = out->mutable_metadata();
   md->set_name(in.name);
@@ -164,14 +178,7 @@ void ToProto(const ContainerConfig& in, pb::ContainerConfig* out) {
     kv->set_key(k);
     kv->set_value(v);
   }
-  for (const auto& m : in.mounts) {
-    auto* pm = out->add_mounts();
-    pm->set_container_path(m.container_path);
-    pm->set_host_path(m.host_path);
-    pm->set_readonly(m.readonly);
-    pm->set_selinux_relabel(m.selinux_relabel);
-    pm->set_propagation(static_cast<pb::MountPropagation>(m.propagation));
-  }
+  for (const auto& m : in.mounts) MountToProto(m, out->add_mounts());
   PutMap(in.labels, out->mutable_labels());
   PutMap(in.annotations, out->mutable_annotations());
   out->set_log_path(in.log_path);
@@ -203,11 +210,7 @@ ContainerConfig FromProto(const pb::ContainerConfig& in) {
   out.args.assign(in.args().begin(), in.args().end());
   out.working_dir = in.working_dir();
   for (const auto& kv : in.envs()) out.envs.emplace_back(kv.key(), kv.value());
-  for (const auto& m : in.mounts()) {
-    out.mounts.push_back(Mount{m.container_path(), m.host_path(), m.readonly(),
-                               m.selinux_relabel(),
-                               static_cast<MountPropagation>(m.propagation())});
-  }
+  for (const auto& m : in.mounts()) out.mounts.push_back(MountFromProto(m));
   out.labels = GetMap(in.labels());
   out.annotations = GetMap(in.annotations());
   out.log_path = in.log_path();
@@ -381,6 +384,10 @@ void ToProto(const ContainerStatusInfo& in, pb::ContainerStatus* out) {
   PutMap(in.labels, out->mutable_labels());
   PutMap(in.annotations, out->mutable_annotations());
   out->set_log_path(in.log_path);
+  for (const auto& m : in.mounts) MountToProto(m, out->add_mounts());
+  if (in.resources) {
+    ToProto(*in.resources, out->mutable_resources()->mutable_linux());
+  }
 }
 
 ContainerStatusInfo FromProto(const pb::ContainerStatus& in) {
@@ -400,6 +407,10 @@ ContainerStatusInfo FromProto(const pb::ContainerStatus& in) {
   out.labels = GetMap(in.labels());
   out.annotations = GetMap(in.annotations());
   out.log_path = in.log_path();
+  for (const auto& m : in.mounts()) out.mounts.push_back(MountFromProto(m));
+  if (in.has_resources() && in.resources().has_linux()) {
+    out.resources = FromProto(in.resources().linux());
+  }
   return out;
 }
 

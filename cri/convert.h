@@ -24,6 +24,8 @@ ContainerConfig FromProto(const pb::ContainerConfig& in);
 
 void ToProto(const LinuxResources& in, pb::LinuxContainerResources* out);
 LinuxResources FromProto(const pb::LinuxContainerResources& in);
+void MountToProto(const Mount& m, pb::Mount* out);
+Mount MountFromProto(const pb::Mount& m);
 
 void ToProto(const SandboxFilter& in, pb::PodSandboxFilter* out);
 SandboxFilter FromProto(const pb::PodSandboxFilter& in);
@@ -47,6 +49,9 @@ AuthConfig FromProto(const pb::AuthConfig& in);
 
 void ToProto(const ContainerStatsInfo& in, pb::ContainerStats* out);
 ContainerStatsInfo FromProto(const pb::ContainerStats& in);
+// convert_stats.cc
+void ToProto(const SandboxStatsInfo& in, pb::PodSandboxStats* out);
+SandboxStatsInfo FromProto(const pb::PodSandboxStats& in);
 
 void ToProto(const RuntimeStatusInfo& in, pb::StatusResponse* out);
 RuntimeStatusInfo FromProto(const pb::StatusResponse& in);

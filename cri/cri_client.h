@@ -88,6 +88,10 @@ class CriClient {
       std::string_view container_id) = 0;
   virtual absl::StatusOr<std::vector<ContainerStatsInfo>> ListContainerStats(
       const Labels& labels) = 0;
+  // Usage of the pods whose labels include `labels` (each with its
+  // containers'). Retried (a read).
+  virtual absl::StatusOr<std::vector<SandboxStatsInfo>> ListPodSandboxStats(
+      const Labels& labels) = 0;
 
   // --- ImageService ---
 

@@ -87,6 +87,11 @@ FakeCriClient::ListContainerStats(const Labels& labels) {
   return rt_.ListContainerStats(labels);
 }
 
+absl::StatusOr<std::vector<SandboxStatsInfo>>
+FakeCriClient::ListPodSandboxStats(const Labels& labels) {
+  return rt_.ListPodSandboxStats("", labels);
+}
+
 absl::StatusOr<std::optional<ImageInfo>> FakeCriClient::ImageStatus(
     std::string_view image) {
   ImageInfo info = rt_.ImageStatus(std::string(image));

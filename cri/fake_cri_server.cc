@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "cri/convert.h"
 #include "cri/fake_validation.h"
@@ -202,6 +203,36 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
     Labels labels(req->filter().label_selector().begin(),
                   req->filter().label_selector().end());
     for (const auto& st : rt_.ListContainerStats(labels)) {
+      ToProto(st, resp->add_stats());
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status PodSandboxStats(grpc::ServerContext* ctx,
+                               const pb::PodSandboxStatsRequest* req,
+                               pb::PodSandboxStatsResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("PodSandboxStats");
+    if (req->pod_sandbox_id().empty()) {
+      return ToGrpc(absl::InvalidArgumentError("pod sandbox id is empty"));
+    }
+    std::vector<SandboxStatsInfo> st =
+        rt_.ListPodSandboxStats(req->pod_sandbox_id(), {});
+    if (st.empty()) {
+      return ToGrpc(absl::NotFoundError(
+          absl::StrCat("an error occurred when try to find sandbox \"",
+                       req->pod_sandbox_id(), "\": not found")));
+    }
+    ToProto(st.front(), resp->mutable_stats());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListPodSandboxStats(
+      grpc::ServerContext* ctx, const pb::ListPodSandboxStatsRequest* req,
+      pb::ListPodSandboxStatsResponse* resp) override {
+    ZUN_FAKE_PREAMBLE("ListPodSandboxStats");
+    Labels labels(req->filter().label_selector().begin(),
+                  req->filter().label_selector().end());
+    for (const auto& st : rt_.ListPodSandboxStats(req->filter().id(), labels)) {
       ToProto(st, resp->add_stats());
     }
     return grpc::Status::OK;

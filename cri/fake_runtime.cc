@@ -12,7 +12,6 @@
 #include "absl/strings/str_join.h"
 
 namespace zun::cri::fake {
-namespace {
 
 bool LabelsMatch(const Labels& have, const Labels& want) {
   for (const auto& [k, v] : want) {
@@ -21,6 +20,8 @@ bool LabelsMatch(const Labels& have, const Labels& want) {
   }
   return true;
 }
+
+namespace {
 
 // The options' range; an invalid one (fake-cri validates its flag first)
 // falls back to the default loopback range rather than to routed addresses.
@@ -329,6 +330,8 @@ absl::StatusOr<std::string> FakeRuntime::CreateContainer(
       config.log_path.empty()
           ? ""
           : absl::StrCat(sb->config.log_directory, "/", config.log_path);
+  c.status.mounts = config.mounts;
+  c.status.resources = config.resources;
   c.sandbox_id = sb->info.id;
   c.config = config;
   c.script = *script;
@@ -459,6 +462,7 @@ absl::Status FakeRuntime::UpdateContainerResources(
         absl::StrCat("container \"", id, "\" not found"));
   }
   c->config.resources = resources;
+  c->status.resources = resources;  // reported as containerd 1.7 does
   return absl::OkStatus();
 }
 
@@ -519,47 +523,6 @@ absl::StatusOr<ExecResult> FakeRuntime::ExecSync(
     r.exit_code = 127;
   }
   return r;
-}
-
-absl::StatusOr<ContainerStatsInfo> FakeRuntime::ContainerStats(
-    const std::string& id) {
-  const int64_t now = NowNanos();
-  absl::MutexLock l(&mu_);
-  Container* c = FindContainerLocked(id);
-  if (c == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("container \"", id, "\" not found"));
-  }
-  RefreshLocked(*c, now);
-  ContainerStatsInfo s;
-  s.id = c->status.id;
-  s.name = c->status.name;
-  s.labels = c->status.labels;
-  s.timestamp = now;
-  const int64_t end = c->status.finished_at ? c->status.finished_at : now;
-  s.cpu_usage_core_nanoseconds =
-      c->status.started_at
-          ? static_cast<uint64_t>((end - c->status.started_at) / 100)
-          : 0;
-  s.memory_working_set_bytes = 4 << 20;
-  return s;
-}
-
-std::vector<ContainerStatsInfo> FakeRuntime::ListContainerStats(
-    const Labels& labels) {
-  std::vector<std::string> ids;
-  {
-    absl::MutexLock l(&mu_);
-    for (const auto& [id, c] : containers_) {
-      if (LabelsMatch(c.status.labels, labels)) ids.push_back(id);
-    }
-  }
-  std::vector<ContainerStatsInfo> out;
-  for (const auto& id : ids) {
-    absl::StatusOr<ContainerStatsInfo> s = ContainerStats(id);
-    if (s.ok()) out.push_back(*std::move(s));
-  }
-  return out;
 }
 
 void FakeRuntime::ForgetAllPods() {

@@ -49,6 +49,9 @@ struct FakeRuntimeOptions {
   std::map<std::string, std::string> image_users;
 };
 
+// True if every label of `want` is in `have` with the same value.
+bool LabelsMatch(const Labels& have, const Labels& want);
+
 // An IPv4 range that pod addresses are handed out from, in order, skipping
 // the network address, the first host (a gateway's) and the broadcast.
 // Immutable; safe to share across threads.
@@ -98,6 +101,10 @@ class FakeRuntime {
   absl::Status ReopenContainerLog(const std::string& id);
   absl::StatusOr<ContainerStatsInfo> ContainerStats(const std::string& id);
   std::vector<ContainerStatsInfo> ListContainerStats(const Labels& labels);
+  // The pods whose id is `id` ("" for any) and whose labels include
+  // `labels`.
+  std::vector<SandboxStatsInfo> ListPodSandboxStats(const std::string& id,
+                                                    const Labels& labels);
   // Absent image: an ImageInfo with an empty id (containerd's answer).
   ImageInfo ImageStatus(const std::string& image);
   absl::StatusOr<std::string> PullImage(const std::string& image,

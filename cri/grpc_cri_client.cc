@@ -400,6 +400,23 @@ GrpcCriClient::ListContainerStats(const Labels& labels) {
   return out;
 }
 
+absl::StatusOr<std::vector<SandboxStatsInfo>>
+GrpcCriClient::ListPodSandboxStats(const Labels& labels) {
+  pb::ListPodSandboxStatsRequest req;
+  req.mutable_filter()->mutable_label_selector()->insert(labels.begin(),
+                                                         labels.end());
+  pb::ListPodSandboxStatsResponse resp;
+  absl::Status s = impl_->Invoke(
+      "ListPodSandboxStats", true, impl_->options().request_timeout,
+      [&](grpc::ClientContext* c) {
+        return impl_->runtime().ListPodSandboxStats(c, req, &resp);
+      });
+  if (!s.ok()) return s;
+  std::vector<SandboxStatsInfo> out;
+  for (const auto& st : resp.stats()) out.push_back(FromProto(st));
+  return out;
+}
+
 absl::StatusOr<std::optional<ImageInfo>> GrpcCriClient::ImageStatus(
     std::string_view image) {
   pb::ImageStatusRequest req;

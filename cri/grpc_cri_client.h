@@ -82,6 +82,8 @@ class GrpcCriClient final : public CriClient {
       std::string_view container_id) override;
   absl::StatusOr<std::vector<ContainerStatsInfo>> ListContainerStats(
       const Labels& labels) override;
+  absl::StatusOr<std::vector<SandboxStatsInfo>> ListPodSandboxStats(
+      const Labels& labels) override;
   absl::StatusOr<std::optional<ImageInfo>> ImageStatus(
       std::string_view image) override;
   absl::StatusOr<std::string> PullImage(

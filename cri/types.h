@@ -228,6 +228,10 @@ struct ContainerStatusInfo {
   Labels labels;
   Labels annotations;
   std::string log_path;
+  std::vector<Mount> mounts;  // the config's
+  // The resources in force, if the runtime reports them (containerd 1.7
+  // does, 1.6 does not).
+  std::optional<LinuxResources> resources;
 };
 
 // Empty fields match everything; every label in `labels` must match.
@@ -278,6 +282,25 @@ struct ContainerStatsInfo {
   uint64_t cpu_usage_core_nanoseconds = 0;
   uint64_t memory_working_set_bytes = 0;
   uint64_t writable_layer_used_bytes = 0;
+};
+
+// One pod's resource usage (ListPodSandboxStats): its containers' sum, its
+// processes and its default network interface.
+struct SandboxStatsInfo {
+  std::string id;
+  std::string name;
+  std::string uid;
+  std::string namespace_;
+  Labels labels;
+  Labels annotations;
+  int64_t timestamp = 0;
+  uint64_t cpu_usage_core_nanoseconds = 0;
+  uint64_t memory_working_set_bytes = 0;
+  std::string interface_name;  // default interface; "" if none reported
+  uint64_t rx_bytes = 0;
+  uint64_t tx_bytes = 0;
+  uint64_t process_count = 0;
+  std::vector<ContainerStatsInfo> containers;
 };
 
 struct FilesystemUsage {

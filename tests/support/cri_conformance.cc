@@ -1,5 +1,7 @@
 #include "tests/support/cri_conformance.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -281,6 +283,52 @@ void Logs(const CriTarget& t) {
   Cleanup(cri, *sb);
 }
 
+// ContainerStatus reports the config's mounts, and the resources in force
+// when the runtime reports resources at all (containerd 1.6 does not).
+void MountsAndResources(const CriTarget& t) {
+  cri::CriClient& cri = *t.cri;
+  cri::PodSandboxConfig p = Pod(t, "mounts");
+  auto sb = cri.RunPodSandbox(p, "");
+  REQUIRE(sb.ok());
+  const std::string host = t.log_root + "/data-" + p.uid;
+  REQUIRE(mkdir(host.c_str(), 0750) == 0);
+  cri::ContainerConfig c = Ctr(t, "mounts", {"sleep", "3600"});
+  c.mounts.push_back(
+      cri::Mount{"/data", host, true, false, cri::MountPropagation::kPrivate});
+  c.resources.memory_limit_in_bytes = 64 << 20;
+  auto id = cri.CreateContainer(*sb, c, p);
+  REQUIRE(id.ok());
+  REQUIRE(cri.StartContainer(*id).ok());
+  auto st = cri.ContainerStatus(*id);
+  REQUIRE(st.ok());
+  REQUIRE(st->mounts.size() == 1);
+  CHECK(st->mounts[0].container_path == "/data");
+  CHECK(st->mounts[0].host_path == host);
+  CHECK(st->mounts[0].readonly);
+  cri::LinuxResources more = c.resources;
+  more.memory_limit_in_bytes = 128 << 20;
+  REQUIRE(cri.UpdateContainerResources(*id, more).ok());
+  auto updated = cri.ContainerStatus(*id);
+  REQUIRE(updated.ok());
+  if (updated->resources) {
+    CHECK(updated->resources->memory_limit_in_bytes == 128 << 20);
+  }
+  // The pod's usage, with its container's.
+  auto stats = cri.ListPodSandboxStats({{"tag", "mounts"}});
+  REQUIRE(stats.ok());
+  REQUIRE(stats->size() == 1);
+  const cri::SandboxStatsInfo& pod = stats->front();
+  CHECK(pod.id == *sb);
+  CHECK(pod.name == p.name);
+  CHECK(pod.uid == p.uid);
+  CHECK(pod.labels.at("tag") == "mounts");
+  CHECK(pod.timestamp > 0);
+  bool has_container = false;
+  for (const auto& k : pod.containers) has_container |= k.id == *id;
+  CHECK(has_container);
+  Cleanup(cri, *sb);
+}
+
 // Configs containerd refuses before creating anything.
 void Validation(const CriTarget& t) {
   cri::CriClient& cri = *t.cri;
@@ -339,6 +387,10 @@ void RunCriConformance(const CriTarget& t) {
   {
     INFO("log files");
     Logs(t);
+  }
+  {
+    INFO("mounts and resources in ContainerStatus");
+    MountsAndResources(t);
   }
 }
 
