@@ -2,7 +2,7 @@
 // `RpcBus` is the seam between the agent and the message bus: it delivers
 // decoded oslo.messaging requests to an `RpcHandler` and carries acks and
 // replies back. Implementations: AmqpRpcServer (RabbitMQ) and, in tests,
-// FakeRpcBus.
+// FakeRpcBus (rpc/fake_rpc_bus.h).
 //
 // Delivery semantics (docs/delivery.md): oslo.messaging acks on receipt
 // (at-most-once). zun-agent acks a request only once the request is
