@@ -1,6 +1,7 @@
 #include "db/mem_capsule_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/strings.h"
 #include "common/uuid.h"
 
@@ -181,15 +182,18 @@ absl::StatusOr<ServiceRecord> MemCapsuleStore::ReportService(
     std::string_view host, std::string_view availability_zone) {
   absl::MutexLock l(&mu_);
   if (absl::Status up = CheckUp(); !up.ok()) return up;
-  if (!service_) {
-    service_ = ServiceRecord{};
-    service_->id = 1;
-    service_->host = std::string(host);
-    service_->binary = "zun-compute";
+  auto [it, inserted] = services_.try_emplace(std::string(host));
+  ServiceRecord& svc = it->second;
+  if (inserted) {
+    svc.id = static_cast<int64_t>(services_.size());
+    svc.host = std::string(host);
+    svc.binary = "zun-compute";
   }
-  ++service_->report_count;
-  service_->availability_zone = std::string(availability_zone);
-  return *service_;
+  ++svc.report_count;
+  svc.last_seen_up = absl::Now();  // the database's now()
+  svc.availability_zone = std::string(availability_zone);
+  last_service_ = svc.host;
+  return svc;
 }
 
 absl::StatusOr<CapsuleStore::ComputeNodeIds> MemCapsuleStore::UpsertComputeNode(
@@ -197,13 +201,14 @@ absl::StatusOr<CapsuleStore::ComputeNodeIds> MemCapsuleStore::UpsertComputeNode(
   absl::MutexLock l(&mu_);
   if (absl::Status up = CheckUp(); !up.ok()) return up;
   ComputeNodeRecord n = node;
-  if (node_) {
-    n.uuid = node_->uuid;
-    if (n.rp_uuid.empty()) n.rp_uuid = node_->rp_uuid;
+  if (auto old = nodes_.find(node.hostname); old != nodes_.end()) {
+    n.uuid = old->second.uuid;
+    if (n.rp_uuid.empty()) n.rp_uuid = old->second.rp_uuid;
   }
   if (n.uuid.empty()) n.uuid = NewUuid4();
   if (n.rp_uuid.empty()) n.rp_uuid = n.uuid;
-  node_ = n;
+  nodes_[n.hostname] = n;
+  last_node_ = n.hostname;
   return ComputeNodeIds{n.uuid, n.rp_uuid};
 }
 
@@ -241,12 +246,16 @@ absl::Status MemCapsuleStore::Ping() {
 
 std::optional<ComputeNodeRecord> MemCapsuleStore::compute_node() {
   absl::MutexLock l(&mu_);
-  return node_;
+  auto it = nodes_.find(last_node_);
+  if (it == nodes_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<ServiceRecord> MemCapsuleStore::service() {
   absl::MutexLock l(&mu_);
-  return service_;
+  auto it = services_.find(last_service_);
+  if (it == services_.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace zun::db

@@ -71,8 +71,12 @@ class MemCapsuleStore final : public CapsuleStore {
   int64_t write_txns_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> actions_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, size_t> events_ ABSL_GUARDED_BY(mu_);
-  std::optional<ServiceRecord> service_ ABSL_GUARDED_BY(mu_);
-  std::optional<ComputeNodeRecord> node_ ABSL_GUARDED_BY(mu_);
+  // By host, as the tables are keyed; the accessors return the last one
+  // reported.
+  std::map<std::string, ServiceRecord> services_ ABSL_GUARDED_BY(mu_);
+  std::string last_service_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, ComputeNodeRecord> nodes_ ABSL_GUARDED_BY(mu_);
+  std::string last_node_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zun::db
