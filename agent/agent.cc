@@ -11,7 +11,7 @@ namespace zun::agent {
 
 namespace cs = ::zun::capsule;
 
-OpsOptions OpsOptionsFromConfig(const AgentConfig& c) {
+OpsOptions OpsOptionsFromConfig(const config::AgentConfig& c) {
   OpsOptions o;
   capsule::MapperOptions& m = o.mapper;
   m.host = c.host;
@@ -43,8 +43,9 @@ OpsOptions OpsOptionsFromConfig(const AgentConfig& c) {
   return o;
 }
 
-NodeReporterOptions NodeReporterOptionsFromConfig(const AgentConfig& c) {
-  NodeReporterOptions o;
+node::NodeReporterOptions NodeReporterOptionsFromConfig(
+    const config::AgentConfig& c) {
+  node::NodeReporterOptions o;
   o.host = c.host;
   o.availability_zone = c.default_availability_zone;
   o.report_interval = c.report_interval;
@@ -59,9 +60,9 @@ NodeReporterOptions NodeReporterOptionsFromConfig(const AgentConfig& c) {
   return o;
 }
 
-PlacementReporterOptions PlacementReporterOptionsFromConfig(
-    const AgentConfig& c) {
-  PlacementReporterOptions o;
+node::PlacementReporterOptions PlacementReporterOptionsFromConfig(
+    const config::AgentConfig& c) {
+  node::PlacementReporterOptions o;
   o.cpu_allocation_ratio = c.compute.cpu_allocation_ratio;
   o.ram_allocation_ratio = c.compute.ram_allocation_ratio;
   o.disk_allocation_ratio = c.compute.disk_allocation_ratio;
@@ -77,7 +78,7 @@ PlacementReporterOptions PlacementReporterOptionsFromConfig(
   return o;
 }
 
-ReconcilerOptions ReconcilerOptionsFromConfig(const AgentConfig& c) {
+ReconcilerOptions ReconcilerOptionsFromConfig(const config::AgentConfig& c) {
   ReconcilerOptions o;
   o.host = c.host;
   o.interval = c.compute.reconcile_interval;
@@ -85,11 +86,11 @@ ReconcilerOptions ReconcilerOptionsFromConfig(const AgentConfig& c) {
   return o;
 }
 
-Agent::Agent(const AgentConfig& config, AgentDeps deps)
+Agent::Agent(const config::AgentConfig& config, AgentDeps deps)
     : config_(config), deps_(deps) {
   OpsOptions ops_options = OpsOptionsFromConfig(config_);
   ReconcilerOptions reconciler_options = ReconcilerOptionsFromConfig(config_);
-  if (AgentMetrics* m = deps_.metrics) {
+  if (observe::AgentMetrics* m = deps_.metrics) {
     ops_options.on_operation = [m](std::string_view op, std::string_view result,
                                    absl::Duration took) {
       m->OnOperation(op, result, took);
@@ -99,7 +100,7 @@ Agent::Agent(const AgentConfig& config, AgentDeps deps)
     };
   }
   if (deps_.placement != nullptr) {
-    placement_reporter_ = std::make_unique<PlacementReporter>(
+    placement_reporter_ = std::make_unique<node::PlacementReporter>(
         *deps_.placement, deps_.clock,
         PlacementReporterOptionsFromConfig(config_),
         [this](const std::vector<std::string>& consumers) {
@@ -131,9 +132,13 @@ Agent::Agent(const AgentConfig& config, AgentDeps deps)
   reconciler_ = std::make_unique<Reconciler>(
       *ops_, *executor_, registry_, deps_.cri, deps_.store, deps_.clock,
       std::move(reconciler_options));
-  node_reporter_ = std::make_unique<NodeReporter>(
-      deps_.store, deps_.cri, registry_, deps_.clock,
-      NodeReporterOptionsFromConfig(config_), placement_reporter_.get());
+  node_reporter_ = std::make_unique<node::NodeReporter>(
+      deps_.store, deps_.cri,
+      [this](const std::function<void(const capsule::Capsule&)>& fn) {
+        registry_.ForEach(fn);
+      },
+      deps_.clock, NodeReporterOptionsFromConfig(config_),
+      placement_reporter_.get());
 }
 
 Agent::~Agent() {
@@ -141,13 +146,13 @@ Agent::~Agent() {
   if (deps_.metrics != nullptr) deps_.metrics->SetSources({});
 }
 
-MetricSources Agent::MetricSourcesOf() {
-  MetricSources s;
+observe::MetricSources Agent::MetricSourcesOf() {
+  observe::MetricSources s;
   s.bus = [this] { return deps_.bus.Counters(); };
   s.rpc_messages = [this] { return endpoint_->Counts(); };
   s.reconciler = [this] { return reconciler_->Stats(); };
   s.operations_in_flight = [this] { return executor_->Pending(); };
-  if (PlacementReporter* p = placement_reporter_.get()) {
+  if (node::PlacementReporter* p = placement_reporter_.get()) {
     s.placement = [p] { return p->counters(); };
     s.placement_health = [p] { return p->health(); };
   }

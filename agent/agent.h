@@ -19,16 +19,16 @@
 #include "absl/status/status.h"
 #include "agent/capsule_ops.h"
 #include "agent/capsule_registry.h"
-#include "agent/config.h"
 #include "agent/keyed_executor.h"
-#include "agent/metrics.h"
-#include "agent/node_reporter.h"
-#include "agent/placement_reporter.h"
 #include "agent/reconciler.h"
 #include "agent/rpc_endpoint.h"
 #include "common/clock.h"
+#include "config/config.h"
 #include "cri/cri_client.h"
 #include "db/capsule_store.h"
+#include "node/node_reporter.h"
+#include "node/placement_reporter.h"
+#include "observe/metrics.h"
 #include "openstack/neutron.h"
 #include "openstack/placement.h"
 #include "rpc/rpc_bus.h"
@@ -42,7 +42,7 @@ struct AgentDeps {
   Clock& clock;
   // Optional: operations and relists report here, and the agent registers
   // its pulled sources (RPC messages, reconciler, capsules by status).
-  AgentMetrics* metrics = nullptr;
+  observe::AgentMetrics* metrics = nullptr;
   // Optional: the node reports itself to Placement and releases the
   // allocations of deleted, failed and refused capsules.
   openstack::PlacementClient* placement = nullptr;
@@ -51,15 +51,17 @@ struct AgentDeps {
 };
 
 // The options a config implies.
-OpsOptions OpsOptionsFromConfig(const AgentConfig& config);
-ReconcilerOptions ReconcilerOptionsFromConfig(const AgentConfig& config);
-NodeReporterOptions NodeReporterOptionsFromConfig(const AgentConfig& config);
-PlacementReporterOptions PlacementReporterOptionsFromConfig(
-    const AgentConfig& config);
+OpsOptions OpsOptionsFromConfig(const config::AgentConfig& config);
+ReconcilerOptions ReconcilerOptionsFromConfig(
+    const config::AgentConfig& config);
+node::NodeReporterOptions NodeReporterOptionsFromConfig(
+    const config::AgentConfig& config);
+node::PlacementReporterOptions PlacementReporterOptionsFromConfig(
+    const config::AgentConfig& config);
 
 class Agent {
  public:
-  Agent(const AgentConfig& config, AgentDeps deps);
+  Agent(const config::AgentConfig& config, AgentDeps deps);
   ~Agent();
 
   // Blocks until the runtime answers (FAILED_PRECONDITION if it does not
@@ -71,18 +73,20 @@ class Agent {
   // The pulled metric sources this agent offers (bus, RPC messages,
   // reconciler, capsules by status); main adds the database's. The agent
   // must outlive their use (the destructor clears deps.metrics' sources).
-  MetricSources MetricSourcesOf();
+  observe::MetricSources MetricSourcesOf();
 
   CapsuleOps& ops() { return *ops_; }
   RpcEndpoint& endpoint() { return *endpoint_; }
   Reconciler& reconciler() { return *reconciler_; }
-  NodeReporter& node_reporter() { return *node_reporter_; }
+  node::NodeReporter& node_reporter() { return *node_reporter_; }
   // Null without deps.placement.
-  PlacementReporter* placement_reporter() { return placement_reporter_.get(); }
+  node::PlacementReporter* placement_reporter() {
+    return placement_reporter_.get();
+  }
   CapsuleRegistry& registry() { return registry_; }
 
  private:
-  const AgentConfig config_;
+  const config::AgentConfig config_;
   AgentDeps deps_;
   CapsuleRegistry registry_;
   std::unique_ptr<PortBinder> ports_;  // before ops_, which uses it
@@ -90,8 +94,8 @@ class Agent {
   std::unique_ptr<KeyedExecutor> executor_;
   std::unique_ptr<RpcEndpoint> endpoint_;
   std::unique_ptr<Reconciler> reconciler_;
-  std::unique_ptr<PlacementReporter> placement_reporter_;
-  std::unique_ptr<NodeReporter> node_reporter_;
+  std::unique_ptr<node::PlacementReporter> placement_reporter_;
+  std::unique_ptr<node::NodeReporter> node_reporter_;
   bool started_ = false;
 };
 

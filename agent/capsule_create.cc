@@ -5,11 +5,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "agent/capsule_ops.h"
-#include "agent/host_fs.h"
 #include "capsule/labels.h"
 #include "capsule/status.h"
 #include "common/logging.h"
 #include "common/strings.h"
+#include "node/host_fs.h"
 #include "rpc/zun_object.h"
 
 namespace zun::agent {
@@ -226,7 +226,7 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   run.sandbox_config = *std::move(sb);
   // Container output is tenant data: the runtime (root) writes it, log
   // collectors read it as root; nobody else.
-  if (absl::Status s = MakeDirs(run.sandbox_config.log_directory, 0750);
+  if (absl::Status s = node::MakeDirs(run.sandbox_config.log_directory, 0750);
       !s.ok()) {
     return Step("creating the pod log directory", s);
   }
@@ -575,7 +575,7 @@ absl::Status CapsuleOps::ResolveVolumes(capsule::Capsule& c) {
         }
         v.host_path = options_.volume_dir + "/" + v.volume_uuid;
         if (v.provider == "local") {
-          if (absl::Status s = MakeDirs(v.host_path, 0750); !s.ok()) {
+          if (absl::Status s = node::MakeDirs(v.host_path, 0750); !s.ok()) {
             return Step("creating the local volume", s);
           }
         }

@@ -4,11 +4,11 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "agent/host_fs.h"
 #include "capsule/labels.h"
 #include "capsule/status.h"
 #include "common/fernet.h"
 #include "common/logging.h"
+#include "node/host_fs.h"
 
 namespace zun::agent {
 
@@ -151,7 +151,7 @@ void CapsuleOps::RemovePodCgroups(const std::string& uuid) {
   c.record.uuid = uuid;
   const std::string parent = capsule::CgroupParentFor(c, options_.mapper);
   if (parent.empty()) return;
-  if (absl::Status s = RemovePodCgroup(options_.cgroup_fs_root, parent);
+  if (absl::Status s = node::RemovePodCgroup(options_.cgroup_fs_root, parent);
       !s.ok()) {
     ZUN_LOG(kAgent, warn, "pod cgroup of '{}' not removed: {}", uuid,
             s.message());
@@ -161,7 +161,7 @@ void CapsuleOps::RemovePodCgroups(const std::string& uuid) {
 void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
   auto remove = [&](const std::string& root, const std::string& path) {
     if (root.empty()) return;
-    if (absl::Status s = RemoveTreeUnder(root, path); !s.ok()) {
+    if (absl::Status s = node::RemoveTreeUnder(root, path); !s.ok()) {
       ZUN_CLOG(kAgent, warn, c.uuid(), "", "not removed: {}", s.message());
     }
   };
@@ -209,8 +209,8 @@ void CapsuleOps::RemovePodLogs(const std::string& uuid) {
   if (root.empty() || uuid.empty() || uuid.find('/') != std::string::npos) {
     return;
   }
-  for (const std::string& dir : EntriesEndingWith(root, "_" + uuid)) {
-    if (absl::Status s = RemoveTreeUnder(root, dir); !s.ok()) {
+  for (const std::string& dir : node::EntriesEndingWith(root, "_" + uuid)) {
+    if (absl::Status s = node::RemoveTreeUnder(root, dir); !s.ok()) {
       ZUN_CLOG(kAgent, warn, uuid, "", "not removed: {}", s.message());
     }
   }

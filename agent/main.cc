@@ -16,17 +16,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/agent.h"
-#include "agent/config.h"
-#include "agent/health.h"
-#include "agent/metrics.h"
-#include "agent/openstack_clients.h"
-#include "agent/status_server.h"
 #include "common/cli_args.h"
 #include "common/logging.h"
+#include "config/config.h"
+#include "config/openstack_clients.h"
 #include "cri/grpc_cri_client.h"
 #include "db/pg_capsule_store.h"
 #include "db/pg_options.h"
 #include "db/schema.h"
+#include "observe/health.h"
+#include "observe/metrics.h"
+#include "observe/status_server.h"
 #include "rpc/amqp_rpc_server.h"
 
 #ifndef ZUN_AGENT_VERSION
@@ -35,7 +35,7 @@
 
 namespace {
 
-using zun::agent::AgentConfig;
+using zun::config::AgentConfig;
 
 int Fail(const std::string& what) {
   std::cerr << "zun-agent: " << what << "\n";
@@ -51,7 +51,7 @@ absl::StatusOr<zun::rpc::AmqpRpcOptions> RpcOptionsFrom(const AgentConfig& c) {
   }
   zun::rpc::AmqpRpcOptions o;
   o.url = *url;
-  o.tls = zun::agent::AmqpTlsFrom(c);
+  o.tls = zun::config::AmqpTlsFrom(c);
   o.control_exchange = c.control_exchange;
   o.topic = c.compute.topic;
   o.server = c.host;
@@ -70,7 +70,7 @@ absl::StatusOr<zun::rpc::AmqpRpcOptions> RpcOptionsFrom(const AgentConfig& c) {
 }
 
 zun::cri::GrpcCriOptions CriOptionsFrom(const AgentConfig& c,
-                                        zun::agent::AgentMetrics& metrics) {
+                                        zun::observe::AgentMetrics& metrics) {
   zun::cri::GrpcCriOptions o;
   o.on_call = [&metrics](std::string_view method, absl::Duration latency,
                          absl::StatusCode code) {
@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
     return Fail("unknown command '" + command + "' (expected db-sync)");
   }
   absl::StatusOr<AgentConfig> config =
-      zun::agent::LoadConfig(args->Get("config-file"));
+      zun::config::LoadConfig(args->Get("config-file"));
   if (!config.ok()) return Fail(std::string(config.status().message()));
   absl::StatusOr<zun::rpc::AmqpRpcOptions> rpc_options =
       RpcOptionsFrom(*config);
@@ -127,14 +127,14 @@ int main(int argc, char** argv) {
     return Fail("[cri] runtime_endpoint: " + std::string(s.message()));
   }
   if (args->Has("check-config")) {
-    std::cout << zun::agent::DescribeConfig(*config);
+    std::cout << zun::config::DescribeConfig(*config);
     return 0;
   }
   InitLogging(*config);
 
   if (command == "db-sync") {
     absl::StatusOr<int> v =
-        zun::db::SyncSchema(zun::agent::PgOptionsFrom(*config));
+        zun::db::SyncSchema(zun::config::PgOptionsFrom(*config));
     if (!v.ok()) return Fail("db-sync: " + std::string(v.status().message()));
     std::cout << "schema version " << *v << "\n";
     return 0;
@@ -172,15 +172,15 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
 
   zun::Clock& clock = zun::RealClock::Default();
-  zun::agent::AgentMetrics metrics;
+  zun::observe::AgentMetrics metrics;
   absl::StatusOr<std::unique_ptr<zun::cri::GrpcCriClient>> cri =
       zun::cri::GrpcCriClient::Create(CriOptionsFrom(*config, metrics), clock);
   if (!cri.ok()) return Fail(std::string(cri.status().message()));
-  zun::db::PgCapsuleStore store(zun::agent::PgOptionsFrom(*config));
+  zun::db::PgCapsuleStore store(zun::config::PgOptionsFrom(*config));
   // An old schema would fail every capsule load: refuse to start. An
   // unreachable database is not fatal (recovery waits for it).
   if (absl::StatusOr<int> v =
-          zun::db::SchemaVersion(zun::agent::PgOptionsFrom(*config));
+          zun::db::SchemaVersion(zun::config::PgOptionsFrom(*config));
       v.ok() && *v < zun::db::LatestSchemaVersion()) {
     return Fail(absl::StrCat("the database schema is at version ", *v,
                              ", this agent needs ",
@@ -189,8 +189,8 @@ int main(int argc, char** argv) {
                              "--config-file FILE db-sync"));
   }
   zun::rpc::AmqpRpcServer bus(*rpc_options, clock);
-  std::unique_ptr<zun::agent::OpenStackClients> openstack =
-      zun::agent::MakeOpenStackClients(*config, clock);
+  std::unique_ptr<zun::config::OpenStackClients> openstack =
+      zun::config::MakeOpenStackClients(*config, clock);
   if (!openstack) {
     ZUN_LOG(kMain, warn,
             "no [keystone_auth] credentials: this node does not report to "
@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
       zun::agent::AgentDeps{store, **cri, bus, clock, &metrics,
                             openstack ? openstack->placement.get() : nullptr,
                             openstack ? openstack->neutron.get() : nullptr});
-  zun::agent::MetricSources sources = agent.MetricSourcesOf();
+  zun::observe::MetricSources sources = agent.MetricSourcesOf();
   sources.db = [&store] { return store.pool_stats(); };
   if (openstack) {
     sources.keystone_authentications = [s = openstack->session.get()] {
@@ -212,11 +212,11 @@ int main(int argc, char** argv) {
 
   // /metrics and /healthz, up before the agent starts so an operator can
   // see what it waits for.
-  std::unique_ptr<zun::agent::HealthMonitor> health;
-  std::unique_ptr<zun::agent::StatusServer> status_server;
+  std::unique_ptr<zun::observe::HealthMonitor> health;
+  std::unique_ptr<zun::observe::StatusServer> status_server;
   if (!config->metrics_listen.empty()) {
     zun::cri::CriClient& runtime = **cri;
-    std::vector<zun::agent::HealthProbe> probes = {
+    std::vector<zun::observe::HealthProbe> probes = {
         {"bus",
          [&bus] {
            return bus.Connected() ? absl::OkStatus()
@@ -229,18 +229,19 @@ int main(int argc, char** argv) {
           fresh = std::max(absl::Seconds(15), 3 * config->report_interval)] {
            return store.Health(fresh);
          }},
-        {"runtime", [&runtime] { return zun::agent::RuntimeHealth(runtime); }}};
-    if (zun::agent::PlacementReporter* p = agent.placement_reporter()) {
+        {"runtime",
+         [&runtime] { return zun::observe::RuntimeHealth(runtime); }}};
+    if (zun::node::PlacementReporter* p = agent.placement_reporter()) {
       // Placement down does not stop the node from running its capsules:
       // shown, but the agent stays healthy.
       probes.push_back({"placement", [p] { return p->Check(); }, false});
     }
     health =
-        std::make_unique<zun::agent::HealthMonitor>(std::move(probes), clock);
+        std::make_unique<zun::observe::HealthMonitor>(std::move(probes), clock);
     health->Start();
-    absl::StatusOr<std::unique_ptr<zun::agent::StatusServer>> server =
-        zun::agent::StatusServer::Start(config->metrics_listen, metrics,
-                                        *health, clock);
+    absl::StatusOr<std::unique_ptr<zun::observe::StatusServer>> server =
+        zun::observe::StatusServer::Start(config->metrics_listen, metrics,
+                                          *health, clock);
     if (!server.ok()) return Fail(std::string(server.status().message()));
     status_server = *std::move(server);
     ZUN_LOG(kMain, info, "metrics and /healthz on {} (port {})",

@@ -40,6 +40,7 @@
 #include "common/event_loop.h"
 #include "cri/cri_client.h"
 #include "db/capsule_store.h"
+#include "observe/reconciler_stats.h"
 
 namespace zun::agent {
 
@@ -53,15 +54,7 @@ struct ReconcilerOptions {
   std::function<void(absl::Duration)> on_relist;
 };
 
-struct ReconcilerStats {
-  uint64_t relists = 0;
-  uint64_t relist_errors = 0;
-  uint64_t syncs = 0;  // Sync tasks submitted
-  uint64_t drift = 0;  // capsules found out of line with the runtime
-  uint64_t orphans_removed = 0;
-  uint64_t resumed = 0;  // interrupted creates/deletes dispatched
-  absl::Duration last_relist = absl::ZeroDuration();
-};
+using observe::ReconcilerStats;
 
 class Reconciler {
  public:

@@ -23,12 +23,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "agent/host_fs.h"
 #include "bench/bench_util.h"
 #include "bench/fleet.h"
 #include "bench/scenarios.h"
 #include "capsule/mapper.h"
 #include "common/uuid.h"
+#include "node/host_fs.h"
 
 namespace zun::bench {
 namespace {
@@ -88,7 +88,7 @@ absl::StatusOr<double> Minimal(cri::CriClient& cri, const std::string& dir,
   cc.name = "c0";
   cc.command = {"sleep", "3600"};
   cc.log_path = "c0.log";
-  if (absl::Status s = agent::MakeDirs(sb.log_directory, 0750); !s.ok()) {
+  if (absl::Status s = node::MakeDirs(sb.log_directory, 0750); !s.ok()) {
     return s;
   }
   return DirectOnce(cri, sb, cc, calls);
@@ -106,7 +106,7 @@ absl::StatusOr<double> SameConfig(cri::CriClient& cri,
   absl::StatusOr<cri::PodSandboxConfig> sb =
       capsule::BuildSandboxConfig(c, m, 0);
   if (!sb.ok()) return sb.status();
-  if (absl::Status s = agent::MakeDirs(sb->log_directory, 0750); !s.ok()) {
+  if (absl::Status s = node::MakeDirs(sb->log_directory, 0750); !s.ok()) {
     return s;
   }
   absl::StatusOr<cri::ContainerConfig> cc =
@@ -167,7 +167,7 @@ absl::StatusOr<Json> InterleavedPairs(testing::AgentHarness& h,
   constexpr int kArms = 6;
   std::vector<double> t[kArms], ratio, own, outside, bare, bare_own;
   const std::string dir = h.dir() + "/minimal-logs";
-  agent::MakeDirs(dir, 0750).IgnoreError();
+  node::MakeDirs(dir, 0750).IgnoreError();
   const std::string series = "zun_agent_cri_request_duration_seconds_sum";
   std::map<std::string, double> cri0;
   CallTimes direct[3];                 // minimal, config, unconfined

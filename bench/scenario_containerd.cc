@@ -6,12 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "agent/host_fs.h"
 #include "bench/bench_util.h"
 #include "bench/fleet.h"
 #include "bench/scenarios.h"
 #include "capsule/mapper.h"
 #include "common/uuid.h"
+#include "node/host_fs.h"
 #include "tests/support/http.h"
 
 namespace zun::bench {
@@ -33,7 +33,7 @@ std::string DirectCreate(cri::CriClient& cri, const capsule::Capsule& c,
   absl::StatusOr<cri::PodSandboxConfig> sb =
       capsule::BuildSandboxConfig(c, m, 0);
   if (!cri.ListPodSandbox(mine).ok() || !sb.ok() ||
-      !agent::MakeDirs(sb->log_directory, 0755).ok()) {
+      !node::MakeDirs(sb->log_directory, 0755).ok()) {
     *failed = true;
     return "";
   }

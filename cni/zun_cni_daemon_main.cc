@@ -14,14 +14,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "agent/config.h"
-#include "agent/openstack_clients.h"
 #include "cni/cni_daemon.h"
 #include "cni/daemon_http.h"
 #include "cni/vif_plugger.h"
 #include "common/cli_args.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "config/config.h"
+#include "config/openstack_clients.h"
 #include "db/pg_capsule_store.h"
 
 namespace {
@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
     std::cerr << "usage: zun-cni-daemon --config-file FILE\n";
     return args->Has("help") ? 0 : 2;
   }
-  absl::StatusOr<zun::agent::AgentConfig> config =
-      zun::agent::LoadConfig(args->Get("config-file"));
+  absl::StatusOr<zun::config::AgentConfig> config =
+      zun::config::LoadConfig(args->Get("config-file"));
   if (!config.ok()) return Fail(std::string(config.status().message()));
   zun::log::Options log_options;
   log_options.level =
@@ -61,14 +61,14 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   zun::Clock& clock = zun::RealClock::Default();
-  std::unique_ptr<zun::agent::OpenStackClients> openstack =
-      zun::agent::MakeOpenStackClients(*config, clock);
+  std::unique_ptr<zun::config::OpenStackClients> openstack =
+      zun::config::MakeOpenStackClients(*config, clock);
   if (!openstack) {
     return Fail(
         "[keystone_auth] credentials are required: the daemon asks Neutron "
         "whether ports are ACTIVE");
   }
-  zun::db::PgOptions pg = zun::agent::PgOptionsFrom(*config);
+  zun::db::PgOptions pg = zun::config::PgOptionsFrom(*config);
   pg.pool_size = 4;  // one CNI request holds a connection only to read a row
   zun::db::PgCapsuleStore store(pg);
   if (::mkdir(config->cni_daemon.state_dir.c_str(), 0700) != 0 &&

@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "agent/config.h"
 #include "common/ini.h"
+#include "config/config.h"
 #include "fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<zun::IniFile> ini = zun::IniFile::Parse(
       std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.conf");
   if (!ini.ok()) return 0;
-  absl::StatusOr<zun::agent::AgentConfig> c = zun::agent::ParseConfig(*ini);
-  if (c.ok()) (void)zun::agent::DescribeConfig(*c);
+  absl::StatusOr<zun::config::AgentConfig> c = zun::config::ParseConfig(*ini);
+  if (c.ok()) (void)zun::config::DescribeConfig(*c);
   return 0;
 }

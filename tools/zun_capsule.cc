@@ -22,11 +22,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agent/config.h"
-#include "agent/openstack_clients.h"
 #include "common/cli_args.h"
 #include "common/logging.h"
 #include "common/uuid.h"
+#include "config/config.h"
+#include "config/openstack_clients.h"
 #include "db/api_store.h"
 #include "rpc/py_json.h"
 #include "rpc/rpc_caster.h"
@@ -38,7 +38,7 @@
 
 namespace {
 
-using zun::agent::AgentConfig;
+using zun::config::AgentConfig;
 using OJson = nlohmann::ordered_json;
 
 constexpr char kUsage[] =
@@ -66,7 +66,7 @@ struct Cli {
   AgentConfig config;
   std::unique_ptr<zun::db::ApiStore> api;
   // With [keystone_auth]: capsules are scheduled through Placement.
-  std::unique_ptr<zun::agent::OpenStackClients> openstack;
+  std::unique_ptr<zun::config::OpenStackClients> openstack;
   bool json = false;
   std::string project;
   std::string user;
@@ -94,7 +94,7 @@ struct Cli {
     if (!url.ok()) return url.status();
     zun::rpc::CasterOptions o;
     o.url = *url;
-    o.tls = zun::agent::AmqpTlsFrom(config);
+    o.tls = zun::config::AmqpTlsFrom(config);
     o.control_exchange = config.control_exchange;
     o.topic = config.compute.topic;
     o.durable =
@@ -367,7 +367,7 @@ int main(int argc, char** argv) {
   lo.level = spdlog::level::warn;
   zun::log::Init(lo);
   absl::StatusOr<AgentConfig> config =
-      zun::agent::LoadConfig(args->Get("config-file"));
+      zun::config::LoadConfig(args->Get("config-file"));
   if (!config.ok()) return Fail(std::string(config.status().message()));
   Cli cli;
   cli.config = *config;
@@ -381,7 +381,7 @@ int main(int argc, char** argv) {
   po.statement_timeout = config->database.statement_timeout;
   cli.api = std::make_unique<zun::db::ApiStore>(po);
   cli.openstack =
-      zun::agent::MakeOpenStackClients(*config, zun::RealClock::Default());
+      zun::config::MakeOpenStackClients(*config, zun::RealClock::Default());
 
   const std::string& cmd = pos[0];
   const bool one_arg = cmd == "delete" || cmd == "show" || cmd == "wait";

@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "agent/host_fs.h"
 #include "capsule/labels.h"
 #include "capsule/mapper.h"
 #include "common/fernet.h"
@@ -15,6 +14,7 @@
 #include "cri/fake_cri_client.h"
 #include "cri/fake_runtime.h"
 #include "db/mem_capsule_store.h"
+#include "node/host_fs.h"
 #include "tests/support/test_env.h"
 
 namespace zun::agent {
@@ -350,11 +350,12 @@ TEST_CASE("delete is idempotent and removes the pod cgroup") {
   Capsule c = f.Make({f.Child("a", {"sleep", "3600"})});
   f.Create(c);
   const std::string cg = f.dir.path() + "/cgroup/memory/zun/pod" + c.uuid();
-  REQUIRE(MakeDirs(cg + "/leaf", 0755).ok());
+  REQUIRE(node::MakeDirs(cg + "/leaf", 0755).ok());
   REQUIRE(f.ops->Delete(c.uuid(), false, {}).ok());
   CHECK_FALSE(f.store.Get(c.uuid()).has_value());
   CHECK(f.runtime.NumSandboxes() == 0);
-  CHECK_FALSE(PodCgroupExists(f.dir.path() + "/cgroup", "/zun/pod" + c.uuid()));
+  CHECK_FALSE(
+      node::PodCgroupExists(f.dir.path() + "/cgroup", "/zun/pod" + c.uuid()));
   CHECK(f.ops->Delete(c.uuid(), false, {}).ok());
 }
 

@@ -1,4 +1,4 @@
-#include "agent/config.h"
+#include "config/config.h"
 
 #include <catch2/catch.hpp>
 
@@ -7,10 +7,10 @@
 namespace zun::agent {
 namespace {
 
-absl::StatusOr<AgentConfig> Parse(const std::string& text) {
+absl::StatusOr<config::AgentConfig> Parse(const std::string& text) {
   absl::StatusOr<IniFile> ini = IniFile::Parse(text, "test.conf");
   if (!ini.ok()) return ini.status();
-  return ParseConfig(*ini);
+  return config::ParseConfig(*ini);
 }
 
 const char kMinimal[] =
@@ -20,15 +20,15 @@ const char kMinimal[] =
     "connection = postgresql://zun:pw@db/zun\n";
 
 TEST_CASE("the shipped sample configuration parses and validates") {
-  absl::StatusOr<AgentConfig> c =
-      LoadConfig(std::string(ZUN_SOURCE_DIR) + "/etc/zun-agent.conf");
+  absl::StatusOr<config::AgentConfig> c =
+      config::LoadConfig(std::string(ZUN_SOURCE_DIR) + "/etc/zun-agent.conf");
   REQUIRE(c.ok());
   CHECK(c->control_exchange == "zun");
   CHECK(c->compute.topic == "zun-compute");
 }
 
 TEST_CASE("defaults follow zun.conf and the brief") {
-  absl::StatusOr<AgentConfig> c = Parse(kMinimal);
+  absl::StatusOr<config::AgentConfig> c = Parse(kMinimal);
   REQUIRE(c.ok());
   CHECK_FALSE(c->host.empty());  // the hostname
   CHECK(c->report_interval == absl::Seconds(10));
@@ -41,7 +41,7 @@ TEST_CASE("defaults follow zun.conf and the brief") {
 }
 
 TEST_CASE("typed values are parsed") {
-  absl::StatusOr<AgentConfig> c =
+  absl::StatusOr<config::AgentConfig> c =
       Parse(std::string(kMinimal) +
             "[cri]\n"
             "request_timeout = 2.5\n"
@@ -98,9 +98,9 @@ TEST_CASE("a real zun.conf's other sections and options are accepted") {
 }
 
 TEST_CASE("the effective config shown by check-config never has credentials") {
-  absl::StatusOr<AgentConfig> c = Parse(kMinimal);
+  absl::StatusOr<config::AgentConfig> c = Parse(kMinimal);
   REQUIRE(c.ok());
-  const std::string out = DescribeConfig(*c);
+  const std::string out = config::DescribeConfig(*c);
   CHECK_THAT(out, Catch::Contains("transport_url = rabbit://u:***@h:5672/"));
   CHECK_THAT(out, !Catch::Contains("secret"));
   CHECK_THAT(out, !Catch::Contains(":pw@"));
@@ -147,14 +147,14 @@ namespace zun::agent {
 namespace {
 
 TEST_CASE("Keystone and Placement options, as zun.conf spells them") {
-  absl::StatusOr<AgentConfig> none = Parse(kMinimal);
+  absl::StatusOr<config::AgentConfig> none = Parse(kMinimal);
   REQUIRE(none.ok());
-  CHECK_FALSE(PlacementConfigured(*none));
+  CHECK_FALSE(config::PlacementConfigured(*none));
   CHECK(none->auth_encryption_key == kZunDefaultEncryptionKey);
   CHECK_FALSE(none->compute.cpu_allocation_ratio.has_value());
   CHECK(none->compute.initial_ram_allocation_ratio == 1.5);
 
-  absl::StatusOr<AgentConfig> c = Parse(
+  absl::StatusOr<config::AgentConfig> c = Parse(
       std::string(kMinimal) +
       "[keystone_auth]\nauth_url = http://ks:5000/v3\nusername = zun\n"
       "password = ks-secret\nproject_name = service\n"
@@ -166,7 +166,7 @@ TEST_CASE("Keystone and Placement options, as zun.conf spells them") {
       "resource_provider_association_refresh = 60\n"
       "[DEFAULT]\nauth_encryption_key = 0123456789abcdef0123456789abcdef\n");
   REQUIRE(c.ok());
-  CHECK(PlacementConfigured(*c));
+  CHECK(config::PlacementConfigured(*c));
   CHECK(c->keystone_auth.username == "zun");
   CHECK(c->placement_client.endpoint_type == "internalURL");
   CHECK(c->placement_client.insecure);
@@ -174,7 +174,7 @@ TEST_CASE("Keystone and Placement options, as zun.conf spells them") {
   CHECK_FALSE(c->compute.ram_allocation_ratio.has_value());
   CHECK(c->compute.host_shared_with_nova);
   CHECK(c->compute.resource_provider_association_refresh == absl::Seconds(60));
-  const std::string shown = DescribeConfig(*c);
+  const std::string shown = config::DescribeConfig(*c);
   CHECK_THAT(shown, !Catch::Contains("ks-secret"));
   CHECK_THAT(shown, !Catch::Contains("0123456789abcdef"));
   CHECK_THAT(shown, Catch::Contains("password = ***"));
@@ -192,7 +192,7 @@ TEST_CASE("Keystone and Placement options, as zun.conf spells them") {
                            "[keystone_auth]\nauth_type = admin_token\n"
                            "token = t\nendpoint = http://placement:8778\n");
   REQUIRE(admin_token.ok());
-  CHECK(PlacementConfigured(*admin_token));
+  CHECK(config::PlacementConfigured(*admin_token));
   auto short_key =
       Parse(std::string(kMinimal) + "[DEFAULT]\nauth_encryption_key = short\n");
   REQUIRE_FALSE(short_key.ok());

@@ -1,20 +1,20 @@
 // AgentMetrics rendering and HealthMonitor results, in-process with a
 // simulated clock.
-#include "agent/metrics.h"
+#include "observe/metrics.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
-#include "agent/health.h"
 #include "common/clock.h"
+#include "observe/health.h"
 #include "tests/support/poll.h"
 
 namespace zun::agent {
 namespace {
 
 TEST_CASE("metrics render pushed and pulled values in the text format") {
-  AgentMetrics m;
+  observe::AgentMetrics m;
   m.OnOperation("create", "ok", absl::Milliseconds(30));
   m.OnOperation("create", "ok", absl::Milliseconds(40));
   m.OnOperation("create", "requeued", absl::Seconds(100));
@@ -22,7 +22,7 @@ TEST_CASE("metrics render pushed and pulled values in the text format") {
   m.OnCriCall("RunPodSandbox", absl::Seconds(1),
               absl::StatusCode::kDeadlineExceeded);
   m.OnRelist(absl::Milliseconds(2));
-  MetricSources s;
+  observe::MetricSources s;
   s.rpc_messages = [] {
     return std::map<std::string, uint64_t>{{"container_create/dispatched", 5},
                                            {"image_search/unsupported", 1}};
@@ -72,22 +72,22 @@ TEST_CASE("health: failing and hung probes make the report unhealthy") {
   SimulatedClock clock;
   std::atomic<bool> db_ok{true};
   std::atomic<int> runtime_calls{0};
-  HealthMonitor h({{"database",
-                    [&] {
-                      return db_ok
-                                 ? absl::OkStatus()
-                                 : absl::UnavailableError("connection refused");
-                    }},
-                   {"runtime",
-                    [&] {
-                      ++runtime_calls;
-                      return absl::OkStatus();
-                    }}},
-                  clock, absl::Seconds(2));
+  observe::HealthMonitor h(
+      {{"database",
+        [&] {
+          return db_ok ? absl::OkStatus()
+                       : absl::UnavailableError("connection refused");
+        }},
+       {"runtime",
+        [&] {
+          ++runtime_calls;
+          return absl::OkStatus();
+        }}},
+      clock, absl::Seconds(2));
   CHECK_FALSE(h.Current().healthy);  // nothing checked yet
   h.Start();
   REQUIRE(testing::PollUntil([&] { return h.Current().healthy; }));
-  HealthReport r = h.Current();
+  observe::HealthReport r = h.Current();
   REQUIRE(r.checks.size() == 2);
   CHECK(absl::StrContains(r.ToJson(clock.Now()), "\"status\":\"ok\""));
 

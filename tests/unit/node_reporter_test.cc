@@ -1,12 +1,12 @@
-#include "agent/node_reporter.h"
+#include "node/node_reporter.h"
 
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "agent/host_fs.h"
+#include "node/host_fs.h"
 #include "tests/support/test_env.h"
 
-namespace zun::agent {
+namespace zun::node {
 namespace {
 
 void Write(const std::string& path, const std::string& text) {
@@ -47,7 +47,6 @@ TEST_CASE("the inventory counts capsules and their claims") {
   h.mem_available_mib = 8000;
   h.disk_total_gb = 100;
   h.numa = {NumaNode{0, {0, 1}, 16384, 8000}};
-  CapsuleRegistry reg;
   capsule::Capsule a;
   a.record.uuid = "a";
   a.record.status = "Running";
@@ -57,11 +56,14 @@ TEST_CASE("the inventory counts capsules and their claims") {
   b.record.uuid = "b";
   b.record.status = "Error";
   b.record.cpu = 0.5;
-  reg.Put(a);
-  reg.Put(b);
+  const CapsuleVisitor capsules =
+      [&](const std::function<void(const capsule::Capsule&)>& fn) {
+        fn(a);
+        fn(b);
+      };
   NodeReporterOptions o;
   o.host = "node-1";
-  db::ComputeNodeRecord n = BuildInventory(h, reg, {"runc", "kata"}, o);
+  db::ComputeNodeRecord n = BuildInventory(h, capsules, {"runc", "kata"}, o);
   CHECK(n.hostname == "node-1");
   CHECK(n.total_containers == 2);
   CHECK(n.running_containers == 1);
@@ -84,4 +86,4 @@ TEST_CASE("the inventory counts capsules and their claims") {
 }
 
 }  // namespace
-}  // namespace zun::agent
+}  // namespace zun::node

@@ -1,7 +1,7 @@
 // PlacementReporter against the in-memory Placement: the provider and its
 // inventory as zun-compute reports them, the disabled trait, generation
 // conflicts, Placement outages, allocation releases and the heal.
-#include "agent/placement_reporter.h"
+#include "node/placement_reporter.h"
 
 #include <catch2/catch.hpp>
 
@@ -17,8 +17,8 @@ using openstack::kDisabledTrait;
 
 constexpr char kRp[] = "11111111-2222-3333-4444-555555555555";
 
-NodeResources Node() {
-  NodeResources n;
+node::NodeResources Node() {
+  node::NodeResources n;
   n.rp_uuid = kRp;
   n.name = "node-1";
   n.vcpus = 8;
@@ -35,10 +35,10 @@ struct World {
   std::map<std::string, absl::Time> unclaimed;
   std::vector<std::string> adopted;
   std::vector<std::string> lost;
-  std::unique_ptr<PlacementReporter> reporter;
+  std::unique_ptr<node::PlacementReporter> reporter;
 
-  explicit World(PlacementReporterOptions o = {}) {
-    reporter = std::make_unique<PlacementReporter>(
+  explicit World(node::PlacementReporterOptions o = {}) {
+    reporter = std::make_unique<node::PlacementReporter>(
         placement, clock, o,
         [this](const std::vector<std::string>& consumers)
             -> absl::StatusOr<
@@ -75,7 +75,7 @@ struct World {
 
 TEST_CASE("the node becomes a provider with zun-compute's inventory",
           "[placement]") {
-  PlacementReporterOptions o;
+  node::PlacementReporterOptions o;
   o.reserved_host_cpus = 1;
   o.reserved_host_memory_mb = 512;
   o.reserved_host_disk_mb = 1500;  // rounds up to 2 GB
@@ -122,9 +122,9 @@ TEST_CASE("unset ratios keep the provider's, then the initial ones",
 
 TEST_CASE("reserved never exceeds the total and empty classes stay out",
           "[placement]") {
-  PlacementReporterOptions o;
+  node::PlacementReporterOptions o;
   o.reserved_host_cpus = 64;
-  NodeResources n = Node();
+  node::NodeResources n = Node();
   n.disk_gb = 0;
   const openstack::Inventories inv = DesiredInventories(n, o, {});
   CHECK(inv.at("VCPU").reserved == 8);
@@ -133,7 +133,7 @@ TEST_CASE("reserved never exceeds the total and empty classes stay out",
 
 TEST_CASE("the disabled trait follows zun_service.disabled", "[placement]") {
   World w;
-  NodeResources n = Node();
+  node::NodeResources n = Node();
   n.disabled = true;
   w.reporter->Update(n);
   REQUIRE(w.reporter->SyncOnce().ok());
@@ -159,7 +159,7 @@ TEST_CASE("generation conflicts are re-read and retried", "[placement]") {
   CHECK(w.Inventory().size() == 3);
 
   // A provider that keeps moving: bounded, reported, retried next pass.
-  NodeResources n = Node();
+  node::NodeResources n = Node();
   n.vcpus = 16;
   w.reporter->Update(n);
   w.placement.FailNextWrites(100);
@@ -205,7 +205,7 @@ TEST_CASE("released allocations go, and the heal finds leaked ones",
 
 TEST_CASE("a placed capsule whose create never arrived is created",
           "[placement]") {
-  PlacementReporterOptions o;
+  node::PlacementReporterOptions o;
   o.lost_create_grace = absl::Seconds(60);
   World w(o);
   w.reporter->Update(Node());
@@ -236,7 +236,7 @@ TEST_CASE("a provider shared with Nova is adopted, never healed",
                Catch::Contains("host_shared_with_nova"));
   }
   SECTION("shared: its uuid is used and handed on") {
-    PlacementReporterOptions o;
+    node::PlacementReporterOptions o;
     o.host_shared_with_nova = true;
     World w(o);
     REQUIRE(w.placement.CreateProvider(kNova, "node-1").ok());

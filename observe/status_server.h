@@ -14,12 +14,12 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "agent/health.h"
-#include "agent/metrics.h"
+#include "observe/health.h"
+#include "observe/metrics.h"
 
 class CivetServer;
 
-namespace zun::agent {
+namespace zun::observe {
 
 class StatusServer {
  public:
@@ -42,4 +42,4 @@ class StatusServer {
   int port_ = 0;
 };
 
-}  // namespace zun::agent
+}  // namespace zun::observe

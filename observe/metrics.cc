@@ -1,4 +1,4 @@
-#include "agent/metrics.h"
+#include "observe/metrics.h"
 
 #include <utility>
 #include <vector>
@@ -11,7 +11,7 @@
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
 
-namespace zun::agent {
+namespace zun::observe {
 namespace {
 
 using prometheus::ClientMetric;
@@ -243,7 +243,7 @@ std::string AgentMetrics::Render() const {
     families.push_back(std::move(f));
   }
   if (s.placement) {
-    const PlacementReporter::Counters c = s.placement();
+    const node::PlacementReporter::Counters c = s.placement();
     MetricFamily p =
         Family("zun_agent_placement_passes_total",
                "Placement reporting passes by result", MetricType::Counter);
@@ -280,7 +280,7 @@ std::string AgentMetrics::Render() const {
     families.push_back(std::move(k));
   }
   if (s.placement_health) {
-    const PlacementReporter::Health h = s.placement_health();
+    const node::PlacementReporter::Health h = s.placement_health();
     MetricFamily up =
         Family("zun_agent_placement_up",
                "1 when the last Placement pass succeeded", MetricType::Gauge);
@@ -295,4 +295,4 @@ std::string AgentMetrics::Render() const {
   return prometheus::TextSerializer().Serialize(families);
 }
 
-}  // namespace zun::agent
+}  // namespace zun::observe

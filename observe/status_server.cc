@@ -1,4 +1,4 @@
-#include "agent/status_server.h"
+#include "observe/status_server.h"
 
 #include <exception>
 #include <string_view>
@@ -11,7 +11,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 
-namespace zun::agent {
+namespace zun::observe {
 namespace {
 
 // "HOST:PORT", "[V6]:PORT" or "PORT" with a numeric port: nothing civetweb
@@ -145,4 +145,4 @@ StatusServer::~StatusServer() {
   if (server_) server_->close();
 }
 
-}  // namespace zun::agent
+}  // namespace zun::observe

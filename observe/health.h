@@ -20,7 +20,7 @@
 #include "common/clock.h"
 #include "cri/cri_client.h"
 
-namespace zun::agent {
+namespace zun::observe {
 
 struct HealthProbe {
   std::string name;                     // "bus", "database", "runtime"
@@ -74,4 +74,4 @@ class HealthMonitor {
   std::vector<HealthCheckResult> results_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace zun::agent
+}  // namespace zun::observe

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace zun::agent {
+namespace zun::node {
 
 struct NumaNode {
   int id = 0;
@@ -35,4 +35,4 @@ struct HostInfo {
 // is measured with statvfs (falls back to "/").
 HostInfo ReadHostInfo(const std::string& root, const std::string& disk_path);
 
-}  // namespace zun::agent
+}  // namespace zun::node

@@ -1,6 +1,6 @@
-#include "agent/config_options.h"
+#include "config/config_options.h"
 
-namespace zun::agent::config_internal {
+namespace zun::config::config_internal {
 
 #define ZUN_OPT(section, name, expr)                                  \
   OptionDef {                                                         \
@@ -288,4 +288,4 @@ const std::set<std::string>& LenientSections() {
   return *s;
 }
 
-}  // namespace zun::agent::config_internal
+}  // namespace zun::config::config_internal

@@ -22,7 +22,7 @@
 #include "db/pg_options.h"
 #include "rpc/amqp_connection.h"
 
-namespace zun::agent {
+namespace zun::config {
 
 struct AgentConfig {
   // --- [DEFAULT] ---
@@ -206,4 +206,4 @@ db::PgOptions PgOptionsFrom(const AgentConfig& config);
 // server and zun-capsule's caster; an amqps:// URL enables TLS as well).
 rpc::AmqpTlsOptions AmqpTlsFrom(const AgentConfig& config);
 
-}  // namespace zun::agent
+}  // namespace zun::config

@@ -17,6 +17,7 @@
 // Runs on its own loop thread. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,15 +26,15 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "agent/capsule_registry.h"
-#include "agent/host_info.h"
-#include "agent/placement_reporter.h"
+#include "capsule/model.h"
 #include "common/clock.h"
 #include "common/event_loop.h"
 #include "cri/cri_client.h"
 #include "db/capsule_store.h"
+#include "node/host_info.h"
+#include "node/placement_reporter.h"
 
-namespace zun::agent {
+namespace zun::node {
 
 struct NodeReporterOptions {
   std::string host;
@@ -47,9 +48,14 @@ struct NodeReporterOptions {
   std::string host_root;                   // "" = the real /proc, /sys, /etc
 };
 
+// Calls its argument once for each capsule the node holds (the agent's
+// registry provides it). Must be thread-safe.
+using CapsuleVisitor =
+    std::function<void(const std::function<void(const capsule::Capsule&)>&)>;
+
 // The compute_node row for `host` given the machine and the capsules on it.
 db::ComputeNodeRecord BuildInventory(const HostInfo& host_info,
-                                     const CapsuleRegistry& registry,
+                                     const CapsuleVisitor& capsules,
                                      const std::vector<std::string>& runtimes,
                                      const NodeReporterOptions& options);
 
@@ -57,7 +63,7 @@ class NodeReporter {
  public:
   // `placement` may be null (no Placement reporting).
   NodeReporter(db::CapsuleStore& store, cri::CriClient& cri,
-               CapsuleRegistry& registry, Clock& clock,
+               CapsuleVisitor capsules, Clock& clock,
                NodeReporterOptions options,
                PlacementReporter* placement = nullptr);
   ~NodeReporter();
@@ -82,7 +88,7 @@ class NodeReporter {
 
   db::CapsuleStore& store_;
   cri::CriClient& cri_;
-  CapsuleRegistry& registry_;
+  const CapsuleVisitor capsules_;
   Clock& clock_;
   const NodeReporterOptions options_;
   PlacementReporter* const placement_;
@@ -97,4 +103,4 @@ class NodeReporter {
   HostInfo host_info_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace zun::agent
+}  // namespace zun::node

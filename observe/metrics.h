@@ -22,9 +22,9 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "agent/placement_reporter.h"
-#include "agent/reconciler.h"
 #include "db/pg_options.h"
+#include "node/placement_reporter.h"
+#include "observe/reconciler_stats.h"
 #include "rpc/rpc_bus.h"
 
 namespace prometheus {
@@ -35,7 +35,7 @@ class Family;
 class Counter;
 }  // namespace prometheus
 
-namespace zun::agent {
+namespace zun::observe {
 
 // Read at scrape time; any may be empty. Each must be thread-safe.
 struct MetricSources {
@@ -49,8 +49,8 @@ struct MetricSources {
   // Capsule operations queued or running.
   std::function<size_t()> operations_in_flight;
   // Placement reporting (only when the node reports to Placement).
-  std::function<PlacementReporter::Counters()> placement;
-  std::function<PlacementReporter::Health()> placement_health;
+  std::function<node::PlacementReporter::Counters()> placement;
+  std::function<node::PlacementReporter::Health()> placement_health;
   // Successful Keystone authentications (renewals included).
   std::function<int64_t()> keystone_authentications;
 };
@@ -89,4 +89,4 @@ class AgentMetrics {
   MetricSources sources_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace zun::agent
+}  // namespace zun::observe

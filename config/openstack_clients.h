@@ -9,13 +9,13 @@
 
 #include <memory>
 
-#include "agent/config.h"
 #include "common/clock.h"
+#include "config/config.h"
 #include "openstack/http_placement_client.h"
 #include "openstack/keystone.h"
 #include "openstack/neutron.h"
 
-namespace zun::agent {
+namespace zun::config {
 
 // [keystone_auth] as session options (an auth_url without auth_type means
 // password; user and project domains fall back to default_domain_*).
@@ -36,4 +36,4 @@ struct OpenStackClients {
 std::unique_ptr<OpenStackClients> MakeOpenStackClients(
     const AgentConfig& config, Clock& clock);
 
-}  // namespace zun::agent
+}  // namespace zun::config

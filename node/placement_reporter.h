@@ -47,7 +47,7 @@
 #include "db/capsule_store.h"
 #include "openstack/placement.h"
 
-namespace zun::agent {
+namespace zun::node {
 
 // What the node offers, as NodeReporter sees it.
 struct NodeResources {
@@ -171,4 +171,4 @@ class PlacementReporter {
   Counters counters_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace zun::agent
+}  // namespace zun::node

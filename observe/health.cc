@@ -1,11 +1,11 @@
-#include "agent/health.h"
+#include "observe/health.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 
-namespace zun::agent {
+namespace zun::observe {
 
 std::string HealthReport::ToJson(absl::Time now) const {
   nlohmann::json checks_json = nlohmann::json::object();
@@ -103,4 +103,4 @@ HealthReport HealthMonitor::Current() const {
   return report;
 }
 
-}  // namespace zun::agent
+}  // namespace zun::observe

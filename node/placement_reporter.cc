@@ -1,11 +1,11 @@
-#include "agent/placement_reporter.h"
+#include "node/placement_reporter.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 
-namespace zun::agent {
+namespace zun::node {
 namespace {
 
 using openstack::Inventories;
@@ -398,4 +398,4 @@ PlacementReporter::Counters PlacementReporter::counters() {
   return counters_;
 }
 
-}  // namespace zun::agent
+}  // namespace zun::node

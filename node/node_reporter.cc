@@ -1,4 +1,4 @@
-#include "agent/node_reporter.h"
+#include "node/node_reporter.h"
 
 #include <algorithm>
 
@@ -7,7 +7,7 @@
 #include "common/logging.h"
 #include "rpc/zun_object.h"
 
-namespace zun::agent {
+namespace zun::node {
 
 namespace cs = ::zun::capsule;
 
@@ -35,7 +35,7 @@ bool SameInventory(const db::ComputeNodeRecord& a,
 }  // namespace
 
 db::ComputeNodeRecord BuildInventory(const HostInfo& h,
-                                     const CapsuleRegistry& registry,
+                                     const CapsuleVisitor& capsules,
                                      const std::vector<std::string>& runtimes,
                                      const NodeReporterOptions& o) {
   db::ComputeNodeRecord n;
@@ -67,7 +67,7 @@ db::ComputeNodeRecord BuildInventory(const HostInfo& h,
   }
   n.numa_topology = {{"nodes", nodes}};
   // Claims of the capsules on this host (as Zun's resource tracker counts).
-  registry.ForEach([&n](const capsule::Capsule& c) {
+  capsules([&n](const capsule::Capsule& c) {
     ++n.total_containers;
     const std::string status = c.record.status.value_or("");
     if (status == cs::kStatusRunning || status == cs::kStatusRestarting ||
@@ -91,12 +91,12 @@ db::ComputeNodeRecord BuildInventory(const HostInfo& h,
 }
 
 NodeReporter::NodeReporter(db::CapsuleStore& store, cri::CriClient& cri,
-                           CapsuleRegistry& registry, Clock& clock,
+                           CapsuleVisitor capsules, Clock& clock,
                            NodeReporterOptions options,
                            PlacementReporter* placement)
     : store_(store),
       cri_(cri),
-      registry_(registry),
+      capsules_(std::move(capsules)),
       clock_(clock),
       options_(std::move(options)),
       placement_(placement),
@@ -165,7 +165,7 @@ absl::Status NodeReporter::InventoryOnce() {
   if (runtimes.empty()) runtimes = options_.configured_runtimes;
   HostInfo info = ReadHostInfo(options_.host_root, options_.disk_path);
   db::ComputeNodeRecord node =
-      BuildInventory(info, registry_, runtimes, options_);
+      BuildInventory(info, capsules_, runtimes, options_);
   bool same = false;
   {
     absl::MutexLock l(&mu_);
@@ -224,4 +224,4 @@ absl::Time NodeReporter::last_report() {
   return last_report_;
 }
 
-}  // namespace zun::agent
+}  // namespace zun::node

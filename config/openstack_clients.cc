@@ -1,8 +1,8 @@
-#include "agent/openstack_clients.h"
+#include "config/openstack_clients.h"
 
 #include "openstack/curl_http_client.h"
 
-namespace zun::agent {
+namespace zun::config {
 
 openstack::KeystoneAuthOptions KeystoneAuthFrom(const AgentConfig& c) {
   const AgentConfig::KeystoneAuth& k = c.keystone_auth;
@@ -74,4 +74,4 @@ std::unique_ptr<OpenStackClients> MakeOpenStackClients(const AgentConfig& c,
   return out;
 }
 
-}  // namespace zun::agent
+}  // namespace zun::config

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "agent/config.h"
+#include "config/config.h"
 
-namespace zun::agent::config_internal {
+namespace zun::config::config_internal {
 
 using StringList = std::vector<std::string>;
 using StringMap = std::map<std::string, std::string>;
@@ -42,4 +42,4 @@ const std::set<std::string>& ForeignSections();
 // agent reads some options: the others are skipped.
 const std::set<std::string>& LenientSections();
 
-}  // namespace zun::agent::config_internal
+}  // namespace zun::config::config_internal

@@ -1,4 +1,4 @@
-#include "agent/host_fs.h"
+#include "node/host_fs.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace zun::agent {
+namespace zun::node {
 namespace {
 
 bool IsDir(const std::string& p) {
@@ -171,4 +171,4 @@ std::vector<std::string> EntriesEndingWith(const std::string& dir,
   return out;
 }
 
-}  // namespace zun::agent
+}  // namespace zun::node

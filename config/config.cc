@@ -1,4 +1,4 @@
-#include "agent/config.h"
+#include "config/config.h"
 
 #include <unistd.h>
 
@@ -12,10 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "agent/config_options.h"
 #include "common/logging.h"
+#include "config/config_options.h"
 
-namespace zun::agent {
+namespace zun::config {
 namespace {
 
 using config_internal::FieldRef;
@@ -350,4 +350,4 @@ rpc::AmqpTlsOptions AmqpTlsFrom(const AgentConfig& config) {
   return tls;
 }
 
-}  // namespace zun::agent
+}  // namespace zun::config

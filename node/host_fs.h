@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 
-namespace zun::agent {
+namespace zun::node {
 
 // mkdir -p with `mode` for the directories it creates.
 absl::Status MakeDirs(const std::string& path, unsigned mode);
@@ -39,4 +39,4 @@ std::vector<std::string> EntriesEndingWith(const std::string& dir,
 bool PodCgroupExists(const std::string& cgroup_fs_root,
                      const std::string& cgroup_parent);
 
-}  // namespace zun::agent
+}  // namespace zun::node

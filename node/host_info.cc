@@ -1,4 +1,4 @@
-#include "agent/host_info.h"
+#include "node/host_info.h"
 
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace zun::agent {
+namespace zun::node {
 namespace {
 
 // kB values of /proc/meminfo (or a node's meminfo) by key.
@@ -116,4 +116,4 @@ HostInfo ReadHostInfo(const std::string& root, const std::string& disk_path) {
   return h;
 }
 
-}  // namespace zun::agent
+}  // namespace zun::node
