@@ -10,7 +10,6 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "node/host_fs.h"
-#include "rpc/zun_object.h"
 
 namespace zun::agent {
 
@@ -290,33 +289,31 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
         run.hints.network.empty() ? options_.network_name : run.hints.network,
         st->ip);
   }
-  const std::string now = rpc::FormatObjectTime(clock_.Now());
+  const absl::Time now = clock_.Now();
   std::vector<db::RowPatch> patches;
   db::RowPatch cap(run.uuid);
-  cap.Set("status", cs::kStatusRunning)
-      .Set("status_reason", nullptr)
-      .Set("container_id", run.sandbox_id)
-      .Set("addresses", std::move(addresses))
-      .Set("started_at", now)
+  cap.Status(cs::kStatusRunning)
+      .StatusReason(std::nullopt)
+      .ContainerId(run.sandbox_id)
+      .Addresses(std::move(addresses))
+      .StartedAt(now)
       .ClearTaskStateIf(cs::kTaskCreating);
   patches.push_back(std::move(cap));
   absl::MutexLock l(&run.mu);
   for (const ContainerRecord& init : c.init_containers) {
-    patches.push_back(
-        std::move(db::RowPatch(init.uuid)
-                      .Set("container_id", run.child_ids[init.uuid])
-                      .Set("status", cs::kStatusStopped)
-                      .Set("status_reason", nullptr)
-                      .Set("status_detail", "Completed (exit 0)")));
+    patches.push_back(std::move(db::RowPatch(init.uuid)
+                                    .ContainerId(run.child_ids[init.uuid])
+                                    .Status(cs::kStatusStopped)
+                                    .StatusReason(std::nullopt)
+                                    .StatusDetail("Completed (exit 0)")));
   }
   for (const ContainerRecord& child : c.containers) {
-    patches.push_back(
-        std::move(db::RowPatch(child.uuid)
-                      .Set("container_id", run.child_ids[child.uuid])
-                      .Set("status", cs::kStatusRunning)
-                      .Set("status_reason", nullptr)
-                      .Set("status_detail", nullptr)
-                      .Set("started_at", now)));
+    patches.push_back(std::move(db::RowPatch(child.uuid)
+                                    .ContainerId(run.child_ids[child.uuid])
+                                    .Status(cs::kStatusRunning)
+                                    .StatusReason(std::nullopt)
+                                    .StatusDetail(std::nullopt)
+                                    .StartedAt(now)));
   }
   return WriteAndFinish(patches, run.event_id, true, "");
 }
@@ -434,11 +431,11 @@ absl::Status CapsuleOps::RunInitContainer(CreateRun& run,
     ZUN_CLOG(kAgent, info, run.uuid, run.ctx.request_id,
              "{}; restarting it after {} (policy {})", exit_text,
              absl::FormatDuration(delay), policy.ToString());
-    Write({std::move(db::RowPatch(init.uuid)
-                         .Set("status", cs::kStatusRestarting)
-                         .Set("status_reason", exit_text)
-                         .Set("status_detail",
-                              absl::StrCat("restarts: ", attempt + 1)))})
+    Write(
+        {std::move(db::RowPatch(init.uuid)
+                       .Status(cs::kStatusRestarting)
+                       .StatusReason(exit_text)
+                       .StatusDetail(absl::StrCat("restarts: ", attempt + 1)))})
         .IgnoreError();
     if (!Wait(delay, run.token.get())) return kCancelled;
     cri_.RemoveContainer(*id).IgnoreError();
@@ -453,8 +450,8 @@ void CapsuleOps::FailUnclaimed(const std::string& uuid,
       RetryDbStatusWith(options_.claim_retry, options_.claim_attempts, [&] {
         return store_.Apply(
             {std::move(db::RowPatch(uuid)
-                           .Set("status", cs::kStatusError)
-                           .Set("status_reason", reason)
+                           .Status(cs::kStatusError)
+                           .StatusReason(reason)
                            .ClearTaskStateIf(cs::kTaskCreating))});
       });
   if (!s.ok()) {
@@ -494,7 +491,7 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
     // The delete that cancelled us removes the rows next; only the pointer
     // to the removed sandbox goes.
     WriteAndFinish({std::move(db::RowPatch(run.uuid)
-                                  .Set("container_id", nullptr)
+                                  .ContainerId(std::nullopt)
                                   .ClearTaskStateIf(cs::kTaskCreating))},
                    run.event_id, false, "cancelled by a delete")
         .IgnoreError();
@@ -508,12 +505,12 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
   }
   std::vector<db::RowPatch> patches;
   db::RowPatch cap(run.uuid);
-  cap.Set("status", cs::kStatusError)
-      .Set("status_reason", reason)
-      .Set("container_id", nullptr)
+  cap.Status(cs::kStatusError)
+      .StatusReason(reason)
+      .ContainerId(std::nullopt)
       .ClearTaskStateIf(cs::kTaskCreating);
   if (ports_ != nullptr) {
-    cap.Set("addresses", nlohmann::json::object()).Set("cni_metadata", nullptr);
+    cap.Addresses(nlohmann::json::object()).CniMetadata(nullptr);
   }
   patches.push_back(std::move(cap));
   for (const auto* list :
@@ -521,11 +518,11 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
     for (const ContainerRecord& child : *list) {
       patches.push_back(std::move(
           db::RowPatch(child.uuid)
-              .Set("status", cs::kStatusError)
-              .Set("container_id", nullptr)
-              .Set("status_reason", child.uuid == failed
-                                        ? reason
-                                        : "not started: the capsule failed")));
+              .Status(cs::kStatusError)
+              .ContainerId(std::nullopt)
+              .StatusReason(child.uuid == failed
+                                ? reason
+                                : "not started: the capsule failed")));
     }
   }
   if (absl::Status s = WriteAndFinish(patches, run.event_id, false, reason);
@@ -551,10 +548,9 @@ absl::Status CapsuleOps::BindPorts(CreateRun& run) {
   run.addresses = ports->addresses;
   // The hand-off to zun-cni-daemon, which reads cni_metadata during the
   // RunPodSandbox below.
-  absl::Status s =
-      Write({std::move(db::RowPatch(run.uuid)
-                           .Set("addresses", ports->addresses)
-                           .Set("cni_metadata", ports->cni_metadata))});
+  absl::Status s = Write({std::move(db::RowPatch(run.uuid)
+                                        .Addresses(ports->addresses)
+                                        .CniMetadata(ports->cni_metadata))});
   if (!s.ok()) return Step("recording the Neutron ports", s);
   run.capsule.record.addresses = ports->addresses;
   run.capsule.record.cni_metadata = ports->cni_metadata;

@@ -312,11 +312,11 @@ absl::Status CapsuleOps::DeleteOnce(const std::string& uuid, bool force,
   }
   ZUN_CLOG(kAgent, warn, uuid, ctx.request_id, "delete failed: {}",
            s.message());
-  Write({std::move(db::RowPatch(uuid)
-                       .Set("status", cs::kStatusError)
-                       .Set("status_reason",
-                            absl::StrCat("delete failed: ", s.message()))
-                       .ClearTaskStateIf(cs::kTaskDeleting))})
+  Write(
+      {std::move(db::RowPatch(uuid)
+                     .Status(cs::kStatusError)
+                     .StatusReason(absl::StrCat("delete failed: ", s.message()))
+                     .ClearTaskStateIf(cs::kTaskDeleting))})
       .IgnoreError();
   return s;
 }
@@ -331,8 +331,8 @@ void CapsuleOps::Refuse(const std::string& uuid, const db::ActionContext& ctx,
   });
   std::vector<db::RowPatch> patches;
   patches.push_back(std::move(db::RowPatch(uuid)
-                                  .Set("status", cs::kStatusError)
-                                  .Set("status_reason", reason)
+                                  .Status(cs::kStatusError)
+                                  .StatusReason(reason)
                                   .ClearTaskStateIf(cs::kTaskCreating)));
   absl::Status s =
       event.ok() ? RetryDbStatus([&] {

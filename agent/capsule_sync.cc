@@ -5,7 +5,6 @@
 #include "capsule/labels.h"
 #include "capsule/status.h"
 #include "common/logging.h"
-#include "rpc/zun_object.h"
 
 namespace zun::agent {
 
@@ -108,30 +107,26 @@ absl::StatusOr<absl::Time> CapsuleOps::SyncOnce(const std::string& uuid) {
              "the pod sandbox vanished from the runtime");
     absl::Status s = Write({std::move(
         db::RowPatch(uuid)
-            .Set("status", cs::kStatusError)
-            .Set(
-                "status_reason",
+            .Status(cs::kStatusError)
+            .StatusReason(
                 "the pod sandbox vanished from the runtime (restart policy no)")
-            .Set("container_id", nullptr))});
+            .ContainerId(std::nullopt))});
     if (!s.ok()) return s;
     return absl::InfiniteFuture();
   }
   std::vector<db::RowPatch> patches;
-  auto json_of = [](const std::optional<std::string>& v) {
-    return v ? nlohmann::json(*v) : nlohmann::json();
-  };
-  auto diff = [&json_of](const capsule::ContainerRecord& r,
-                         const capsule::RowStatus& want) {
+  auto diff = [](const capsule::ContainerRecord& r,
+                 const capsule::RowStatus& want) {
     db::RowPatch p(r.uuid);
-    if (r.status != want.status) p.Set("status", json_of(want.status));
+    if (want.status && r.status != want.status) p.Status(*want.status);
     if (r.status_reason != want.status_reason) {
-      p.Set("status_reason", json_of(want.status_reason));
+      p.StatusReason(want.status_reason);
     }
     if (r.status_detail != want.status_detail) {
-      p.Set("status_detail", json_of(want.status_detail));
+      p.StatusDetail(want.status_detail);
     }
     if (r.container_id != want.container_id) {
-      p.Set("container_id", json_of(want.container_id));
+      p.ContainerId(want.container_id);
     }
     return p;
   };
@@ -139,7 +134,7 @@ absl::StatusOr<absl::Time> CapsuleOps::SyncOnce(const std::string& uuid) {
   // With Neutron ports the ports own `addresses` (written by the create).
   if (ports_ == nullptr && !plan.addresses.is_null() &&
       plan.addresses != c->record.addresses) {
-    cap.Set("addresses", plan.addresses);
+    cap.Addresses(plan.addresses);
   }
   if (!cap.empty()) patches.push_back(std::move(cap));
   for (const auto* list : {&c->init_containers, &c->containers}) {
@@ -211,14 +206,12 @@ absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
       capsule::RestartDetail(r.next_attempt, r.last_exit_code);
   ZUN_CLOG(kAgent, info, c.uuid(), "", "restarted container '{}' (restart {})",
            capsule::ContainerNameFor(*child), r.next_attempt);
-  return Write(
-      {std::move(db::RowPatch(child->uuid)
-                     .Set("container_id", *id)
-                     .Set("status", cs::kStatusRunning)
-                     .Set("status_reason", nullptr)
-                     .Set("status_detail",
-                          detail ? nlohmann::json(*detail) : nlohmann::json())
-                     .Set("started_at", rpc::FormatObjectTime(clock_.Now())))});
+  return Write({std::move(db::RowPatch(child->uuid)
+                              .ContainerId(*id)
+                              .Status(cs::kStatusRunning)
+                              .StatusReason(std::nullopt)
+                              .StatusDetail(detail)
+                              .StartedAt(clock_.Now()))});
 }
 
 }  // namespace zun::agent

@@ -91,7 +91,7 @@ absl::StatusOr<std::vector<Capsule>> Load(pqxx::transaction_base& t,
   SqlParams p;
   if (!arg.empty()) p.Add(arg);
   pqxx::result caps =
-      p.Exec(t, absl::StrCat("SELECT ", kContainerColumns,
+      p.Exec(t, absl::StrCat("SELECT ", ContainerColumns(),
                              " FROM container WHERE container_type = 1 ", where,
                              " ORDER BY id"));
   std::vector<Capsule> out;
@@ -102,7 +102,7 @@ absl::StatusOr<std::vector<Capsule>> Load(pqxx::transaction_base& t,
     c.record = *std::move(r);
     pqxx::result kids = SqlParams()
                             .Add(std::to_string(c.record.id))
-                            .Exec(t, absl::StrCat("SELECT ", kContainerColumns,
+                            .Exec(t, absl::StrCat("SELECT ", ContainerColumns(),
                                                   " FROM container WHERE "
                                                   "capsule_id = $1::int ORDER "
                                                   "BY id"));

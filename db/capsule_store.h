@@ -26,50 +26,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "capsule/model.h"
+#include "db/row_patch.h"
 #include "nlohmann/json.hpp"
 
 namespace zun::db {
-
-// A set of column writes to one `container` row, addressed by uuid. Values
-// are JSON: null writes SQL NULL; JsonField/JSON-text columns take any JSON
-// and are stored as its text; string, number, bool and timestamp columns
-// take the matching scalar (timestamps as absl::FormatTime RFC3339 strings).
-// Only the columns the agent owns may be written (see kWritableColumns in
-// row_patch.cc); the store rejects others with INVALID_ARGUMENT.
-class RowPatch {
- public:
-  explicit RowPatch(std::string uuid) : uuid_(std::move(uuid)) {}
-
-  RowPatch& Set(std::string_view column, nlohmann::json value);
-  // Sets task_state to NULL, but only if it currently equals `expected`
-  // (so the agent never clears a task state the API set meanwhile, such as
-  // container_deleting).
-  RowPatch& ClearTaskStateIf(std::string_view expected);
-
-  const std::string& uuid() const { return uuid_; }
-  const std::map<std::string, nlohmann::json>& values() const {
-    return values_;
-  }
-  const std::optional<std::string>& clear_task_state_if() const {
-    return clear_task_state_if_;
-  }
-  bool empty() const { return values_.empty() && !clear_task_state_if_; }
-
- private:
-  std::string uuid_;
-  std::map<std::string, nlohmann::json> values_;
-  std::optional<std::string> clear_task_state_if_;
-};
-
-// Applies the values of `patch` to `record` as the database would (for
-// in-memory copies of rows: the agent's registry and MemCapsuleStore).
-void ApplyPatchTo(const RowPatch& patch, capsule::ContainerRecord& record);
-
-// True if the agent may write `column` through a RowPatch.
-bool IsWritableColumn(std::string_view column);
-// True for columns stored as JSON text (JsonField and JSON-encoded lists and
-// dicts).
-bool IsJsonColumn(std::string_view column);
 
 struct ServiceRecord {
   int64_t id = 0;

@@ -30,7 +30,7 @@ namespace internal {
 absl::StatusOr<Capsule> LoadOne(pqxx::transaction_base& t,
                                 std::string_view uuid) {
   pqxx::result rows =
-      SqlParams().Add(uuid).Exec(t, absl::StrCat("SELECT ", kContainerColumns,
+      SqlParams().Add(uuid).Exec(t, absl::StrCat("SELECT ", ContainerColumns(),
                                                  " FROM container WHERE uuid = "
                                                  "$1 AND container_type = 1"));
   if (rows.empty()) {
@@ -77,7 +77,7 @@ absl::StatusOr<std::vector<Capsule>> PgCapsuleStore::ListCapsules(
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     ReadTransaction t(c);
     pqxx::result rows = SqlParams().Add(host).Exec(
-        t, absl::StrCat("SELECT ", kContainerColumns,
+        t, absl::StrCat("SELECT ", ContainerColumns(),
                         " FROM container WHERE container_type = 1 AND host = "
                         "$1 ORDER BY id"));
     out = LoadWithChildren(t, rows);
@@ -107,12 +107,12 @@ absl::StatusOr<Capsule> ClaimIn(pqxx::transaction_base& t,
                     kNow,
                     " WHERE uuid = $1 AND container_type = 1 AND (host IS NULL "
                     "OR host = $2) RETURNING ",
-                    kContainerColumns,
+                    ContainerColumns(),
                     ") SELECT 0 AS zun_ord, false AS zun_has_volume, ",
-                    kContainerColumns,
+                    ContainerColumns(),
                     " FROM cap UNION ALL SELECT 1, EXISTS (SELECT 1 FROM "
                     "volume_mapping vm WHERE vm.container_uuid = ch.uuid), ",
-                    kContainerColumns,
+                    ContainerColumns(),
                     " FROM container ch WHERE ch.capsule_id = (SELECT id FROM "
                     "cap) AND ch.container_type IN (2, 3) ORDER BY zun_ord, "
                     "id"));

@@ -139,7 +139,7 @@ absl::StatusOr<std::vector<Capsule>> LoadWithChildren(
   if (!ids.empty()) {
     children = SqlParams()
                    .Add(absl::StrCat("{", absl::StrJoin(ids, ","), "}"))
-                   .Exec(t, absl::StrCat("SELECT ", kContainerColumns,
+                   .Exec(t, absl::StrCat("SELECT ", ContainerColumns(),
                                          " FROM container WHERE capsule_id = "
                                          "ANY($1::int[]) AND container_type "
                                          "IN (2, 3) ORDER BY id"));

@@ -1,6 +1,7 @@
 #include "db/row_codec.h"
 
 #include "absl/strings/str_cat.h"
+#include "capsule/fields.h"
 #include "db/capsule_store.h"
 
 namespace zun::db {
@@ -74,124 +75,97 @@ absl::Status DecodeDict(const ContainerRecord& r, const char* column,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-const char* const kContainerColumns =
-    "id, container_type, capsule_id, uuid, container_id, name, project_id, "
-    "user_id, image, cpu, cpu_policy, memory, command, entrypoint, status, "
-    "status_reason, status_detail, task_state, environment, workdir, ports, "
-    "hostname, labels, image_pull_policy, host, restart_policy, interactive, "
-    "tty, privileged, auto_remove, auto_heal, image_driver, websocket_url, "
-    "websocket_token, security_groups, runtime, disk, registry_id, addresses, "
-    "exposed_ports, healthcheck, annotations, cni_metadata, cpuset, "
-    "started_at, created_at, updated_at";
-
-std::optional<absl::Time> ParseDbTime(const std::string& text) {
-  absl::Time t;
-  std::string err;
-  if (absl::ParseTime("%Y-%m-%d %H:%M:%E*S", text, absl::UTCTimeZone(), &t,
-                      &err)) {
-    return t;
+// Sets a member from its column, by the member's type.
+struct FromField {
+  const ContainerRecord& r;  // for error messages (uuid decoded first)
+  const char* column;
+  const pqxx::field& f;
+  absl::Status operator()(int64_t& m) const {
+    m = f.as<int64_t>();
+    return absl::OkStatus();
   }
-  if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*S", text, absl::UTCTimeZone(), &t,
-                      &err)) {
-    return t;
+  absl::Status operator()(std::string& m) const {
+    m = f.is_null() ? "" : f.c_str();
+    return absl::OkStatus();
   }
-  return std::nullopt;
+  absl::Status operator()(capsule::ContainerType& m) const {
+    m = static_cast<capsule::ContainerType>(f.as<int>());
+    return absl::OkStatus();
+  }
+  absl::Status operator()(std::optional<int64_t>& m) const {
+    m = Num<int64_t>(f);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(std::optional<std::string>& m) const {
+    m = Str(f);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(std::optional<double>& m) const {
+    m = Num<double>(f);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(bool& m) const {
+    m = Bool(f);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(std::vector<std::string>& m) const {
+    return DecodeList(r, column, f, &m);
+  }
+  absl::Status operator()(std::vector<int64_t>& m) const {
+    absl::StatusOr<nlohmann::json> j = Json(r, column, f);
+    if (!j.ok()) return j.status();
+    if (j->is_array()) {
+      for (const auto& p : *j) {
+        if (p.is_number_integer()) m.push_back(p.get<int64_t>());
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::Status operator()(capsule::StringMap& m) const {
+    return DecodeDict(r, column, f, &m);
+  }
+  absl::Status operator()(nlohmann::json& m) const {
+    absl::StatusOr<nlohmann::json> j = Json(r, column, f);
+    if (!j.ok()) return j.status();
+    m = *std::move(j);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(std::optional<absl::Time>& m) const {
+    std::optional<std::string> s = Str(f);
+    m = s ? ParseDbTime(*s) : std::nullopt;
+    return absl::OkStatus();
+  }
+};
+
+std::string SelectList() {
+  std::string out;
+  for (const capsule::Field& field : capsule::ContainerFields()) {
+    if (!out.empty()) out += ", ";
+    out += field.name;
+  }
+  return out;
 }
 
-std::string FormatDbTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S", t, absl::UTCTimeZone());
+}  // namespace
+
+const std::string& ContainerColumns() {
+  static const auto* list = new std::string(SelectList());
+  return *list;
 }
 
 absl::StatusOr<ContainerRecord> DecodeContainerRow(const pqxx::row& row) {
   ContainerRecord r;
   try {
-    r.id = row["id"].as<int64_t>();
-    r.container_type =
-        static_cast<capsule::ContainerType>(row["container_type"].as<int>());
-    r.capsule_id = Num<int64_t>(row["capsule_id"]);
     r.uuid = row["uuid"].c_str();
-    r.container_id = Str(row["container_id"]);
-    r.name = Str(row["name"]);
-    r.project_id = Str(row["project_id"]);
-    r.user_id = Str(row["user_id"]);
-    r.image = Str(row["image"]);
-    r.cpu = Num<double>(row["cpu"]);
-    r.cpu_policy = Str(row["cpu_policy"]);
-    r.memory = Str(row["memory"]);
-    r.status = Str(row["status"]);
-    r.status_reason = Str(row["status_reason"]);
-    r.status_detail = Str(row["status_detail"]);
-    r.task_state = Str(row["task_state"]);
-    r.workdir = Str(row["workdir"]);
-    r.hostname = Str(row["hostname"]);
-    r.image_pull_policy = Str(row["image_pull_policy"]);
-    r.host = Str(row["host"]);
-    r.interactive = Bool(row["interactive"]);
-    r.tty = Bool(row["tty"]);
-    r.privileged = Bool(row["privileged"]);
-    r.auto_remove = Bool(row["auto_remove"]);
-    r.auto_heal = Bool(row["auto_heal"]);
-    r.image_driver = Str(row["image_driver"]);
-    r.websocket_url = Str(row["websocket_url"]);
-    r.websocket_token = Str(row["websocket_token"]);
-    r.runtime = Str(row["runtime"]);
-    r.disk = Num<int64_t>(row["disk"]);
-    r.registry_id = Num<int64_t>(row["registry_id"]);
-    for (const char* col : {"started_at", "created_at", "updated_at"}) {
-      std::optional<std::string> s = Str(row[col]);
-      std::optional<absl::Time> t = s ? ParseDbTime(*s) : std::nullopt;
-      if (std::string(col) == "started_at") r.started_at = t;
-      if (std::string(col) == "created_at") r.created_at = t;
-      if (std::string(col) == "updated_at") r.updated_at = t;
+    for (const capsule::Field& field : capsule::ContainerFields()) {
+      const std::string column(field.name);
+      absl::Status s = capsule::VisitField(
+          field, r, FromField{r, column.c_str(), row[column]});
+      if (!s.ok()) return s;
     }
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("row '", r.uuid, "' does not decode: ", e.what()));
-  }
-  if (absl::Status s = DecodeList(r, "command", row["command"], &r.command);
-      !s.ok())
-    return s;
-  if (absl::Status s =
-          DecodeList(r, "entrypoint", row["entrypoint"], &r.entrypoint);
-      !s.ok())
-    return s;
-  if (absl::Status s = DecodeList(r, "security_groups", row["security_groups"],
-                                  &r.security_groups);
-      !s.ok())
-    return s;
-  if (absl::Status s =
-          DecodeDict(r, "environment", row["environment"], &r.environment);
-      !s.ok())
-    return s;
-  if (absl::Status s = DecodeDict(r, "labels", row["labels"], &r.labels);
-      !s.ok())
-    return s;
-  if (absl::Status s = DecodeDict(r, "restart_policy", row["restart_policy"],
-                                  &r.restart_policy);
-      !s.ok())
-    return s;
-  absl::StatusOr<nlohmann::json> ports = Json(r, "ports", row["ports"]);
-  if (!ports.ok()) return ports.status();
-  if (ports->is_array()) {
-    for (const auto& p : *ports) {
-      if (p.is_number_integer()) r.ports.push_back(p.get<int64_t>());
-    }
-  }
-  struct JsonCol {
-    const char* name;
-    nlohmann::json* out;
-  };
-  for (JsonCol jc : {JsonCol{"addresses", &r.addresses},
-                     JsonCol{"exposed_ports", &r.exposed_ports},
-                     JsonCol{"healthcheck", &r.healthcheck},
-                     JsonCol{"annotations", &r.annotations},
-                     JsonCol{"cni_metadata", &r.cni_metadata},
-                     JsonCol{"cpuset", &r.cpuset}}) {
-    absl::StatusOr<nlohmann::json> j = Json(r, jc.name, row[jc.name]);
-    if (!j.ok()) return j.status();
-    *jc.out = *std::move(j);
   }
   return r;
 }

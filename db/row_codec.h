@@ -11,20 +11,18 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "capsule/model.h"
+#include "db/row_patch.h"
 #include "nlohmann/json.hpp"
 #include "pqxx/pqxx"
 
 namespace zun::db {
 
-// The SELECT list matching DecodeContainerRow.
-extern const char* const kContainerColumns;
+// The SELECT list matching DecodeContainerRow (every field of
+// capsule/fields.h).
+const std::string& ContainerColumns();
 
 absl::StatusOr<capsule::ContainerRecord> DecodeContainerRow(
     const pqxx::row& row);
-
-// "2026-11-26 22:10:01.123456" (UTC) <-> absl::Time.
-std::optional<absl::Time> ParseDbTime(const std::string& text);
-std::string FormatDbTime(absl::Time t);
 
 // The SQL parameter text for writing `value` into `column` (nullopt = NULL).
 absl::StatusOr<std::optional<std::string>> EncodeColumnValue(

@@ -1,75 +1,53 @@
-#include <set>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "capsule/fields.h"
 #include "db/capsule_store.h"
 
 namespace zun::db {
 namespace {
 
-// Columns of `container` that the agent writes (contract §4.2 plus the
-// statuses it keeps current). Anything else belongs to the API.
-const std::set<std::string, std::less<>>& WritableColumns() {
-  static const auto* cols = new std::set<std::string, std::less<>>{
-      "container_id",  "status",         "status_reason", "status_detail",
-      "task_state",    "host",           "addresses",     "cni_metadata",
-      "image_driver",  "started_at",     "cpuset",        "disk",
-      "websocket_url", "websocket_token"};
-  return *cols;
-}
-
-const std::set<std::string, std::less<>>& JsonColumns() {
-  static const auto* cols = new std::set<std::string, std::less<>>{
-      "addresses",     "cni_metadata", "annotations",    "healthcheck",
-      "exposed_ports", "cpuset",       "command",        "environment",
-      "ports",         "labels",       "restart_policy", "security_groups",
-      "entrypoint"};
-  return *cols;
-}
+// Sets `member` from a column value as the database returns it.
+struct FromColumn {
+  const nlohmann::json& v;
+  std::optional<std::string> Text() const {
+    if (v.is_null()) return std::nullopt;
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  }
+  void operator()(std::optional<std::string>& m) const { m = Text(); }
+  void operator()(std::string& m) const { m = Text().value_or(""); }
+  void operator()(nlohmann::json& m) const { m = v; }
+  void operator()(std::optional<int64_t>& m) const {
+    m = v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>())
+                              : std::nullopt;
+  }
+  void operator()(std::optional<double>& m) const {
+    m = v.is_number() ? std::optional<double>(v.get<double>()) : std::nullopt;
+  }
+  void operator()(std::optional<absl::Time>& m) const {
+    m = v.is_string() ? ParseDbTime(v.get<std::string>()) : std::nullopt;
+  }
+  // Fields the agent never writes.
+  template <typename T>
+  void operator()(T&) const {}
+};
 
 }  // namespace
 
 bool IsWritableColumn(std::string_view column) {
-  return WritableColumns().count(column) > 0;
+  const capsule::Field* f = capsule::FindField(column);
+  return f != nullptr && f->agent_writes;
 }
 
 bool IsJsonColumn(std::string_view column) {
-  return JsonColumns().count(column) > 0;
+  const capsule::Field* f = capsule::FindField(column);
+  return f != nullptr && f->json_text;
 }
 
 void ApplyPatchTo(const RowPatch& patch, capsule::ContainerRecord& r) {
   for (const auto& [col, v] : patch.values()) {
-    auto str = [&v]() -> std::optional<std::string> {
-      if (v.is_null()) return std::nullopt;
-      return v.is_string() ? v.get<std::string>() : v.dump();
-    };
-    if (col == "container_id") r.container_id = str();
-    if (col == "status") r.status = str();
-    if (col == "status_reason") r.status_reason = str();
-    if (col == "status_detail") r.status_detail = str();
-    if (col == "task_state") r.task_state = str();
-    if (col == "host") r.host = str();
-    if (col == "image_driver") r.image_driver = str();
-    if (col == "websocket_url") r.websocket_url = str();
-    if (col == "websocket_token") r.websocket_token = str();
-    if (col == "addresses") r.addresses = v;
-    if (col == "cni_metadata") r.cni_metadata = v;
-    if (col == "cpuset") r.cpuset = v;
-    if (col == "disk") {
-      r.disk = v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>())
-                                     : std::nullopt;
-    }
-    if (col == "started_at") {
-      absl::Time t;
-      std::string err;
-      if (v.is_string() &&
-          absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", v.get<std::string>(),
-                          absl::UTCTimeZone(), &t, &err)) {
-        r.started_at = t;
-      } else {
-        r.started_at = std::nullopt;
-      }
-    }
+    const capsule::Field* f = capsule::FindField(col);
+    if (f == nullptr || !f->agent_writes) continue;
+    capsule::VisitField(*f, r, FromColumn{v});
   }
   if (patch.clear_task_state_if() &&
       r.task_state == *patch.clear_task_state_if()) {
@@ -77,14 +55,63 @@ void ApplyPatchTo(const RowPatch& patch, capsule::ContainerRecord& r) {
   }
 }
 
-RowPatch& RowPatch::Set(std::string_view column, nlohmann::json value) {
+namespace {
+nlohmann::json OrNull(const std::optional<std::string>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json();
+}
+}  // namespace
+
+RowPatch& RowPatch::Column(std::string_view column, nlohmann::json value) {
   values_[std::string(column)] = std::move(value);
   return *this;
+}
+
+RowPatch& RowPatch::Status(std::string_view status) {
+  return Column("status", std::string(status));
+}
+RowPatch& RowPatch::StatusReason(std::optional<std::string> reason) {
+  return Column("status_reason", OrNull(reason));
+}
+RowPatch& RowPatch::StatusDetail(std::optional<std::string> detail) {
+  return Column("status_detail", OrNull(detail));
+}
+RowPatch& RowPatch::ContainerId(std::optional<std::string> id) {
+  return Column("container_id", OrNull(id));
+}
+RowPatch& RowPatch::Addresses(nlohmann::json addresses) {
+  return Column("addresses", std::move(addresses));
+}
+RowPatch& RowPatch::CniMetadata(nlohmann::json metadata) {
+  return Column("cni_metadata", std::move(metadata));
+}
+RowPatch& RowPatch::StartedAt(absl::Time at) {
+  return Column("started_at", FormatDbTime(at));
+}
+RowPatch& RowPatch::Host(std::string host) {
+  return Column("host", std::move(host));
 }
 
 RowPatch& RowPatch::ClearTaskStateIf(std::string_view expected) {
   clear_task_state_if_ = std::string(expected);
   return *this;
+}
+
+std::optional<absl::Time> ParseDbTime(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime("%Y-%m-%d %H:%M:%E*S", text, absl::UTCTimeZone(), &t,
+                      &err)) {
+    return t;
+  }
+  if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*S", text, absl::UTCTimeZone(), &t,
+                      &err)) {
+    return t;
+  }
+  return std::nullopt;
+}
+
+std::string FormatDbTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S", t, absl::UTCTimeZone());
 }
 
 absl::StatusOr<CapsuleStore::Claimed> CapsuleStore::ClaimCapsuleWithAction(

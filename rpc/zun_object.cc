@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "capsule/fields.h"
 #include "common/strings.h"
 
 namespace zun::rpc {
@@ -159,82 +160,71 @@ const char* NameOfType(ContainerType t) {
   return "Container";
 }
 
-OrderedJson JsonFieldOut(const Json& j) {
+OrderedJson JsonFieldOut(const OrderedJson& j) {
   if (j.is_null()) return OrderedJson();
-  return OrderedJson(PyDumps(OrderedJson::parse(j.dump())));
+  return OrderedJson(PyDumps(j));
 }
 
-template <typename T>
-OrderedJson Opt(const std::optional<T>& v) {
-  return v ? OrderedJson(*v) : OrderedJson();
+// A field's value as the object carries it, by the member's type.
+struct ToObject {
+  OrderedJson operator()(const int64_t& v) const { return v; }
+  OrderedJson operator()(const std::string& v) const { return v; }
+  OrderedJson operator()(const ContainerType&) const { return OrderedJson(); }
+  OrderedJson operator()(const bool& v) const { return v; }
+  OrderedJson operator()(const std::vector<std::string>& v) const { return v; }
+  OrderedJson operator()(const std::vector<int64_t>& v) const { return v; }
+  OrderedJson operator()(const capsule::StringMap& v) const { return v; }
+  OrderedJson operator()(const Json& v) const {
+    return OrderedJson::parse(v.dump());
+  }
+  OrderedJson operator()(const std::optional<absl::Time>& v) const {
+    return v ? OrderedJson(FormatObjectTime(*v)) : OrderedJson();
+  }
+  template <typename T>
+  OrderedJson operator()(const std::optional<T>& v) const {
+    return v ? OrderedJson(*v) : OrderedJson();
+  }
+};
+
+// Zun's Cpuset object around {"cpuset_cpus": [...], "cpuset_mems": [...]}.
+OrderedJson CpusetOut(const Json& cpuset) {
+  OrderedJson p = OrderedJson::object();
+  p[kName] = "Cpuset";
+  p[kNs] = "zun";
+  p[kVersion] = "1.0";
+  OrderedJson cd = OrderedJson::object();
+  for (const char* key : {"cpuset_cpus", "cpuset_mems"}) {
+    cd[key] = cpuset.is_object() && cpuset.contains(key)
+                  ? OrderedJson::parse(cpuset[key].dump())
+                  : OrderedJson::array();
+  }
+  p[kData] = std::move(cd);
+  return p;
 }
 
 OrderedJson EncodeRecord(const ContainerRecord& r, std::string_view version) {
+  const bool child = r.container_type == ContainerType::kCapsuleContainer ||
+                     r.container_type == ContainerType::kCapsuleInitContainer;
   OrderedJson d = OrderedJson::object();
-  d["id"] = r.id;
-  d["container_id"] = Opt(r.container_id);
-  d["uuid"] = r.uuid;
-  d["name"] = Opt(r.name);
-  d["project_id"] = Opt(r.project_id);
-  d["user_id"] = Opt(r.user_id);
-  d["image"] = Opt(r.image);
-  d["cpu"] = Opt(r.cpu);
-  d["cpu_policy"] = Opt(r.cpu_policy);
-  OrderedJson cpuset = OrderedJson::object();
-  cpuset[kName] = "Cpuset";
-  cpuset[kNs] = "zun";
-  cpuset[kVersion] = "1.0";
-  OrderedJson cd = OrderedJson::object();
-  cd["cpuset_cpus"] = r.cpuset.is_object() && r.cpuset.contains("cpuset_cpus")
-                          ? OrderedJson::parse(r.cpuset["cpuset_cpus"].dump())
-                          : OrderedJson();
-  cd["cpuset_mems"] = r.cpuset.is_object() && r.cpuset.contains("cpuset_mems")
-                          ? OrderedJson::parse(r.cpuset["cpuset_mems"].dump())
-                          : OrderedJson();
-  cpuset[kData] = cd;
-  d["cpuset"] = cpuset;
-  d["memory"] = Opt(r.memory);
-  d["command"] = r.command;
-  d["status"] = Opt(r.status);
-  d["status_reason"] = Opt(r.status_reason);
-  d["task_state"] = Opt(r.task_state);
-  d["environment"] = r.environment;
-  d["workdir"] = Opt(r.workdir);
-  d["auto_remove"] = r.auto_remove;
-  d["ports"] = r.ports;
-  d["hostname"] = Opt(r.hostname);
-  d["labels"] = r.labels;
-  d["addresses"] = JsonFieldOut(r.addresses);
-  d["image_pull_policy"] = Opt(r.image_pull_policy);
-  d["host"] = Opt(r.host);
-  d["restart_policy"] = r.restart_policy;
-  d["status_detail"] = Opt(r.status_detail);
-  d["interactive"] = r.interactive;
-  d["tty"] = r.tty;
-  d["image_driver"] = Opt(r.image_driver);
-  d["websocket_url"] = Opt(r.websocket_url);
-  d["websocket_token"] = Opt(r.websocket_token);
-  d["security_groups"] = r.security_groups;
-  d["runtime"] = Opt(r.runtime);
-  d["disk"] = Opt(r.disk);
-  d["auto_heal"] = r.auto_heal;
-  d["started_at"] = r.started_at ? OrderedJson(FormatObjectTime(*r.started_at))
-                                 : OrderedJson();
-  d["exposed_ports"] = JsonFieldOut(r.exposed_ports);
-  d["privileged"] = r.privileged;
-  d["healthcheck"] = JsonFieldOut(r.healthcheck);
-  d["registry_id"] = Opt(r.registry_id);
-  d["annotations"] = JsonFieldOut(r.annotations);
-  d["cni_metadata"] = JsonFieldOut(r.cni_metadata);
-  d["entrypoint"] = r.entrypoint;
-  if (r.container_type == ContainerType::kCapsuleContainer ||
-      r.container_type == ContainerType::kCapsuleInitContainer) {
-    d["capsule_id"] = Opt(r.capsule_id);
+  for (const capsule::Field& f : capsule::ContainerFields()) {
+    const std::string key(f.name);
+    switch (f.object) {
+      case capsule::ObjectForm::kNone:
+        break;
+      case capsule::ObjectForm::kChildOnly:
+        if (child) d[key] = capsule::VisitField(f, r, ToObject{});
+        break;
+      case capsule::ObjectForm::kPlain:
+        d[key] = capsule::VisitField(f, r, ToObject{});
+        break;
+      case capsule::ObjectForm::kJsonField:
+        d[key] = JsonFieldOut(capsule::VisitField(f, r, ToObject{}));
+        break;
+      case capsule::ObjectForm::kCpuset:
+        d[key] = CpusetOut(r.cpuset);
+        break;
+    }
   }
-  d["created_at"] = r.created_at ? OrderedJson(FormatObjectTime(*r.created_at))
-                                 : OrderedJson();
-  d["updated_at"] = r.updated_at ? OrderedJson(FormatObjectTime(*r.updated_at))
-                                 : OrderedJson();
   OrderedJson p = OrderedJson::object();
   p[kName] = NameOfType(r.container_type);
   p[kNs] = "zun";
@@ -242,6 +232,28 @@ OrderedJson EncodeRecord(const ContainerRecord& r, std::string_view version) {
   p[kData] = std::move(d);
   return p;
 }
+
+// Reads a field out of the object, by the member's type.
+struct FromObject {
+  FieldReader& f;
+  const char* key;
+  void operator()(int64_t& m) const {
+    std::optional<int64_t> v;
+    f.Int(key, &v);
+    m = v.value_or(0);
+  }
+  void operator()(std::string& m) const { f.Str(key, &m); }
+  void operator()(ContainerType&) const {}
+  void operator()(std::optional<int64_t>& m) const { f.Int(key, &m); }
+  void operator()(std::optional<std::string>& m) const { f.Str(key, &m); }
+  void operator()(std::optional<double>& m) const { f.Float(key, &m); }
+  void operator()(bool& m) const { f.Bool(key, &m); }
+  void operator()(std::vector<std::string>& m) const { f.StrList(key, &m); }
+  void operator()(std::vector<int64_t>& m) const { f.IntList(key, &m); }
+  void operator()(capsule::StringMap& m) const { f.StrDict(key, &m); }
+  void operator()(Json& m) const { f.JsonField(key, &m); }
+  void operator()(std::optional<absl::Time>& m) const { f.Time(key, &m); }
+};
 
 }  // namespace
 
@@ -287,56 +299,19 @@ absl::StatusOr<ContainerRecord> DecodeContainerRecord(const nlohmann::json& p) {
   ContainerRecord r;
   r.container_type = *type;
   FieldReader f(*data, h->name);
-  std::optional<int64_t> id;
-  f.Int("id", &id);
-  r.id = id.value_or(0);
-  f.Str("uuid", &r.uuid);
-  f.Str("container_id", &r.container_id);
-  f.Str("name", &r.name);
-  f.Str("project_id", &r.project_id);
-  f.Str("user_id", &r.user_id);
-  f.Str("image", &r.image);
-  f.Float("cpu", &r.cpu);
-  f.Str("cpu_policy", &r.cpu_policy);
-  f.Str("memory", &r.memory);
-  f.StrList("command", &r.command);
-  f.StrList("entrypoint", &r.entrypoint);
-  f.Str("status", &r.status);
-  f.Str("status_reason", &r.status_reason);
-  f.Str("status_detail", &r.status_detail);
-  f.Str("task_state", &r.task_state);
-  f.StrDict("environment", &r.environment);
-  f.Str("workdir", &r.workdir);
-  f.IntList("ports", &r.ports);
-  f.Str("hostname", &r.hostname);
-  f.StrDict("labels", &r.labels);
-  f.Str("image_pull_policy", &r.image_pull_policy);
-  f.Str("host", &r.host);
-  f.StrDict("restart_policy", &r.restart_policy);
-  f.Bool("interactive", &r.interactive);
-  f.Bool("tty", &r.tty);
-  f.Bool("privileged", &r.privileged);
-  f.Bool("auto_remove", &r.auto_remove);
-  f.Bool("auto_heal", &r.auto_heal);
-  f.Str("image_driver", &r.image_driver);
-  f.Str("websocket_url", &r.websocket_url);
-  f.Str("websocket_token", &r.websocket_token);
-  f.StrList("security_groups", &r.security_groups);
-  f.Str("runtime", &r.runtime);
-  f.Int("disk", &r.disk);
-  f.Int("registry_id", &r.registry_id);
-  f.Int("capsule_id", &r.capsule_id);
-  f.JsonField("addresses", &r.addresses);
-  f.JsonField("exposed_ports", &r.exposed_ports);
-  f.JsonField("healthcheck", &r.healthcheck);
-  f.JsonField("annotations", &r.annotations);
-  f.JsonField("cni_metadata", &r.cni_metadata);
-  f.Time("started_at", &r.started_at);
-  f.Time("created_at", &r.created_at);
-  f.Time("updated_at", &r.updated_at);
-  if (const Json* cs = f.Get("cpuset")) {
-    auto cd = cs->find(kData);
-    if (cs->is_object() && cd != cs->end() && cd->is_object()) r.cpuset = *cd;
+  for (const capsule::Field& field : capsule::ContainerFields()) {
+    const std::string key(field.name);
+    if (field.object == capsule::ObjectForm::kNone) continue;
+    if (field.object == capsule::ObjectForm::kCpuset) {
+      if (const Json* cs = f.Get(key.c_str())) {
+        auto cd = cs->find(kData);
+        if (cs->is_object() && cd != cs->end() && cd->is_object()) {
+          r.cpuset = *cd;
+        }
+      }
+      continue;
+    }
+    capsule::VisitField(field, r, FromObject{f, key.c_str()});
   }
   if (!f.status().ok()) return f.status();
   if (r.uuid.empty()) {

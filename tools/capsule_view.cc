@@ -5,7 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "rpc/zun_object.h"
+#include "absl/time/time.h"
+#include "capsule/fields.h"
 
 namespace zun::tools {
 namespace {
@@ -13,32 +14,38 @@ namespace {
 using capsule::ContainerRecord;
 using OJson = nlohmann::ordered_json;
 
-OJson Opt(const std::optional<std::string>& v) {
-  return v ? OJson(*v) : OJson();
-}
+// A field as the view shows it, by the member's type: JsonField values
+// that are unset show as {}.
+struct ToView {
+  OJson operator()(const nlohmann::json& v) const {
+    return v.is_null() ? OJson::object() : OJson::parse(v.dump());
+  }
+  OJson operator()(const std::optional<absl::Time>& v) const {
+    return v ? OJson(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *v,
+                                      absl::UTCTimeZone()))
+             : OJson();
+  }
+  OJson operator()(const capsule::ContainerType& v) const {
+    return static_cast<int>(v);
+  }
+  template <typename T>
+  OJson operator()(const std::optional<T>& v) const {
+    return v ? OJson(*v) : OJson();
+  }
+  template <typename T>
+  OJson operator()(const T& v) const {
+    return v;
+  }
+};
 
-OJson ChildJson(const ContainerRecord& r) {
-  OJson j;
-  j["uuid"] = r.uuid;
-  j["name"] = Opt(r.name);
-  j["image"] = Opt(r.image);
-  j["status"] = Opt(r.status);
-  j["status_reason"] = Opt(r.status_reason);
-  j["status_detail"] = Opt(r.status_detail);
-  j["container_id"] = Opt(r.container_id);
-  j["command"] = r.command;
-  j["environment"] = r.environment;
-  j["workdir"] = Opt(r.workdir);
-  j["cpu"] = r.cpu ? OJson(*r.cpu) : OJson();
-  j["memory"] = Opt(r.memory);
-  j["restart_policy"] = r.restart_policy;
-  j["image_pull_policy"] = Opt(r.image_pull_policy);
-  j["ports"] =
-      r.exposed_ports.is_null() ? OJson::object() : OJson(r.exposed_ports);
-  j["interactive"] = r.interactive;
-  j["tty"] = r.tty;
-  j["started_at"] =
-      r.started_at ? OJson(rpc::FormatObjectTime(*r.started_at)) : OJson();
+// The fields of `r` the view shows in `where`, in the table's order.
+OJson FieldsJson(const ContainerRecord& r, capsule::ViewIn where) {
+  OJson j = OJson::object();
+  for (const capsule::Field& f : capsule::ContainerFields()) {
+    if ((f.view & where) == 0) continue;
+    const std::string_view key = f.view_name.empty() ? f.name : f.view_name;
+    j[std::string(key)] = capsule::VisitField(f, r, ToView{});
+  }
   return j;
 }
 
@@ -81,31 +88,15 @@ std::string AddressList(const nlohmann::json& addresses) {
 }
 
 nlohmann::ordered_json CapsuleJson(const capsule::Capsule& c) {
-  const ContainerRecord& r = c.record;
-  OJson j;
-  j["uuid"] = r.uuid;
-  j["name"] = Opt(r.name);
-  j["status"] = Opt(r.status);
-  j["status_reason"] = Opt(r.status_reason);
-  j["task_state"] = Opt(r.task_state);
-  j["host"] = Opt(r.host);
-  j["addresses"] = r.addresses.is_null() ? OJson::object() : OJson(r.addresses);
-  j["cpu"] = r.cpu ? OJson(*r.cpu) : OJson();
-  j["memory"] = Opt(r.memory);
-  j["restart_policy"] = r.restart_policy;
-  j["labels"] = r.labels;
-  j["annotations"] =
-      r.annotations.is_null() ? OJson::object() : OJson(r.annotations);
-  j["project_id"] = Opt(r.project_id);
-  j["user_id"] = Opt(r.user_id);
-  j["container_id"] = Opt(r.container_id);
-  j["created_at"] =
-      r.created_at ? OJson(rpc::FormatObjectTime(*r.created_at)) : OJson();
+  OJson j = FieldsJson(c.record, capsule::kViewCapsule);
   j["init_containers"] = OJson::array();
-  for (const auto& k : c.init_containers)
-    j["init_containers"].push_back(ChildJson(k));
+  for (const auto& k : c.init_containers) {
+    j["init_containers"].push_back(FieldsJson(k, capsule::kViewChild));
+  }
   j["containers"] = OJson::array();
-  for (const auto& k : c.containers) j["containers"].push_back(ChildJson(k));
+  for (const auto& k : c.containers) {
+    j["containers"].push_back(FieldsJson(k, capsule::kViewChild));
+  }
   return j;
 }
 

@@ -4,6 +4,17 @@
 
 #include "common/uuid.h"
 
+namespace zun::db {
+// Writes a raw column, to check that the stores refuse what the typed
+// setters cannot express.
+struct RowPatchTestPeer {
+  static void SetColumn(RowPatch& p, std::string_view column,
+                        nlohmann::json value) {
+    p.Column(column, std::move(value));
+  }
+};
+}  // namespace zun::db
+
 namespace zun::testing {
 namespace {
 
@@ -107,20 +118,29 @@ void Patches(const StoreTarget& t) {
   REQUIRE(v0.ok());
   REQUIRE(v0->count(c.uuid()) == 1);
 
+  // Times keep their microseconds; JSON columns keep their structure.
+  const absl::Time started =
+      absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  const nlohmann::json addresses = {
+      {"net", {{{"addr", "127.88.0.5"}, {"version", 4}}}}};
   std::vector<db::RowPatch> patches;
   patches.push_back(std::move(db::RowPatch(c.uuid())
-                                  .Set("status", "Running")
-                                  .Set("status_reason", nullptr)
+                                  .Status("Running")
+                                  .StartedAt(started)
+                                  .Addresses(addresses)
+                                  .StatusReason(std::nullopt)
                                   .ClearTaskStateIf("creating")));
   patches.push_back(std::move(db::RowPatch(c.containers[0].uuid)
-                                  .Set("status", "Running")
-                                  .Set("container_id", "cid-a")));
+                                  .Status("Running")
+                                  .ContainerId("cid-a")));
   patches.push_back(
-      std::move(db::RowPatch(NewUuid4()).Set("status", "Running")));  // gone
+      std::move(db::RowPatch(NewUuid4()).Status("Running")));  // gone
   REQUIRE(s.Apply(patches).ok());
   auto after = s.LoadCapsule(c.uuid());
   REQUIRE(after.ok());
   CHECK(after->record.status == "Running");
+  CHECK(after->record.started_at == started);
+  CHECK(after->record.addresses == addresses);
   CHECK_FALSE(after->record.task_state.has_value());
   CHECK(after->containers[0].status == "Running");
   CHECK(after->containers[0].container_id == "cid-a");
@@ -133,15 +153,16 @@ void Patches(const StoreTarget& t) {
   const Capsule d = t.create(NewCapsule("patch-deleting"));
   REQUIRE(s.ClaimCapsule(d.uuid(), host, "container_deleting").ok());
   std::vector<db::RowPatch> keep;
-  keep.push_back(std::move(db::RowPatch(d.uuid())
-                               .Set("status", "Running")
-                               .ClearTaskStateIf("creating")));
+  keep.push_back(std::move(
+      db::RowPatch(d.uuid()).Status("Running").ClearTaskStateIf("creating")));
   REQUIRE(s.Apply(keep).ok());
   CHECK(s.LoadCapsule(d.uuid())->record.task_state == "container_deleting");
 
   // Columns the agent does not own are refused.
   std::vector<db::RowPatch> bad;
-  bad.push_back(std::move(db::RowPatch(c.uuid()).Set("project_id", "x")));
+  db::RowPatch not_ours(c.uuid());
+  db::RowPatchTestPeer::SetColumn(not_ours, "project_id", "x");
+  bad.push_back(std::move(not_ours));
   CHECK(s.Apply(bad).code() == absl::StatusCode::kInvalidArgument);
   CHECK(s.LoadCapsule(c.uuid())->record.project_id == "p");
 }
@@ -169,7 +190,7 @@ void Actions(const StoreTarget& t) {
   CHECK(*ev2 != *ev);
   CHECK(s.FinishAction(*ev, false, "it failed").ok());
   std::vector<db::RowPatch> patches;
-  patches.push_back(std::move(db::RowPatch(c.uuid()).Set("status", "Error")));
+  patches.push_back(std::move(db::RowPatch(c.uuid()).Status("Error")));
   CHECK(s.ApplyAndFinishAction(patches, *ev2, true, "").ok());
   CHECK(s.LoadCapsule(c.uuid())->record.status == "Error");
 }
