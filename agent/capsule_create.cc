@@ -1,11 +1,10 @@
 // The create half of CapsuleOps (capsule_ops.h).
-#include <map>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/blocking_counter.h"
+#include "agent/capsule_create_run.h"
 #include "agent/capsule_ops.h"
 #include "capsule/labels.h"
+#include "capsule/pod_plan.h"
 #include "capsule/status.h"
 #include "common/logging.h"
 #include "common/strings.h"
@@ -16,52 +15,11 @@ namespace zun::agent {
 using capsule::ContainerRecord;
 namespace cs = ::zun::capsule;
 
-struct CapsuleOps::CreateRun {
-  std::string uuid;
-  db::ActionContext ctx;
-  CreateHints hints;
-  capsule::Capsule capsule;
-  std::shared_ptr<OpToken> token;
-  std::string handler;
-  cri::PodSandboxConfig sandbox_config;
-  std::string sandbox_id;
-  std::map<std::string, std::string> image_refs;  // image -> ref to run
-  absl::Mutex mu;
-  std::map<std::string, std::string> child_ids ABSL_GUARDED_BY(mu);
-  std::string failed_child ABSL_GUARDED_BY(mu);  // uuid the failure is about
-  std::optional<int64_t> event_id;  // the create's action event, if recorded
-  // First delivery of the request, not a recreate or a resumed create:
-  // nothing of an earlier attempt is expected in the runtime.
-  bool fresh = false;
-  // Acknowledges the request (once); deferred until the ports are recorded.
-  absl::AnyInvocable<void()>* on_claimed = nullptr;
-  nlohmann::json addresses;  // the Neutron ports' addresses, once bound
-
-  void Ack() {
-    if (on_claimed == nullptr) return;
-    (*on_claimed)();
-    on_claimed = nullptr;
-  }
-
-  bool cancelled() const { return token->cancelled.load(); }
-  void SetFailed(const std::string& child) {
-    absl::MutexLock l(&mu);
-    if (failed_child.empty()) failed_child = child;
-  }
-};
-
 namespace {
 
 absl::Status Step(const std::string& what, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
 }
-
-std::string PolicyOf(const ContainerRecord& c) {
-  return absl::AsciiStrToLower(c.image_pull_policy.value_or(""));
-}
-
-const absl::Status kCancelled =
-    absl::CancelledError("cancelled: a delete of the capsule arrived");
 
 }  // namespace
 
@@ -174,7 +132,7 @@ std::string_view CapsuleOps::CreateOnce(const std::string& uuid,
     Unregister(uuid);
     return "interrupted";
   }
-  if (s.ok() && run.cancelled()) s = kCancelled;
+  if (s.ok() && run.cancelled()) s = CancelledByDelete();
   if (s.ok()) {
     ZUN_CLOG(kAgent, info, uuid, ctx.request_id, "running in sandbox '{}'",
              run.sandbox_id);
@@ -211,235 +169,19 @@ absl::Status CapsuleOps::RunCreate(CreateRun& run) {
   run.handler = *handler;
 
   // Whatever an earlier attempt left (a crash, a redelivered request, a
-  // vanished pod being recreated) is removed first; the new sandbox gets the
-  // next attempt number. A request delivered for the first time has no
-  // earlier attempt: the runtime is asked only if the sandbox cannot run.
-  uint32_t attempt = 0;
+  // vanished pod being recreated) is seen first, and the plan removes it.
+  // A request delivered for the first time has no earlier attempt: the
+  // runtime is asked only if the sandbox cannot run.
   if (!run.fresh) {
-    absl::StatusOr<uint32_t> next = RemoveLeftovers(run);
-    if (!next.ok()) return next.status();
-    attempt = *next;
+    absl::StatusOr<capsule::ObservedPod> pod = Observe(run.uuid);
+    if (!pod.ok()) {
+      return Step("listing the runtime's sandboxes", pod.status());
+    }
+    run.pod = *std::move(pod);
   }
-  absl::StatusOr<cri::PodSandboxConfig> sb = BuildSandboxConfig(c, m, attempt);
-  if (!sb.ok()) return sb.status();
-  run.sandbox_config = *std::move(sb);
-  // Container output is tenant data: the runtime (root) writes it, log
-  // collectors read it as root; nobody else.
-  if (absl::Status s = node::MakeDirs(run.sandbox_config.log_directory, 0750);
-      !s.ok()) {
-    return Step("creating the pod log directory", s);
-  }
-  if (run.cancelled()) return kCancelled;
+  if (run.cancelled()) return CancelledByDelete();
   if (absl::Status s = BindPorts(run); !s.ok()) return s;
-  if (run.cancelled()) return kCancelled;
-  absl::StatusOr<std::string> id =
-      cri_.RunPodSandbox(run.sandbox_config, run.handler);
-  if (!id.ok() && run.fresh && !run.cancelled()) {
-    // An earlier create of this capsule may hold the name: remove what it
-    // left, then run the next attempt.
-    absl::StatusOr<uint32_t> next = RemoveLeftovers(run);
-    if (!next.ok()) return next.status();
-    run.sandbox_config.attempt = *next;
-    id = cri_.RunPodSandbox(run.sandbox_config, run.handler);
-  }
-  if (id.status().code() == absl::StatusCode::kAborted) {
-    ++run.sandbox_config.attempt;  // a failed earlier attempt was removed
-    id = cri_.RunPodSandbox(run.sandbox_config, run.handler);
-  }
-  if (!id.ok()) return Step("starting the pod sandbox", id.status());
-  // The sandbox is findable by its owner labels from here on (a crash
-  // leaves it to the resumed create or to orphan collection): no write.
-  run.sandbox_id = *id;
-
-  for (const auto* list : {&c.init_containers, &c.containers}) {
-    for (const ContainerRecord& child : *list) {
-      if (run.cancelled()) return kCancelled;
-      const std::string image = child.image.value_or("");
-      if (run.image_refs.count(image)) continue;
-      absl::StatusOr<std::optional<cri::AuthConfig>> auth =
-          RegistryAuth(c, child);
-      absl::StatusOr<std::string> ref =
-          auth.ok() ? puller_.Ensure(image, PolicyOf(child), *auth,
-                                     &run.sandbox_config)
-                    : absl::StatusOr<std::string>(auth.status());
-      if (!ref.ok()) {
-        run.SetFailed(child.uuid);
-        return Step(
-            absl::StrCat("container '", capsule::ContainerNameFor(child), "'"),
-            ref.status());
-      }
-      run.image_refs[image] = *ref;
-    }
-  }
-  for (const ContainerRecord& init : c.init_containers) {
-    if (run.cancelled()) return kCancelled;
-    if (absl::Status s = RunInitContainer(run, init); !s.ok()) return s;
-  }
-  if (run.cancelled()) return kCancelled;
-  if (absl::Status s = StartContainers(run); !s.ok()) return s;
-
-  // The address: the Neutron ports' (recorded already), else the one the
-  // runtime's CNI gave the sandbox.
-  nlohmann::json addresses = run.addresses;
-  if (ports_ == nullptr) {
-    absl::StatusOr<cri::SandboxStatusInfo> st =
-        cri_.PodSandboxStatus(run.sandbox_id);
-    if (!st.ok()) return Step("reading the sandbox status", st.status());
-    addresses = capsule::AddressesFor(
-        run.hints.network.empty() ? options_.network_name : run.hints.network,
-        st->ip);
-  }
-  const absl::Time now = clock_.Now();
-  std::vector<db::RowPatch> patches;
-  db::RowPatch cap(run.uuid);
-  cap.Status(cs::kStatusRunning)
-      .StatusReason(std::nullopt)
-      .ContainerId(run.sandbox_id)
-      .Addresses(std::move(addresses))
-      .StartedAt(now)
-      .ClearTaskStateIf(cs::kTaskCreating);
-  patches.push_back(std::move(cap));
-  absl::MutexLock l(&run.mu);
-  for (const ContainerRecord& init : c.init_containers) {
-    patches.push_back(std::move(db::RowPatch(init.uuid)
-                                    .ContainerId(run.child_ids[init.uuid])
-                                    .Status(cs::kStatusStopped)
-                                    .StatusReason(std::nullopt)
-                                    .StatusDetail("Completed (exit 0)")));
-  }
-  for (const ContainerRecord& child : c.containers) {
-    patches.push_back(std::move(db::RowPatch(child.uuid)
-                                    .ContainerId(run.child_ids[child.uuid])
-                                    .Status(cs::kStatusRunning)
-                                    .StatusReason(std::nullopt)
-                                    .StatusDetail(std::nullopt)
-                                    .StartedAt(now)));
-  }
-  return WriteAndFinish(patches, run.event_id, true, "");
-}
-
-absl::StatusOr<uint32_t> CapsuleOps::RemoveLeftovers(CreateRun& run) {
-  uint32_t attempt = 0;
-  cri::SandboxFilter mine;
-  mine.labels = capsule::SandboxOwnerLabels(options_.mapper.host, run.uuid);
-  absl::StatusOr<std::vector<cri::SandboxInfo>> old = cri_.ListPodSandbox(mine);
-  if (!old.ok()) return Step("listing the runtime's sandboxes", old.status());
-  for (const cri::SandboxInfo& sb : *old) {
-    attempt = std::max(attempt, sb.attempt + 1);
-    if (absl::Status s = cri_.StopPodSandbox(sb.id); !s.ok()) {
-      return Step("stopping a sandbox left by an earlier attempt", s);
-    }
-    if (absl::Status s = cri_.RemovePodSandbox(sb.id); !s.ok()) {
-      return Step("removing a sandbox left by an earlier attempt", s);
-    }
-  }
-  return attempt;
-}
-
-absl::StatusOr<std::string> CapsuleOps::StartContainer(
-    CreateRun& run, const ContainerRecord& child, uint32_t attempt) {
-  const std::string who =
-      absl::StrCat("container '", capsule::ContainerNameFor(child), "'");
-  absl::StatusOr<cri::ContainerConfig> cfg = capsule::BuildContainerConfig(
-      run.capsule, child, options_.mapper,
-      run.image_refs[child.image.value_or("")], attempt);
-  if (!cfg.ok()) {
-    run.SetFailed(child.uuid);
-    return cfg.status();
-  }
-  absl::StatusOr<std::string> id =
-      cri_.CreateContainer(run.sandbox_id, *cfg, run.sandbox_config);
-  if (!id.ok()) {
-    run.SetFailed(child.uuid);
-    return Step(absl::StrCat("creating ", who), id.status());
-  }
-  {
-    absl::MutexLock l(&run.mu);
-    run.child_ids[child.uuid] = *id;
-  }
-  if (absl::Status s = cri_.StartContainer(*id); !s.ok()) {
-    run.SetFailed(child.uuid);
-    return Step(absl::StrCat("starting ", who), s);
-  }
-  return *id;
-}
-
-absl::Status CapsuleOps::StartContainers(CreateRun& run) {
-  const auto& children = run.capsule.containers;
-  if (children.size() == 1) return StartContainer(run, children[0], 0).status();
-  // Regular containers start concurrently, once every init container is
-  // done: all but the last on helper threads, the last on this one.
-  std::vector<absl::Status> results(children.size());
-  absl::BlockingCounter pending(static_cast<int>(children.size() - 1));
-  for (size_t i = 0; i + 1 < children.size(); ++i) {
-    auto start = [this, &run, &children, &results, &pending, i] {
-      results[i] = StartContainer(run, children[i], 0).status();
-      pending.DecrementCount();
-    };
-    if (!helpers_->Submit(absl::StrCat(run.uuid, "/", i), start)) {
-      start();  // shutting down: start it here
-    }
-  }
-  results.back() = StartContainer(run, children.back(), 0).status();
-  pending.Wait();
-  for (const absl::Status& s : results) {
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CapsuleOps::RunInitContainer(CreateRun& run,
-                                          const ContainerRecord& init) {
-  const std::string who =
-      absl::StrCat("init container '", capsule::ContainerNameFor(init), "'");
-  const capsule::RestartPolicy policy = capsule::PolicyFor(run.capsule, init);
-  const absl::Time deadline = clock_.Now() + options_.init_container_timeout;
-  for (uint32_t attempt = 0;; ++attempt) {
-    absl::StatusOr<std::string> id = StartContainer(run, init, attempt);
-    if (!id.ok()) return id.status();
-    absl::Duration poll = absl::Milliseconds(20);
-    absl::StatusOr<cri::ContainerStatusInfo> st;
-    for (;;) {
-      st = cri_.ContainerStatus(*id);
-      if (!st.ok()) {
-        run.SetFailed(init.uuid);
-        return Step(absl::StrCat("watching ", who), st.status());
-      }
-      if (st->state == cri::ContainerState::kExited) break;
-      if (clock_.Now() >= deadline) {
-        run.SetFailed(init.uuid);
-        return absl::DeadlineExceededError(absl::StrCat(
-            who, " did not finish within ",
-            absl::FormatDuration(options_.init_container_timeout)));
-      }
-      if (!Wait(poll, run.token.get())) return kCancelled;
-      poll = std::min(poll * 2, absl::Seconds(1));
-    }
-    if (st->exit_code == 0) return absl::OkStatus();
-    const std::string exit_text = absl::StrCat(
-        who, " exited with code ", st->exit_code,
-        st->reason.empty() ? "" : absl::StrCat(" (", st->reason, ")"));
-    if (!policy.ShouldRestart(st->exit_code, attempt)) {
-      run.SetFailed(init.uuid);
-      return absl::FailedPreconditionError(
-          attempt == 0
-              ? exit_text
-              : absl::StrCat(exit_text, " after ", attempt, " restarts"));
-    }
-    const absl::Duration delay =
-        capsule::RestartDelay(options_.restart_backoff, attempt);
-    ZUN_CLOG(kAgent, info, run.uuid, run.ctx.request_id,
-             "{}; restarting it after {} (policy {})", exit_text,
-             absl::FormatDuration(delay), policy.ToString());
-    Write(
-        {std::move(db::RowPatch(init.uuid)
-                       .Status(cs::kStatusRestarting)
-                       .StatusReason(exit_text)
-                       .StatusDetail(absl::StrCat("restarts: ", attempt + 1)))})
-        .IgnoreError();
-    if (!Wait(delay, run.token.get())) return kCancelled;
-    cri_.RemoveContainer(*id).IgnoreError();
-  }
+  return Converge(run);
 }
 
 void CapsuleOps::FailUnclaimed(const std::string& uuid,
@@ -503,28 +245,8 @@ void CapsuleOps::FailCreate(CreateRun& run, const absl::Status& why) {
     absl::MutexLock l(&run.mu);
     failed = run.failed_child;
   }
-  std::vector<db::RowPatch> patches;
-  db::RowPatch cap(run.uuid);
-  cap.Status(cs::kStatusError)
-      .StatusReason(reason)
-      .ContainerId(std::nullopt)
-      .ClearTaskStateIf(cs::kTaskCreating);
-  if (ports_ != nullptr) {
-    cap.Addresses(nlohmann::json::object()).CniMetadata(nullptr);
-  }
-  patches.push_back(std::move(cap));
-  for (const auto* list :
-       {&run.capsule.init_containers, &run.capsule.containers}) {
-    for (const ContainerRecord& child : *list) {
-      patches.push_back(std::move(
-          db::RowPatch(child.uuid)
-              .Status(cs::kStatusError)
-              .ContainerId(std::nullopt)
-              .StatusReason(child.uuid == failed
-                                ? reason
-                                : "not started: the capsule failed")));
-    }
-  }
+  const std::vector<db::RowPatch> patches = ToPatches(
+      capsule::FailureRows(run.capsule, reason, failed, ports_ != nullptr));
   if (absl::Status s = WriteAndFinish(patches, run.event_id, false, reason);
       !s.ok()) {
     ZUN_CLOG(kAgent, error, run.uuid, run.ctx.request_id,

@@ -409,34 +409,22 @@ absl::StatusOr<capsule::Capsule> CapsuleOps::Show(const std::string& uuid) {
   ReportOp("show", "ok", start);
   absl::StatusOr<capsule::ObservedPod> pod = Observe(uuid);
   if (!pod.ok() || c->record.task_state) return c;  // in flux: rows as they are
-  capsule::SyncOptions so;
-  so.backoff = options_.restart_backoff;
-  so.network_name = options_.network_name;
-  capsule::SyncPlan plan =
-      capsule::PlanSync(*c, *pod, registry_.BackoffSteps(*c), so);
-  if (plan.pod_gone) {
-    if (c->record.status.value_or("") == cs::kStatusRunning) {
-      c->record.status = std::string(cs::kStatusError);
-      c->record.status_reason = "the pod sandbox is gone from the runtime";
-    }
+  capsule::PlanInput in;
+  in.goal = capsule::Goal::kSupervise;
+  in.now = clock_.Now();
+  in.backoff = options_.restart_backoff;
+  in.network_name = options_.network_name;
+  in.backoff_steps = registry_.BackoffSteps(*c);
+  in.ports_own_addresses = ports_ != nullptr;
+  const capsule::PodPlan plan = capsule::PlanPod(*c, *pod, in);
+  if (plan.outcome == capsule::PodPlan::Outcome::kRecreate &&
+      c->record.status.value_or("") == cs::kStatusRunning) {
+    c->record.status = std::string(cs::kStatusError);
+    c->record.status_reason = "the pod sandbox is gone from the runtime";
     return c;
   }
-  auto apply = [](capsule::ContainerRecord& r, const capsule::RowStatus& s) {
-    r.status = s.status;
-    r.status_reason = s.status_reason;
-    r.status_detail = s.status_detail;
-    r.container_id = s.container_id;
-  };
-  apply(c->record, plan.capsule);
-  if (ports_ == nullptr && !plan.addresses.is_null()) {
-    c->record.addresses = plan.addresses;
-  }
-  for (auto* list : {&c->init_containers, &c->containers}) {
-    for (auto& child : *list) {
-      auto it = plan.children.find(child.uuid);
-      if (it != plan.children.end()) apply(child, it->second);
-    }
-  }
+  // What the rows will say once the supervision writes them.
+  capsule::ApplyRowChanges(plan.rows, *c);
   return c;
 }
 

@@ -7,18 +7,21 @@
 // earlier attempt left, delete succeeds when things are already gone.
 //
 // Create: claim the capsule for this host (host, task_state), record the
-// action, validate and map (nothing touches the runtime if that fails), run
-// the sandbox, make images present (one pull per image), run the init
-// containers one at a time to a zero exit (retrying failures per restart
-// policy with backoff), then start the regular containers concurrently, and
-// write the capsule and its children Running with their CRI ids and the pod
-// address. Any failure removes what was created and writes Error with a
-// reason a user can act on. A delete that arrives meanwhile cancels it.
+// action, validate and map (nothing touches the runtime if that fails),
+// bind its Neutron ports, then converge: capsule::PlanPod decides, from the
+// rows and what the runtime holds, what comes next (remove sandboxes left
+// by earlier attempts, run the sandbox, run the init containers one at a
+// time to a zero exit with their policy's backoff, start the regular
+// containers concurrently, write the rows Running), and the executor
+// (capsule_execute.cc) carries each plan out and plans again. Any failure
+// removes what was created and writes capsule::FailureRows with a reason a
+// user can act on. A delete that arrives meanwhile cancels it.
 //
-// Sync: reads the capsule's sandbox and containers from the runtime, writes
-// the status columns that changed (statuses, exit codes, reasons, restart
-// counts, address) and restarts containers whose policy and backoff say so;
-// a capsule whose sandbox vanished is recreated per policy or failed.
+// Sync: observes the capsule's sandboxes and containers, plans with the
+// supervising goal and carries the plan out: the status columns that
+// changed, the restarts that are due (the others set the next wake-up), or
+// a recreate (through Create) when the sandbox vanished and the policy
+// says so.
 //
 // Thread-safe: different capsules may be operated on concurrently.
 #pragma once
@@ -42,6 +45,7 @@
 #include "agent/image_puller.h"
 #include "agent/keyed_executor.h"
 #include "capsule/mapper.h"
+#include "capsule/pod_plan.h"
 #include "capsule/restart_policy.h"
 #include "capsule/status_sync.h"
 #include "common/backoff.h"
@@ -196,18 +200,35 @@ class CapsuleOps {
   // released.
   void FailUnclaimed(const std::string& uuid, const db::ActionContext& ctx,
                      const std::string& reason);
-  absl::Status RunInitContainer(CreateRun& run,
-                                const capsule::ContainerRecord& c);
-  absl::Status StartContainers(CreateRun& run);
-  // Stops and removes the sandboxes an earlier attempt of `run` left (by
-  // owner labels); returns the attempt number the next sandbox takes.
-  absl::StatusOr<uint32_t> RemoveLeftovers(CreateRun& run);
+  // The executor (capsule_execute.cc): plans with capsule::PlanPod and
+  // carries the plans out until the capsule is up, failed or cancelled.
+  absl::Status Converge(CreateRun& run);
+  // Stops and removes sandboxes the plan says are left over.
+  absl::Status KillSandboxes(CreateRun& run,
+                             const std::vector<std::string>& ids);
+  // Runs the sandbox (attempt `attempt`), reads its address and makes the
+  // images present; or, when a first delivery's sandbox cannot run, looks
+  // for what an earlier create left (the next plan removes it).
+  absl::Status RunSandbox(CreateRun& run, uint32_t attempt);
+  absl::Status EnsureImages(CreateRun& run);
+  // Reads the state of init container `uuid`; waits `poll` (and doubles
+  // it, up to 1 s) while it runs.
+  absl::Status WatchInit(CreateRun& run, const std::string& uuid,
+                         absl::Duration& poll);
   absl::StatusOr<std::string> StartContainer(CreateRun& run,
                                              const capsule::ContainerRecord& c,
                                              uint32_t attempt);
+  // Starts `starts` concurrently (helper threads) and records their ids.
+  absl::Status StartContainers(
+      CreateRun& run, const std::vector<capsule::PlannedStart>& starts);
+  // The typed row writes of a plan's row changes.
+  std::vector<db::RowPatch> ToPatches(
+      const std::vector<capsule::RowChange>& rows) const;
   absl::Status ResolveVolumes(capsule::Capsule& c);
+  // Carries out a supervising plan's restart of `start` in `pod`'s sandbox.
   absl::Status RestartChild(const capsule::Capsule& c,
-                            const capsule::PlannedRestart& r);
+                            const capsule::ObservedPod& pod,
+                            const capsule::PlannedStart& start);
   absl::StatusOr<capsule::ObservedPod> Observe(const std::string& uuid);
   absl::Status RemoveSandboxes(const std::string& uuid,
                                const std::optional<std::string>& recorded_id,

@@ -26,6 +26,9 @@ absl::StatusOr<capsule::ObservedPod> CapsuleOps::Observe(
     }
   }
   if (newest == nullptr) return pod;
+  for (const auto& sb : *sandboxes) {
+    if (&sb != newest) pod.other_sandboxes.emplace_back(sb.id, sb.attempt);
+  }
   pod.present = true;
   pod.sandbox_id = newest->id;
   pod.sandbox_attempt = newest->attempt;
@@ -77,98 +80,51 @@ absl::StatusOr<absl::Time> CapsuleOps::SyncOnce(const std::string& uuid) {
   if (!c || c->record.task_state) return absl::InfiniteFuture();
   absl::StatusOr<capsule::ObservedPod> pod = Observe(uuid);
   if (!pod.ok()) return pod.status();
-  capsule::SyncOptions so;
-  so.backoff = options_.restart_backoff;
-  so.network_name = options_.network_name;
+  capsule::PlanInput in;
+  in.goal = capsule::Goal::kSupervise;
+  in.now = clock_.Now();
+  in.backoff = options_.restart_backoff;
+  in.network_name = options_.network_name;
   if (c->record.addresses.is_object() && !c->record.addresses.empty()) {
-    so.network_name = c->record.addresses.begin().key();
+    in.network_name = c->record.addresses.begin().key();
   }
-  capsule::SyncPlan plan =
-      capsule::PlanSync(*c, *pod, registry_.BackoffSteps(*c), so);
-  const std::string status = c->record.status.value_or("");
-  if (plan.pod_gone) {
-    if (status != cs::kStatusRunning && status != cs::kStatusRestarting) {
-      return absl::InfiniteFuture();  // not supposed to run
-    }
-    const capsule::RestartPolicy pod_policy = capsule::RestartPolicy::FromMap(
-        c->record.restart_policy, capsule::RestartPolicy::Kind::kAlways);
-    if (pod_policy.kind != capsule::RestartPolicy::Kind::kNo) {
-      ZUN_CLOG(kAgent, warn, uuid, "",
-               "the pod sandbox vanished from the runtime; recreating it "
-               "(restart policy {})",
-               pod_policy.ToString());
-      CreateHints hints;
-      hints.network = so.network_name;
-      Create(
-          uuid, db::ActionContext{}, hints, [] {}, /*recreate=*/true);
-      return absl::InfiniteFuture();
-    }
+  in.backoff_steps = registry_.BackoffSteps(*c);
+  // With Neutron ports the ports own `addresses` (written by the create).
+  in.ports_own_addresses = ports_ != nullptr;
+  const capsule::PodPlan plan = capsule::PlanPod(*c, *pod, in);
+  if (plan.outcome == capsule::PodPlan::Outcome::kRecreate) {
     ZUN_CLOG(kAgent, warn, uuid, "",
-             "the pod sandbox vanished from the runtime");
-    absl::Status s = Write({std::move(
-        db::RowPatch(uuid)
-            .Status(cs::kStatusError)
-            .StatusReason(
-                "the pod sandbox vanished from the runtime (restart policy no)")
-            .ContainerId(std::nullopt))});
-    if (!s.ok()) return s;
+             "the pod sandbox vanished from the runtime; recreating it");
+    CreateHints hints;
+    hints.network = in.network_name;
+    Create(
+        uuid, db::ActionContext{}, hints, [] {}, /*recreate=*/true);
     return absl::InfiniteFuture();
   }
-  std::vector<db::RowPatch> patches;
-  auto diff = [](const capsule::ContainerRecord& r,
-                 const capsule::RowStatus& want) {
-    db::RowPatch p(r.uuid);
-    if (want.status && r.status != want.status) p.Status(*want.status);
-    if (r.status_reason != want.status_reason) {
-      p.StatusReason(want.status_reason);
-    }
-    if (r.status_detail != want.status_detail) {
-      p.StatusDetail(want.status_detail);
-    }
-    if (r.container_id != want.container_id) {
-      p.ContainerId(want.container_id);
-    }
-    return p;
-  };
-  db::RowPatch cap = diff(c->record, plan.capsule);
-  // With Neutron ports the ports own `addresses` (written by the create).
-  if (ports_ == nullptr && !plan.addresses.is_null() &&
-      plan.addresses != c->record.addresses) {
-    cap.Addresses(plan.addresses);
+  if (plan.outcome == capsule::PodPlan::Outcome::kPodLost) {
+    ZUN_CLOG(kAgent, warn, uuid, "",
+             "the pod sandbox vanished from the runtime");
   }
-  if (!cap.empty()) patches.push_back(std::move(cap));
-  for (const auto* list : {&c->init_containers, &c->containers}) {
-    for (const auto& child : *list) {
-      auto it = plan.children.find(child.uuid);
-      if (it == plan.children.end()) continue;
-      db::RowPatch p = diff(child, it->second);
-      if (!p.empty()) patches.push_back(std::move(p));
-    }
+  if (!plan.rows.empty()) {
+    if (absl::Status s = Write(ToPatches(plan.rows)); !s.ok()) return s;
   }
-  if (!patches.empty()) {
-    if (absl::Status s = Write(patches); !s.ok()) return s;
-  }
-  absl::Time next = absl::InfiniteFuture();
-  const absl::Time now = clock_.Now();
-  for (const capsule::PlannedRestart& r : plan.restarts) {
-    if (r.at > now) {
-      next = std::min(next, r.at);
-      continue;
-    }
+  absl::Time next = plan.wake;
+  for (const capsule::PlannedStart& start : plan.starts) {
     if (stopping_.load()) break;
     const absl::Time restart_start = clock_.Now();
-    absl::Status s = RestartChild(*c, r);
+    absl::Status s = RestartChild(*c, *pod, start);
     ReportOp("restart", s.ok() ? "ok" : "error", restart_start);
     if (!s.ok()) {
       ZUN_CLOG(kAgent, warn, uuid, "", "restart failed: {}", s.message());
-      next = std::min(next, now + options_.restart_backoff.initial);
+      next = std::min(next, clock_.Now() + options_.restart_backoff.initial);
     }
   }
   return next;
 }
 
 absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
-                                      const capsule::PlannedRestart& r) {
+                                      const capsule::ObservedPod& pod,
+                                      const capsule::PlannedStart& r) {
   capsule::Capsule c = capsule_in;
   if (absl::Status s = ResolveVolumes(c); !s.ok()) return s;
   const capsule::ContainerRecord* child = nullptr;
@@ -176,16 +132,11 @@ absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
     if (k.uuid == r.child_uuid) child = &k;
   }
   if (child == nullptr) return absl::NotFoundError("no such container");
-  absl::StatusOr<capsule::ObservedPod> pod = Observe(c.uuid());
-  if (!pod.ok()) return pod.status();
-  if (!pod->present)
-    return absl::FailedPreconditionError("the sandbox is gone");
   absl::StatusOr<cri::PodSandboxConfig> sb =
-      capsule::BuildSandboxConfig(c, options_.mapper, pod->sandbox_attempt);
+      capsule::BuildSandboxConfig(c, options_.mapper, pod.sandbox_attempt);
   if (!sb.ok()) return sb.status();
-  if (!r.old_container_id.empty()) {
-    if (absl::Status s = cri_.RemoveContainer(r.old_container_id); !s.ok())
-      return s;
+  if (!r.remove_id.empty()) {
+    if (absl::Status s = cri_.RemoveContainer(r.remove_id); !s.ok()) return s;
   }
   absl::StatusOr<std::optional<cri::AuthConfig>> auth = RegistryAuth(c, *child);
   if (!auth.ok()) return auth.status();
@@ -195,23 +146,20 @@ absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
       &*sb);
   if (!ref.ok()) return ref.status();
   absl::StatusOr<cri::ContainerConfig> cfg = capsule::BuildContainerConfig(
-      c, *child, options_.mapper, *ref, r.next_attempt);
+      c, *child, options_.mapper, *ref, r.attempt);
   if (!cfg.ok()) return cfg.status();
   absl::StatusOr<std::string> id =
-      cri_.CreateContainer(pod->sandbox_id, *cfg, *sb);
+      cri_.CreateContainer(pod.sandbox_id, *cfg, *sb);
   if (!id.ok()) return id.status();
   if (absl::Status s = cri_.StartContainer(*id); !s.ok()) return s;
   registry_.SetBackoffStep(child->uuid, r.backoff_step + 1);
-  const std::optional<std::string> detail =
-      capsule::RestartDetail(r.next_attempt, r.last_exit_code);
   ZUN_CLOG(kAgent, info, c.uuid(), "", "restarted container '{}' (restart {})",
-           capsule::ContainerNameFor(*child), r.next_attempt);
-  return Write({std::move(db::RowPatch(child->uuid)
-                              .ContainerId(*id)
-                              .Status(cs::kStatusRunning)
-                              .StatusReason(std::nullopt)
-                              .StatusDetail(detail)
-                              .StartedAt(clock_.Now()))});
+           capsule::ContainerNameFor(*child), r.attempt);
+  capsule::RowChange row =
+      capsule::DiffRow(*child, capsule::StartedRow(r, *id));
+  row.status = row.status_reason = row.status_detail = row.container_id = true;
+  row.set_started_at = true;
+  return Write(ToPatches({row}));
 }
 
 }  // namespace zun::agent

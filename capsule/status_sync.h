@@ -54,6 +54,8 @@ struct ObservedPod {
   std::string ip;
   // By child uuid (the container-uuid label); newest attempt only.
   std::map<std::string, ObservedContainer> containers;
+  // The capsule's other sandboxes (older attempts): id, attempt.
+  std::vector<std::pair<std::string, uint32_t>> other_sandboxes;
 };
 
 // The status columns the agent owns, as the DB should hold them.
