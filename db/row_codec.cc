@@ -1,7 +1,7 @@
 #include "db/row_codec.h"
 
 #include "absl/strings/str_cat.h"
-#include "capsule/fields.h"
+#include "db/container_fields.h"
 #include "db/capsule_store.h"
 
 namespace zun::db {
@@ -139,7 +139,7 @@ struct FromField {
 
 std::string SelectList() {
   std::string out;
-  for (const capsule::Field& field : capsule::ContainerFields()) {
+  for (const db::Field& field : db::ContainerFields()) {
     if (!out.empty()) out += ", ";
     out += field.name;
   }
@@ -157,9 +157,9 @@ absl::StatusOr<ContainerRecord> DecodeContainerRow(const pqxx::row& row) {
   ContainerRecord r;
   try {
     r.uuid = row["uuid"].c_str();
-    for (const capsule::Field& field : capsule::ContainerFields()) {
+    for (const db::Field& field : db::ContainerFields()) {
       const std::string column(field.name);
-      absl::Status s = capsule::VisitField(
+      absl::Status s = db::VisitField(
           field, r, FromField{r, column.c_str(), row[column]});
       if (!s.ok()) return s;
     }

@@ -18,7 +18,7 @@
 namespace zun::db {
 
 // The SELECT list matching DecodeContainerRow (every field of
-// capsule/fields.h).
+// db/container_fields.h).
 const std::string& ContainerColumns();
 
 absl::StatusOr<capsule::ContainerRecord> DecodeContainerRow(

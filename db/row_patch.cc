@@ -1,6 +1,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "capsule/fields.h"
+#include "db/container_fields.h"
 #include "db/capsule_store.h"
 
 namespace zun::db {
@@ -34,20 +34,20 @@ struct FromColumn {
 }  // namespace
 
 bool IsWritableColumn(std::string_view column) {
-  const capsule::Field* f = capsule::FindField(column);
+  const db::Field* f = db::FindField(column);
   return f != nullptr && f->agent_writes;
 }
 
 bool IsJsonColumn(std::string_view column) {
-  const capsule::Field* f = capsule::FindField(column);
+  const db::Field* f = db::FindField(column);
   return f != nullptr && f->json_text;
 }
 
 void ApplyPatchTo(const RowPatch& patch, capsule::ContainerRecord& r) {
   for (const auto& [col, v] : patch.values()) {
-    const capsule::Field* f = capsule::FindField(col);
+    const db::Field* f = db::FindField(col);
     if (f == nullptr || !f->agent_writes) continue;
-    capsule::VisitField(*f, r, FromColumn{v});
+    db::VisitField(*f, r, FromColumn{v});
   }
   if (patch.clear_task_state_if() &&
       r.task_state == *patch.clear_task_state_if()) {

@@ -1,6 +1,6 @@
 // File: row_patch.h
 // `RowPatch`: typed writes to one `container` row, addressed by uuid. Only
-// the fields the agent owns can be set (capsule/fields.h marks them), each
+// the fields the agent owns can be set (db/container_fields.h marks them), each
 // through its own setter; db/ turns them into column values, formatting
 // times itself. Setting a field twice keeps the last value.
 //

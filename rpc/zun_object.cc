@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "capsule/fields.h"
+#include "db/container_fields.h"
 #include "common/strings.h"
 
 namespace zun::rpc {
@@ -206,21 +206,21 @@ OrderedJson EncodeRecord(const ContainerRecord& r, std::string_view version) {
   const bool child = r.container_type == ContainerType::kCapsuleContainer ||
                      r.container_type == ContainerType::kCapsuleInitContainer;
   OrderedJson d = OrderedJson::object();
-  for (const capsule::Field& f : capsule::ContainerFields()) {
+  for (const db::Field& f : db::ContainerFields()) {
     const std::string key(f.name);
     switch (f.object) {
-      case capsule::ObjectForm::kNone:
+      case db::ObjectForm::kNone:
         break;
-      case capsule::ObjectForm::kChildOnly:
-        if (child) d[key] = capsule::VisitField(f, r, ToObject{});
+      case db::ObjectForm::kChildOnly:
+        if (child) d[key] = db::VisitField(f, r, ToObject{});
         break;
-      case capsule::ObjectForm::kPlain:
-        d[key] = capsule::VisitField(f, r, ToObject{});
+      case db::ObjectForm::kPlain:
+        d[key] = db::VisitField(f, r, ToObject{});
         break;
-      case capsule::ObjectForm::kJsonField:
-        d[key] = JsonFieldOut(capsule::VisitField(f, r, ToObject{}));
+      case db::ObjectForm::kJsonField:
+        d[key] = JsonFieldOut(db::VisitField(f, r, ToObject{}));
         break;
-      case capsule::ObjectForm::kCpuset:
+      case db::ObjectForm::kCpuset:
         d[key] = CpusetOut(r.cpuset);
         break;
     }
@@ -299,10 +299,10 @@ absl::StatusOr<ContainerRecord> DecodeContainerRecord(const nlohmann::json& p) {
   ContainerRecord r;
   r.container_type = *type;
   FieldReader f(*data, h->name);
-  for (const capsule::Field& field : capsule::ContainerFields()) {
+  for (const db::Field& field : db::ContainerFields()) {
     const std::string key(field.name);
-    if (field.object == capsule::ObjectForm::kNone) continue;
-    if (field.object == capsule::ObjectForm::kCpuset) {
+    if (field.object == db::ObjectForm::kNone) continue;
+    if (field.object == db::ObjectForm::kCpuset) {
       if (const Json* cs = f.Get(key.c_str())) {
         auto cd = cs->find(kData);
         if (cs->is_object() && cd != cs->end() && cd->is_object()) {
@@ -311,7 +311,7 @@ absl::StatusOr<ContainerRecord> DecodeContainerRecord(const nlohmann::json& p) {
       }
       continue;
     }
-    capsule::VisitField(field, r, FromObject{f, key.c_str()});
+    db::VisitField(field, r, FromObject{f, key.c_str()});
   }
   if (!f.status().ok()) return f.status();
   if (r.uuid.empty()) {

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "capsule/fields.h"
+#include "db/container_fields.h"
 
 namespace zun::tools {
 namespace {
@@ -39,12 +39,12 @@ struct ToView {
 };
 
 // The fields of `r` the view shows in `where`, in the table's order.
-OJson FieldsJson(const ContainerRecord& r, capsule::ViewIn where) {
+OJson FieldsJson(const ContainerRecord& r, db::ViewIn where) {
   OJson j = OJson::object();
-  for (const capsule::Field& f : capsule::ContainerFields()) {
+  for (const db::Field& f : db::ContainerFields()) {
     if ((f.view & where) == 0) continue;
     const std::string_view key = f.view_name.empty() ? f.name : f.view_name;
-    j[std::string(key)] = capsule::VisitField(f, r, ToView{});
+    j[std::string(key)] = db::VisitField(f, r, ToView{});
   }
   return j;
 }
@@ -88,14 +88,14 @@ std::string AddressList(const nlohmann::json& addresses) {
 }
 
 nlohmann::ordered_json CapsuleJson(const capsule::Capsule& c) {
-  OJson j = FieldsJson(c.record, capsule::kViewCapsule);
+  OJson j = FieldsJson(c.record, db::kViewCapsule);
   j["init_containers"] = OJson::array();
   for (const auto& k : c.init_containers) {
-    j["init_containers"].push_back(FieldsJson(k, capsule::kViewChild));
+    j["init_containers"].push_back(FieldsJson(k, db::kViewChild));
   }
   j["containers"] = OJson::array();
   for (const auto& k : c.containers) {
-    j["containers"].push_back(FieldsJson(k, capsule::kViewChild));
+    j["containers"].push_back(FieldsJson(k, db::kViewChild));
   }
   return j;
 }

@@ -1,17 +1,18 @@
-// The one description of a container row (capsule/fields.h) and the codecs
+// The one description of a container row (db/container_fields.h) and the codecs
 // that walk it: every member is described once, the agent's columns are
 // exactly those the typed RowPatch writes, and a record survives the oslo
 // object and the in-memory patch unchanged.
-#include "capsule/fields.h"
-
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "db/container_fields.h"
 #include "db/row_patch.h"
 #include "rpc/zun_object.h"
 
-namespace zun::capsule {
+namespace zun::db {
 namespace {
+
+using capsule::Capsule;
 
 // A record with every field set to something other than its default.
 ContainerRecord FullRecord(ContainerType type) {
@@ -163,4 +164,4 @@ TEST_CASE("typed row writes land in the record as the database keeps them") {
 }
 
 }  // namespace
-}  // namespace zun::capsule
+}  // namespace zun::db

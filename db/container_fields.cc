@@ -1,6 +1,6 @@
-#include "capsule/fields.h"
+#include "db/container_fields.h"
 
-namespace zun::capsule {
+namespace zun::db {
 namespace {
 
 using R = ContainerRecord;
@@ -91,4 +91,4 @@ const Field* FindField(std::string_view name) {
   return nullptr;
 }
 
-}  // namespace zun::capsule
+}  // namespace zun::db

@@ -1,10 +1,11 @@
-// File: fields.h
-// The fields of a ContainerRecord, described once: each row of Zun's
-// `container` table column and each field of its oslo object (same names,
-// zun/objects/container.py), with the member that holds it and how it is
-// stored and shown. The database codec, the agent's write check, the
-// object encoder and decoder, and zun-capsule's view all walk this table;
-// nothing else lists the columns.
+// File: container_fields.h
+// The columns of Zun's `container` table, described once: each column (and
+// the field of the oslo object of the same name, zun/objects/container.py)
+// with the ContainerRecord member that holds it and how it is stored and
+// shown. db/ owns the column names; this part of it has no libpqxx, so rpc/
+// and tools/ link it alone (library zun_db_fields). The database codec, the
+// agent's write check, the object encoder and decoder, and zun-capsule's view
+// all walk this table; nothing else lists the columns.
 //
 // Immutable after first use; safe to read from any thread.
 #pragma once
@@ -20,7 +21,11 @@
 #include "capsule/model.h"
 #include "nlohmann/json.hpp"
 
-namespace zun::capsule {
+namespace zun::db {
+
+using capsule::ContainerRecord;
+using capsule::ContainerType;
+using capsule::StringMap;
 
 // Where a field lives in the record. Every member type is distinct, so a
 // visitor dispatches on the type and never on the name.
@@ -78,4 +83,4 @@ decltype(auto) VisitField(const Field& field, Record& record, Visitor&& visit) {
       field.member);
 }
 
-}  // namespace zun::capsule
+}  // namespace zun::db
