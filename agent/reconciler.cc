@@ -3,70 +3,13 @@
 #include <chrono>
 
 #include "capsule/labels.h"
+#include "capsule/relist.h"
 #include "capsule/status.h"
 #include "common/logging.h"
 
 namespace zun::agent {
 
 namespace cs = ::zun::capsule;
-
-namespace {
-
-struct RuntimeView {
-  std::map<std::string, cri::SandboxInfo> sandbox;  // capsule uuid -> newest
-  std::map<std::string, cri::ContainerInfo> container;  // child uuid -> newest
-};
-
-std::string LabelOf(const cri::Labels& l, std::string_view key) {
-  auto it = l.find(std::string(key));
-  return it == l.end() ? "" : it->second;
-}
-
-// Whether the rows of `c` disagree with what the runtime shows (cheaply,
-// from the two list calls; Sync then looks closer).
-bool Drifted(const capsule::Capsule& c, const RuntimeView& rt,
-             const std::map<std::string, absl::Time>& timers) {
-  const std::string status = c.record.status.value_or("");
-  const bool should_run =
-      status == cs::kStatusRunning || status == cs::kStatusRestarting;
-  auto sb = rt.sandbox.find(c.uuid());
-  if (sb == rt.sandbox.end() || sb->second.state != cri::SandboxState::kReady) {
-    return should_run;  // vanished or stopped behind our back
-  }
-  if (c.record.container_id != sb->second.id) return should_run;
-  for (const auto& child : c.containers) {
-    const std::string cstatus = child.status.value_or("");
-    auto it = rt.container.find(child.uuid);
-    if (it == rt.container.end()) {
-      if (cstatus != cs::kStatusError) return true;
-      continue;
-    }
-    const cri::ContainerInfo& ci = it->second;
-    if (child.container_id != ci.id) return true;
-    switch (ci.state) {
-      case cri::ContainerState::kRunning:
-        if (cstatus != cs::kStatusRunning) return true;
-        break;
-      case cri::ContainerState::kCreated:
-        if (cstatus != cs::kStatusCreated) return true;
-        break;
-      case cri::ContainerState::kUnknown:
-        if (cstatus != cs::kStatusUnknown) return true;
-        break;
-      case cri::ContainerState::kExited:
-        if (cstatus == cs::kStatusRestarting) {
-          if (!timers.count(c.uuid())) return true;  // restart not scheduled
-        } else if (cstatus != cs::kStatusStopped &&
-                   cstatus != cs::kStatusError) {
-          return true;
-        }
-        break;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 Reconciler::Reconciler(CapsuleOps& ops, KeyedExecutor& executor,
                        CapsuleRegistry& registry, cri::CriClient& cri,
@@ -260,32 +203,8 @@ void Reconciler::RelistOnce() {
     }
     return;
   }
-  // The lists are ours: move their entries instead of copying them.
-  RuntimeView rt;
-  for (cri::SandboxInfo& sb : *sandboxes) {
-    std::string uuid = LabelOf(sb.labels, cs::kLabelCapsuleUuid);
-    if (uuid.empty()) continue;
-    auto it = rt.sandbox.find(uuid);
-    if (it == rt.sandbox.end()) {
-      rt.sandbox.emplace(std::move(uuid), std::move(sb));
-    } else if (sb.attempt > it->second.attempt ||
-               (sb.attempt == it->second.attempt &&
-                sb.created_at > it->second.created_at)) {
-      it->second = std::move(sb);
-    }
-  }
-  for (cri::ContainerInfo& ci : *containers) {
-    std::string child = LabelOf(ci.labels, cs::kLabelContainerUuid);
-    if (child.empty()) continue;
-    auto sb = rt.sandbox.find(LabelOf(ci.labels, cs::kLabelCapsuleUuid));
-    if (sb == rt.sandbox.end() || sb->second.id != ci.sandbox_id) continue;
-    auto it = rt.container.find(child);
-    if (it == rt.container.end()) {
-      rt.container.emplace(std::move(child), std::move(ci));
-    } else if (ci.attempt > it->second.attempt) {
-      it->second = std::move(ci);
-    }
-  }
+  const cs::RuntimeView rt =
+      cs::BuildRuntimeView(*std::move(sandboxes), *std::move(containers));
 
   bool resync_due;
   {
@@ -310,19 +229,21 @@ void Reconciler::RelistOnce() {
   registry_.ForEach([&](const capsule::Capsule& c) {
     known.insert(c.uuid());
     if (busy.count(c.uuid())) return;
-    const std::string task = c.record.task_state.value_or("");
-    const std::string status = c.record.status.value_or("");
-    if (task == cs::kTaskDeleting) {
-      to_delete.push_back(c.uuid());
-    } else if (task == cs::kTaskCreating || status == cs::kStatusCreating) {
-      to_resume.push_back(c.uuid());
-    } else if (!c.record.container_id && status == cs::kStatusError) {
-      // A failed create whose rollback left a sandbox behind.
-      if (auto sb = rt.sandbox.find(c.uuid()); sb != rt.sandbox.end()) {
-        unowned[c.uuid()] = sb->second.id;
-      }
-    } else if (Drifted(c, rt, timers)) {
-      to_sync.push_back(c.uuid());
+    switch (cs::Triage(c, rt, timers.count(c.uuid()) > 0)) {
+      case cs::RelistAction::kNone:
+        break;
+      case cs::RelistAction::kSync:
+        to_sync.push_back(c.uuid());
+        break;
+      case cs::RelistAction::kResume:
+        to_resume.push_back(c.uuid());
+        break;
+      case cs::RelistAction::kDelete:
+        to_delete.push_back(c.uuid());
+        break;
+      case cs::RelistAction::kRemoveSandbox:
+        unowned[c.uuid()] = rt.sandbox.at(c.uuid()).id;
+        break;
     }
   });
   for (const auto& [uuid, sb] : rt.sandbox) {
