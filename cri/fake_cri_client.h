@@ -5,6 +5,10 @@
 // Thread-safe.
 #pragma once
 
+#include <map>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
 #include "cri/cri_client.h"
 #include "cri/fake_runtime.h"
 
@@ -13,6 +17,10 @@ namespace zun::cri::fake {
 class FakeCriClient final : public CriClient {
  public:
   explicit FakeCriClient(FakeRuntime& runtime) : rt_(runtime) {}
+
+  // How many times each method was called, by name (Version and Status
+  // are not counted), for tests that hold the agent to its runtime calls.
+  std::map<std::string, int> CallCounts() const;
 
   // CriClient
   absl::StatusOr<VersionInfo> Version() override { return rt_.Version(); }
@@ -59,7 +67,11 @@ class FakeCriClient final : public CriClient {
   absl::StatusOr<std::vector<FilesystemUsage>> ImageFsInfo() override;
 
  private:
+  void Count(const char* method);
+
   FakeRuntime& rt_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zun::cri::fake

@@ -141,6 +141,24 @@ TEST_CASE("create runs the sandbox and containers and records them") {
                  Catch::EndsWith("Success"));
 }
 
+TEST_CASE("a first delivery makes the runtime calls it needs and no more") {
+  Fixture f;
+  Capsule c = f.Make(
+      {f.Child("a", {"sleep", "3600"}), f.Child("b", {"sleep", "3600"})});
+  CreateHints fresh;
+  fresh.first_delivery = true;
+  f.RunAdvancing([&] { f.ops->Create(c.uuid(), {}, fresh, [] {}); });
+  REQUIRE(f.Row(c.uuid()).record.status == "Running");
+  // One sandbox, its address, one image look-up (both use one image), and
+  // a create and a start per container: nothing is listed.
+  CHECK(f.cri.CallCounts() == std::map<std::string, int>{
+                                  {"RunPodSandbox", 1},
+                                  {"PodSandboxStatus", 1},
+                                  {"ImageStatus", 1},
+                                  {"CreateContainer", 2},
+                                  {"StartContainer", 2}});
+}
+
 TEST_CASE("a first delivery still replaces a sandbox a failed create left") {
   Fixture f;
   Capsule c = f.Make({f.Child("a", {"sleep", "3600"})});
