@@ -131,6 +131,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   InitLogging(*config);
+  if (command.empty()) {
+    // Once per start: what is in force, and what the file sets in vain.
+    ZUN_LOG(kMain, info, "configuration in force:\n{}",
+            zun::config::DescribeConfig(*config));
+  }
 
   if (command == "db-sync") {
     absl::StatusOr<int> v =

@@ -146,6 +146,28 @@ std::string Render(const FieldRef& ref) {
       ref);
 }
 
+// zun-agent speaks PostgreSQL's protocol (libpq): Zun's MySQL deployments
+// must move to PostgreSQL first. The URL is never echoed (credentials).
+absl::Status CheckPostgresUrl(const std::string& url) {
+  const size_t colon = url.find("://");
+  if (colon == std::string::npos && url.find('=') != std::string::npos) {
+    return absl::OkStatus();  // libpq's "host=... dbname=..." form
+  }
+  const std::string scheme =
+      absl::AsciiStrToLower(url.substr(0, colon == std::string::npos ? 0 : colon));
+  const std::string dialect = scheme.substr(0, scheme.find('+'));
+  if (dialect == "postgresql" || dialect == "postgres") {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "PostgreSQL is required: zun-agent talks to Zun's database through "
+      "libpq, PostgreSQL's protocol, and has no ",
+      dialect.empty() ? "other" : absl::StrCat("'", dialect, "'"),
+      " driver. Point it at the cloud's PostgreSQL (postgresql:// or "
+      "postgresql+psycopg2://); a MySQL-backed Zun must migrate its database "
+      "first"));
+}
+
 std::string DefaultHostname() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
@@ -164,20 +186,33 @@ absl::StatusOr<AgentConfig> ParseConfig(const IniFile& ini) {
   }
   for (const auto& [section, keys] : ini.sections()) {
     if (!owned.count(section)) {
-      if (ForeignSections().count(section)) continue;
+      if (ForeignSections().count(section)) {
+        if (!keys.empty()) {
+          cfg.unused.push_back(absl::StrCat(
+              "[", section, "] (", keys.size(),
+              keys.size() == 1 ? " option" : " options", " of other services)"));
+        }
+        continue;
+      }
       return absl::InvalidArgumentError(
           absl::StrCat(ini.filename(), ": unknown section [", section, "]"));
     }
     for (const auto& [key, values] : keys) {
       auto it = by_key.find({section, key});
-      if (it == by_key.end() && LenientSections().count(section)) continue;
+      if (it == by_key.end() && LenientSections().count(section)) {
+        cfg.unused.push_back(absl::StrCat("[", section, "] ", key));
+        continue;
+      }
       if (it == by_key.end()) {
         return absl::InvalidArgumentError(
             absl::StrCat(ini.filename(), ":", values.back().line, ": [",
                          section, "] ", key, ": unknown option"));
       }
       FieldRef ref = it->second->field(cfg);
-      if (std::holds_alternative<Ignored>(ref)) continue;
+      if (std::holds_alternative<Ignored>(ref)) {
+        cfg.unused.push_back(absl::StrCat("[", section, "] ", key));
+        continue;
+      }
       std::string err = Assign(ref, values.back().value);
       if (!err.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -213,6 +248,9 @@ absl::Status ValidateConfig(const AgentConfig& c, const std::string& file) {
   }
   if (c.database.connection.empty()) {
     return bad("database", "connection", "is required (postgresql://...)");
+  }
+  if (absl::Status s = CheckPostgresUrl(c.database.connection); !s.ok()) {
+    return bad("database", "connection", std::string(s.message()));
   }
   if (c.host.empty() || c.host.find_first_of(" \t/") != std::string::npos) {
     return bad("DEFAULT", "host", "must be a host name without spaces or '/'");
@@ -326,6 +364,10 @@ std::string DescribeConfig(const AgentConfig& config) {
     if (o.secret) value = log::RedactConnectionString(value);
     if (o.password && !value.empty()) value = "***";
     out << o.name << " = " << value << "\n";
+  }
+  if (!config.unused.empty()) {
+    out << "\n# set in the file, not used by zun-agent:\n";
+    for (const std::string& u : config.unused) out << "# " << u << "\n";
   }
   return out.str();
 }

@@ -181,6 +181,12 @@ struct AgentConfig {
   struct Volume {
     std::string volume_dir;  // default: <state_path>/mnt
   } volume;
+
+  // Not options: what the file set that zun-agent does not use (upstream
+  // zun-compute's, or other services'), as "[section] key", and whole
+  // sections as "[section] (N options ...)", by section. Reported once at
+  // start and by --check-config.
+  std::vector<std::string> unused;
 };
 
 // Parses and validates. INVALID_ARGUMENT messages read
@@ -192,7 +198,7 @@ absl::StatusOr<AgentConfig> LoadConfig(const std::string& path);
 absl::Status ValidateConfig(const AgentConfig& config, const std::string& file);
 
 // Every effective value as "[section] key = value" lines, credentials
-// redacted (for --check-config).
+// redacted, then the options set but not used (for --check-config).
 std::string DescribeConfig(const AgentConfig& config);
 
 // True when [keystone_auth] holds credentials, so the agent reports to

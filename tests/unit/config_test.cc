@@ -1,8 +1,10 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "common/logging.h"
+#include "config/config_options.h"
 
 namespace zun::agent {
 namespace {
@@ -95,6 +97,78 @@ TEST_CASE("a real zun.conf's other sections and options are accepted") {
             "[keystone_authtoken]\nwww_authenticate_uri = http://ks\n"
             "[api]\nenable_image_validation = false\n");
   CHECK(c.ok());
+}
+
+TEST_CASE("an upstream zun.conf: every option read, the rest listed unused") {
+  const std::string path =
+      std::string(ZUN_TEST_DATA_DIR) + "/zun-upstream.conf";
+  absl::StatusOr<IniFile> ini = IniFile::Load(path);
+  REQUIRE(ini.ok());
+  // The file sets every option the agent reads (a new option must be added
+  // to it).
+  for (const config::config_internal::OptionDef& o :
+       config::config_internal::Options()) {
+    config::AgentConfig scratch;
+    if (std::holds_alternative<config::config_internal::Ignored>(
+            o.field(scratch))) {
+      continue;
+    }
+    INFO("[" << o.section << "] " << o.name);
+    CHECK(ini->Get(o.section, o.name) != nullptr);
+  }
+  absl::StatusOr<config::AgentConfig> c = config::ParseConfig(*ini);
+  REQUIRE(c.ok());
+  CHECK(c->host == "compute-7");
+  CHECK(c->database.max_pool_size == 16);
+  CHECK(c->compute.max_concurrent_operations == 64);
+  CHECK(c->keystone_auth.username == "zun");
+  CHECK(c->placement_client.endpoint_type == "internalURL");
+  CHECK(c->NeutronPorts());
+  CHECK(c->rabbit.amqp_durable_queues);
+  CHECK(c->compute.cpu_allocation_ratio == 4.0);
+  CHECK(c->cri.runtime_handlers.at("kata") == "kata");
+  for (const char* unused :
+       {"[DEFAULT] my_ip", "[DEFAULT] sandbox_image",
+        "[database] max_overflow", "[compute] resume_container_state",
+        "[oslo_messaging_rabbit] rabbit_login_method", "[volume] fstype",
+        "[keystone_authtoken] (12 options of other services)",
+        "[oslo_concurrency] (1 option of other services)"}) {
+    INFO(unused);
+    CHECK(std::count(c->unused.begin(), c->unused.end(), unused) == 1);
+  }
+  const std::string shown = config::DescribeConfig(*c);
+  CHECK_THAT(shown, Catch::Contains("max_concurrent_operations = 64"));
+  CHECK_THAT(shown, Catch::Contains("# [DEFAULT] my_ip"));
+  for (const char* secret : {"RABBIT_PASS", "ZUN_DBPASS", "ZUN_PASS",
+                             "KeyMustBeAtLeast32CharactersLong"}) {
+    CHECK_THAT(shown, !Catch::Contains(secret));
+  }
+}
+
+TEST_CASE("a database other than PostgreSQL is refused, saying why") {
+  for (const char* url : {"mysql+pymysql://zun:pw@127.0.0.1/zun",
+                          "mysql://zun:pw@127.0.0.1/zun",
+                          "sqlite:///var/lib/zun/zun.db"}) {
+    INFO(url);
+    absl::StatusOr<config::AgentConfig> c =
+        Parse(std::string("[DEFAULT]\ntransport_url = rabbit://u:s@h/\n"
+                          "[database]\nconnection = ") +
+              url + "\n");
+    REQUIRE_FALSE(c.ok());
+    const std::string why(c.status().message());
+    CHECK_THAT(why, Catch::Contains("[database] connection: PostgreSQL is "
+                                    "required"));
+    CHECK_THAT(why, !Catch::Contains(":pw@"));
+  }
+  for (const char* url : {"postgresql+psycopg2://zun:pw@127.0.0.1/zun",
+                          "postgres://zun@127.0.0.1/zun",
+                          "host=/run/postgresql dbname=zun"}) {
+    INFO(url);
+    CHECK(Parse(std::string("[DEFAULT]\ntransport_url = rabbit://u:s@h/\n"
+                            "[database]\nconnection = ") +
+                url + "\n")
+              .ok());
+  }
 }
 
 TEST_CASE("the effective config shown by check-config never has credentials") {
