@@ -33,8 +33,17 @@ build: deps
 test: build
 	@BUILD_DIR=$(BUILD_DIR) scripts/run-tests.sh
 
-run: build
-	@scripts/run.sh $(CRI)
+# What make run needs (make test builds everything), and the time each
+# phase took: deps, build, then run.sh prints when the agent serves.
+RUN_TARGETS := zun-agent zun-capsule zun-cni zun-cni-daemon fake-cri
+
+run:
+	@t0=$$(date +%s); scripts/install-deps.sh; t1=$$(date +%s); \
+	BUILD_TARGETS="$(RUN_TARGETS)" scripts/build.sh $(BUILD_DIR) $(BUILD_TYPE); \
+	t2=$$(date +%s); \
+	echo "[make run] deps $$((t1 - t0)) s, build $$((t2 - t1)) s" >&2; \
+	ZUN_RUN_MAKE_T0=$$t0 ZUN_RUN_DEPS_S=$$((t1 - t0)) \
+	ZUN_RUN_BUILD_S=$$((t2 - t1)) BUILD_DIR=$(BUILD_DIR) scripts/run.sh $(CRI)
 
 bench: build
 	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh $(BENCH_ARGS)

@@ -51,7 +51,7 @@ RMQ_PORT="${ZUN_RUN_RMQ_PORT:-5682}"
 PG_PORT="${ZUN_RUN_PG_PORT:-5433}"
 RMQ_BASE="/tmp/zun-run-rmq-$RMQ_PORT"
 PG_BASE="/tmp/zun-run-pg-$PG_PORT"
-BIN="$ROOT/build/bin"
+BIN="$ROOT/${BUILD_DIR:-build}/bin"
 HOST="${ZUN_RUN_HOST:-$(hostname -s 2>/dev/null || echo zun-node)}"
 METRICS="${ZUN_RUN_METRICS:-127.0.0.1:9464}"
 KS_PORT="${ZUN_RUN_KEYSTONE_PORT:-41500}"
@@ -388,6 +388,24 @@ fi
 say "running zun-agent as host '$HOST' (Ctrl-C stops everything)"
 "$BIN/zun-agent" --config-file "$CONF" &
 AGENT_PID=$!
+# When it serves (/healthz: bus, database and runtime up), and how long each
+# phase of `make run` took.
+(
+  for _ in $(seq 1 1200); do
+    kill -0 "$AGENT_PID" 2>/dev/null || exit 0
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$METRICS/healthz")" = 200 ]; then
+      servers=$((SECONDS - T0))
+      if [ -n "${ZUN_RUN_MAKE_T0:-}" ]; then
+        say "serving: $(( $(date +%s) - ZUN_RUN_MAKE_T0 )) s after make run began" \
+          "(deps ${ZUN_RUN_DEPS_S:-?} s, build ${ZUN_RUN_BUILD_S:-?} s, servers and agent ${servers} s)"
+      else
+        say "serving: ${servers} s after run.sh began"
+      fi
+      exit 0
+    fi
+    sleep 0.2
+  done
+) &
 set +e
 wait "$AGENT_PID"
 rc=$?
