@@ -84,7 +84,12 @@ absl::Status CapsuleOps::Converge(CreateRun& run) {
         break;
     }
     if (stopping_.load()) return absl::AbortedError("the agent is stopping");
-    if (!plan.rows.empty()) Write(ToPatches(plan.rows)).IgnoreError();
+    if (!plan.rows.empty()) {
+      Write(ToPatches(plan.rows)).IgnoreError();
+      // What we wrote is what the rows say now: the next plan diffs
+      // against it.
+      capsule::ApplyRowChanges(plan.rows, run.capsule);
+    }
     if (absl::Status s = KillSandboxes(run, plan.kill_sandboxes); !s.ok()) {
       return s;
     }

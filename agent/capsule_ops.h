@@ -59,6 +59,7 @@ struct OpsOptions {
   capsule::MapperOptions mapper;
   std::string network_name = "default";  // key of `addresses`
   absl::Duration stop_grace = absl::Seconds(10);
+  // How long the init containers of one create may take together.
   absl::Duration init_container_timeout = absl::Hours(1);
   capsule::BackoffConfig restart_backoff;
   std::string cgroup_fs_root = "/sys/fs/cgroup";

@@ -214,7 +214,7 @@ TEST_CASE("create: a failing init container follows its restart policy") {
   }
 }
 
-TEST_CASE("create: up once every container started; the rows say Running") {
+TEST_CASE("create: up once every container started, the rows say Running") {
   const Capsule c = Make(true);
   ObservedPod pod = Sandbox("sb");
   pod.containers["i1"] = Exited("i1-0", 0);
