@@ -15,14 +15,6 @@ namespace zun::agent {
 using capsule::ContainerRecord;
 namespace cs = ::zun::capsule;
 
-namespace {
-
-absl::Status Step(const std::string& what, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
-}
-
-}  // namespace
-
 void CapsuleOps::Create(const std::string& uuid, const db::ActionContext& ctx,
                         const CreateHints& hints,
                         absl::AnyInvocable<void()> on_claimed, bool recreate) {

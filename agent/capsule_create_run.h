@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/capsule_ops.h"
 #include "capsule/status_sync.h"
@@ -51,6 +52,11 @@ struct CapsuleOps::CreateRun {
     if (failed_child.empty()) failed_child = child;
   }
 };
+
+// `s` with its message prefixed by the step that failed, code kept.
+inline absl::Status Step(const std::string& what, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+}
 
 inline absl::Status CancelledByDelete() {
   return absl::CancelledError("cancelled: a delete of the capsule arrived");

@@ -21,10 +21,6 @@ using Outcome = capsule::PodPlan::Outcome;
 
 namespace {
 
-absl::Status Step(const std::string& what, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
-}
-
 const ContainerRecord* FindChild(const capsule::Capsule& c,
                                  const std::string& uuid) {
   for (const auto* list : {&c.init_containers, &c.containers}) {
