@@ -1,5 +1,7 @@
 #include "db/container_fields.h"
 
+#include <map>
+
 namespace zun::db {
 namespace {
 
@@ -85,10 +87,14 @@ const std::vector<Field>& ContainerFields() {
 }
 
 const Field* FindField(std::string_view name) {
-  for (const Field& f : ContainerFields()) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
+  // Every row write looks its columns up: by name, not by a walk.
+  static const auto* by_name = [] {
+    auto* m = new std::map<std::string_view, const Field*>;
+    for (const Field& f : ContainerFields()) (*m)[f.name] = &f;
+    return m;
+  }();
+  auto it = by_name->find(name);
+  return it == by_name->end() ? nullptr : it->second;
 }
 
 }  // namespace zun::db

@@ -1,8 +1,8 @@
 #include "db/row_codec.h"
 
 #include "absl/strings/str_cat.h"
-#include "db/container_fields.h"
 #include "db/capsule_store.h"
+#include "db/container_fields.h"
 
 namespace zun::db {
 namespace {
@@ -139,7 +139,7 @@ struct FromField {
 
 std::string SelectList() {
   std::string out;
-  for (const db::Field& field : db::ContainerFields()) {
+  for (const Field& field : ContainerFields()) {
     if (!out.empty()) out += ", ";
     out += field.name;
   }
@@ -157,10 +157,10 @@ absl::StatusOr<ContainerRecord> DecodeContainerRow(const pqxx::row& row) {
   ContainerRecord r;
   try {
     r.uuid = row["uuid"].c_str();
-    for (const db::Field& field : db::ContainerFields()) {
+    for (const Field& field : ContainerFields()) {
       const std::string column(field.name);
-      absl::Status s = db::VisitField(
-          field, r, FromField{r, column.c_str(), row[column]});
+      absl::Status s =
+          VisitField(field, r, FromField{r, column.c_str(), row[column]});
       if (!s.ok()) return s;
     }
   } catch (const std::exception& e) {

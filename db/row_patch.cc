@@ -1,7 +1,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "db/container_fields.h"
 #include "db/capsule_store.h"
+#include "db/container_fields.h"
 
 namespace zun::db {
 namespace {
@@ -34,20 +34,20 @@ struct FromColumn {
 }  // namespace
 
 bool IsWritableColumn(std::string_view column) {
-  const db::Field* f = db::FindField(column);
+  const Field* f = FindField(column);
   return f != nullptr && f->agent_writes;
 }
 
 bool IsJsonColumn(std::string_view column) {
-  const db::Field* f = db::FindField(column);
+  const Field* f = FindField(column);
   return f != nullptr && f->json_text;
 }
 
 void ApplyPatchTo(const RowPatch& patch, capsule::ContainerRecord& r) {
   for (const auto& [col, v] : patch.values()) {
-    const db::Field* f = db::FindField(col);
+    const Field* f = FindField(col);
     if (f == nullptr || !f->agent_writes) continue;
-    db::VisitField(*f, r, FromColumn{v});
+    VisitField(*f, r, FromColumn{v});
   }
   if (patch.clear_task_state_if() &&
       r.task_state == *patch.clear_task_state_if()) {

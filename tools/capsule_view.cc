@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "db/container_fields.h"
+#include "rpc/zun_object.h"
 
 namespace zun::tools {
 namespace {
@@ -21,9 +22,7 @@ struct ToView {
     return v.is_null() ? OJson::object() : OJson::parse(v.dump());
   }
   OJson operator()(const std::optional<absl::Time>& v) const {
-    return v ? OJson(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *v,
-                                      absl::UTCTimeZone()))
-             : OJson();
+    return v ? OJson(rpc::FormatObjectTime(*v)) : OJson();
   }
   OJson operator()(const capsule::ContainerType& v) const {
     return static_cast<int>(v);
