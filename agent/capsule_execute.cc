@@ -59,7 +59,7 @@ absl::Status CapsuleOps::Converge(CreateRun& run) {
   in.network_name =
       run.hints.network.empty() ? options_.network_name : run.hints.network;
   in.init_timeout = options_.init_container_timeout;
-  in.create_started = clock_.Now();
+  in.init_deadline = clock_.Now() + options_.init_container_timeout;
   in.ports_own_addresses = ports_ != nullptr;
   absl::Duration poll = absl::Milliseconds(20);
   for (;;) {

@@ -155,8 +155,10 @@ absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
   registry_.SetBackoffStep(child->uuid, r.backoff_step + 1);
   ZUN_CLOG(kAgent, info, c.uuid(), "", "restarted container '{}' (restart {})",
            capsule::ContainerNameFor(*child), r.attempt);
-  capsule::RowChange row =
-      capsule::DiffRow(*child, capsule::StartedRow(r, *id));
+  // Every status column is written: the row may lag the runtime.
+  capsule::RowChange row;
+  row.uuid = child->uuid;
+  row.want = capsule::StartedRow(r, *id);
   row.status = row.status_reason = row.status_detail = row.container_id = true;
   row.set_started_at = true;
   return Write(ToPatches({row}));

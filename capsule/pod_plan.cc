@@ -68,7 +68,7 @@ bool PlanInits(const Capsule& c, const ObservedPod& pod, const PlanInput& in,
     }
     const ObservedContainer& o = it->second;
     if (Live(o)) {
-      if (in.now >= in.create_started + in.init_timeout) {
+      if (in.now >= in.init_deadline) {
         plan.outcome = Outcome::kFailed;
         plan.timed_out = true;
         plan.failed_child = init.uuid;
@@ -120,17 +120,16 @@ PodPlan PlanCreate(const Capsule& c, const ObservedPod& pod,
     plan.outcome = Outcome::kCancelled;
     return plan;
   }
-  KillLeftovers(pod, in.own_sandbox, plan);
   const bool own_up = !in.own_sandbox.empty() && pod.present &&
                       pod.sandbox_id == in.own_sandbox &&
                       pod.state == cri::SandboxState::kReady;
+  if (!own_up && !in.own_sandbox.empty()) {
+    plan.outcome = Outcome::kFailed;
+    plan.failure = "the pod sandbox stopped during the create";
+    return plan;
+  }
+  KillLeftovers(pod, in.own_sandbox, plan);
   if (!own_up) {
-    if (!in.own_sandbox.empty()) {
-      plan.kill_sandboxes.clear();
-      plan.outcome = Outcome::kFailed;
-      plan.failure = "the pod sandbox stopped during the create";
-      return plan;
-    }
     plan.create_sandbox = true;
     plan.sandbox_attempt = NextAttempt(pod);
     return plan;

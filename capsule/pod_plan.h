@@ -46,9 +46,10 @@ struct PlanInput {
   // kCreate: the sandbox this create ran (empty before it ran one); every
   // other sandbox of the capsule is left over from an earlier attempt.
   std::string own_sandbox;
-  // kCreate: how long init containers may take, from `create_started`.
+  // kCreate: when the init containers must have finished, and the timeout
+  // it came from (for the failure's text).
+  absl::Time init_deadline = absl::InfiniteFuture();
   absl::Duration init_timeout = absl::InfiniteDuration();
-  absl::Time create_started = absl::InfinitePast();
   // kCreate: a delete of the capsule arrived.
   bool cancelled = false;
   // kCreate: the pod address is the Neutron ports' (recorded already), not

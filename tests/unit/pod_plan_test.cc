@@ -78,8 +78,8 @@ PlanInput Creating(const std::string& own = "") {
   in.now = kNow;
   in.own_sandbox = own;
   in.network_name = "net";
-  in.create_started = kNow - absl::Minutes(1);
   in.init_timeout = absl::Hours(1);
+  in.init_deadline = kNow - absl::Minutes(1) + in.init_timeout;
   return in;
 }
 
@@ -157,6 +157,7 @@ TEST_CASE("create: init containers run one at a time, in order") {
     pod.containers["i1"] = Running("i1-0");
     PlanInput in = Creating("sb");
     in.init_timeout = absl::Seconds(30);
+    in.init_deadline = kNow - absl::Minutes(1) + in.init_timeout;
     PodPlan p = PlanPod(c, pod, in);
     CHECK(p.outcome == Outcome::kFailed);
     CHECK(p.timed_out);
