@@ -153,8 +153,8 @@ absl::Status CheckPostgresUrl(const std::string& url) {
   if (colon == std::string::npos && url.find('=') != std::string::npos) {
     return absl::OkStatus();  // libpq's "host=... dbname=..." form
   }
-  const std::string scheme =
-      absl::AsciiStrToLower(url.substr(0, colon == std::string::npos ? 0 : colon));
+  const std::string scheme = absl::AsciiStrToLower(
+      url.substr(0, colon == std::string::npos ? 0 : colon));
   const std::string dialect = scheme.substr(0, scheme.find('+'));
   if (dialect == "postgresql" || dialect == "postgres") {
     return absl::OkStatus();
@@ -188,9 +188,10 @@ absl::StatusOr<AgentConfig> ParseConfig(const IniFile& ini) {
     if (!owned.count(section)) {
       if (ForeignSections().count(section)) {
         if (!keys.empty()) {
-          cfg.unused.push_back(absl::StrCat(
-              "[", section, "] (", keys.size(),
-              keys.size() == 1 ? " option" : " options", " of other services)"));
+          cfg.unused.push_back(
+              absl::StrCat("[", section, "] (", keys.size(),
+                           keys.size() == 1 ? " option" : " options",
+                           " of other services)"));
         }
         continue;
       }

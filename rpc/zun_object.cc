@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "db/container_fields.h"
 #include "common/strings.h"
+#include "db/container_fields.h"
 
 namespace zun::rpc {
 namespace {

@@ -151,12 +151,12 @@ TEST_CASE("a first delivery makes the runtime calls it needs and no more") {
   REQUIRE(f.Row(c.uuid()).record.status == "Running");
   // One sandbox, its address, one image look-up (both use one image), and
   // a create and a start per container: nothing is listed.
-  CHECK(f.cri.CallCounts() == std::map<std::string, int>{
-                                  {"RunPodSandbox", 1},
-                                  {"PodSandboxStatus", 1},
-                                  {"ImageStatus", 1},
-                                  {"CreateContainer", 2},
-                                  {"StartContainer", 2}});
+  CHECK(f.cri.CallCounts() ==
+        std::map<std::string, int>{{"RunPodSandbox", 1},
+                                   {"PodSandboxStatus", 1},
+                                   {"ImageStatus", 1},
+                                   {"CreateContainer", 2},
+                                   {"StartContainer", 2}});
 }
 
 TEST_CASE("a first delivery still replaces a sandbox a failed create left") {

@@ -128,8 +128,8 @@ TEST_CASE("an upstream zun.conf: every option read, the rest listed unused") {
   CHECK(c->compute.cpu_allocation_ratio == 4.0);
   CHECK(c->cri.runtime_handlers.at("kata") == "kata");
   for (const char* unused :
-       {"[DEFAULT] my_ip", "[DEFAULT] sandbox_image",
-        "[database] max_overflow", "[compute] resume_container_state",
+       {"[DEFAULT] my_ip", "[DEFAULT] sandbox_image", "[database] max_overflow",
+        "[compute] resume_container_state",
         "[oslo_messaging_rabbit] rabbit_login_method", "[volume] fstype",
         "[keystone_authtoken] (12 options of other services)",
         "[oslo_concurrency] (1 option of other services)"}) {
@@ -146,9 +146,9 @@ TEST_CASE("an upstream zun.conf: every option read, the rest listed unused") {
 }
 
 TEST_CASE("a database other than PostgreSQL is refused, saying why") {
-  for (const char* url : {"mysql+pymysql://zun:pw@127.0.0.1/zun",
-                          "mysql://zun:pw@127.0.0.1/zun",
-                          "sqlite:///var/lib/zun/zun.db"}) {
+  for (const char* url :
+       {"mysql+pymysql://zun:pw@127.0.0.1/zun", "mysql://zun:pw@127.0.0.1/zun",
+        "sqlite:///var/lib/zun/zun.db"}) {
     INFO(url);
     absl::StatusOr<config::AgentConfig> c =
         Parse(std::string("[DEFAULT]\ntransport_url = rabbit://u:s@h/\n"
@@ -160,9 +160,9 @@ TEST_CASE("a database other than PostgreSQL is refused, saying why") {
                                     "required"));
     CHECK_THAT(why, !Catch::Contains(":pw@"));
   }
-  for (const char* url : {"postgresql+psycopg2://zun:pw@127.0.0.1/zun",
-                          "postgres://zun@127.0.0.1/zun",
-                          "host=/run/postgresql dbname=zun"}) {
+  for (const char* url :
+       {"postgresql+psycopg2://zun:pw@127.0.0.1/zun",
+        "postgres://zun@127.0.0.1/zun", "host=/run/postgresql dbname=zun"}) {
     INFO(url);
     CHECK(Parse(std::string("[DEFAULT]\ntransport_url = rabbit://u:s@h/\n"
                             "[database]\nconnection = ") +
