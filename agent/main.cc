@@ -138,8 +138,8 @@ int main(int argc, char** argv) {
   }
 
   if (command == "db-sync") {
-    absl::StatusOr<int> v =
-        zun::db::SyncSchema(zun::config::PgOptionsFrom(*config));
+    absl::StatusOr<int> v = zun::db::SyncSchema(
+        zun::config::PgOptionsFrom(*config), ZUN_AGENT_VERSION);
     if (!v.ok()) return Fail("db-sync: " + std::string(v.status().message()));
     std::cout << "schema version " << *v << "\n";
     return 0;

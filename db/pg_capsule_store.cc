@@ -278,7 +278,8 @@ absl::StatusOr<int> SchemaVersion(const PgOptions& options) {
   return version;
 }
 
-absl::StatusOr<int> SyncSchema(const PgOptions& options) {
+absl::StatusOr<int> SyncSchema(const PgOptions& options,
+                               std::string_view agent_version) {
   PgPool pool(options);
   int version = 0;
   absl::Status s = pool.Run([&](pqxx::connection& c) {
@@ -305,7 +306,8 @@ absl::StatusOr<int> SyncSchema(const PgOptions& options) {
       }
       t.exec(
           "CREATE TABLE IF NOT EXISTS zun_agent_schema_version (version "
-          "INTEGER PRIMARY KEY, description TEXT, applied_at TIMESTAMP)");
+          "INTEGER PRIMARY KEY, description TEXT, applied_at TIMESTAMP, "
+          "agent_version VARCHAR(64))");
       t.commit();
     }
     for (const Migration& m : Migrations()) {
@@ -318,13 +320,16 @@ absl::StatusOr<int> SyncSchema(const PgOptions& options) {
                                     "WHERE version = $1::int");
       if (!done.empty()) continue;
       for (const std::string& stmt : m.statements) t.exec(stmt);
+      // agent_version exists from here on: fresh tables have it, and
+      // migration 4 adds it to older ones before its own row is written.
       SqlParams()
           .Add(std::to_string(m.version))
           .Add(m.description)
+          .Add(std::string(agent_version))
           .Exec(t, absl::StrCat("INSERT INTO zun_agent_schema_version "
-                                "(version, description, applied_at) VALUES "
-                                "($1::int, $2, ",
-                                kNow, ")"));
+                                "(version, description, applied_at, "
+                                "agent_version) VALUES ($1::int, $2, ",
+                                kNow, ", NULLIF($3, ''))"));
       t.commit();
       ZUN_LOG(kDb, info, "applied schema migration {}: {}", m.version,
               m.description);

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <string_view>
 
 #include "db/capsule_store.h"
 #include "db/pg_options.h"
@@ -72,8 +73,10 @@ class PgCapsuleStore final : public CapsuleStore {
 };
 
 // Applies the missing schema migrations (schema.h). Idempotent; safe to run
-// concurrently. Returns the schema version afterwards.
-absl::StatusOr<int> SyncSchema(const PgOptions& options);
+// concurrently. `agent_version` (the release running it) is recorded beside
+// each migration it applies. Returns the schema version afterwards.
+absl::StatusOr<int> SyncSchema(const PgOptions& options,
+                               std::string_view agent_version = "");
 // The schema version recorded in the database (0 if none).
 absl::StatusOr<int> SchemaVersion(const PgOptions& options);
 

@@ -299,6 +299,16 @@ const std::vector<Migration>& Migrations() {
                    kZunAlembicRevision +
                    "' WHERE NOT EXISTS (SELECT 1 FROM alembic_version)",
            })},
+      // Additive only, so an agent of release 0.1.0 (schema 3) keeps
+      // running on it: db-sync may run before or after the node's agents
+      // are upgraded, and a rollback needs no downgrade.
+      {4,
+       "zun_agent_schema_version.agent_version (the release that applied "
+       "each migration)",
+       {
+           "ALTER TABLE zun_agent_schema_version ADD COLUMN IF NOT EXISTS "
+           "agent_version VARCHAR(64)",
+       }},
   };
   return *migrations;
 }

@@ -38,7 +38,8 @@ AgentHarness::AgentHarness(HarnessOptions options)
     : options_(std::move(options)),
       dir_("zh"),
       db_(options_.database.empty()
-              ? ScratchDatabase(true, options_.pg_socket, options_.pg_port)
+              ? ScratchDatabase(options_.sync_schema, options_.pg_socket,
+                                options_.pg_port)
               : ScratchDatabase::Attach(options_.database, options_.pg_socket,
                                         options_.pg_port)) {
   api_ = std::make_unique<db::ApiStore>(db_.options());
@@ -127,7 +128,9 @@ void AgentHarness::StartAgent() {
     }
   }
   argv.insert(argv.end(),
-              {BinDir() + "/zun-agent", "--config-file", config_path_});
+              {options_.agent_binary.empty() ? BinDir() + "/zun-agent"
+                                             : options_.agent_binary,
+               "--config-file", config_path_});
   auto p = Subprocess::Start(argv, dir() + "/zun-agent.log");
   Check(p.status(), "zun-agent");
   agent_ = *std::move(p);

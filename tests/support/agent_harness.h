@@ -48,6 +48,10 @@ struct HarnessOptions {
   // The agent's default intervals and log levels instead of the tests'
   // accelerated ones (benchmarks).
   bool default_settings = false;
+  // false: the scratch database is left empty (a test runs db-sync).
+  bool sync_schema = true;
+  // The zun-agent binary StartAgent runs; default: this build's.
+  std::string agent_binary;
 };
 
 // Environment for the Python tools (the zun.common.exception stand-in).
@@ -66,7 +70,11 @@ class AgentHarness {
   cri::GrpcCriClient& cri() { return *cri_; }  // talks to fake-cri
   const std::string& cri_endpoint() const { return cri_endpoint_; }
 
-  // zun-agent process control.
+  // zun-agent process control. set_agent_binary changes the binary the next
+  // StartAgent runs (an upgrade).
+  void set_agent_binary(std::string path) {
+    options_.agent_binary = std::move(path);
+  }
   void StartAgent();
   absl::StatusOr<int> StopAgent();  // SIGTERM, returns the exit status
   void KillAgent();                 // SIGKILL
