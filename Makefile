@@ -10,6 +10,8 @@
 #                bridge (scripts/run.sh lists every ZUN_RUN_* knob)
 #   make test    install deps, build, run every test (and the unit tests
 #                under ASan+UBSan)
+#   make deb     build the Debian package (build/deb/zun-agent_<v>_<arch>.deb,
+#                checked with lintian)
 #   make bench   run the benchmark scenarios (table + build/bench/results.json)
 #   make fuzz    build the libFuzzer targets (clang, ASan+UBSan) into
 #                build-fuzz/ and run each for FUZZ_SECONDS (default 60)
@@ -20,7 +22,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 CRI ?= containerd
 
-.PHONY: all deps build test run bench fuzz lint format clean
+.PHONY: all deps build test run bench deb fuzz lint format clean
 
 all: build
 
@@ -47,6 +49,9 @@ run:
 
 bench: build
 	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh $(BENCH_ARGS)
+
+deb: deps
+	@scripts/build-deb.sh
 
 fuzz: deps
 	@scripts/fuzz.sh $(FUZZ_TARGETS)

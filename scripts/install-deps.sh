@@ -14,6 +14,8 @@ PACKAGES=(
   catch2 nlohmann-json3-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libssl-dev
   libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev
   clang clang-format libfuzzer-14-dev libclang-rt-14-dev
+  # the Debian package (make deb) and its test
+  debhelper dpkg-dev fakeroot lintian adduser logrotate
   # services for tests and `make run`
   postgresql pgbouncer rabbitmq-server amqp-tools openssl
   containerd runc containernetworking-plugins iproute2
