@@ -50,7 +50,7 @@ deb="$OUT/zun-agent_${version}_${arch}.deb"
 echo "build-deb: $deb in $(( $(date +%s) - t0 )) s" >&2
 
 # lintian: errors fail the build; warnings are printed.
-if ! lintian --fail-on error --no-tag-display-limit "$deb" >"$OUT/lintian.txt" 2>&1; then
+if ! lintian --fail-on error --tag-display-limit 0 "$deb" >"$OUT/lintian.txt" 2>&1; then
   cat "$OUT/lintian.txt" >&2
   echo "build-deb: lintian reports errors" >&2
   exit 1
