@@ -1,7 +1,9 @@
 #include "agent/reconciler.h"
 
 #include <chrono>
+#include <string_view>
 
+#include "absl/container/flat_hash_set.h"
 #include "capsule/labels.h"
 #include "capsule/relist.h"
 #include "capsule/status.h"
@@ -224,10 +226,14 @@ void Reconciler::RelistOnce() {
     absl::MutexLock l(&mu_);
     timers = timers_;
   }
-  std::set<std::string> known;
+  // Sandboxes no capsule row claims: every one, less those the rows name
+  // (views of rt's keys, which outlive this function's use of them).
+  absl::flat_hash_set<std::string_view> unclaimed;
+  unclaimed.reserve(rt.sandbox.size());
+  for (const auto& [uuid, sb] : rt.sandbox) unclaimed.insert(uuid);
   const std::set<std::string> busy = executor_.BusyKeys();
   registry_.ForEach([&](const capsule::Capsule& c) {
-    known.insert(c.uuid());
+    unclaimed.erase(c.uuid());
     if (busy.count(c.uuid())) return;
     switch (cs::Triage(c, rt, timers.count(c.uuid()) > 0)) {
       case cs::RelistAction::kNone:
@@ -246,8 +252,8 @@ void Reconciler::RelistOnce() {
         break;
     }
   });
-  for (const auto& [uuid, sb] : rt.sandbox) {
-    if (!known.count(uuid)) unowned[uuid] = sb.id;
+  for (std::string_view uuid : unclaimed) {
+    unowned[std::string(uuid)] = rt.sandbox.find(uuid)->second.id;
   }
   for (const std::string& uuid : to_sync) SubmitSync(uuid);
   for (const std::string& uuid : to_resume) {

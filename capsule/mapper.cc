@@ -165,7 +165,7 @@ absl::StatusOr<cri::PodSandboxConfig> BuildSandboxConfig(
       }
     }
   }
-  cfg.labels = rec.labels;
+  cfg.labels = cri::Labels(rec.labels.begin(), rec.labels.end());
   cfg.annotations = JsonToStringMap(rec.annotations);
   for (auto& [k, v] : SandboxOwnerLabels(opts.host, rec.uuid)) {
     cfg.labels[k] = v;
@@ -204,7 +204,7 @@ absl::StatusOr<cri::ContainerConfig> BuildContainerConfig(
     m.readonly = v.read_only;
     cfg.mounts.push_back(m);
   }
-  cfg.labels = child.labels;
+  cfg.labels = cri::Labels(child.labels.begin(), child.labels.end());
   cfg.annotations = JsonToStringMap(child.annotations);
   for (auto& [k, v] : SandboxOwnerLabels(opts.host, capsule.uuid())) {
     cfg.labels[k] = v;

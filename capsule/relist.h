@@ -18,7 +18,8 @@ namespace zun::capsule {
 
 // The runtime's view of this host's capsules, from the two list calls.
 struct RuntimeView {
-  std::map<std::string, cri::SandboxInfo> sandbox;  // capsule uuid -> newest
+  std::map<std::string, cri::SandboxInfo, std::less<>>
+      sandbox;  // capsule uuid -> newest
   // Child uuid -> newest container in its capsule's newest sandbox.
   std::map<std::string, cri::ContainerInfo> container;
 };

@@ -9,9 +9,9 @@ void PutMap(const Labels& in, M* out) {
   for (const auto& [k, v] : in) (*out)[k] = v;
 }
 
-template <typename M>
-Labels GetMap(const M& in) {
-  return Labels(in.begin(), in.end());
+template <typename Out = Labels, typename M>
+Out GetMap(const M& in) {
+  return Out(in.begin(), in.end());
 }
 
 void ToProto(const NamespaceOptions& in, pb::NamespaceOption* out) {
@@ -151,7 +151,7 @@ PodSandboxConfig FromProto(const pb::PodSandboxConfig& in) {
   out.annotations = GetMap(in.annotations());
   const auto& linux = in.linux();
   out.cgroup_parent = linux.cgroup_parent();
-  out.sysctls = GetMap(linux.sysctls());
+  out.sysctls = GetMap<decltype(out.sysctls)>(linux.sysctls());
   const auto& sc = linux.security_context();
   out.namespaces = FromProto(sc.namespace_options());
   out.privileged = sc.privileged();

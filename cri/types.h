@@ -16,7 +16,7 @@
 
 namespace zun::cri {
 
-using Labels = std::map<std::string, std::string>;
+using Labels = std::map<std::string, std::string, std::less<>>;
 
 struct VersionInfo {
   std::string version;              // CRI version the runtime reports
