@@ -7,7 +7,7 @@
 # .deb lands. --prebuilt packages the binaries of an existing CMake build
 # directory of this tree instead of compiling (make test does that with its
 # own build). Exit status is non-zero if the build fails or lintian reports
-# an error.
+# an error or a warning.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PREBUILT=""
@@ -49,10 +49,10 @@ t0=$(date +%s)
 deb="$OUT/zun-agent_${version}_${arch}.deb"
 echo "build-deb: $deb in $(( $(date +%s) - t0 )) s" >&2
 
-# lintian: errors fail the build; warnings are printed.
-if ! lintian --fail-on error --tag-display-limit 0 "$deb" >"$OUT/lintian.txt" 2>&1; then
+# lintian: errors and warnings fail the build; notes are printed.
+if ! lintian --fail-on error,warning --tag-display-limit 0 "$deb" >"$OUT/lintian.txt" 2>&1; then
   cat "$OUT/lintian.txt" >&2
-  echo "build-deb: lintian reports errors" >&2
+  echo "build-deb: lintian reports errors or warnings" >&2
   exit 1
 fi
 sed 's/^/lintian: /' "$OUT/lintian.txt" >&2

@@ -3,7 +3,7 @@
 #   deb_test.sh BUILD_DIR
 # builds zun-agent_<version>_<arch>.deb from BUILD_DIR's binaries
 # (scripts/build-deb.sh --prebuilt: dpkg-buildpackage, lintian without
-# errors), checks what it holds, installs it on this machine (root), runs
+# errors or warnings), checks what it holds, installs it on this machine (root), runs
 # the installed zun-agent (--version; --check-config as the package's user
 # zun, reading the root:zun 0640 conffile), checks the units and the
 # logrotate file, then purges it and checks that nothing of it is left.
@@ -31,7 +31,8 @@ for f in ./usr/bin/zun-agent ./usr/bin/zun-cni-daemon ./usr/bin/zun-capsule \
          ./lib/systemd/system/zun-agent.service \
          ./lib/systemd/system/zun-cni-daemon.service \
          ./etc/logrotate.d/zun-agent \
-         ./usr/share/doc/zun-agent/copyright; do
+         ./usr/share/doc/zun-agent/copyright \
+         ./usr/share/man/man8/zun-agent.8.gz; do
   grep -qx -- "$f" <<<"$contents" || fail "$f is not in the package"
 done
 if grep -q "fake-cri\|_tests$\|zun-bench" <<<"$contents"; then
