@@ -24,8 +24,9 @@ CapsuleOps::CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri,
       options_(std::move(options)),
       ports_(ports),
       puller_(cri),
-      helpers_(std::make_unique<KeyedExecutor>(
-          std::max(1, options_.start_helpers))) {}
+      helpers_(
+          std::make_unique<KeyedExecutor>(std::max(1, options_.start_helpers),
+                                          absl::Seconds(30), "start-helper")) {}
 
 absl::Status CapsuleOps::RetryDbStatusWith(
     const BackoffPolicy& policy, int attempts,

@@ -1,9 +1,16 @@
 #include "agent/keyed_executor.h"
 
+#include <utility>
+
+#include "common/thread_name.h"
+
 namespace zun::agent {
 
-KeyedExecutor::KeyedExecutor(int max_threads, absl::Duration idle_timeout)
-    : max_threads_(max_threads), idle_timeout_(idle_timeout) {}
+KeyedExecutor::KeyedExecutor(int max_threads, absl::Duration idle_timeout,
+                             std::string name)
+    : max_threads_(max_threads),
+      idle_timeout_(idle_timeout),
+      name_(std::move(name)) {}
 
 KeyedExecutor::~KeyedExecutor() { Shutdown(absl::InfiniteDuration()); }
 
@@ -31,6 +38,7 @@ bool KeyedExecutor::Submit(const std::string& key, Task task) {
 }
 
 void KeyedExecutor::Worker() {
+  SetCurrentThreadName(name_);
   absl::MutexLock l(&mu_);
   for (;;) {
     ++idle_;

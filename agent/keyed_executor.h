@@ -25,8 +25,10 @@ class KeyedExecutor {
  public:
   using Task = absl::AnyInvocable<void()>;
 
+  // `name` names the worker threads (for operators: top -H, perf).
   explicit KeyedExecutor(int max_threads,
-                         absl::Duration idle_timeout = absl::Seconds(30));
+                         absl::Duration idle_timeout = absl::Seconds(30),
+                         std::string name = "worker");
   ~KeyedExecutor();  // Shutdown(absl::InfiniteDuration())
   KeyedExecutor(const KeyedExecutor&) = delete;
   KeyedExecutor& operator=(const KeyedExecutor&) = delete;
@@ -57,6 +59,7 @@ class KeyedExecutor {
 
   const int max_threads_;
   const absl::Duration idle_timeout_;
+  const std::string name_;
   mutable absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, std::deque<Task>> queues_ ABSL_GUARDED_BY(mu_);

@@ -18,6 +18,7 @@
 #include "agent/agent.h"
 #include "common/cli_args.h"
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "config/config.h"
 #include "config/openstack_clients.h"
 #include "cri/grpc_cri_client.h"
@@ -255,6 +256,7 @@ int main(int argc, char** argv) {
 
   zun::Waker stop;
   std::thread signal_thread([&] {
+    zun::SetCurrentThreadName("signal");
     int sig = 0;
     sigwait(&stop_signals, &sig);
     ZUN_LOG(kMain, info, "received signal {}", sig);

@@ -189,8 +189,15 @@ void Reconciler::RelistOnce() {
   sf.labels = {
       {std::string(cs::kLabelManagedBy), std::string(cs::kManagedByValue)},
       {std::string(cs::kLabelHost), options_.host}};
+  // Triage reads ids, states, attempts and the two uuid labels: thousands
+  // of items copy nothing else.
+  sf.keep.label_keys = {std::string(cs::kLabelCapsuleUuid)};
+  sf.keep.details = false;
   cri::ContainerFilter cf;
   cf.labels = sf.labels;
+  cf.keep.label_keys = {std::string(cs::kLabelCapsuleUuid),
+                        std::string(cs::kLabelContainerUuid)};
+  cf.keep.details = false;
   absl::StatusOr<std::vector<cri::SandboxInfo>> sandboxes =
       cri_.ListPodSandbox(sf);
   absl::StatusOr<std::vector<cri::ContainerInfo>> containers =
@@ -253,7 +260,8 @@ void Reconciler::RelistOnce() {
     }
   });
   for (std::string_view uuid : unclaimed) {
-    unowned[std::string(uuid)] = rt.sandbox.find(uuid)->second.id;
+    unowned[std::string(uuid)] =
+        rt.sandbox.find(absl::string_view(uuid.data(), uuid.size()))->second.id;
   }
   for (const std::string& uuid : to_sync) SubmitSync(uuid);
   for (const std::string& uuid : to_resume) {

@@ -77,6 +77,10 @@ ThreadsCpu ReadThreadsCpu(int pid) {
     if (f >> run) {  // first field: time on the CPU, ns
       ns += run;
       out.tids.insert(task.path().filename().string());
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      out.by_name[name] += run / 1e9;
     }
   }
   out.seconds = ns / 1e9;

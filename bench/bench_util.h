@@ -38,6 +38,7 @@ ProcStats ReadProcStats(int pid);
 struct ThreadsCpu {
   double seconds = 0;
   std::set<std::string> tids;
+  std::map<std::string, double> by_name;  // thread name -> seconds
 };
 ThreadsCpu ReadThreadsCpu(int pid);
 

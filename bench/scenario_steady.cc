@@ -105,9 +105,14 @@ double DirectListMs(AgentHarness& h) {
     const absl::Time t0 = absl::Now();
     cri::SandboxFilter sf;
     sf.labels = {{std::string(capsule::kLabelHost), h.host()}};
+    sf.keep.label_keys = {std::string(capsule::kLabelCapsuleUuid)};
+    sf.keep.details = false;
     (void)h.cri().ListPodSandbox(sf);
     cri::ContainerFilter cf;
-    cf.labels = {{std::string(capsule::kLabelHost), h.host()}};
+    cf.labels = sf.labels;
+    cf.keep.label_keys = {std::string(capsule::kLabelCapsuleUuid),
+                          std::string(capsule::kLabelContainerUuid)};
+    cf.keep.details = false;
     (void)h.cri().ListContainers(cf);
     ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
   }
@@ -166,6 +171,14 @@ Json SteadyStateAndRecovery(const BenchConfig& cfg, Json* recovery) {
       Scrape(o.metrics_port, "zun_agent_reconcile_duration_seconds_sum");
   const double n_relists = std::max(1.0, r1 - r0);
   const double cpu_ms_per_relist = 1000 * cpu_s / n_relists;
+  Json by_thread = Json::object();
+  if (same_threads) {
+    for (const auto& [name, s] : cpu1.by_name) {
+      auto before = cpu0.by_name.find(name);
+      const double d = s - (before == cpu0.by_name.end() ? 0 : before->second);
+      by_thread[name] = 1000 * d / n_relists;
+    }
+  }
   out["figures"] = {
       {"capsules", spec.capsules},
       {"all_running", all},
@@ -173,6 +186,7 @@ Json SteadyStateAndRecovery(const BenchConfig& cfg, Json* recovery) {
       {"relists", r1 - r0},
       {"agent_cpu_ms_per_relist", cpu_ms_per_relist},
       {"agent_cpu_measured_per_thread", same_threads},
+      {"agent_cpu_ms_per_relist_by_thread", by_thread},
       {"relist_wall_ms", 1000 * (relist_time1 - relist_time0) / n_relists},
       {"db_statements_per_relist_incl_heartbeat", (db1 - db0) / n_relists},
       {"container_rows_written", writes1 - writes0},

@@ -69,6 +69,8 @@ bool Drifted(const Capsule& c, const RuntimeView& rt, bool restart_scheduled) {
 RuntimeView BuildRuntimeView(std::vector<cri::SandboxInfo> sandboxes,
                              std::vector<cri::ContainerInfo> containers) {
   RuntimeView rt;
+  rt.sandbox.reserve(sandboxes.size());
+  rt.container.reserve(containers.size());
   for (cri::SandboxInfo& sb : sandboxes) {
     std::string uuid = LabelOf(sb.labels, kLabelCapsuleUuid);
     if (uuid.empty()) continue;

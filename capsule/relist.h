@@ -7,21 +7,22 @@
 // Pure; thread-compatible values, thread-safe functions.
 #pragma once
 
-#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "capsule/model.h"
 #include "cri/types.h"
 
 namespace zun::capsule {
 
 // The runtime's view of this host's capsules, from the two list calls.
+// Hashed: a relist looks up every capsule and child of the host.
 struct RuntimeView {
-  std::map<std::string, cri::SandboxInfo, std::less<>>
+  absl::flat_hash_map<std::string, cri::SandboxInfo>
       sandbox;  // capsule uuid -> newest
   // Child uuid -> newest container in its capsule's newest sandbox.
-  std::map<std::string, cri::ContainerInfo> container;
+  absl::flat_hash_map<std::string, cri::ContainerInfo> container;
 };
 
 // Builds the view from the lists (their entries are moved); entries without

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/thread_name.h"
+
 namespace zun {
 
 EventLoop::EventLoop(Clock& clock, std::string name)
@@ -12,6 +14,7 @@ EventLoop::~EventLoop() { Stop(); }
 void EventLoop::Start() {
   thread_ = std::thread([this] {
     thread_id_.store(std::this_thread::get_id());
+    SetCurrentThreadName(name_);
     Run();
   });
 }

@@ -14,6 +14,19 @@ Out GetMap(const M& in) {
   return Out(in.begin(), in.end());
 }
 
+// The labels of a listed item, or only those named in `keys` (all when
+// empty).
+template <typename M>
+Labels GetLabels(const M& in, const std::vector<std::string>& keys) {
+  if (keys.empty()) return GetMap(in);
+  Labels out;
+  for (const std::string& k : keys) {
+    auto it = in.find(k);
+    if (it != in.end()) out.emplace(k, it->second);
+  }
+  return out;
+}
+
 void ToProto(const NamespaceOptions& in, pb::NamespaceOption* out) {
   out->set_network(static_cast<pb::NamespaceMode>(in.network));
   out->set_pid(static_cast<pb::NamespaceMode>(in.pid));
@@ -283,16 +296,17 @@ void ToProto(const SandboxInfo& in, pb::PodSandbox* out) {
   out->set_runtime_handler(in.runtime_handler);
 }
 
-SandboxInfo FromProto(const pb::PodSandbox& in) {
+SandboxInfo FromProto(const pb::PodSandbox& in, const ListProjection& keep) {
   SandboxInfo out;
   out.id = in.id();
-  out.name = in.metadata().name();
-  out.uid = in.metadata().uid();
-  out.namespace_ = in.metadata().namespace_();
   out.attempt = in.metadata().attempt();
   out.state = static_cast<SandboxState>(in.state());
   out.created_at = in.created_at();
-  out.labels = GetMap(in.labels());
+  out.labels = GetLabels(in.labels(), keep.label_keys);
+  if (!keep.details) return out;
+  out.name = in.metadata().name();
+  out.uid = in.metadata().uid();
+  out.namespace_ = in.metadata().namespace_();
   out.annotations = GetMap(in.annotations());
   out.runtime_handler = in.runtime_handler();
   return out;
@@ -353,17 +367,18 @@ void ToProto(const ContainerInfo& in, pb::Container* out) {
   PutMap(in.annotations, out->mutable_annotations());
 }
 
-ContainerInfo FromProto(const pb::Container& in) {
+ContainerInfo FromProto(const pb::Container& in, const ListProjection& keep) {
   ContainerInfo out;
   out.id = in.id();
   out.sandbox_id = in.pod_sandbox_id();
-  out.name = in.metadata().name();
   out.attempt = in.metadata().attempt();
-  out.image = in.image().image();
-  out.image_ref = in.image_ref();
   out.state = static_cast<ContainerState>(in.state());
   out.created_at = in.created_at();
-  out.labels = GetMap(in.labels());
+  out.labels = GetLabels(in.labels(), keep.label_keys);
+  if (!keep.details) return out;
+  out.name = in.metadata().name();
+  out.image = in.image().image();
+  out.image_ref = in.image_ref();
   out.annotations = GetMap(in.annotations());
   return out;
 }

@@ -33,12 +33,14 @@ void ToProto(const ContainerFilter& in, pb::ContainerFilter* out);
 ContainerFilter FromProto(const pb::ContainerFilter& in);
 
 void ToProto(const SandboxInfo& in, pb::PodSandbox* out);
-SandboxInfo FromProto(const pb::PodSandbox& in);
+SandboxInfo FromProto(const pb::PodSandbox& in,
+                      const ListProjection& keep = {});
 void ToProto(const SandboxStatusInfo& in, pb::PodSandboxStatus* out);
 SandboxStatusInfo FromProto(const pb::PodSandboxStatus& in);
 
 void ToProto(const ContainerInfo& in, pb::Container* out);
-ContainerInfo FromProto(const pb::Container& in);
+ContainerInfo FromProto(const pb::Container& in,
+                        const ListProjection& keep = {});
 void ToProto(const ContainerStatusInfo& in, pb::ContainerStatus* out);
 ContainerStatusInfo FromProto(const pb::ContainerStatus& in);
 

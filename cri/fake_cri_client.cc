@@ -44,7 +44,9 @@ absl::StatusOr<SandboxStatusInfo> FakeCriClient::PodSandboxStatus(
 absl::StatusOr<std::vector<SandboxInfo>> FakeCriClient::ListPodSandbox(
     const SandboxFilter& filter) {
   Count("ListPodSandbox");
-  return rt_.ListPodSandbox(filter);
+  std::vector<SandboxInfo> out = rt_.ListPodSandbox(filter);
+  for (SandboxInfo& info : out) Project(filter.keep, info);
+  return out;
 }
 
 absl::StatusOr<std::string> FakeCriClient::CreateContainer(
@@ -79,7 +81,9 @@ absl::Status FakeCriClient::RemoveContainer(std::string_view container_id) {
 absl::StatusOr<std::vector<ContainerInfo>> FakeCriClient::ListContainers(
     const ContainerFilter& filter) {
   Count("ListContainers");
-  return rt_.ListContainers(filter);
+  std::vector<ContainerInfo> out = rt_.ListContainers(filter);
+  for (ContainerInfo& info : out) Project(filter.keep, info);
+  return out;
 }
 
 absl::StatusOr<ContainerStatusInfo> FakeCriClient::ContainerStatus(

@@ -235,7 +235,9 @@ absl::StatusOr<std::vector<SandboxInfo>> GrpcCriClient::ListPodSandbox(
   if (!s.ok()) return s;
   std::vector<SandboxInfo> out;
   out.reserve(resp->items_size());
-  for (const auto& item : resp->items()) out.push_back(FromProto(item));
+  for (const auto& item : resp->items()) {
+    out.push_back(FromProto(item, filter.keep));
+  }
   return out;
 }
 
@@ -320,7 +322,9 @@ absl::StatusOr<std::vector<ContainerInfo>> GrpcCriClient::ListContainers(
   if (!s.ok()) return s;
   std::vector<ContainerInfo> out;
   out.reserve(resp->containers_size());
-  for (const auto& item : resp->containers()) out.push_back(FromProto(item));
+  for (const auto& item : resp->containers()) {
+    out.push_back(FromProto(item, filter.keep));
+  }
   return out;
 }
 

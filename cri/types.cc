@@ -1,5 +1,7 @@
 #include "cri/types.h"
 
+#include <algorithm>
+
 namespace zun::cri {
 
 const char* ToString(ContainerState s) {
@@ -18,6 +20,40 @@ const char* ToString(ContainerState s) {
 
 const char* ToString(SandboxState s) {
   return s == SandboxState::kReady ? "READY" : "NOTREADY";
+}
+
+namespace {
+
+void KeepLabels(const std::vector<std::string>& keys, Labels& labels) {
+  if (keys.empty()) return;
+  for (auto it = labels.begin(); it != labels.end();) {
+    if (std::find(keys.begin(), keys.end(), it->first) == keys.end()) {
+      it = labels.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace
+
+void Project(const ListProjection& keep, SandboxInfo& info) {
+  KeepLabels(keep.label_keys, info.labels);
+  if (keep.details) return;
+  info.name.clear();
+  info.uid.clear();
+  info.namespace_.clear();
+  info.runtime_handler.clear();
+  info.annotations.clear();
+}
+
+void Project(const ListProjection& keep, ContainerInfo& info) {
+  KeepLabels(keep.label_keys, info.labels);
+  if (keep.details) return;
+  info.name.clear();
+  info.image.clear();
+  info.image_ref.clear();
+  info.annotations.clear();
 }
 
 }  // namespace zun::cri

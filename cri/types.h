@@ -234,11 +234,24 @@ struct ContainerStatusInfo {
   std::optional<LinuxResources> resources;
 };
 
+// Which parts of each listed item a caller reads. The client applies it
+// (it is not sent to the runtime): a relist of thousands of items copies
+// only what it keys on, not every label and annotation.
+struct ListProjection {
+  // Empty: every label. Else only these labels are kept.
+  std::vector<std::string> label_keys;
+  // False: names, uid, namespace, images, runtime handler and annotations
+  // are left empty; ids, attempt, state and creation time are kept.
+  bool details = true;
+};
+
 // Empty fields match everything; every label in `labels` must match.
+// `keep` trims the results (see ListProjection).
 struct SandboxFilter {
   std::string id;
   std::optional<SandboxState> state;
   Labels labels;
+  ListProjection keep;
 };
 
 struct ContainerFilter {
@@ -246,7 +259,12 @@ struct ContainerFilter {
   std::string sandbox_id;
   std::optional<ContainerState> state;
   Labels labels;
+  ListProjection keep;
 };
+
+// Trims a listed item to `keep` (for clients that hold the whole item).
+void Project(const ListProjection& keep, SandboxInfo& info);
+void Project(const ListProjection& keep, ContainerInfo& info);
 
 struct AuthConfig {
   std::string username;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "nlohmann/json.hpp"
 
 namespace zun::observe {
@@ -78,6 +79,7 @@ void HealthMonitor::ProbeOnce(size_t i) {
 }
 
 void HealthMonitor::Loop(size_t i) {
+  SetCurrentThreadName("health");
   do {
     ProbeOnce(i);
   } while (!clock_.WaitFor(interval_, stop_));

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "common/uuid.h"
 
 namespace zun::rpc {
@@ -57,7 +58,10 @@ absl::Status AmqpRpcServer::Start(RpcHandler& handler) {
     return absl::InvalidArgumentError("the RPC server name (host) is empty");
   }
   handler_ = &handler;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("amqp");
+    Run();
+  });
   return absl::OkStatus();
 }
 

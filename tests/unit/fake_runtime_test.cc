@@ -182,6 +182,55 @@ TEST_CASE("containerd's raw answers, normalised by the client") {
   CHECK(*adopted == *sb);
 }
 
+TEST_CASE("the fake client trims listed items to the filter's projection") {
+  SimulatedClock clock;
+  FakeRuntime rt(clock, FakeRuntimeOptions{});
+  PodSandboxConfig pod = Pod("proj");
+  pod.labels["kept"] = "k";
+  auto sb = rt.RunPodSandbox(pod, "");
+  REQUIRE(sb.ok());
+  ContainerConfig ctr = Ctr("c", "");
+  ctr.labels = {{"kept", "k"}, {"dropped", "d"}};
+  auto id = rt.CreateContainer(*sb, ctr);
+  REQUIRE(id.ok());
+  FakeCriClient client(rt);
+
+  ContainerFilter cf;
+  cf.keep.label_keys = {"kept"};
+  cf.keep.details = false;
+  auto cs = client.ListContainers(cf);
+  REQUIRE(cs.ok());
+  REQUIRE(cs->size() == 1);
+  CHECK(cs->front().id == *id);
+  CHECK(cs->front().sandbox_id == *sb);
+  CHECK(cs->front().state == ContainerState::kCreated);
+  CHECK(cs->front().labels == Labels{{"kept", "k"}});
+  CHECK(cs->front().name.empty());
+  CHECK(cs->front().image.empty());
+  CHECK(cs->front().annotations.empty());
+  cf.keep.details = true;
+  cs = client.ListContainers(cf);
+  REQUIRE(cs.ok());
+  CHECK(cs->front().name == "c");
+  CHECK(cs->front().labels.size() == 1);
+  CHECK(cs->front().annotations.size() == 1);
+
+  SandboxFilter sf;
+  sf.keep.label_keys = {"kept", "absent"};
+  sf.keep.details = false;
+  auto pods = client.ListPodSandbox(sf);
+  REQUIRE(pods.ok());
+  REQUIRE(pods->size() == 1);
+  CHECK(pods->front().id == *sb);
+  CHECK(pods->front().labels == Labels{{"kept", "k"}});
+  CHECK(pods->front().name.empty());
+  CHECK(pods->front().namespace_.empty());
+  auto all = client.ListPodSandbox(SandboxFilter{});
+  REQUIRE(all.ok());
+  CHECK(all->front().labels.size() == 2);
+  CHECK(all->front().name == "proj");
+}
+
 TEST_CASE("images: normalised references, pull failures by name") {
   SimulatedClock clock;
   FakeRuntime rt(clock, FakeRuntimeOptions{});
