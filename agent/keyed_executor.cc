@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "common/thread_name.h"
+#include "common/thread_util.h"
 
 namespace zun::agent {
 

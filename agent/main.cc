@@ -18,7 +18,7 @@
 #include "agent/agent.h"
 #include "common/cli_args.h"
 #include "common/logging.h"
-#include "common/thread_name.h"
+#include "common/thread_util.h"
 #include "config/config.h"
 #include "config/openstack_clients.h"
 #include "cri/grpc_cri_client.h"

@@ -8,6 +8,7 @@
 #include "capsule/relist.h"
 #include "capsule/status.h"
 #include "common/logging.h"
+#include "common/thread_util.h"
 
 namespace zun::agent {
 
@@ -123,6 +124,10 @@ absl::Status Reconciler::Recover(Waker& stop) {
 
 void Reconciler::Start() {
   loop_.Start();
+  // The relist is background work: on a busy node it waits for the CPU
+  // behind capsule operations (and never delays them by minutes: nice 10
+  // still gets its share).
+  loop_.Post([] { LowerCurrentThreadPriority(10); });
   loop_.RunAfter(options_.interval, [this] { Tick(); });
 }
 

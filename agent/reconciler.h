@@ -67,7 +67,8 @@ class Reconciler {
   // `stop` is notified: CANCELLED), relists the runtime, dispatches what is
   // out of line, and waits up to recovery_wait for those syncs.
   absl::Status Recover(Waker& stop);
-  // Starts the periodic relist on its own thread.
+  // Starts the periodic relist on its own thread, at a lower CPU priority
+  // (nice +10) than capsule operations.
   void Start();
   void Stop();
 

@@ -115,4 +115,47 @@ absl::Duration PostgresFloor(const db::PgOptions& options, int commits,
   return took;
 }
 
+std::vector<double> PostgresPacedMs(const db::PgOptions& options, int n,
+                                    double rate, int clients) {
+  db::PgOptions o = options;
+  o.pool_size = clients;
+  db::PgPool pool(o);
+  const std::string table = "bench_paced_" + NewUuid4Hex().substr(0, 8);
+  auto exec = [&](const std::string& sql) {
+    pool.Run([&](pqxx::connection& c) {
+          pqxx::work t(c);
+          t.exec(sql);
+          t.commit();
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  };
+  exec(absl::StrCat("CREATE TABLE ", table,
+                    " (id INT PRIMARY KEY, v BIGINT NOT NULL)"));
+  exec(absl::StrCat("INSERT INTO ", table,
+                    " SELECT g, 0 FROM generate_series(0, ", n, ") g"));
+  std::vector<double> out(n, -1);
+  std::atomic<int> next{0};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int k = 0; k < clients; ++k) {
+    threads.emplace_back([&] {
+      for (int i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+        const absl::Time arrival = start + absl::Seconds(i / rate);
+        const absl::Duration early = arrival - absl::Now();
+        if (early > absl::ZeroDuration()) absl::SleepFor(early);
+        const std::string update =
+            absl::StrCat("UPDATE ", table, " SET v = v + 1 WHERE id = ", i);
+        exec(update);
+        exec(update);
+        out[i] = absl::ToDoubleMilliseconds(absl::Now() - arrival);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  exec("DROP TABLE " + table);
+  std::erase_if(out, [](double ms) { return ms < 0; });  // not run
+  return out;
+}
+
 }  // namespace zun::bench

@@ -48,12 +48,22 @@ Json AgentOverhead(const BenchConfig& cfg) {
   const double pg0 = TreeCpuSeconds(pg_pid), rmq0 = TreeCpuSeconds(rmq_pid),
                fake0 = TreeCpuSeconds(fake);
   const ProcStats before = ReadProcStats(pid);
+  const ThreadsCpu threads0 = ReadThreadsCpu(pid);
   const double db0 = Scrape(o.metrics_port, "zun_agent_db_statements_total");
   std::vector<absl::Time> sent;
   if (!CastCreates(h, caps, &sent).ok()) return out;
   const bool all = WaitRows(h, "container_type = 1 AND status = 'Running'",
                             spec.capsules, absl::Minutes(10));
   const ProcStats after_create = ReadProcStats(pid);
+  // Per thread name (workers retire only after 30 s idle, so none of the
+  // window's threads has gone and taken its time with it).
+  const ThreadsCpu threads1 = ReadThreadsCpu(pid);
+  Json by_thread = Json::object();
+  for (const auto& [name, s] : threads1.by_name) {
+    auto it = threads0.by_name.find(name);
+    const double d = s - (it == threads0.by_name.end() ? 0 : it->second);
+    by_thread[name] = 1000 * d / spec.capsules;
+  }
   const double pg1 = TreeCpuSeconds(pg_pid), rmq1 = TreeCpuSeconds(rmq_pid),
                fake1 = TreeCpuSeconds(fake);
   const double db1 = Scrape(o.metrics_port, "zun_agent_db_statements_total");
@@ -90,6 +100,10 @@ Json AgentOverhead(const BenchConfig& cfg) {
   std::vector<absl::Time> pdsent;
   CastDeletes(h, paced, &pdsent).IgnoreError();
   WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
+  // The database alone at that rate: the paced p99 cannot beat the tail of
+  // two durable commits in a row on this machine's disk.
+  const Summary paced_db = Summarize(
+      PostgresPacedMs(h.db().options(), paced_spec.capsules, rate, 8));
 
   // The servers alone: the same messages through RabbitMQ and the same
   // number of commits into PostgreSQL.
@@ -113,7 +127,9 @@ Json AgentOverhead(const BenchConfig& cfg) {
       {"burst_cast_to_running_ms", SummaryJson(lat)},
       {"paced_rate_per_s", rate},
       {"paced_cast_to_running_ms", SummaryJson(paced_lat)},
+      {"paced_db_alone_two_commits_ms", SummaryJson(paced_db)},
       {"agent_cpu_ms_per_create", cpu_ms},
+      {"agent_cpu_ms_per_create_by_thread", by_thread},
       {"fake_cri_cpu_ms_per_create", 1000 * (fake1 - fake0) / spec.capsules},
       {"postgresql_cpu_ms_per_create", 1000 * (pg1 - pg0) / spec.capsules},
       {"rabbitmq_cpu_ms_per_create", 1000 * (rmq1 - rmq0) / spec.capsules},

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/thread_name.h"
+#include "common/thread_util.h"
 #include "nlohmann/json.hpp"
 
 namespace zun::observe {

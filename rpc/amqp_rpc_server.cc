@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
-#include "common/thread_name.h"
+#include "common/thread_util.h"
 #include "common/uuid.h"
 
 namespace zun::rpc {

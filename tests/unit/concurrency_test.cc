@@ -1,18 +1,60 @@
 // Clock, EventLoop and KeyedExecutor: the time and threading primitives.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "agent/keyed_executor.h"
 #include "common/clock.h"
 #include "common/event_loop.h"
+#include "common/thread_util.h"
 #include "tests/support/poll.h"
 
 namespace zun {
 namespace {
+
+// The name the kernel shows for the calling thread.
+std::string CurrentThreadName() {
+  std::ifstream comm("/proc/thread-self/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name;
+}
+
+TEST_CASE("threads are named, and background ones run at a lower priority") {
+  std::string name, named_loop;
+  int before = 0, after = 0;
+  std::thread t([&] {
+    SetCurrentThreadName("a-rather-long-thread-name");
+    name = CurrentThreadName();
+    before = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    LowerCurrentThreadPriority(5);
+    after = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  });
+  t.join();
+  CHECK(name == "a-rather-long-t");  // the kernel keeps 15 bytes
+  CHECK(after == std::min(before + 5, 19));
+  // The process's own priority is untouched.
+  CHECK(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())) == before);
+
+  EventLoop loop(RealClock::Default(), "my-loop");
+  loop.Start();
+  absl::Notification done;
+  loop.Post([&] {
+    named_loop = CurrentThreadName();
+    done.Notify();
+  });
+  done.WaitForNotification();
+  loop.Stop();
+  CHECK(named_loop == "my-loop");
+}
 
 TEST_CASE("a simulated clock wakes waiters only when advanced past them") {
   SimulatedClock clock;
