@@ -95,10 +95,14 @@ Agent::Agent(const config::AgentConfig& config, AgentDeps deps)
                                    absl::Duration took) {
       m->OnOperation(op, result, took);
     };
-    reconciler_options.on_relist = [m](absl::Duration took) {
-      m->OnRelist(took);
-    };
   }
+  // After each relist: metrics, and the memory of a finished burst back to
+  // the kernel (the reconciler's thread is the only caller).
+  reconciler_options.on_relist = [this,
+                                  m = deps_.metrics](absl::Duration took) {
+    if (m != nullptr) m->OnRelist(took);
+    idle_memory_.MaybeRelease(executor_->Submitted(), executor_->Pending());
+  };
   if (deps_.placement != nullptr) {
     placement_reporter_ = std::make_unique<node::PlacementReporter>(
         *deps_.placement, deps_.clock,

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "agent/capsule_ops.h"
 #include "agent/capsule_registry.h"
+#include "agent/idle_memory.h"
 #include "agent/keyed_executor.h"
 #include "agent/reconciler.h"
 #include "agent/rpc_endpoint.h"
@@ -92,6 +93,7 @@ class Agent {
   std::unique_ptr<PortBinder> ports_;  // before ops_, which uses it
   std::unique_ptr<CapsuleOps> ops_;
   std::unique_ptr<KeyedExecutor> executor_;
+  IdleMemoryRelease idle_memory_;  // the reconciler's thread only
   std::unique_ptr<RpcEndpoint> endpoint_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<node::PlacementReporter> placement_reporter_;

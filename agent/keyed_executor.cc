@@ -22,6 +22,7 @@ bool KeyedExecutor::Submit(const std::string& key, Task task) {
     auto& q = queues_[key];
     q.push_back(std::move(task));
     ++pending_;
+    ++submitted_;
     if (q.size() == 1 && !running_.count(key)) ready_.push_back(key);
     // Each ready key needs a worker of its own: one idle worker must not
     // be counted on for two keys (if the first one blocks, the second
@@ -130,6 +131,11 @@ bool KeyedExecutor::Shutdown(absl::Duration timeout,
 size_t KeyedExecutor::Pending() const {
   absl::MutexLock l(&mu_);
   return pending_;
+}
+
+uint64_t KeyedExecutor::Submitted() const {
+  absl::MutexLock l(&mu_);
+  return submitted_;
 }
 
 std::set<std::string> KeyedExecutor::BusyKeys() const {

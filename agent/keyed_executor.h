@@ -47,6 +47,8 @@ class KeyedExecutor {
 
   // Tasks queued or running (for metrics and tests).
   size_t Pending() const;
+  // Tasks accepted since construction (only grows).
+  uint64_t Submitted() const;
   // Every key with a task queued or running, in one look (a relist asks
   // about every capsule at once).
   std::set<std::string> BusyKeys() const;
@@ -66,6 +68,7 @@ class KeyedExecutor {
   std::deque<std::string> ready_ ABSL_GUARDED_BY(mu_);  // keys to run
   std::set<std::string> running_ ABSL_GUARDED_BY(mu_);
   size_t pending_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
   int threads_ ABSL_GUARDED_BY(mu_) = 0;
   int idle_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> finished_ ABSL_GUARDED_BY(mu_);  // to join

@@ -1,8 +1,12 @@
 #include "cri/fake_cri_server.h"
 
 #include <chrono>
+#include <string_view>
+#include <thread>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/logging.h"
 #include "cri/convert.h"
 #include "cri/fake_validation.h"
@@ -17,12 +21,64 @@ using internal::FromProto;
 using internal::ToGrpc;
 using internal::ToProto;
 
-// Both CRI services in one object; every handler applies faults, logs the
-// call and converts between protobuf and the runtime's domain types.
-class FakeCriServer::Service final : public pb::RuntimeService::Service,
-                                     public pb::ImageService::Service {
+// Calls that may block (scripted latencies, hangs, slow sandboxes and
+// pulls), each run on a thread of its own so that it never holds one of
+// gRPC's callback threads; Drain() waits for the running ones.
+class BlockingCalls {
+ public:
+  void Run(absl::AnyInvocable<void()> call) {
+    {
+      absl::MutexLock l(&mu_);
+      ++running_;
+    }
+    std::thread([this, call = std::move(call)]() mutable {
+      call();
+      absl::MutexLock l(&mu_);
+      --running_;
+    }).detach();
+  }
+  void Drain() {
+    absl::MutexLock l(&mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return running_ == 0;
+    };
+    mu_.Await(absl::Condition(&idle));
+  }
+
+ private:
+  absl::Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Both CRI services in one object (gRPC's callback API: a call that cannot
+// block is served on the thread that read it, with no hand-off); every
+// handler applies faults, logs the call and converts between protobuf and
+// the runtime's domain types.
+class FakeCriServer::Service final : public pb::RuntimeService::CallbackService,
+                                     public pb::ImageService::CallbackService {
  public:
   Service(FakeRuntime& rt, FaultInjector& faults) : rt_(rt), faults_(faults) {}
+  ~Service() override { blocking_.Drain(); }
+
+  // Waits for calls running on threads of their own.
+  void Drain() { blocking_.Drain(); }
+
+  // Serves one call with `body` (which returns its status): inline, or on
+  // a thread of its own when it `may_block` or faults are set for it.
+  template <typename Body>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx,
+                                  std::string_view method, bool may_block,
+                                  Body body) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    if (!may_block && !faults_.HasFaults(method)) {
+      reactor->Finish(body());
+      return reactor;
+    }
+    blocking_.Run([reactor, body = std::move(body)]() mutable {
+      reactor->Finish(body());
+    });
+    return reactor;
+  }
 
 #define ZUN_FAKE_PREAMBLE(method)                                   \
   ZUN_LOG(kCri, debug, "fake-cri: {}", method);                     \
@@ -32,260 +88,347 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
     return ToGrpc(fault);                                           \
   }
 
-  grpc::Status Version(grpc::ServerContext* ctx, const pb::VersionRequest*,
-                       pb::VersionResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("Version");
-    VersionInfo v = rt_.Version();
-    resp->set_version(v.version);
-    resp->set_runtime_name(v.runtime_name);
-    resp->set_runtime_version(v.runtime_version);
-    resp->set_runtime_api_version(v.runtime_api_version);
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* Version(grpc::CallbackServerContext* ctx,
+                                    const pb::VersionRequest*,
+                                    pb::VersionResponse* resp) override {
+    return Serve(ctx, "Version", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("Version");
+                   VersionInfo v = rt_.Version();
+                   resp->set_version(v.version);
+                   resp->set_runtime_name(v.runtime_name);
+                   resp->set_runtime_version(v.runtime_version);
+                   resp->set_runtime_api_version(v.runtime_api_version);
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status Status(grpc::ServerContext* ctx, const pb::StatusRequest*,
-                      pb::StatusResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("Status");
-    ToProto(rt_.Status(), resp);
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
+                                   const pb::StatusRequest*,
+                                   pb::StatusResponse* resp) override {
+    return Serve(ctx, "Status", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("Status");
+                   ToProto(rt_.Status(), resp);
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status RunPodSandbox(grpc::ServerContext* ctx,
-                             const pb::RunPodSandboxRequest* req,
-                             pb::RunPodSandboxResponse* resp) override {
-    ZUN_LOG(kCri, debug, "fake-cri: RunPodSandbox");
-    // Latency is spent after the name is reserved, as containerd does.
-    absl::StatusOr<absl::Duration> latency =
-        faults_.Check("RunPodSandbox", absl::FromChrono(ctx->deadline()));
-    if (!latency.ok()) return ToGrpc(latency.status());
-    if (absl::Status s = ValidateSandboxConfig(req->config()); !s.ok()) {
-      return ToGrpc(s);
-    }
-    auto id = rt_.RunPodSandbox(FromProto(req->config()),
-                                req->runtime_handler(), *latency);
-    if (!id.ok()) return ToGrpc(id.status());
-    resp->set_pod_sandbox_id(*id);
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* RunPodSandbox(
+      grpc::CallbackServerContext* ctx, const pb::RunPodSandboxRequest* req,
+      pb::RunPodSandboxResponse* resp) override {
+    return Serve(
+        ctx, "RunPodSandbox", /*may_block=*/true, [=, this]() -> grpc::Status {
+          ZUN_LOG(kCri, debug, "fake-cri: RunPodSandbox");
+          // Latency is spent after the name is reserved, as containerd does.
+          absl::StatusOr<absl::Duration> latency =
+              faults_.Check("RunPodSandbox", absl::FromChrono(ctx->deadline()));
+          if (!latency.ok()) return ToGrpc(latency.status());
+          if (absl::Status s = ValidateSandboxConfig(req->config()); !s.ok()) {
+            return ToGrpc(s);
+          }
+          auto id = rt_.RunPodSandbox(FromProto(req->config()),
+                                      req->runtime_handler(), *latency);
+          if (!id.ok()) return ToGrpc(id.status());
+          resp->set_pod_sandbox_id(*id);
+          return grpc::Status::OK;
+        });
   }
 
-  grpc::Status StopPodSandbox(grpc::ServerContext* ctx,
-                              const pb::StopPodSandboxRequest* req,
-                              pb::StopPodSandboxResponse*) override {
-    ZUN_FAKE_PREAMBLE("StopPodSandbox");
-    return ToGrpc(rt_.StopPodSandbox(req->pod_sandbox_id()));
+  grpc::ServerUnaryReactor* StopPodSandbox(
+      grpc::CallbackServerContext* ctx, const pb::StopPodSandboxRequest* req,
+      pb::StopPodSandboxResponse*) override {
+    return Serve(ctx, "StopPodSandbox", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("StopPodSandbox");
+                   return ToGrpc(rt_.StopPodSandbox(req->pod_sandbox_id()));
+                 });
   }
 
-  grpc::Status RemovePodSandbox(grpc::ServerContext* ctx,
-                                const pb::RemovePodSandboxRequest* req,
-                                pb::RemovePodSandboxResponse*) override {
-    ZUN_FAKE_PREAMBLE("RemovePodSandbox");
-    return ToGrpc(rt_.RemovePodSandbox(req->pod_sandbox_id()));
+  grpc::ServerUnaryReactor* RemovePodSandbox(
+      grpc::CallbackServerContext* ctx, const pb::RemovePodSandboxRequest* req,
+      pb::RemovePodSandboxResponse*) override {
+    return Serve(ctx, "RemovePodSandbox", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("RemovePodSandbox");
+                   return ToGrpc(rt_.RemovePodSandbox(req->pod_sandbox_id()));
+                 });
   }
 
-  grpc::Status PodSandboxStatus(grpc::ServerContext* ctx,
-                                const pb::PodSandboxStatusRequest* req,
-                                pb::PodSandboxStatusResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("PodSandboxStatus");
-    auto st = rt_.PodSandboxStatus(req->pod_sandbox_id());
-    if (!st.ok()) return ToGrpc(st.status());
-    ToProto(*st, resp->mutable_status());
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* PodSandboxStatus(
+      grpc::CallbackServerContext* ctx, const pb::PodSandboxStatusRequest* req,
+      pb::PodSandboxStatusResponse* resp) override {
+    return Serve(ctx, "PodSandboxStatus", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("PodSandboxStatus");
+                   auto st = rt_.PodSandboxStatus(req->pod_sandbox_id());
+                   if (!st.ok()) return ToGrpc(st.status());
+                   ToProto(*st, resp->mutable_status());
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status ListPodSandbox(grpc::ServerContext* ctx,
-                              const pb::ListPodSandboxRequest* req,
-                              pb::ListPodSandboxResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ListPodSandbox");
-    for (const auto& sb : rt_.ListPodSandbox(FromProto(req->filter()))) {
-      ToProto(sb, resp->add_items());
-    }
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* ListPodSandbox(
+      grpc::CallbackServerContext* ctx, const pb::ListPodSandboxRequest* req,
+      pb::ListPodSandboxResponse* resp) override {
+    return Serve(
+        ctx, "ListPodSandbox", /*may_block=*/false,
+        [=, this]() -> grpc::Status {
+          ZUN_FAKE_PREAMBLE("ListPodSandbox");
+          for (const auto& sb : rt_.ListPodSandbox(FromProto(req->filter()))) {
+            ToProto(sb, resp->add_items());
+          }
+          return grpc::Status::OK;
+        });
   }
 
-  grpc::Status CreateContainer(grpc::ServerContext* ctx,
-                               const pb::CreateContainerRequest* req,
-                               pb::CreateContainerResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("CreateContainer");
-    if (absl::Status s = ValidateContainerConfig(req->config()); !s.ok()) {
-      return ToGrpc(s);
-    }
-    auto id =
-        rt_.CreateContainer(req->pod_sandbox_id(), FromProto(req->config()));
-    if (!id.ok()) return ToGrpc(id.status());
-    resp->set_container_id(*id);
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* CreateContainer(
+      grpc::CallbackServerContext* ctx, const pb::CreateContainerRequest* req,
+      pb::CreateContainerResponse* resp) override {
+    return Serve(ctx, "CreateContainer", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("CreateContainer");
+                   if (absl::Status s = ValidateContainerConfig(req->config());
+                       !s.ok()) {
+                     return ToGrpc(s);
+                   }
+                   auto id = rt_.CreateContainer(req->pod_sandbox_id(),
+                                                 FromProto(req->config()));
+                   if (!id.ok()) return ToGrpc(id.status());
+                   resp->set_container_id(*id);
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status ReopenContainerLog(grpc::ServerContext* ctx,
-                                  const pb::ReopenContainerLogRequest* req,
-                                  pb::ReopenContainerLogResponse*) override {
-    ZUN_FAKE_PREAMBLE("ReopenContainerLog");
-    return ToGrpc(rt_.ReopenContainerLog(req->container_id()));
+  grpc::ServerUnaryReactor* ReopenContainerLog(
+      grpc::CallbackServerContext* ctx,
+      const pb::ReopenContainerLogRequest* req,
+      pb::ReopenContainerLogResponse*) override {
+    return Serve(ctx, "ReopenContainerLog", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("ReopenContainerLog");
+                   return ToGrpc(rt_.ReopenContainerLog(req->container_id()));
+                 });
   }
 
-  grpc::Status StartContainer(grpc::ServerContext* ctx,
-                              const pb::StartContainerRequest* req,
-                              pb::StartContainerResponse*) override {
-    ZUN_FAKE_PREAMBLE("StartContainer");
-    return ToGrpc(rt_.StartContainer(req->container_id()));
+  grpc::ServerUnaryReactor* StartContainer(
+      grpc::CallbackServerContext* ctx, const pb::StartContainerRequest* req,
+      pb::StartContainerResponse*) override {
+    return Serve(ctx, "StartContainer", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("StartContainer");
+                   return ToGrpc(rt_.StartContainer(req->container_id()));
+                 });
   }
 
-  grpc::Status StopContainer(grpc::ServerContext* ctx,
-                             const pb::StopContainerRequest* req,
-                             pb::StopContainerResponse*) override {
-    ZUN_FAKE_PREAMBLE("StopContainer");
-    return ToGrpc(rt_.StopContainer(req->container_id(), req->timeout()));
+  grpc::ServerUnaryReactor* StopContainer(grpc::CallbackServerContext* ctx,
+                                          const pb::StopContainerRequest* req,
+                                          pb::StopContainerResponse*) override {
+    return Serve(
+        ctx, "StopContainer", /*may_block=*/false, [=, this]() -> grpc::Status {
+          ZUN_FAKE_PREAMBLE("StopContainer");
+          return ToGrpc(rt_.StopContainer(req->container_id(), req->timeout()));
+        });
   }
 
-  grpc::Status RemoveContainer(grpc::ServerContext* ctx,
-                               const pb::RemoveContainerRequest* req,
-                               pb::RemoveContainerResponse*) override {
-    ZUN_FAKE_PREAMBLE("RemoveContainer");
-    return ToGrpc(rt_.RemoveContainer(req->container_id()));
+  grpc::ServerUnaryReactor* RemoveContainer(
+      grpc::CallbackServerContext* ctx, const pb::RemoveContainerRequest* req,
+      pb::RemoveContainerResponse*) override {
+    return Serve(ctx, "RemoveContainer", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("RemoveContainer");
+                   return ToGrpc(rt_.RemoveContainer(req->container_id()));
+                 });
   }
 
-  grpc::Status ListContainers(grpc::ServerContext* ctx,
-                              const pb::ListContainersRequest* req,
-                              pb::ListContainersResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ListContainers");
-    for (const auto& c : rt_.ListContainers(FromProto(req->filter()))) {
-      ToProto(c, resp->add_containers());
-    }
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* ListContainers(
+      grpc::CallbackServerContext* ctx, const pb::ListContainersRequest* req,
+      pb::ListContainersResponse* resp) override {
+    return Serve(
+        ctx, "ListContainers", /*may_block=*/false,
+        [=, this]() -> grpc::Status {
+          ZUN_FAKE_PREAMBLE("ListContainers");
+          for (const auto& c : rt_.ListContainers(FromProto(req->filter()))) {
+            ToProto(c, resp->add_containers());
+          }
+          return grpc::Status::OK;
+        });
   }
 
-  grpc::Status ContainerStatus(grpc::ServerContext* ctx,
-                               const pb::ContainerStatusRequest* req,
-                               pb::ContainerStatusResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ContainerStatus");
-    auto st = rt_.ContainerStatus(req->container_id());
-    if (!st.ok()) return ToGrpc(st.status());
-    ToProto(*st, resp->mutable_status());
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* ContainerStatus(
+      grpc::CallbackServerContext* ctx, const pb::ContainerStatusRequest* req,
+      pb::ContainerStatusResponse* resp) override {
+    return Serve(ctx, "ContainerStatus", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("ContainerStatus");
+                   auto st = rt_.ContainerStatus(req->container_id());
+                   if (!st.ok()) return ToGrpc(st.status());
+                   ToProto(*st, resp->mutable_status());
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status UpdateContainerResources(
-      grpc::ServerContext* ctx, const pb::UpdateContainerResourcesRequest* req,
+  grpc::ServerUnaryReactor* UpdateContainerResources(
+      grpc::CallbackServerContext* ctx,
+      const pb::UpdateContainerResourcesRequest* req,
       pb::UpdateContainerResourcesResponse*) override {
-    ZUN_FAKE_PREAMBLE("UpdateContainerResources");
-    return ToGrpc(rt_.UpdateContainerResources(req->container_id(),
-                                               FromProto(req->linux())));
+    return Serve(ctx, "UpdateContainerResources", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("UpdateContainerResources");
+                   return ToGrpc(rt_.UpdateContainerResources(
+                       req->container_id(), FromProto(req->linux())));
+                 });
   }
 
-  grpc::Status ExecSync(grpc::ServerContext* ctx,
-                        const pb::ExecSyncRequest* req,
-                        pb::ExecSyncResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ExecSync");
-    auto r = rt_.ExecSync(
-        req->container_id(),
-        std::vector<std::string>(req->cmd().begin(), req->cmd().end()));
-    if (!r.ok()) return ToGrpc(r.status());
-    resp->set_stdout(r->stdout_data);
-    resp->set_stderr(r->stderr_data);
-    resp->set_exit_code(r->exit_code);
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* ExecSync(grpc::CallbackServerContext* ctx,
+                                     const pb::ExecSyncRequest* req,
+                                     pb::ExecSyncResponse* resp) override {
+    return Serve(
+        ctx, "ExecSync", /*may_block=*/false, [=, this]() -> grpc::Status {
+          ZUN_FAKE_PREAMBLE("ExecSync");
+          auto r = rt_.ExecSync(
+              req->container_id(),
+              std::vector<std::string>(req->cmd().begin(), req->cmd().end()));
+          if (!r.ok()) return ToGrpc(r.status());
+          resp->set_stdout(r->stdout_data);
+          resp->set_stderr(r->stderr_data);
+          resp->set_exit_code(r->exit_code);
+          return grpc::Status::OK;
+        });
   }
 
-  grpc::Status ContainerStats(grpc::ServerContext* ctx,
-                              const pb::ContainerStatsRequest* req,
-                              pb::ContainerStatsResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ContainerStats");
-    auto st = rt_.ContainerStats(req->container_id());
-    if (!st.ok()) return ToGrpc(st.status());
-    ToProto(*st, resp->mutable_stats());
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* ContainerStats(
+      grpc::CallbackServerContext* ctx, const pb::ContainerStatsRequest* req,
+      pb::ContainerStatsResponse* resp) override {
+    return Serve(ctx, "ContainerStats", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("ContainerStats");
+                   auto st = rt_.ContainerStats(req->container_id());
+                   if (!st.ok()) return ToGrpc(st.status());
+                   ToProto(*st, resp->mutable_stats());
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status ListContainerStats(
-      grpc::ServerContext* ctx, const pb::ListContainerStatsRequest* req,
+  grpc::ServerUnaryReactor* ListContainerStats(
+      grpc::CallbackServerContext* ctx,
+      const pb::ListContainerStatsRequest* req,
       pb::ListContainerStatsResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ListContainerStats");
-    Labels labels(req->filter().label_selector().begin(),
-                  req->filter().label_selector().end());
-    for (const auto& st : rt_.ListContainerStats(labels)) {
-      ToProto(st, resp->add_stats());
-    }
-    return grpc::Status::OK;
+    return Serve(ctx, "ListContainerStats", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("ListContainerStats");
+                   Labels labels(req->filter().label_selector().begin(),
+                                 req->filter().label_selector().end());
+                   for (const auto& st : rt_.ListContainerStats(labels)) {
+                     ToProto(st, resp->add_stats());
+                   }
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status PodSandboxStats(grpc::ServerContext* ctx,
-                               const pb::PodSandboxStatsRequest* req,
-                               pb::PodSandboxStatsResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("PodSandboxStats");
-    if (req->pod_sandbox_id().empty()) {
-      return ToGrpc(absl::InvalidArgumentError("pod sandbox id is empty"));
-    }
-    std::vector<SandboxStatsInfo> st =
-        rt_.ListPodSandboxStats(req->pod_sandbox_id(), {});
-    if (st.empty()) {
-      return ToGrpc(absl::NotFoundError(
-          absl::StrCat("an error occurred when try to find sandbox \"",
-                       req->pod_sandbox_id(), "\": not found")));
-    }
-    ToProto(st.front(), resp->mutable_stats());
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* PodSandboxStats(
+      grpc::CallbackServerContext* ctx, const pb::PodSandboxStatsRequest* req,
+      pb::PodSandboxStatsResponse* resp) override {
+    return Serve(ctx, "PodSandboxStats", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("PodSandboxStats");
+                   if (req->pod_sandbox_id().empty()) {
+                     return ToGrpc(
+                         absl::InvalidArgumentError("pod sandbox id is empty"));
+                   }
+                   std::vector<SandboxStatsInfo> st =
+                       rt_.ListPodSandboxStats(req->pod_sandbox_id(), {});
+                   if (st.empty()) {
+                     return ToGrpc(absl::NotFoundError(absl::StrCat(
+                         "an error occurred when try to find sandbox \"",
+                         req->pod_sandbox_id(), "\": not found")));
+                   }
+                   ToProto(st.front(), resp->mutable_stats());
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status ListPodSandboxStats(
-      grpc::ServerContext* ctx, const pb::ListPodSandboxStatsRequest* req,
+  grpc::ServerUnaryReactor* ListPodSandboxStats(
+      grpc::CallbackServerContext* ctx,
+      const pb::ListPodSandboxStatsRequest* req,
       pb::ListPodSandboxStatsResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ListPodSandboxStats");
-    Labels labels(req->filter().label_selector().begin(),
-                  req->filter().label_selector().end());
-    for (const auto& st : rt_.ListPodSandboxStats(req->filter().id(), labels)) {
-      ToProto(st, resp->add_stats());
-    }
-    return grpc::Status::OK;
+    return Serve(ctx, "ListPodSandboxStats", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("ListPodSandboxStats");
+                   Labels labels(req->filter().label_selector().begin(),
+                                 req->filter().label_selector().end());
+                   for (const auto& st :
+                        rt_.ListPodSandboxStats(req->filter().id(), labels)) {
+                     ToProto(st, resp->add_stats());
+                   }
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status ImageStatus(grpc::ServerContext* ctx,
-                           const pb::ImageStatusRequest* req,
-                           pb::ImageStatusResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ImageStatus");
-    ImageInfo info = rt_.ImageStatus(req->image().image());
-    if (!info.id.empty()) ToProto(info, resp->mutable_image());
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* ImageStatus(
+      grpc::CallbackServerContext* ctx, const pb::ImageStatusRequest* req,
+      pb::ImageStatusResponse* resp) override {
+    return Serve(ctx, "ImageStatus", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("ImageStatus");
+                   ImageInfo info = rt_.ImageStatus(req->image().image());
+                   if (!info.id.empty()) ToProto(info, resp->mutable_image());
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status PullImage(grpc::ServerContext* ctx,
-                         const pb::PullImageRequest* req,
-                         pb::PullImageResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("PullImage");
-    AuthConfig auth = FromProto(req->auth());
-    auto ref =
-        rt_.PullImage(req->image().image(), req->has_auth() ? &auth : nullptr);
-    if (!ref.ok()) return ToGrpc(ref.status());
-    resp->set_image_ref(*ref);
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* PullImage(grpc::CallbackServerContext* ctx,
+                                      const pb::PullImageRequest* req,
+                                      pb::PullImageResponse* resp) override {
+    return Serve(ctx, "PullImage", /*may_block=*/true,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("PullImage");
+                   AuthConfig auth = FromProto(req->auth());
+                   auto ref = rt_.PullImage(req->image().image(),
+                                            req->has_auth() ? &auth : nullptr);
+                   if (!ref.ok()) return ToGrpc(ref.status());
+                   resp->set_image_ref(*ref);
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status ListImages(grpc::ServerContext* ctx,
-                          const pb::ListImagesRequest*,
-                          pb::ListImagesResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ListImages");
-    for (const auto& img : rt_.ListImages()) ToProto(img, resp->add_images());
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* ListImages(grpc::CallbackServerContext* ctx,
+                                       const pb::ListImagesRequest*,
+                                       pb::ListImagesResponse* resp) override {
+    return Serve(ctx, "ListImages", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("ListImages");
+                   for (const auto& img : rt_.ListImages())
+                     ToProto(img, resp->add_images());
+                   return grpc::Status::OK;
+                 });
   }
 
-  grpc::Status RemoveImage(grpc::ServerContext* ctx,
-                           const pb::RemoveImageRequest* req,
-                           pb::RemoveImageResponse*) override {
-    ZUN_FAKE_PREAMBLE("RemoveImage");
-    return ToGrpc(rt_.RemoveImage(req->image().image()));
+  grpc::ServerUnaryReactor* RemoveImage(grpc::CallbackServerContext* ctx,
+                                        const pb::RemoveImageRequest* req,
+                                        pb::RemoveImageResponse*) override {
+    return Serve(ctx, "RemoveImage", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("RemoveImage");
+                   return ToGrpc(rt_.RemoveImage(req->image().image()));
+                 });
   }
 
-  grpc::Status ImageFsInfo(grpc::ServerContext* ctx,
-                           const pb::ImageFsInfoRequest*,
-                           pb::ImageFsInfoResponse* resp) override {
-    ZUN_FAKE_PREAMBLE("ImageFsInfo");
-    for (const auto& fs : rt_.ImageFsInfo()) {
-      auto* p = resp->add_image_filesystems();
-      p->set_timestamp(fs.timestamp);
-      p->mutable_fs_id()->set_mountpoint(fs.mountpoint);
-      p->mutable_used_bytes()->set_value(fs.used_bytes);
-      p->mutable_inodes_used()->set_value(fs.inodes_used);
-    }
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* ImageFsInfo(
+      grpc::CallbackServerContext* ctx, const pb::ImageFsInfoRequest*,
+      pb::ImageFsInfoResponse* resp) override {
+    return Serve(ctx, "ImageFsInfo", /*may_block=*/false,
+                 [=, this]() -> grpc::Status {
+                   ZUN_FAKE_PREAMBLE("ImageFsInfo");
+                   for (const auto& fs : rt_.ImageFsInfo()) {
+                     auto* p = resp->add_image_filesystems();
+                     p->set_timestamp(fs.timestamp);
+                     p->mutable_fs_id()->set_mountpoint(fs.mountpoint);
+                     p->mutable_used_bytes()->set_value(fs.used_bytes);
+                     p->mutable_inodes_used()->set_value(fs.inodes_used);
+                   }
+                   return grpc::Status::OK;
+                 });
   }
 
 #undef ZUN_FAKE_PREAMBLE
@@ -293,6 +436,7 @@ class FakeCriServer::Service final : public pb::RuntimeService::Service,
  private:
   FakeRuntime& rt_;
   FaultInjector& faults_;
+  BlockingCalls blocking_;
 };
 
 namespace cpb = ::zun::fakecri::v1;
@@ -387,9 +531,9 @@ absl::Status FakeCriServer::Start(const std::string& endpoint) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(endpoint, grpc::InsecureServerCredentials());
   builder.RegisterService(
-      static_cast<pb::RuntimeService::Service*>(service_.get()));
+      static_cast<pb::RuntimeService::CallbackService*>(service_.get()));
   builder.RegisterService(
-      static_cast<pb::ImageService::Service*>(service_.get()));
+      static_cast<pb::ImageService::CallbackService*>(service_.get()));
   builder.RegisterService(control_.get());
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.SetMaxSendMessageSize(64 << 20);
@@ -416,6 +560,7 @@ void FakeCriServer::Shutdown() {
   holder->server->Shutdown(std::chrono::system_clock::now() +
                            std::chrono::seconds(2));
   holder->server->Wait();
+  service_->Drain();
 }
 
 }  // namespace zun::cri::fake

@@ -75,6 +75,11 @@ absl::Status FaultInjector::Apply(std::string_view method,
   return absl::OkStatus();
 }
 
+bool FaultInjector::HasFaults(std::string_view method) {
+  absl::MutexLock l(&mu_);
+  return faults_.find(AV(method)) != faults_.end() || faults_.count("*") > 0;
+}
+
 std::map<std::string, int64_t> FaultInjector::AllCalls() {
   absl::MutexLock l(&mu_);
   return std::map<std::string, int64_t>(calls_.begin(), calls_.end());

@@ -52,6 +52,9 @@ class FaultInjector {
   absl::StatusOr<absl::Duration> Check(std::string_view method,
                                        absl::Time deadline);
   std::map<std::string, int64_t> AllCalls();
+  // Whether any fault is set for `method` (or for every method): a call
+  // without one never waits, and may be served without a thread of its own.
+  bool HasFaults(std::string_view method);
 
   // Number of calls seen per method (for tests).
   int64_t Calls(const std::string& method);

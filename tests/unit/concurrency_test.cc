@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "agent/idle_memory.h"
 #include "agent/keyed_executor.h"
 #include "common/clock.h"
 #include "common/event_loop.h"
@@ -54,6 +55,35 @@ TEST_CASE("threads are named, and background ones run at a lower priority") {
   done.WaitForNotification();
   loop.Stop();
   CHECK(named_loop == "my-loop");
+}
+
+TEST_CASE("memory is released once per burst, when the burst is over") {
+  int released = 0;
+  agent::IdleMemoryRelease idle([&] { ++released; });
+  agent::KeyedExecutor executor(4);
+  // Nothing ever submitted: steady state costs nothing.
+  CHECK_FALSE(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
+  absl::Notification go;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(executor.Submit("k" + std::to_string(i),
+                            [&] { go.WaitForNotification(); }));
+  }
+  CHECK(executor.Submitted() == 3);
+  // In flight: not yet.
+  CHECK_FALSE(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
+  go.Notify();
+  REQUIRE(testing::PollUntil([&] { return executor.Pending() == 0; }));
+  CHECK(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
+  // Once: the next idle looks find nothing new.
+  CHECK_FALSE(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
+  REQUIRE(executor.Submit("k", [] {}));
+  REQUIRE(testing::PollUntil([&] { return executor.Pending() == 0; }));
+  CHECK(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
+  CHECK(released == 2);
+  CHECK(idle.releases() == 2);
+  // The default releases with malloc_trim, harmlessly at any time.
+  agent::IdleMemoryRelease real;
+  CHECK(real.MaybeRelease(1, 0));
 }
 
 TEST_CASE("a simulated clock wakes waiters only when advanced past them") {

@@ -1,0 +1,22 @@
+#include "agent/idle_memory.h"
+
+#include <malloc.h>
+
+#include <utility>
+
+namespace zun::agent {
+
+IdleMemoryRelease::IdleMemoryRelease(std::function<void()> release)
+    : release_(std::move(release)) {
+  if (!release_) release_ = [] { malloc_trim(0); };
+}
+
+bool IdleMemoryRelease::MaybeRelease(uint64_t submitted, size_t in_flight) {
+  if (in_flight != 0 || submitted == released_at_) return false;
+  release_();
+  released_at_ = submitted;
+  ++releases_;
+  return true;
+}
+
+}  // namespace zun::agent

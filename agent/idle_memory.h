@@ -1,0 +1,37 @@
+// File: idle_memory.h
+// Gives the heap's free pages back to the kernel once the node is idle
+// after a burst of capsule operations. glibc keeps what a burst freed in
+// the middle of its heaps (hundreds of workers' buffers), so without this
+// the resident set stays at the burst's peak for as long as the agent runs.
+//
+// Thread-compatible: called from one thread (the reconciler's, after each
+// relist).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace zun::agent {
+
+class IdleMemoryRelease {
+ public:
+  // `release` returns free memory to the kernel (malloc_trim by default;
+  // tests count calls instead).
+  explicit IdleMemoryRelease(std::function<void()> release = {});
+
+  // Releases once per burst: when no operation is in flight and some
+  // operation was submitted since the last release (`submitted` only grows).
+  // In steady state (nothing submitted) it costs nothing. Returns whether
+  // it released.
+  bool MaybeRelease(uint64_t submitted, size_t in_flight);
+
+  int releases() const { return releases_; }
+
+ private:
+  std::function<void()> release_;
+  uint64_t released_at_ = 0;
+  int releases_ = 0;
+};
+
+}  // namespace zun::agent
