@@ -23,31 +23,38 @@ using internal::ToProto;
 
 // Calls that may block (scripted latencies, hangs, slow sandboxes and
 // pulls), each run on a thread of its own so that it never holds one of
-// gRPC's callback threads; Drain() waits for the running ones.
+// gRPC's callback threads; Drain() waits for the running ones. Thread-safe.
 class BlockingCalls {
  public:
   void Run(absl::AnyInvocable<void()> call) {
     {
-      absl::MutexLock l(&mu_);
-      ++running_;
+      absl::MutexLock l(&state_->mu);
+      ++state_->running;
     }
-    std::thread([this, call = std::move(call)]() mutable {
+    // The thread holds the counter's state, which thus outlives its last
+    // unlock even when Drain() returned and this object went.
+    std::thread([state = state_, call = std::move(call)]() mutable {
       call();
-      absl::MutexLock l(&mu_);
-      --running_;
+      call = nullptr;
+      absl::MutexLock l(&state->mu);
+      --state->running;
     }).detach();
   }
   void Drain() {
-    absl::MutexLock l(&mu_);
-    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return running_ == 0;
+    State& s = *state_;
+    absl::MutexLock l(&s.mu);
+    auto idle = [&s]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu) {
+      return s.running == 0;
     };
-    mu_.Await(absl::Condition(&idle));
+    s.mu.Await(absl::Condition(&idle));
   }
 
  private:
-  absl::Mutex mu_;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  struct State {
+    absl::Mutex mu;
+    int running ABSL_GUARDED_BY(mu) = 0;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 // Both CRI services in one object (gRPC's callback API: a call that cannot
