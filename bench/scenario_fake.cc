@@ -89,6 +89,15 @@ Json AgentOverhead(const BenchConfig& cfg) {
   FleetSpec paced_spec = spec;
   paced_spec.capsules = std::min(spec.capsules, 1000);
   std::vector<capsule::Capsule> paced = MakeCapsules(h, paced_spec);
+  // Checkpoints during the paced run (their data-file fsyncs share the disk
+  // with the commits the latency ends at).
+  auto checkpoints = [&h] {
+    auto rows = h.db().Query(
+        "SELECT checkpoints_timed + checkpoints_req AS n FROM "
+        "pg_stat_bgwriter");
+    return rows.empty() || !rows[0]["n"] ? -1 : std::stoi(*rows[0]["n"]);
+  };
+  const int checkpoints0 = checkpoints();
   std::vector<absl::Time> psent;
   Summary paced_lat;
   if (CastCreates(h, paced, &psent, rate).ok() &&
@@ -97,6 +106,7 @@ Json AgentOverhead(const BenchConfig& cfg) {
     absl::Time plast;
     paced_lat = Summarize(RunningLatenciesMs(h, paced, psent, &plast));
   }
+  const int paced_checkpoints = checkpoints() - checkpoints0;
   std::vector<absl::Time> pdsent;
   CastDeletes(h, paced, &pdsent).IgnoreError();
   WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
@@ -128,6 +138,7 @@ Json AgentOverhead(const BenchConfig& cfg) {
       {"paced_rate_per_s", rate},
       {"paced_cast_to_running_ms", SummaryJson(paced_lat)},
       {"paced_db_alone_two_commits_ms", SummaryJson(paced_db)},
+      {"paced_run_postgresql_checkpoints_started", paced_checkpoints},
       {"agent_cpu_ms_per_create", cpu_ms},
       {"agent_cpu_ms_per_create_by_thread", by_thread},
       {"fake_cri_cpu_ms_per_create", 1000 * (fake1 - fake0) / spec.capsules},
