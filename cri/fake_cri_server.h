@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "cri/fake_cri_service.h"
 #include "cri/fake_runtime.h"
 #include "cri/fault_injector.h"
 
@@ -37,12 +38,11 @@ class FakeCriServer {
   void RestartAsync(bool keep_state, absl::Duration downtime);
 
  private:
-  class Service;
   class Control;
   struct ServerHolder;
 
   FakeRuntime& runtime_;
-  std::unique_ptr<Service> service_;
+  std::unique_ptr<FakeCriServices> service_;
   std::unique_ptr<Control> control_;
   std::atomic<int64_t> restarts_{0};
   absl::Mutex mu_;
