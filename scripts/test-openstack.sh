@@ -12,9 +12,11 @@
 #   test-openstack.sh start DIR   -> DIR/openstack.env and DIR/services.env
 #   test-openstack.sh stop DIR    -> stops them all and removes their state
 #
-# Ports: ZUN_TEST_KEYSTONE_PORT (default 41510), ZUN_TEST_PLACEMENT_PORT
-# (default 41788), ZUN_TEST_NEUTRON_PORT (41696), ZUN_TEST_CNI_DAEMON_PORT
-# (41936: where the zun-cni plugin finds the CNI daemon, i.e. the agent under
+# Fixed ports stay below 32768, outside Linux's ephemeral range, so that no
+# client connection of a test can hold one when a server binds it.
+# Ports: ZUN_TEST_KEYSTONE_PORT (default 21510), ZUN_TEST_PLACEMENT_PORT
+# (default 21788), ZUN_TEST_NEUTRON_PORT (21696), ZUN_TEST_CNI_DAEMON_PORT
+# (21936: where the zun-cni plugin finds the CNI daemon, i.e. the agent under
 # test; nothing listens there until a test starts one), ZUN_OS_RMQ_PORT
 # (5694), ZUN_OS_PG_PORT (5445). Placement validates every token at Keystone
 # (no token cache), so a revoked token is refused at once.
@@ -32,10 +34,10 @@ ACTION="${1:?usage: test-openstack.sh start|stop DIR}"
 DIR="${2:?usage: test-openstack.sh start|stop DIR}"
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
-KS_PORT="${ZUN_TEST_KEYSTONE_PORT:-41510}"
-PL_PORT="${ZUN_TEST_PLACEMENT_PORT:-41788}"
-NT_PORT="${ZUN_TEST_NEUTRON_PORT:-41696}"
-CNI_PORT="${ZUN_TEST_CNI_DAEMON_PORT:-41936}"
+KS_PORT="${ZUN_TEST_KEYSTONE_PORT:-21510}"
+PL_PORT="${ZUN_TEST_PLACEMENT_PORT:-21788}"
+NT_PORT="${ZUN_TEST_NEUTRON_PORT:-21696}"
+CNI_PORT="${ZUN_TEST_CNI_DAEMON_PORT:-21936}"
 KS_DIR="$DIR/keystone"
 PL_DIR="$DIR/placement"
 NT_DIR="$DIR/neutron"

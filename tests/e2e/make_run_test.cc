@@ -71,8 +71,8 @@ TEST_CASE(
       {"ZUN_RUN_CNI_SUBNET", "10.233.81.0/24"},
       {"ZUN_RUN_REGISTRY", "127.0.0.1:5003"},
       {"ZUN_RUN_CGROUP_ROOT", "zun-mr"},
-      {"ZUN_RUN_KEYSTONE_PORT", "41520"},
-      {"ZUN_RUN_PLACEMENT_PORT", "41798"},
+      {"ZUN_RUN_KEYSTONE_PORT", "21520"},
+      {"ZUN_RUN_PLACEMENT_PORT", "21798"},
       {"ZUN_RUN_HOST", "make-run-node"}};
   auto run = Subprocess::Start({SourceDir() + "/scripts/run.sh", "containerd"},
                                dir.path() + "/run.log", env);
@@ -178,12 +178,12 @@ TEST_CASE(
   const std::string cri_dir = "/tmp/zun-mrn-ctd";
   const std::string phys_if = "zunmrphys0";
   const std::string host = "make-run-net-node";
-  const std::string keystone_url = "http://127.0.0.1:41540/v3";
+  const std::string keystone_url = "http://127.0.0.1:21540/v3";
   const int metrics_port = FreeTcpPort();
   const int cni_daemon_port = FreeTcpPort();
   const std::string ip_forward_before = Slurp("/proc/sys/net/ipv4/ip_forward");
-  // Apart from the local-mode test above, the openstack fixture (41510,
-  // 41788, 41696, 41936, zunosphys0, /tmp/zun-net-ctd) and the e2e fixture
+  // Apart from the local-mode test above, the openstack fixture (21510,
+  // 21788, 21696, 21936, zunosphys0, /tmp/zun-net-ctd) and the e2e fixture
   // (5693, 5444, /tmp/zun-e2e-ctd, 5001).
   const std::map<std::string, std::string> env = {
       {"ZUN_RUN_NETWORK", "neutron"},
@@ -194,9 +194,9 @@ TEST_CASE(
       {"ZUN_RUN_CRI_DIR", cri_dir},
       {"ZUN_RUN_REGISTRY", "127.0.0.1:5006"},
       {"ZUN_RUN_CGROUP_ROOT", "zun-mrn"},
-      {"ZUN_RUN_KEYSTONE_PORT", "41540"},
-      {"ZUN_RUN_PLACEMENT_PORT", "41818"},
-      {"ZUN_RUN_NEUTRON_PORT", "41716"},
+      {"ZUN_RUN_KEYSTONE_PORT", "21540"},
+      {"ZUN_RUN_PLACEMENT_PORT", "21818"},
+      {"ZUN_RUN_NEUTRON_PORT", "21716"},
       {"ZUN_RUN_CNI_DAEMON_PORT", std::to_string(cni_daemon_port)},
       {"ZUN_RUN_PHYS_IF", phys_if},
       {"ZUN_RUN_TENANT_SUBNET", "10.233.82.0/24"},
