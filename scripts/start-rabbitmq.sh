@@ -65,6 +65,7 @@ export RABBITMQ_NODE_PORT='$PORT'
 export RABBITMQ_DIST_PORT='$DIST_PORT'
 export RABBITMQ_MNESIA_BASE='$BASE/mnesia'
 export RABBITMQ_LOG_BASE='$BASE/log'
+export ERL_CRASH_DUMP='$BASE/log/erl_crash.dump'
 export RABBITMQ_CONFIG_FILE='$BASE/rabbitmq.conf'
 export RABBITMQ_ADVANCED_CONFIG_FILE='$BASE/advanced.config'
 export RABBITMQ_CONF_ENV_FILE='$BASE/rabbitmq-env.conf'
@@ -135,7 +136,9 @@ epmd -daemon -port "$EPMD_PORT" -address 127.0.0.1 || true
 T0=$(date +%s.%N)
 # -detached is not used: we keep the wrapper as our child so the log captures
 # early boot failures; setsid detaches it from this shell and its terminal.
-setsid "$RMQ_BIN/rabbitmq-server" >"$BASE/log/startup_stdout.log" 2>"$BASE/log/startup_stderr.log" </dev/null &
+# It runs in BASE, so that nothing the VM writes to its working directory
+# (Erlang's default Mnesia directory, a crash dump) lands in the caller's.
+(cd "$BASE" && exec setsid "$RMQ_BIN/rabbitmq-server" >"$BASE/log/startup_stdout.log" 2>"$BASE/log/startup_stderr.log" </dev/null) &
 WRAPPER_PID=$!
 echo "$WRAPPER_PID" > "$BASE/wrapper.pid"
 log "launched wrapper pid $WRAPPER_PID, node $NODENAME, waiting up to ${TIMEOUT}s"
