@@ -240,7 +240,7 @@ void Reconciler::RelistOnce() {
   }
   // Sandboxes no capsule row claims: every one, less those the rows name
   // (views of rt's keys, which outlive this function's use of them).
-  absl::flat_hash_set<std::string_view> unclaimed;
+  absl::flat_hash_set<absl::string_view> unclaimed;
   unclaimed.reserve(rt.sandbox.size());
   for (const auto& [uuid, sb] : rt.sandbox) unclaimed.insert(uuid);
   const std::set<std::string> busy = executor_.BusyKeys();
@@ -264,9 +264,8 @@ void Reconciler::RelistOnce() {
         break;
     }
   });
-  for (std::string_view uuid : unclaimed) {
-    unowned[std::string(uuid)] =
-        rt.sandbox.find(absl::string_view(uuid.data(), uuid.size()))->second.id;
+  for (absl::string_view uuid : unclaimed) {
+    unowned[std::string(uuid)] = rt.sandbox.find(uuid)->second.id;
   }
   for (const std::string& uuid : to_sync) SubmitSync(uuid);
   for (const std::string& uuid : to_resume) {

@@ -87,6 +87,17 @@ ThreadsCpu ReadThreadsCpu(int pid) {
   return out;
 }
 
+nlohmann::ordered_json CpuMsByThread(const ThreadsCpu& before,
+                                     const ThreadsCpu& after, double per) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [name, s] : after.by_name) {
+    auto it = before.by_name.find(name);
+    const double d = s - (it == before.by_name.end() ? 0 : it->second);
+    out[name] = 1000 * d / per;
+  }
+  return out;
+}
+
 namespace {
 
 struct ProcInfo {

@@ -41,6 +41,10 @@ struct ThreadsCpu {
   std::map<std::string, double> by_name;  // thread name -> seconds
 };
 ThreadsCpu ReadThreadsCpu(int pid);
+// Milliseconds of CPU per thread name between two readings, divided by `per`
+// (capsules, relists, ...).
+nlohmann::ordered_json CpuMsByThread(const ThreadsCpu& before,
+                                     const ThreadsCpu& after, double per);
 
 // CPU seconds of `pid` and its live descendants.
 double TreeCpuSeconds(int pid);

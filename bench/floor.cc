@@ -69,49 +69,57 @@ absl::Duration RabbitFloor(const std::string& amqp_url, int messages,
   return consumed == messages ? took : absl::InfiniteDuration();
 }
 
+namespace {
+
+// Runs `sql` in a transaction of its own and commits it.
+absl::Status Commit(db::PgPool& pool, const std::string& sql) {
+  return pool.Run([&](pqxx::connection& c) {
+    pqxx::work t(c);
+    t.exec(sql);
+    t.commit();
+    return absl::OkStatus();
+  });
+}
+
+// A table of `rows` (id, v) rows for single-row updates; its name.
+std::string MakeCounterTable(db::PgPool& pool, const std::string& prefix,
+                             int rows) {
+  const std::string table = absl::StrCat(prefix, NewUuid4Hex().substr(0, 8));
+  Commit(pool, absl::StrCat("CREATE TABLE ", table,
+                            " (id INT PRIMARY KEY, v BIGINT NOT NULL)"))
+      .IgnoreError();
+  Commit(pool,
+         absl::StrCat("INSERT INTO ", table,
+                      " SELECT g, 0 FROM generate_series(0, ", rows, ") g"))
+      .IgnoreError();
+  return table;
+}
+
+std::string Increment(const std::string& table, int id) {
+  return absl::StrCat("UPDATE ", table, " SET v = v + 1 WHERE id = ", id);
+}
+
+}  // namespace
+
 absl::Duration PostgresFloor(const db::PgOptions& options, int commits,
                              int clients) {
   db::PgOptions o = options;
   o.pool_size = clients;
   db::PgPool pool(o);
-  const std::string table = "bench_floor_" + NewUuid4Hex().substr(0, 8);
-  pool.Run([&](pqxx::connection& c) {
-        pqxx::work t(c);
-        t.exec(absl::StrCat("CREATE TABLE ", table,
-                            " (id INT PRIMARY KEY, v BIGINT NOT NULL)"));
-        t.exec(absl::StrCat("INSERT INTO ", table,
-                            " SELECT g, 0 FROM generate_series(0, ", clients,
-                            ") g"));
-        t.commit();
-        return absl::OkStatus();
-      })
-      .IgnoreError();
+  const std::string table = MakeCounterTable(pool, "bench_floor_", clients);
   std::atomic<int> next{0};
   const absl::Time start = absl::Now();
   std::vector<std::thread> threads;
   for (int k = 0; k < clients; ++k) {
     threads.emplace_back([&, k] {
       while (next.fetch_add(1) < commits) {
-        pool.Run([&](pqxx::connection& c) {
-              pqxx::work t(c);
-              t.exec(absl::StrCat("UPDATE ", table,
-                                  " SET v = v + 1 WHERE id = ", k));
-              t.commit();
-              return absl::OkStatus();
-            })
-            .IgnoreError();
+        Commit(pool, Increment(table, k)).IgnoreError();
       }
     });
   }
   for (auto& t : threads) t.join();
   const absl::Duration took = absl::Now() - start;
-  pool.Run([&](pqxx::connection& c) {
-        pqxx::work t(c);
-        t.exec("DROP TABLE " + table);
-        t.commit();
-        return absl::OkStatus();
-      })
-      .IgnoreError();
+  Commit(pool, "DROP TABLE " + table).IgnoreError();
   return took;
 }
 
@@ -120,21 +128,8 @@ std::vector<double> PostgresPacedMs(const db::PgOptions& options, int n,
   db::PgOptions o = options;
   o.pool_size = clients;
   db::PgPool pool(o);
-  const std::string table = "bench_paced_" + NewUuid4Hex().substr(0, 8);
-  auto exec = [&](const std::string& sql) {
-    pool.Run([&](pqxx::connection& c) {
-          pqxx::work t(c);
-          t.exec(sql);
-          t.commit();
-          return absl::OkStatus();
-        })
-        .IgnoreError();
-  };
-  exec(absl::StrCat("CREATE TABLE ", table,
-                    " (id INT PRIMARY KEY, v BIGINT NOT NULL)"));
-  exec(absl::StrCat("INSERT INTO ", table,
-                    " SELECT g, 0 FROM generate_series(0, ", n, ") g"));
-  std::vector<double> out(n, -1);
+  const std::string table = MakeCounterTable(pool, "bench_paced_", n);
+  std::vector<double> out(n, -1);  // -1: a commit failed
   std::atomic<int> next{0};
   const absl::Time start = absl::Now();
   std::vector<std::thread> threads;
@@ -144,17 +139,16 @@ std::vector<double> PostgresPacedMs(const db::PgOptions& options, int n,
         const absl::Time arrival = start + absl::Seconds(i / rate);
         const absl::Duration early = arrival - absl::Now();
         if (early > absl::ZeroDuration()) absl::SleepFor(early);
-        const std::string update =
-            absl::StrCat("UPDATE ", table, " SET v = v + 1 WHERE id = ", i);
-        exec(update);
-        exec(update);
-        out[i] = absl::ToDoubleMilliseconds(absl::Now() - arrival);
+        if (Commit(pool, Increment(table, i)).ok() &&
+            Commit(pool, Increment(table, i)).ok()) {
+          out[i] = absl::ToDoubleMilliseconds(absl::Now() - arrival);
+        }
       }
     });
   }
   for (auto& t : threads) t.join();
-  exec("DROP TABLE " + table);
-  std::erase_if(out, [](double ms) { return ms < 0; });  // not run
+  Commit(pool, "DROP TABLE " + table).IgnoreError();
+  std::erase_if(out, [](double ms) { return ms < 0; });
   return out;
 }
 

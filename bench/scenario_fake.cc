@@ -57,13 +57,8 @@ Json AgentOverhead(const BenchConfig& cfg) {
   const ProcStats after_create = ReadProcStats(pid);
   // Per thread name (workers retire only after 30 s idle, so none of the
   // window's threads has gone and taken its time with it).
-  const ThreadsCpu threads1 = ReadThreadsCpu(pid);
-  Json by_thread = Json::object();
-  for (const auto& [name, s] : threads1.by_name) {
-    auto it = threads0.by_name.find(name);
-    const double d = s - (it == threads0.by_name.end() ? 0 : it->second);
-    by_thread[name] = 1000 * d / spec.capsules;
-  }
+  const Json by_thread =
+      CpuMsByThread(threads0, ReadThreadsCpu(pid), spec.capsules);
   const double pg1 = TreeCpuSeconds(pg_pid), rmq1 = TreeCpuSeconds(rmq_pid),
                fake1 = TreeCpuSeconds(fake);
   const double db1 = Scrape(o.metrics_port, "zun_agent_db_statements_total");

@@ -171,14 +171,8 @@ Json SteadyStateAndRecovery(const BenchConfig& cfg, Json* recovery) {
       Scrape(o.metrics_port, "zun_agent_reconcile_duration_seconds_sum");
   const double n_relists = std::max(1.0, r1 - r0);
   const double cpu_ms_per_relist = 1000 * cpu_s / n_relists;
-  Json by_thread = Json::object();
-  if (same_threads) {
-    for (const auto& [name, s] : cpu1.by_name) {
-      auto before = cpu0.by_name.find(name);
-      const double d = s - (before == cpu0.by_name.end() ? 0 : before->second);
-      by_thread[name] = 1000 * d / n_relists;
-    }
-  }
+  const Json by_thread =
+      same_threads ? CpuMsByThread(cpu0, cpu1, n_relists) : Json::object();
   out["figures"] = {
       {"capsules", spec.capsules},
       {"all_running", all},
