@@ -174,6 +174,7 @@ absl::Status CapsuleOps::RunSandbox(CreateRun& run, uint32_t attempt) {
       !s.ok()) {
     return Step("creating the pod log directory", s);
   }
+  pod_logs_.Add(run.uuid, run.sandbox_config.log_directory);
   if (run.cancelled()) return CancelledByDelete();
   absl::StatusOr<std::string> id =
       cri_.RunPodSandbox(run.sandbox_config, run.handler);

@@ -24,6 +24,7 @@ CapsuleOps::CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri,
       options_(std::move(options)),
       ports_(ports),
       puller_(cri),
+      pod_logs_(options_.mapper.log_root),
       helpers_(
           std::make_unique<KeyedExecutor>(std::max(1, options_.start_helpers),
                                           absl::Seconds(30), "start-helper")) {}
@@ -168,7 +169,7 @@ void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
   };
   remove(options_.mapper.log_root,
          capsule::LogDirectoryFor(c, options_.mapper));
-  RemovePodLogs(c.uuid());  // under an older name, if renamed since
+  RemovePodLogs(c.uuid(), false);  // under an older name, if renamed since
   // Local volumes another capsule of this node mounts stay (the other
   // capsules are looked at only when this one has a local volume).
   bool has_local = false;
@@ -205,12 +206,20 @@ void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
   }
 }
 
-void CapsuleOps::RemovePodLogs(const std::string& uuid) {
+void CapsuleOps::RemovePodLogs(const std::string& uuid, bool list_root) {
   const std::string& root = options_.mapper.log_root;
   if (root.empty() || uuid.empty() || uuid.find('/') != std::string::npos) {
     return;
   }
-  for (const std::string& dir : node::EntriesEndingWith(root, "_" + uuid)) {
+  std::vector<std::string> dirs = pod_logs_.Take(uuid);
+  if (list_root) {
+    for (std::string& dir : node::EntriesEndingWith(root, "_" + uuid)) {
+      if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+        dirs.push_back(std::move(dir));
+      }
+    }
+  }
+  for (const std::string& dir : dirs) {
     if (absl::Status s = node::RemoveTreeUnder(root, dir); !s.ok()) {
       ZUN_CLOG(kAgent, warn, uuid, "", "not removed: {}", s.message());
     }
@@ -385,7 +394,7 @@ absl::StatusOr<bool> CapsuleOps::RemoveOrphanOnce(const std::string& uuid) {
   if (c.ok() && c->record.host.value_or("") == options_.mapper.host) {
     RemovePodFiles(*c);
   } else {
-    RemovePodLogs(uuid);
+    RemovePodLogs(uuid, true);
   }
   return true;
 }

@@ -44,6 +44,7 @@
 #include "agent/capsule_registry.h"
 #include "agent/image_puller.h"
 #include "agent/keyed_executor.h"
+#include "agent/pod_log_index.h"
 #include "capsule/mapper.h"
 #include "capsule/pod_plan.h"
 #include "capsule/restart_policy.h"
@@ -235,12 +236,13 @@ class CapsuleOps {
                                const std::optional<std::string>& recorded_id,
                                absl::Duration grace);
   void RemovePodCgroups(const std::string& uuid);
-  // The capsule's log directory and local volume directories (after its
-  // sandboxes are gone).
+  // The capsule's log directories (under any name it had) and local volume
+  // directories (after its sandboxes are gone).
   void RemovePodFiles(const capsule::Capsule& c);
-  // The log directories of capsule `uuid` (<log_root>/*_<uuid>), for when
-  // its row is gone.
-  void RemovePodLogs(const std::string& uuid);
+  // The log directories of capsule `uuid`: those the index knows and, with
+  // `list_root` (a sandbox this agent may not have made), every
+  // <log_root>/*_<uuid>.
+  void RemovePodLogs(const std::string& uuid, bool list_root);
   // Writes and mirrors into the registry.
   absl::Status Write(const std::vector<db::RowPatch>& patches);
   // Write, and finish the action event `event` (if any) in the same
@@ -300,6 +302,7 @@ class CapsuleOps {
   const OpsOptions options_;
   PortBinder* const ports_;
   ImagePuller puller_;
+  PodLogIndex pod_logs_;
   std::atomic<bool> stopping_{false};
   Waker stop_waker_;
   absl::Mutex cancel_mu_;

@@ -135,6 +135,9 @@ absl::Status CapsuleOps::RestartChild(const capsule::Capsule& capsule_in,
   absl::StatusOr<cri::PodSandboxConfig> sb =
       capsule::BuildSandboxConfig(c, options_.mapper, pod.sandbox_attempt);
   if (!sb.ok()) return sb.status();
+  // The runtime puts the new container's log under this config's directory,
+  // which carries the capsule's name as it is now.
+  pod_logs_.Add(c.uuid(), sb->log_directory);
   if (!r.remove_id.empty()) {
     if (absl::Status s = cri_.RemoveContainer(r.remove_id); !s.ok()) return s;
   }

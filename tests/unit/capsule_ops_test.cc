@@ -377,6 +377,32 @@ TEST_CASE("delete is idempotent and removes the pod cgroup") {
   CHECK(f.ops->Delete(c.uuid(), false, {}).ok());
 }
 
+TEST_CASE("delete removes the pod's log directories under every name it had") {
+  Fixture f;
+  const std::string logs = f.dir.path() + "/logs";
+  // A delete first: the agent has listed the log root before the
+  // directories below are made.
+  Capsule first = f.Make({f.Child("a", {"sleep", "3600"})});
+  f.Create(first);
+  REQUIRE(f.ops->Delete(first.uuid(), false, {}).ok());
+  CHECK(node::EntriesEndingWith(logs, "_" + first.uuid()).empty());
+  Capsule c = f.Make({f.Child("a", {"sleep", "3600"})});
+  Capsule other = f.Make({f.Child("a", {"sleep", "3600"})});
+  f.Create(c);
+  f.Create(other);
+  // Renamed, then its sandbox recreated: a log directory under each name.
+  Capsule renamed = f.Row(c.uuid());
+  renamed.record.name = "renamed";
+  f.store.Put(renamed);
+  f.runtime.ForgetAllPods();
+  f.RunAdvancing([&] { REQUIRE(f.ops->Sync(c.uuid()).ok()); });
+  REQUIRE(node::EntriesEndingWith(logs, "_" + c.uuid()).size() == 2);
+  REQUIRE(f.ops->Delete(c.uuid(), false, {}).ok());
+  CHECK(node::EntriesEndingWith(logs, "_" + c.uuid()).empty());
+  // Another capsule's directory stays.
+  CHECK(node::EntriesEndingWith(logs, "_" + other.uuid()).size() == 1);
+}
+
 TEST_CASE("restart policy always: restarts with doubling backoff, counted") {
   Fixture f;
   Capsule c = f.Make({f.Child("crashy", {"sh", "-c", "sleep 1; exit 1"})});
