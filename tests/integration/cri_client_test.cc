@@ -112,10 +112,12 @@ TEST_CASE("the client reconnects after a runtime restart, state kept or lost") {
   auto client = f.Client(absl::Seconds(2));
   auto kept = client->RunPodSandbox(Pod("kept"), "");
   REQUIRE(kept.ok());
-  REQUIRE(f.control.Restart(/*keep_state=*/true, absl::Seconds(1)).ok());
+  // Down long enough for a slow machine's poll to see it down.
+  REQUIRE(f.control.Restart(/*keep_state=*/true, absl::Seconds(4)).ok());
   // While the socket is gone calls fail; the same client works again after.
-  REQUIRE(PollUntil([&] { return !client->Version().ok(); }, absl::Seconds(5)));
-  REQUIRE(PollUntil([&] { return client->Version().ok(); }, absl::Seconds(10)));
+  REQUIRE(
+      PollUntil([&] { return !client->Version().ok(); }, absl::Seconds(10)));
+  REQUIRE(PollUntil([&] { return client->Version().ok(); }, absl::Seconds(20)));
   CHECK(client->PodSandboxStatus(*kept).ok());
 
   REQUIRE(
@@ -134,7 +136,9 @@ TEST_CASE("the client reconnects after a runtime restart, state kept or lost") {
 TEST_CASE("a timed-out RunPodSandbox is adopted, never looped on") {
   FakeServer f;
   auto client = f.Client(absl::Milliseconds(400));
-  REQUIRE(f.control.SetFaults({{"RunPodSandbox", "latency:1500ms"}}).ok());
+  // Still creating well after the client gave up (a slow machine's second
+  // call must come before the runtime finishes).
+  REQUIRE(f.control.SetFaults({{"RunPodSandbox", "latency:5s"}}).ok());
   cri::PodSandboxConfig p = Pod("slow");
   CHECK(client->RunPodSandbox(p, "").status().code() ==
         absl::StatusCode::kDeadlineExceeded);
@@ -149,7 +153,7 @@ TEST_CASE("a timed-out RunPodSandbox is adopted, never looped on") {
         adopted = client->RunPodSandbox(p, "");
         return adopted.ok();
       },
-      absl::Seconds(10), absl::Milliseconds(200)));
+      absl::Seconds(30), absl::Milliseconds(200)));
   CHECK(f.runtime.NumSandboxes() == 1);
   auto status = client->PodSandboxStatus(*adopted);
   REQUIRE(status.ok());

@@ -288,6 +288,10 @@ TEST_CASE("PostgreSQL restarts during a stream of creates: all converge") {
   REQUIRE(publisher.ok());
   REQUIRE(PollUntil(
       [&] { return ReadFile(log).find("sent 8 ") != std::string::npos; }));
+  // The show below waits behind capsule 0's create (one key, one worker):
+  // that create must not be retrying the database it is about to lose.
+  REQUIRE(
+      PollUntil([&] { return h.StatusOf(capsules[0].uuid()) == "Running"; }));
   pg.Stop();
   // While the database is down, container_show is served from memory.
   auto shown =

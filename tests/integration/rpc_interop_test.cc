@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/uuid.h"
+#include "cri/fake_control_client.h"
 #include "rpc/zun_object.h"
 #include "tests/support/agent_harness.h"
 #include "tests/support/poll.h"
@@ -108,8 +110,13 @@ TEST_CASE("container_show returns the capsule primitive with fresh status") {
 }
 
 TEST_CASE("a fanout cast reaches the agent") {
-  AgentHarness h;
-  REQUIRE(h.WaitServing());
+  // A topic of its own: a fanout on the shared broker's "zun-compute" would
+  // reach every agent of the tests running beside this one.
+  const std::string topic = "zun-compute-" + NewUuid4Hex().substr(0, 8);
+  HarnessOptions o;
+  o.extra_config = "[compute]\ntopic = " + topic + "\n";
+  AgentHarness h(o);
+  REQUIRE(h.WaitServing(absl::Seconds(60), {"--topic", topic}));
   capsule::Capsule c = h.CreateCapsuleRows("fanned", {"busybox"});
   REQUIRE(h.Cast("container_create",
                  {{"container", h.CapsulePrimitive(c)},
@@ -118,7 +125,7 @@ TEST_CASE("a fanout cast reaches the agent") {
                   {"requested_volumes", nlohmann::json::object()},
                   {"run", false},
                   {"pci_requests", nullptr}},
-                 {"--fanout"})
+                 {"--fanout", "--topic", topic})
               .ok());
   REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "Running"; }));
 }
@@ -156,18 +163,23 @@ TEST_CASE("the request context reaches the container_actions rows") {
 }
 
 TEST_CASE("a slow call is kept alive by call-monitor heartbeats") {
-  HarnessOptions o;
-  o.fake_cri_args = {"--fault", "ContainerStatus=latency:3s"};
-  AgentHarness h(o);
+  AgentHarness h;
   REQUIRE(h.WaitServing());
   capsule::Capsule c = h.CreateCapsuleRows("slow", {"busybox"});
   REQUIRE(h.CastCreate(c).ok());
   REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "Running"; }));
-  // Without heartbeats a 2 s call-monitor timeout would fail this 3 s call.
+  // container_show observes the pod: the status of its sandbox.
+  cri::fake::FakeCriControlClient control(h.cri_endpoint());
+  REQUIRE(control.SetFaults({{"PodSandboxStatus", "latency:6s"}}).ok());
+  // Without heartbeats a 4 s call-monitor timeout would fail this 6 s call
+  // (heartbeats every 2 s leave a slow machine 2 s of slack).
   auto r = h.Call("container_show", ShowArgs(c.uuid()), 60,
-                  {"--call-monitor-timeout", "2"});
+                  {"--call-monitor-timeout", "4"});
   REQUIRE(r.ok());
   CHECK(r->contains("result"));
+  auto stats = control.Stats();
+  REQUIRE(stats.ok());
+  CHECK(stats->calls["PodSandboxStatus"] >= 2);  // the create's and the show's
 }
 
 TEST_CASE("the agent's declares match a real oslo.messaging server's") {
@@ -252,8 +264,8 @@ std::string AgentConnectionPort(const std::string& host) {
 
 TEST_CASE("AMQP heartbeats keep the connection while workers are busy") {
   HarnessOptions o;
-  o.fake_cri_args = {"--fault", "RunPodSandbox=latency:7s"};
-  o.extra_config = "[oslo_messaging_rabbit]\nheartbeat_timeout_threshold = 2\n";
+  o.fake_cri_args = {"--fault", "RunPodSandbox=latency:12s"};
+  o.extra_config = "[oslo_messaging_rabbit]\nheartbeat_timeout_threshold = 4\n";
   AgentHarness h(o);
   REQUIRE(h.WaitServing());
   const std::string before = AgentConnectionPort(h.host());
@@ -261,7 +273,8 @@ TEST_CASE("AMQP heartbeats keep the connection while workers are busy") {
   capsule::Capsule c = h.CreateCapsuleRows("busy", {"busybox"});
   REQUIRE(h.CastCreate(c).ok());
   REQUIRE(PollUntil([&] { return h.StatusOf(c.uuid()) == "Running"; }));
-  // The same connection survived a 7 s operation with a 2 s heartbeat.
+  // The same connection survived a 12 s operation with a 4 s heartbeat
+  // threshold.
   CHECK(AgentConnectionPort(h.host()) == before);
 }
 

@@ -37,7 +37,12 @@ TEST_CASE("metrics count operations, RPCs, CRI calls and capsules by status") {
   std::string text;
   REQUIRE(PollUntil([&] {
     text = Get(o.metrics_port, "/metrics");
-    return MetricIn(text, R"(zun_agent_capsules{status="Running"})") == 1;
+    // The operation is counted just after the registry shows it Running.
+    return MetricIn(text, R"(zun_agent_capsules{status="Running"})") == 1 &&
+           MetricIn(
+               text,
+               R"(zun_agent_operations_total{operation="create",result="ok"})") >=
+               1;
   }));
   CAPTURE(text);
   CHECK(MetricIn(

@@ -251,7 +251,11 @@ TEST_CASE("a Placement restart is survived, and releases wait for it") {
   CHECK_THAT(health->body, Catch::Contains("\"placement\""));
   REQUIRE(h.CastDelete(c).ok());
   REQUIRE(PollUntil([&] { return !h.CapsuleRow(c.uuid()).has_value(); }));
-  CHECK(MetricOf(o.metrics_port, "zun_agent_placement_pending_releases") == 1);
+  // The release is queued just after the row's delete commits.
+  CHECK(PollUntil([&] {
+    return MetricOf(o.metrics_port, "zun_agent_placement_pending_releases") ==
+           1;
+  }));
 
   REQUIRE(env.StartPlacement().ok());
   REQUIRE(PollUntil(

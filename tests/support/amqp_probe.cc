@@ -38,9 +38,31 @@ absl::StatusOr<std::string> AmqpProbe::ReplyQueue() {
 }
 
 std::vector<std::string> AmqpProbe::ReadReplies(absl::Duration wait) {
+  return ReadReplies(
+      wait, [](const std::vector<std::string>&) { return false; },
+      absl::ZeroDuration());
+}
+
+std::vector<std::string> AmqpProbe::ReadReplies(absl::Duration max, size_t n,
+                                                absl::Duration settle) {
+  return ReadReplies(
+      max, [n](const std::vector<std::string>& got) { return got.size() >= n; },
+      settle);
+}
+
+std::vector<std::string> AmqpProbe::ReadReplies(
+    absl::Duration max,
+    const std::function<bool(const std::vector<std::string>&)>& enough,
+    absl::Duration settle) {
   std::vector<std::string> out;
-  const absl::Time deadline = absl::Now() + wait;
+  absl::Time deadline = absl::Now() + max;
+  bool settling = false;
   while (absl::Now() < deadline) {
+    if (!settling && enough(out)) {
+      settling = true;
+      deadline = std::min(deadline, absl::Now() + settle);
+      continue;
+    }
     auto ev = conn_->Read(absl::Milliseconds(50));
     if (!ev.ok()) break;
     if (ev->kind == rpc::AmqpEvent::Kind::kDelivery) {

@@ -4,6 +4,7 @@
 // queue is gone) and read replies byte for byte.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,17 @@ class AmqpProbe {
   absl::StatusOr<std::string> ReplyQueue();
   // Bodies delivered to the reply queue during `wait`.
   std::vector<std::string> ReadReplies(absl::Duration wait);
+  // Bodies delivered to the reply queue until `enough` holds for them (or
+  // `max` passed), and then during `settle` (for extra replies that must
+  // not come: a slow machine delays what is expected, not what is not).
+  std::vector<std::string> ReadReplies(
+      absl::Duration max,
+      const std::function<bool(const std::vector<std::string>&)>& enough,
+      absl::Duration settle = absl::Milliseconds(500));
+  // Until `n` bodies came (or `max` passed), then during `settle`.
+  std::vector<std::string> ReadReplies(
+      absl::Duration max, size_t n,
+      absl::Duration settle = absl::Milliseconds(500));
 
  private:
   std::unique_ptr<rpc::AmqpConnection> conn_;

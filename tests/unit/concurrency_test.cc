@@ -166,6 +166,12 @@ TEST_CASE("keyed executor serialises one key and runs keys concurrently") {
   std::atomic<bool> overlap{false};
   absl::Notification release_b;
   std::atomic<bool> b_started{false};
+  // "b" blocks; "a" must still make progress.
+  ex.Submit("b", [&] {
+    b_started = true;
+    release_b.WaitForNotification();
+  });
+  REQUIRE(testing::PollUntil([&] { return b_started.load(); }));
   for (int i = 0; i < 50; ++i) {
     ex.Submit("a", [&, i] {
       if (running_a.fetch_add(1) != 0) overlap = true;
@@ -176,16 +182,10 @@ TEST_CASE("keyed executor serialises one key and runs keys concurrently") {
       running_a.fetch_sub(1);
     });
   }
-  // "b" blocks; "a" must still make progress.
-  ex.Submit("b", [&] {
-    b_started = true;
-    release_b.WaitForNotification();
-  });
   REQUIRE(testing::PollUntil([&] {
     std::lock_guard<std::mutex> l(mu);
     return order["a"].size() == 50;
   }));
-  CHECK(b_started.load());
   CHECK_FALSE(overlap.load());
   {
     std::lock_guard<std::mutex> l(mu);
@@ -202,12 +202,9 @@ TEST_CASE("shutdown drops queued tasks after its deadline") {
   std::atomic<bool> second_ran{false};
   ex.Submit("k", [&] { release.WaitForNotification(); });
   ex.Submit("k", [&] { second_ran = true; });
-  std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    release.Notify();
-  });
-  CHECK_FALSE(ex.Shutdown(absl::Milliseconds(1)));
-  releaser.join();
+  // The running task is released once the deadline has passed and the
+  // queued one was dropped (Shutdown then waits for the running one).
+  CHECK_FALSE(ex.Shutdown(absl::Milliseconds(1), [&] { release.Notify(); }));
   CHECK_FALSE(second_ran.load());
 }
 
