@@ -309,6 +309,16 @@ const std::vector<Migration>& Migrations() {
            "ALTER TABLE zun_agent_schema_version ADD COLUMN IF NOT EXISTS "
            "agent_version VARCHAR(64)",
        }},
+      // MySQL indexes every foreign key; PostgreSQL does not, so without it
+      // each action's events were found (and cascaded on delete) by a scan
+      // of every event of the cloud.
+      {5,
+       "an index on container_actions_events.action_id (the foreign key "
+       "MySQL indexes by itself)",
+       {
+           "CREATE INDEX IF NOT EXISTS container_actions_events_action_id_idx "
+           "ON container_actions_events (action_id)",
+       }},
   };
   return *migrations;
 }
