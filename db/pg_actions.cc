@@ -9,40 +9,6 @@
 namespace zun::db {
 namespace internal {
 
-absl::StatusOr<std::vector<PreparedPatch>> PreparePatches(
-    const std::vector<RowPatch>& patches) {
-  std::vector<PreparedPatch> statements;
-  for (const RowPatch& p : patches) {
-    if (p.empty()) continue;
-    PreparedPatch st;
-    st.params.Add(p.uuid());
-    std::vector<std::string> sets;
-    for (const auto& [col, value] : p.values()) {
-      absl::StatusOr<std::optional<std::string>> v =
-          EncodeColumnValue(col, value);
-      if (!v.ok()) return v.status();
-      st.params.Add(*std::move(v));
-      sets.push_back(absl::StrCat(col, " = $", st.params.size()));
-    }
-    if (p.clear_task_state_if()) {
-      st.params.Add(*p.clear_task_state_if());
-      sets.push_back(absl::StrCat("task_state = CASE WHEN task_state = $",
-                                  st.params.size(),
-                                  " THEN NULL ELSE task_state END"));
-    }
-    sets.push_back(absl::StrCat("updated_at = ", kNow));
-    st.sql = absl::StrCat("UPDATE container SET ", absl::StrJoin(sets, ", "),
-                          " WHERE uuid = $1");
-    statements.push_back(std::move(st));
-  }
-  return statements;
-}
-
-void ExecPatches(pqxx::transaction_base& t,
-                 const std::vector<PreparedPatch>& statements) {
-  for (const PreparedPatch& st : statements) st.params.Exec(t, st.sql);
-}
-
 int64_t StartActionIn(pqxx::transaction_base& t, std::string_view uuid,
                       std::string_view action, std::string_view event,
                       const ActionContext& ctx) {
@@ -77,21 +43,11 @@ int64_t StartActionIn(pqxx::transaction_base& t, std::string_view uuid,
 void FinishActionIn(pqxx::transaction_base& t, int64_t event_id, bool success,
                     std::string_view message) {
   // The event and its action, in one round trip.
-  SqlParams()
-      .Add(std::to_string(event_id))
-      .Add(success ? "Success" : "Error")
-      .Add(success ? std::optional<std::string>()
-                   : std::optional<std::string>(std::string(message)))
-      .Exec(t,
-            absl::StrCat("WITH ev AS (UPDATE container_actions_events SET "
-                         "finish_time = ",
-                         kNow, ", updated_at = ", kNow,
-                         ", result = $2, traceback = $3 WHERE id = $1::int "
-                         "RETURNING action_id) "
-                         "UPDATE container_actions SET finish_time = ",
-                         kNow, ", updated_at = ", kNow,
-                         ", message = CASE WHEN $2 = 'Error' THEN 'Error' ELSE "
-                         "message END WHERE id = (SELECT action_id FROM ev)"));
+  SqlParams params;
+  FinishSql f = FinishActionSql(
+      ActionFinish{event_id, success, std::string(message)}, params);
+  params.Exec(
+      t, absl::StrCat("WITH zev AS (", f.event_update, ") ", f.action_update));
 }
 
 }  // namespace internal
@@ -115,27 +71,26 @@ absl::StatusOr<int64_t> PgCapsuleStore::StartAction(std::string_view uuid,
 
 absl::Status PgCapsuleStore::FinishAction(int64_t event_id, bool success,
                                           std::string_view message) {
-  return writes_->Commit([&](pqxx::transaction_base& t) {
-    internal::FinishActionIn(t, event_id, success, message);
-  });
+  return writes_->Commit(
+      [&](pqxx::transaction_base& t) {
+        internal::FinishActionIn(t, event_id, success, message);
+      },
+      /*single_statement=*/true);
 }
 
 absl::StatusOr<CapsuleStore::Claimed> PgCapsuleStore::ClaimCapsuleWithAction(
     std::string_view uuid, std::string_view host, std::string_view task_state,
     std::string_view action, std::string_view event, const ActionContext& ctx) {
   // Claims arriving together share a transaction (a refused claim writes
-  // nothing, so it may commit with the others).
+  // nothing, so it may commit with the others); a claim alone is one
+  // statement in autocommit.
   absl::StatusOr<Claimed> out = absl::UnknownError("not run");
-  absl::Status s = claims_->Commit([&](pqxx::transaction_base& t) {
-    absl::StatusOr<capsule::Capsule> claimed =
-        internal::ClaimIn(t, uuid, host, task_state);
-    if (!claimed.ok()) {
-      out = claimed.status();
-      return;
-    }
-    const int64_t id = internal::StartActionIn(t, uuid, action, event, ctx);
-    out = Claimed{*std::move(claimed), id};
-  });
+  absl::Status s = claims_->Commit(
+      [&](pqxx::transaction_base& t) {
+        out = internal::ClaimWithActionIn(t, uuid, host, task_state, action,
+                                          event, ctx);
+      },
+      /*single_statement=*/true);
   if (!s.ok()) return s;
   return out;
 }
@@ -143,6 +98,17 @@ absl::StatusOr<CapsuleStore::Claimed> PgCapsuleStore::ClaimCapsuleWithAction(
 absl::Status PgCapsuleStore::ApplyAndFinishAction(
     const std::vector<RowPatch>& patches, int64_t event_id, bool success,
     std::string_view message) {
+  const internal::ActionFinish finish{event_id, success, std::string(message)};
+  absl::StatusOr<std::optional<internal::PreparedPatch>> merged =
+      internal::MergeWrite(patches, finish);
+  if (!merged.ok()) return merged.status();
+  if (*merged) {
+    return writes_->Commit(
+        [&](pqxx::transaction_base& t) {
+          (*merged)->params.Exec(t, (*merged)->sql);
+        },
+        /*single_statement=*/true);
+  }
   absl::StatusOr<std::vector<internal::PreparedPatch>> statements =
       internal::PreparePatches(patches);
   if (!statements.ok()) return statements.status();

@@ -89,49 +89,105 @@ absl::StatusOr<std::vector<Capsule>> PgCapsuleStore::ListCapsules(
 
 namespace internal {
 
-absl::StatusOr<Capsule> ClaimIn(pqxx::transaction_base& t,
-                                std::string_view uuid, std::string_view host,
-                                std::string_view task_state) {
-  // One round trip: the claimed row comes back with the UPDATE, its
-  // children with it (and whether any mounts a volume).
-  pqxx::result claimed =
-      SqlParams()
-          .Add(uuid)
-          .Add(host)
-          .Add(task_state)
-          .Exec(t,
-                absl::StrCat(
-                    "WITH cap AS (UPDATE container SET host = $2, task_state "
-                    "= CASE WHEN task_state IS NULL OR task_state = $3 THEN "
-                    "$3 ELSE task_state END, updated_at = ",
-                    kNow,
-                    " WHERE uuid = $1 AND container_type = 1 AND (host IS NULL "
-                    "OR host = $2) RETURNING ",
-                    ContainerColumns(),
-                    ") SELECT 0 AS zun_ord, false AS zun_has_volume, ",
-                    ContainerColumns(),
-                    " FROM cap UNION ALL SELECT 1, EXISTS (SELECT 1 FROM "
-                    "volume_mapping vm WHERE vm.container_uuid = ch.uuid), ",
-                    ContainerColumns(),
-                    " FROM container ch WHERE ch.capsule_id = (SELECT id FROM "
-                    "cap) AND ch.container_type IN (2, 3) ORDER BY zun_ord, "
-                    "id"));
-  if (claimed.empty()) {
-    pqxx::result owner = SqlParams().Add(uuid).Exec(
-        t, "SELECT host FROM container WHERE uuid = $1 AND container_type = 1");
-    if (owner.empty()) {
-      return absl::NotFoundError(
-          absl::StrCat("capsule '", AV(uuid), "' not found"));
-    }
-    return absl::FailedPreconditionError(
-        absl::StrCat("capsule '", AV(uuid), "' is claimed by host '",
-                     owner[0][0].c_str(), "'"));
+namespace {
+
+// The claim's UPDATE as the WITH query `cap` ($1 uuid, $2 host, $3 task
+// state), and the rows it returns: the capsule row, then its children with
+// whether any mounts a volume; `event_id` is one more column.
+std::string ClaimSql(std::string_view more_ctes, std::string_view event_id) {
+  return absl::StrCat(
+      "WITH cap AS (UPDATE container SET host = $2, task_state = CASE WHEN "
+      "task_state IS NULL OR task_state = $3 THEN $3 ELSE task_state END, "
+      "updated_at = ",
+      kNow,
+      " WHERE uuid = $1 AND container_type = 1 AND (host IS NULL OR host = "
+      "$2) RETURNING ",
+      ContainerColumns(), ")", AV(more_ctes),
+      " SELECT 0 AS zun_ord, false AS zun_has_volume, ", AV(event_id),
+      " AS zun_event_id, ", ContainerColumns(),
+      " FROM cap UNION ALL SELECT 1, EXISTS (SELECT 1 FROM volume_mapping vm "
+      "WHERE vm.container_uuid = ch.uuid), NULL, ",
+      ContainerColumns(),
+      " FROM container ch WHERE ch.capsule_id = (SELECT id FROM cap) AND "
+      "ch.container_type IN (2, 3) ORDER BY zun_ord, id");
+}
+
+// Why a claim matched no row: NOT_FOUND, or FAILED_PRECONDITION naming the
+// host that holds the capsule.
+absl::Status Unclaimed(pqxx::transaction_base& t, std::string_view uuid) {
+  pqxx::result owner = SqlParams().Add(uuid).Exec(
+      t, "SELECT host FROM container WHERE uuid = $1 AND container_type = 1");
+  if (owner.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("capsule '", AV(uuid), "' not found"));
   }
+  return absl::FailedPreconditionError(absl::StrCat("capsule '", AV(uuid),
+                                                    "' is claimed by host '",
+                                                    owner[0][0].c_str(), "'"));
+}
+
+absl::StatusOr<Capsule> Assemble(pqxx::transaction_base& t,
+                                 const pqxx::result& claimed) {
   absl::StatusOr<std::vector<Capsule>> all =
       internal::AssembleCapsules(t, {&claimed}, true);
   if (!all.ok()) return all.status();
   if (all->empty()) return absl::InternalError("the claimed row is missing");
   return std::move(all->front());
+}
+
+}  // namespace
+
+absl::StatusOr<Capsule> ClaimIn(pqxx::transaction_base& t,
+                                std::string_view uuid, std::string_view host,
+                                std::string_view task_state) {
+  // One round trip: the claimed row comes back with the UPDATE, its
+  // children with it (and whether any mounts a volume).
+  pqxx::result claimed = SqlParams()
+                             .Add(uuid)
+                             .Add(host)
+                             .Add(task_state)
+                             .Exec(t, ClaimSql("", "NULL::int"));
+  if (claimed.empty()) return Unclaimed(t, uuid);
+  return Assemble(t, claimed);
+}
+
+absl::StatusOr<CapsuleStore::Claimed> ClaimWithActionIn(
+    pqxx::transaction_base& t, std::string_view uuid, std::string_view host,
+    std::string_view task_state, std::string_view action,
+    std::string_view event, const ActionContext& ctx) {
+  // One statement: the claim, and only if it matched, the action (the row
+  // the API wrote for this request, else a new one) and its event.
+  static const std::string* sql = new std::string(ClaimSql(
+      absl::StrCat(
+          ", found AS (SELECT id FROM container_actions WHERE container_uuid "
+          "= $1 AND action = $4 AND request_id = $5 AND EXISTS (SELECT 1 FROM "
+          "cap) ORDER BY id DESC LIMIT 1), ins AS (INSERT INTO "
+          "container_actions (created_at, container_uuid, action, request_id, "
+          "user_id, project_id, start_time) SELECT ",
+          kNow, ", $1, $4, $5, $6, $7, ", kNow,
+          " WHERE EXISTS (SELECT 1 FROM cap) AND NOT EXISTS (SELECT 1 FROM "
+          "found) RETURNING id), ev AS (INSERT INTO container_actions_events "
+          "(created_at, event, action_id, start_time) SELECT ",
+          kNow, ", $8, id, ", kNow,
+          " FROM (SELECT id FROM found UNION ALL SELECT id FROM ins) a LIMIT 1 "
+          "RETURNING id)"),
+      "(SELECT id FROM ev)"));
+  pqxx::result claimed = SqlParams()
+                             .Add(uuid)
+                             .Add(host)
+                             .Add(task_state)
+                             .Add(action)
+                             .Add(ctx.request_id)
+                             .Add(ctx.user_id)
+                             .Add(ctx.project_id)
+                             .Add(event)
+                             .Exec(t, *sql);
+  if (claimed.empty()) return Unclaimed(t, uuid);
+  const pqxx::field id = claimed[0]["zun_event_id"];
+  if (id.is_null()) return absl::InternalError("the action event is missing");
+  absl::StatusOr<Capsule> c = Assemble(t, claimed);
+  if (!c.ok()) return c.status();
+  return CapsuleStore::Claimed{*std::move(c), id.as<int64_t>()};
 }
 
 }  // namespace internal
@@ -151,6 +207,16 @@ absl::StatusOr<Capsule> PgCapsuleStore::ClaimCapsule(
 
 absl::Status PgCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
   // Encode first: a bad column fails the call before any SQL runs.
+  absl::StatusOr<std::optional<internal::PreparedPatch>> merged =
+      internal::MergeWrite(patches, std::nullopt);
+  if (!merged.ok()) return merged.status();
+  if (*merged) {
+    return writes_->Commit(
+        [&](pqxx::transaction_base& t) {
+          (*merged)->params.Exec(t, (*merged)->sql);
+        },
+        /*single_statement=*/true);
+  }
   absl::StatusOr<std::vector<internal::PreparedPatch>> statements =
       internal::PreparePatches(patches);
   if (!statements.ok()) return statements.status();

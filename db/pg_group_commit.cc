@@ -9,6 +9,7 @@ namespace zun::db {
 
 struct GroupCommitter::Writer {
   const Statements* statements = nullptr;
+  bool single_statement = false;
   absl::Status result;
   bool done = false;
 };
@@ -18,9 +19,11 @@ GroupCommitter::GroupCommitter(PgPool* pool, size_t max_group, bool idempotent)
       max_group_(max_group < 1 ? 1 : max_group),
       idempotent_(idempotent) {}
 
-absl::Status GroupCommitter::Commit(const Statements& statements) {
+absl::Status GroupCommitter::Commit(const Statements& statements,
+                                    bool single_statement) {
   Writer w;
   w.statements = &statements;
+  w.single_statement = single_statement;
   mu_.Lock();
   queue_.push_back(&w);
   // Wait until a leader committed our statements, or we lead.
@@ -56,7 +59,7 @@ absl::Status GroupCommitter::Commit(const Statements& statements) {
 
 void GroupCommitter::RunGroup(const std::vector<Writer*>& group) {
   if (group.size() == 1) {
-    group[0]->result = RunAlone(*group[0]->statements);
+    group[0]->result = RunAlone(*group[0]);
     return;
   }
   absl::Status s = pool_->Run(
@@ -73,14 +76,23 @@ void GroupCommitter::RunGroup(const std::vector<Writer*>& group) {
   }
   // One writer's statements failed the group: each goes alone, so the
   // error reaches its writer and the others commit.
-  for (Writer* x : group) x->result = RunAlone(*x->statements);
+  for (Writer* x : group) x->result = RunAlone(*x);
 }
 
-absl::Status GroupCommitter::RunAlone(const Statements& statements) {
+absl::Status GroupCommitter::RunAlone(const Writer& w) {
+  // Autocommit needs a session of our own: behind a transaction pooler
+  // every statement must run inside a transaction that carries its SETs.
+  const bool autocommit =
+      w.single_statement && !pool_->options().transaction_pooling;
   return pool_->Run(
       [&](pqxx::connection& c) {
+        if (autocommit) {
+          pqxx::nontransaction t(c);
+          (*w.statements)(t);
+          return absl::OkStatus();
+        }
         Work t(c);
-        statements(t);
+        (*w.statements)(t);
         t.commit();
         return absl::OkStatus();
       },

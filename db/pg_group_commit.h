@@ -45,7 +45,14 @@ class GroupCommitter {
   // each writer is run again alone, so that an error is returned to the
   // writer whose statements caused it and the others still commit. Errors
   // as PgPool::Run. Blocks for at most the group's statements' deadlines.
-  absl::Status Commit(const Statements& statements);
+  //
+  // `single_statement`: `statements` run exactly one SQL statement (or one
+  // write and reads that need no transaction). A writer alone then runs it
+  // in autocommit: the statement is its own transaction, one round trip
+  // instead of BEGIN, statement, COMMIT. In a group it runs inside the
+  // group's transaction like any other.
+  absl::Status Commit(const Statements& statements,
+                      bool single_statement = false);
 
   // Transactions that carried more than one writer, and the writers they
   // carried (for tests).
@@ -60,7 +67,7 @@ class GroupCommitter {
  private:
   struct Writer;
   void RunGroup(const std::vector<Writer*>& group);
-  absl::Status RunAlone(const Statements& statements);
+  absl::Status RunAlone(const Writer& w);
 
   PgPool* const pool_;
   const size_t max_group_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,12 +48,45 @@ struct PreparedPatch {
   std::string sql;
   SqlParams params;
 };
+// The UPDATE of `p`, its parameters appended to `params` (numbered on from
+// those already there). INVALID_ARGUMENT for a column the agent may not
+// write or a bad value.
+absl::StatusOr<std::string> PatchUpdate(const RowPatch& p, SqlParams& params);
 // Encodes every non-empty patch; INVALID_ARGUMENT for a column the agent
 // may not write or a bad value (before any SQL runs).
 absl::StatusOr<std::vector<PreparedPatch>> PreparePatches(
     const std::vector<RowPatch>& patches);
 void ExecPatches(pqxx::transaction_base& t,
                  const std::vector<PreparedPatch>& statements);
+
+// The end of an action event (FinishAction's arguments).
+struct ActionFinish {
+  int64_t event_id = 0;
+  bool success = true;
+  std::string message;
+};
+// Its two UPDATEs: the event's (RETURNING action_id), and its action's,
+// which reads the first as the WITH query `zev`.
+struct FinishSql {
+  std::string event_update;
+  std::string action_update;
+};
+FinishSql FinishActionSql(const ActionFinish& f, SqlParams& params);
+
+// `patches` and `finish` as one statement (WITH queries), so that a writer
+// alone needs one round trip and no BEGIN/COMMIT. nullopt when they cannot
+// be one: nothing to write, a row patched twice, or too many distinct
+// statement texts already (see pg_writes.cc). INVALID_ARGUMENT as
+// PatchUpdate.
+absl::StatusOr<std::optional<PreparedPatch>> MergeWrite(
+    const std::vector<RowPatch>& patches,
+    const std::optional<ActionFinish>& finish);
+
+// ClaimCapsuleWithAction inside `t`, as one statement.
+absl::StatusOr<CapsuleStore::Claimed> ClaimWithActionIn(
+    pqxx::transaction_base& t, std::string_view uuid, std::string_view host,
+    std::string_view task_state, std::string_view action,
+    std::string_view event, const ActionContext& ctx);
 
 // StartAction / FinishAction inside `t`.
 int64_t StartActionIn(pqxx::transaction_base& t, std::string_view uuid,
