@@ -91,6 +91,36 @@ TEST_CASE("writers queued behind a commit share one transaction") {
   CHECK(committer.waiting() == 0);
 }
 
+TEST_CASE("a single-statement writer alone commits in autocommit") {
+  ScratchDatabase db(false);
+  db.Exec("CREATE TABLE gc (id INT PRIMARY KEY, v INT NOT NULL)");
+  db::PgPool pool(db.options());
+  db::GroupCommitter committer(&pool, 64, true);
+  // In autocommit the statement is its transaction: both start together.
+  // After a BEGIN of its own round trip, the statement starts later.
+  auto own_transaction = [](int id) {
+    return [id](pqxx::transaction_base& t) {
+      t.exec(absl::StrCat(
+          "INSERT INTO gc (id, v) SELECT ", id,
+          ", CASE WHEN transaction_timestamp() = statement_timestamp() THEN 1 "
+          "ELSE 0 END"));
+    };
+  };
+  REQUIRE(committer.Commit(own_transaction(1), /*single_statement=*/true).ok());
+  REQUIRE(committer.Commit(own_transaction(2)).ok());
+  CHECK(Value(db, 1) == 1);
+  CHECK(Value(db, 2) == 0);
+  // A failing one leaves nothing and returns its error.
+  CHECK_FALSE(committer
+                  .Commit(
+                      [](pqxx::transaction_base& t) {
+                        t.exec("INSERT INTO gc (id, v) VALUES (3, 1 / 0)");
+                      },
+                      /*single_statement=*/true)
+                  .ok());
+  CHECK(Value(db, 3) == -1);
+}
+
 TEST_CASE("many concurrent writers all commit, in fewer transactions") {
   ScratchDatabase db(false);
   db.Exec("CREATE TABLE gc (id INT PRIMARY KEY, v INT NOT NULL)");
