@@ -344,38 +344,56 @@ absl::StatusOr<std::string> FakeRuntime::CreateContainer(
 
 absl::Status FakeRuntime::StartContainer(const std::string& id) {
   const int64_t now = NowNanos();
-  absl::MutexLock l(&mu_);
-  Container* c = FindContainerLocked(id);
-  if (c == nullptr) {
+  auto not_found = [&id] {
     return absl::NotFoundError(
         absl::StrCat("an error occurred when try to find container \"", id,
                      "\": not found"));
-  }
-  if (c->status.state != ContainerState::kCreated) {
+  };
+  auto not_created = [&id](ContainerState state) {
     return absl::UnknownError(absl::StrCat("container \"", id, "\" is in ",
-                                           ToString(c->status.state),
+                                           ToString(state),
                                            " state, not CONTAINER_CREATED"));
+  };
+  std::string log_file;
+  {
+    absl::MutexLock l(&mu_);
+    Container* c = FindContainerLocked(id);
+    if (c == nullptr) return not_found();
+    if (c->status.state != ContainerState::kCreated) {
+      return not_created(c->status.state);
+    }
+    if (c->script.start_fail) {
+      c->status.state = ContainerState::kExited;
+      c->status.finished_at = now;
+      c->status.exit_code = 128;
+      c->status.reason = "StartError";
+      return absl::UnknownError("failed to start containerd task: scripted");
+    }
+    const Sandbox* sb = FindSandboxLocked(c->sandbox_id);
+    if (sb != nullptr && !sb->config.log_directory.empty() &&
+        !c->config.log_path.empty()) {
+      log_file = sb->config.log_directory + "/" + c->config.log_path;
+    }
   }
-  if (c->script.start_fail) {
-    c->status.state = ContainerState::kExited;
-    c->status.finished_at = now;
-    c->status.exit_code = 128;
-    c->status.reason = "StartError";
-    return absl::UnknownError("failed to start containerd task: scripted");
+  // As containerd, the log file (and its directory) is created when the
+  // container starts; outside the runtime's lock, so that starts (and every
+  // other call) do not queue behind the filesystem.
+  if (!log_file.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(
+        std::filesystem::path(log_file).parent_path(), ec);
+    std::ofstream touch(log_file, std::ios::app);
+  }
+  absl::MutexLock l(&mu_);
+  Container* c = FindContainerLocked(id);
+  if (c == nullptr) return not_found();  // removed meanwhile
+  // Another start of the same container won the race.
+  if (c->status.state != ContainerState::kCreated) {
+    return not_created(c->status.state);
   }
   c->status.state = ContainerState::kRunning;
   c->status.started_at = now;
-  // As containerd, the log file (and its directory) is created when the
-  // container starts.
-  const Sandbox* sb = FindSandboxLocked(c->sandbox_id);
-  if (sb != nullptr && !sb->config.log_directory.empty() &&
-      !c->config.log_path.empty()) {
-    c->log_file = sb->config.log_directory + "/" + c->config.log_path;
-    std::error_code ec;
-    std::filesystem::create_directories(
-        std::filesystem::path(c->log_file).parent_path(), ec);
-    std::ofstream touch(c->log_file, std::ios::app);
-  }
+  c->log_file = log_file;
   WriteLogsLocked(*c, now);
   return absl::OkStatus();
 }
