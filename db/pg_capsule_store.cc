@@ -227,52 +227,38 @@ absl::Status PgCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
 }
 
 absl::Status PgCapsuleStore::DeleteCapsule(std::string_view uuid) {
-  return pool_->Run([&](pqxx::connection& c) {
-    Work t(c);
-    // Children and dependants go explicitly, in dependency order, as Zun's
-    // compute manager does for volume mappings: nothing relies on ON DELETE
-    // actions (a database may lack them; volume_mapping has none).
-    const char* rows =
-        "(SELECT uuid FROM container WHERE uuid = $1 AND container_type = 1 "
-        "UNION SELECT ch.uuid FROM container ch JOIN container cap ON "
-        "ch.capsule_id = cap.id WHERE cap.uuid = $1 AND cap.container_type = "
-        "1)";
-    // Local volumes used by this capsule alone go with it; shared and
-    // Cinder volumes stay.
-    SqlParams().Add(uuid).Exec(
-        t, absl::StrCat(
-               "DELETE FROM volume v WHERE v.volume_provider = 'local' AND "
-               "v.id IN (SELECT volume_id FROM volume_mapping WHERE "
-               "container_uuid IN ",
-               rows,
-               ") AND NOT EXISTS (SELECT 1 FROM volume_mapping vm2 WHERE "
-               "vm2.volume_id = v.id AND (vm2.container_uuid IS NULL OR "
-               "vm2.container_uuid NOT IN ",
-               rows, "))"));
-    SqlParams().Add(uuid).Exec(
-        t, absl::StrCat("DELETE FROM volume_mapping WHERE container_uuid IN ",
-                        rows));
-    SqlParams().Add(uuid).Exec(
-        t, absl::StrCat("DELETE FROM container_actions_events WHERE action_id "
-                        "IN (SELECT id FROM container_actions WHERE "
-                        "container_uuid IN ",
-                        rows, ")"));
-    SqlParams().Add(uuid).Exec(
-        t, absl::StrCat(
-               "DELETE FROM container_actions WHERE container_uuid IN ", rows));
-    SqlParams().Add(uuid).Exec(
-        t, absl::StrCat("DELETE FROM exec_instance WHERE container_id IN "
-                        "(SELECT id FROM container WHERE uuid IN ",
-                        rows, ")"));
-    SqlParams().Add(uuid).Exec(
-        t,
-        "DELETE FROM container WHERE capsule_id = (SELECT id FROM container "
-        "WHERE uuid = $1 AND container_type = 1) AND container_type IN (2, 3)");
-    SqlParams().Add(uuid).Exec(
-        t, "DELETE FROM container WHERE uuid = $1 AND container_type = 1");
-    t.commit();
-    return absl::OkStatus();
-  });
+  // Children and dependants go explicitly, as Zun's compute manager removes
+  // volume mappings: nothing relies on ON DELETE actions (a database may
+  // lack them; volume_mapping has none). One statement: its WITH queries
+  // all read the rows as they were before it, and the foreign keys are
+  // checked once it is complete.
+  static const std::string* sql = new std::string(
+      "WITH r AS (SELECT uuid FROM container WHERE uuid = $1 AND "
+      "container_type = 1 UNION SELECT ch.uuid FROM container ch JOIN "
+      "container cap ON ch.capsule_id = cap.id WHERE cap.uuid = $1 AND "
+      "cap.container_type = 1), "
+      // Local volumes used by this capsule alone go with it; shared and
+      // Cinder volumes stay.
+      "dv AS (DELETE FROM volume v WHERE v.volume_provider = 'local' AND "
+      "v.id IN (SELECT volume_id FROM volume_mapping WHERE container_uuid IN "
+      "(SELECT uuid FROM r)) AND NOT EXISTS (SELECT 1 FROM volume_mapping vm2 "
+      "WHERE vm2.volume_id = v.id AND (vm2.container_uuid IS NULL OR "
+      "vm2.container_uuid NOT IN (SELECT uuid FROM r)))), "
+      "dvm AS (DELETE FROM volume_mapping WHERE container_uuid IN (SELECT "
+      "uuid FROM r)), "
+      "dev AS (DELETE FROM container_actions_events WHERE action_id IN "
+      "(SELECT id FROM container_actions WHERE container_uuid IN (SELECT uuid "
+      "FROM r))), "
+      "dact AS (DELETE FROM container_actions WHERE container_uuid IN (SELECT "
+      "uuid FROM r)), "
+      "dex AS (DELETE FROM exec_instance WHERE container_id IN (SELECT id "
+      "FROM container WHERE uuid IN (SELECT uuid FROM r))), "
+      "dch AS (DELETE FROM container WHERE capsule_id = (SELECT id FROM "
+      "container WHERE uuid = $1 AND container_type = 1) AND container_type "
+      "IN (2, 3)) "
+      "DELETE FROM container WHERE uuid = $1 AND container_type = 1");
+  return pool_->RunStatement(
+      [&](pqxx::transaction_base& t) { SqlParams().Add(uuid).Exec(t, *sql); });
 }
 
 absl::StatusOr<std::map<std::string, std::string>>

@@ -80,17 +80,10 @@ void GroupCommitter::RunGroup(const std::vector<Writer*>& group) {
 }
 
 absl::Status GroupCommitter::RunAlone(const Writer& w) {
-  // Autocommit needs a session of our own: behind a transaction pooler
-  // every statement must run inside a transaction that carries its SETs.
-  const bool autocommit =
-      w.single_statement && !pool_->options().transaction_pooling;
+  if (w.single_statement)
+    return pool_->RunStatement(*w.statements, idempotent_);
   return pool_->Run(
       [&](pqxx::connection& c) {
-        if (autocommit) {
-          pqxx::nontransaction t(c);
-          (*w.statements)(t);
-          return absl::OkStatus();
-        }
         Work t(c);
         (*w.statements)(t);
         t.commit();

@@ -165,6 +165,23 @@ void PgPool::Release(std::unique_ptr<pqxx::connection> c, bool broken) {
   available_.notify_one();
 }
 
+absl::Status PgPool::RunStatement(
+    const std::function<void(pqxx::transaction_base&)>& fn, bool idempotent) {
+  return Run(
+      [&](pqxx::connection& c) {
+        if (!options_.transaction_pooling) {
+          pqxx::nontransaction t(c);
+          fn(t);
+          return absl::OkStatus();
+        }
+        Work t(c);
+        fn(t);
+        t.commit();
+        return absl::OkStatus();
+      },
+      idempotent);
+}
+
 PoolStats PgPool::Stats() const {
   std::lock_guard<std::mutex> l(mu_);
   return stats_;

@@ -47,6 +47,14 @@ class PgPool {
   absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn,
                    bool idempotent = true);
 
+  // Runs `fn`, which sends one statement (and reads that need no
+  // transaction), in autocommit: the statement is its own transaction, one
+  // round trip instead of BEGIN, statement, COMMIT. Behind a transaction
+  // pooler it runs inside a transaction (which carries the session's SETs).
+  // Errors as Run.
+  absl::Status RunStatement(
+      const std::function<void(pqxx::transaction_base&)>& fn,
+      bool idempotent = true);
   const PgOptions& options() const { return options_; }
   PoolStats Stats() const;
 
