@@ -1,6 +1,7 @@
 #include "node/host_fs.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,63 @@ std::vector<std::string> Hierarchies(const std::string& root) {
   }
   closedir(d);
   return out;
+}
+
+// Below this depth a tree is removed by std::filesystem (no recursion, so
+// no stack limit, for a tenant's volume however deep).
+constexpr int kMaxRecursion = 64;
+
+// Removes the entry `name` of the directory open as `dirfd` (`path` names
+// it, for errors and for deep trees) and, if it is a directory, everything
+// below it. Each entry is removed by its type: unlinkat for what is not a
+// directory, AT_REMOVEDIR for what is; symlinks are removed, never
+// followed. (std::filesystem::remove_all tries unlink on every directory
+// first, which takes the parent directory's lock once more only to fail:
+// the pod log root's lock is what concurrent creates and deletes share.)
+// Returns 0 or an errno; an entry already gone is fine.
+int RemoveAt(int dirfd, const char* name, unsigned char type,
+             const std::string& path, int depth) {
+  if (type == DT_UNKNOWN) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return errno == ENOENT ? 0 : errno;
+    }
+    type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+  }
+  if (type != DT_DIR) {
+    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return 0;
+    if (errno != EISDIR) return errno;  // it became a directory meanwhile
+  }
+  if (depth >= kMaxRecursion) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    return ec.value();
+  }
+  const int fd =
+      openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return 0;
+    if (errno != ENOTDIR && errno != ELOOP) return errno;
+    // Replaced by a file or a symlink meanwhile.
+    return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : errno;
+  }
+  DIR* d = fdopendir(fd);
+  if (d == nullptr) {
+    const int err = errno;
+    close(fd);
+    return err;
+  }
+  int err = 0;
+  while (dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    const int r = RemoveAt(::dirfd(d), e->d_name, e->d_type,
+                           path + "/" + e->d_name, depth + 1);
+    if (r != 0 && err == 0) err = r;
+  }
+  closedir(d);  // closes fd
+  if (err != 0) return err;
+  if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return 0;
+  return errno;
 }
 
 // rmdir of `dir` and its subdirectories (cgroup directories hold only
@@ -146,11 +204,11 @@ absl::Status RemoveTreeUnder(const std::string& root, const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "' is not inside '", root, "'"));
   }
-  std::error_code ec;
-  fs::remove_all(p, ec);
-  if (ec) {
+  const std::string target = p.string();
+  if (const int err = RemoveAt(AT_FDCWD, target.c_str(), DT_UNKNOWN, target, 0);
+      err != 0) {
     return absl::InternalError(
-        absl::StrCat("removing ", path, ": ", ec.message()));
+        absl::StrCat("removing ", path, ": ", std::strerror(err)));
   }
   return absl::OkStatus();
 }
