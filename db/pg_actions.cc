@@ -1,42 +1,49 @@
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "common/strings.h"
 #include "db/pg_capsule_store.h"
 #include "db/pg_group_commit.h"
 #include "db/pg_internal.h"
 #include "db/pg_pool.h"
-#include "db/row_codec.h"
 
 namespace zun::db {
 namespace internal {
+
+std::string StartActionCtes(int first, std::string_view only_if) {
+  const std::string action = absl::StrCat("$", first);
+  const std::string request = absl::StrCat("$", first + 1);
+  const std::string guard =
+      only_if.empty() ? "" : absl::StrCat(" AND ", AV(only_if));
+  return absl::StrCat(
+      "found AS (SELECT id FROM container_actions WHERE container_uuid = $1 "
+      "AND action = ",
+      action, " AND request_id = ", request, guard,
+      " ORDER BY id DESC LIMIT 1), ins AS (INSERT INTO container_actions "
+      "(created_at, container_uuid, action, request_id, user_id, project_id, "
+      "start_time) SELECT ",
+      kNow, ", $1, ", action, ", ", request, ", $", first + 2, ", $", first + 3,
+      ", ", kNow, " WHERE NOT EXISTS (SELECT 1 FROM found)", guard,
+      " RETURNING id), ev AS (INSERT INTO container_actions_events "
+      "(created_at, event, action_id, start_time) SELECT ",
+      kNow, ", $", first + 4, ", id, ", kNow,
+      " FROM (SELECT id FROM found UNION ALL SELECT id FROM ins) a LIMIT 1 "
+      "RETURNING id)");
+}
 
 int64_t StartActionIn(pqxx::transaction_base& t, std::string_view uuid,
                       std::string_view action, std::string_view event,
                       const ActionContext& ctx) {
   // One round trip: reuse the action row the API wrote for this request,
   // else insert one; then open the event.
-  pqxx::result ev =
-      SqlParams()
-          .Add(uuid)
-          .Add(action)
-          .Add(ctx.request_id)
-          .Add(ctx.user_id)
-          .Add(ctx.project_id)
-          .Add(event)
-          .Exec(t,
-                absl::StrCat(
-                    "WITH found AS (SELECT id FROM container_actions WHERE "
-                    "container_uuid = $1 AND action = $2 AND request_id = $3 "
-                    "ORDER BY id DESC LIMIT 1), "
-                    "ins AS (INSERT INTO container_actions (created_at, "
-                    "container_uuid, action, request_id, user_id, project_id, "
-                    "start_time) SELECT ",
-                    kNow, ", $1, $2, $3, $4, $5, ", kNow,
-                    " WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING id) "
-                    "INSERT INTO container_actions_events (created_at, event, "
-                    "action_id, start_time) SELECT ",
-                    kNow, ", $6, id, ", kNow,
-                    " FROM (SELECT id FROM found UNION ALL SELECT id FROM ins) "
-                    "a LIMIT 1 RETURNING id"));
+  static const std::string* sql = new std::string(
+      absl::StrCat("WITH ", StartActionCtes(2, ""), " SELECT id FROM ev"));
+  pqxx::result ev = SqlParams()
+                        .Add(uuid)
+                        .Add(action)
+                        .Add(ctx.request_id)
+                        .Add(ctx.user_id)
+                        .Add(ctx.project_id)
+                        .Add(event)
+                        .Exec(t, *sql);
   return ev[0][0].as<int64_t>();
 }
 
@@ -98,24 +105,9 @@ absl::StatusOr<CapsuleStore::Claimed> PgCapsuleStore::ClaimCapsuleWithAction(
 absl::Status PgCapsuleStore::ApplyAndFinishAction(
     const std::vector<RowPatch>& patches, int64_t event_id, bool success,
     std::string_view message) {
-  const internal::ActionFinish finish{event_id, success, std::string(message)};
-  absl::StatusOr<std::optional<internal::PreparedPatch>> merged =
-      internal::MergeWrite(patches, finish);
-  if (!merged.ok()) return merged.status();
-  if (*merged) {
-    return writes_->Commit(
-        [&](pqxx::transaction_base& t) {
-          (*merged)->params.Exec(t, (*merged)->sql);
-        },
-        /*single_statement=*/true);
-  }
-  absl::StatusOr<std::vector<internal::PreparedPatch>> statements =
-      internal::PreparePatches(patches);
-  if (!statements.ok()) return statements.status();
-  return writes_->Commit([&](pqxx::transaction_base& t) {
-    internal::ExecPatches(t, *statements);
-    internal::FinishActionIn(t, event_id, success, message);
-  });
+  return internal::CommitWrite(
+      *writes_, patches,
+      internal::ActionFinish{event_id, success, std::string(message)});
 }
 
 }  // namespace zun::db

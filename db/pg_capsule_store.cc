@@ -3,7 +3,6 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "common/uuid.h"
@@ -158,19 +157,7 @@ absl::StatusOr<CapsuleStore::Claimed> ClaimWithActionIn(
   // One statement: the claim, and only if it matched, the action (the row
   // the API wrote for this request, else a new one) and its event.
   static const std::string* sql = new std::string(ClaimSql(
-      absl::StrCat(
-          ", found AS (SELECT id FROM container_actions WHERE container_uuid "
-          "= $1 AND action = $4 AND request_id = $5 AND EXISTS (SELECT 1 FROM "
-          "cap) ORDER BY id DESC LIMIT 1), ins AS (INSERT INTO "
-          "container_actions (created_at, container_uuid, action, request_id, "
-          "user_id, project_id, start_time) SELECT ",
-          kNow, ", $1, $4, $5, $6, $7, ", kNow,
-          " WHERE EXISTS (SELECT 1 FROM cap) AND NOT EXISTS (SELECT 1 FROM "
-          "found) RETURNING id), ev AS (INSERT INTO container_actions_events "
-          "(created_at, event, action_id, start_time) SELECT ",
-          kNow, ", $8, id, ", kNow,
-          " FROM (SELECT id FROM found UNION ALL SELECT id FROM ins) a LIMIT 1 "
-          "RETURNING id)"),
+      absl::StrCat(", ", StartActionCtes(4, "EXISTS (SELECT 1 FROM cap)")),
       "(SELECT id FROM ev)"));
   pqxx::result claimed = SqlParams()
                              .Add(uuid)
@@ -206,24 +193,7 @@ absl::StatusOr<Capsule> PgCapsuleStore::ClaimCapsule(
 }
 
 absl::Status PgCapsuleStore::Apply(const std::vector<RowPatch>& patches) {
-  // Encode first: a bad column fails the call before any SQL runs.
-  absl::StatusOr<std::optional<internal::PreparedPatch>> merged =
-      internal::MergeWrite(patches, std::nullopt);
-  if (!merged.ok()) return merged.status();
-  if (*merged) {
-    return writes_->Commit(
-        [&](pqxx::transaction_base& t) {
-          (*merged)->params.Exec(t, (*merged)->sql);
-        },
-        /*single_statement=*/true);
-  }
-  absl::StatusOr<std::vector<internal::PreparedPatch>> statements =
-      internal::PreparePatches(patches);
-  if (!statements.ok()) return statements.status();
-  if (statements->empty()) return absl::OkStatus();
-  return writes_->Commit([&](pqxx::transaction_base& t) {
-    internal::ExecPatches(t, *statements);
-  });
+  return internal::CommitWrite(*writes_, patches, std::nullopt);
 }
 
 absl::Status PgCapsuleStore::DeleteCapsule(std::string_view uuid) {

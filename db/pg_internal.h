@@ -16,6 +16,10 @@
 #include "db/pg_util.h"
 #include "pqxx/pqxx"
 
+namespace zun::db {
+class GroupCommitter;
+}  // namespace zun::db
+
 namespace zun::db::internal {
 
 // Timestamps the agent writes (UTC: every session sets TIME ZONE 'UTC').
@@ -82,11 +86,26 @@ absl::StatusOr<std::optional<PreparedPatch>> MergeWrite(
     const std::vector<RowPatch>& patches,
     const std::optional<ActionFinish>& finish);
 
+// Commits `patches` (and `finish`, if any) through `writes`: as one
+// statement when MergeWrite can make one, else as one UPDATE each in one
+// transaction. INVALID_ARGUMENT as PatchUpdate, before any SQL runs;
+// otherwise errors as GroupCommitter::Commit.
+absl::Status CommitWrite(GroupCommitter& writes,
+                         const std::vector<RowPatch>& patches,
+                         const std::optional<ActionFinish>& finish);
+
 // ClaimCapsuleWithAction inside `t`, as one statement.
 absl::StatusOr<CapsuleStore::Claimed> ClaimWithActionIn(
     pqxx::transaction_base& t, std::string_view uuid, std::string_view host,
     std::string_view task_state, std::string_view action,
     std::string_view event, const ActionContext& ctx);
+
+// StartAction's statement as the WITH queries `found`, `ins` and `ev` (`ev`
+// returns the event's id): the action row of the request (capsule $1,
+// action $first, request id $first+1) reused, else inserted (user
+// $first+2, project $first+3), and its event ($first+4) opened. `only_if`
+// (SQL; "" for always) guards the action's lookup and insert.
+std::string StartActionCtes(int first, std::string_view only_if);
 
 // StartAction / FinishAction inside `t`.
 int64_t StartActionIn(pqxx::transaction_base& t, std::string_view uuid,

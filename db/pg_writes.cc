@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "db/pg_group_commit.h"
 #include "db/pg_internal.h"
 #include "db/row_codec.h"
 
@@ -127,6 +128,32 @@ absl::StatusOr<std::optional<PreparedPatch>> MergeWrite(
   out.sql = absl::StrCat("WITH ", absl::StrJoin(ctes, ", "), " SELECT 1");
   if (!AdmitShape(out.sql)) return std::nullopt;
   return out;
+}
+
+absl::Status CommitWrite(GroupCommitter& writes,
+                         const std::vector<RowPatch>& patches,
+                         const std::optional<ActionFinish>& finish) {
+  // Encoded first: a bad column fails the call before any SQL runs.
+  absl::StatusOr<std::optional<PreparedPatch>> merged =
+      MergeWrite(patches, finish);
+  if (!merged.ok()) return merged.status();
+  if (*merged) {
+    return writes.Commit(
+        [&](pqxx::transaction_base& t) {
+          (*merged)->params.Exec(t, (*merged)->sql);
+        },
+        /*single_statement=*/true);
+  }
+  absl::StatusOr<std::vector<PreparedPatch>> statements =
+      PreparePatches(patches);
+  if (!statements.ok()) return statements.status();
+  if (statements->empty() && !finish) return absl::OkStatus();
+  return writes.Commit([&](pqxx::transaction_base& t) {
+    ExecPatches(t, *statements);
+    if (finish) {
+      FinishActionIn(t, finish->event_id, finish->success, finish->message);
+    }
+  });
 }
 
 }  // namespace zun::db::internal
