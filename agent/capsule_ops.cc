@@ -161,15 +161,10 @@ void CapsuleOps::RemovePodCgroups(const std::string& uuid) {
 }
 
 void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
-  auto remove = [&](const std::string& root, const std::string& path) {
-    if (root.empty()) return;
-    if (absl::Status s = node::RemoveTreeUnder(root, path); !s.ok()) {
-      ZUN_CLOG(kAgent, warn, c.uuid(), "", "not removed: {}", s.message());
-    }
-  };
-  remove(options_.mapper.log_root,
-         capsule::LogDirectoryFor(c, options_.mapper));
-  RemovePodLogs(c.uuid(), false);  // under an older name, if renamed since
+  // Its log directory under its name now, and under older names if it was
+  // renamed since: each removed once.
+  pod_logs_.Add(c.uuid(), capsule::LogDirectoryFor(c, options_.mapper));
+  RemovePodLogs(c.uuid(), false);
   // Local volumes another capsule of this node mounts stay (the other
   // capsules are looked at only when this one has a local volume).
   bool has_local = false;
@@ -195,12 +190,17 @@ void CapsuleOps::RemovePodFiles(const capsule::Capsule& c) {
   for (const auto* list : {&c.init_containers, &c.containers}) {
     for (const capsule::ContainerRecord& child : *list) {
       for (const capsule::VolumeMount& v : child.volumes) {
-        if (v.provider != "local" || v.volume_uuid.empty() ||
+        if (options_.volume_dir.empty() || v.provider != "local" ||
+            v.volume_uuid.empty() ||
             v.volume_uuid.find('/') != std::string::npos ||
             shared.contains(v.volume_uuid)) {
           continue;
         }
-        remove(options_.volume_dir, options_.volume_dir + "/" + v.volume_uuid);
+        if (absl::Status s = node::RemoveTreeUnder(
+                options_.volume_dir, options_.volume_dir + "/" + v.volume_uuid);
+            !s.ok()) {
+          ZUN_CLOG(kAgent, warn, c.uuid(), "", "not removed: {}", s.message());
+        }
       }
     }
   }
