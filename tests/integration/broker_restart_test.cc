@@ -64,6 +64,41 @@ std::map<int, double> SentTimes(const std::string& log) {
   return out;
 }
 
+// Rows of `n` capsules named <prefix><i>, and their container_create casts:
+// the first `split` in `first`, the rest in `second`.
+struct Casts {
+  std::vector<capsule::Capsule> capsules;
+  std::vector<nlohmann::json> first, second;
+};
+Casts MakeCasts(AgentHarness& h, const std::string& prefix, int split, int n) {
+  Casts out;
+  for (int i = 0; i < n; ++i) {
+    out.capsules.push_back(
+        h.CreateCapsuleRows(prefix + std::to_string(i), {"busybox"}));
+    (i < split ? out.first : out.second)
+        .push_back({{"method", "container_create"},
+                    {"args", h.CreateArgs(out.capsules.back())}});
+  }
+  return out;
+}
+
+// Starts the paced publisher of `casts` (`interval` seconds apart; output in
+// `log`, see SentTimes), with the client arguments `extra`.
+std::unique_ptr<Subprocess> PublishPaced(
+    AgentHarness& h, const std::string& url,
+    const std::vector<nlohmann::json>& casts, const std::string& interval,
+    const std::string& log, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {"/usr/bin/python3",
+                                   SourceDir() + "/tests/tools/oslo_client.py",
+                                   "--url", url};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.end(), {"--interval", interval, "cast-paced", "--file",
+                           h.WriteCastFile(casts)});
+  auto p = Subprocess::Start(argv, log, PyEnv());
+  REQUIRE(p.ok());
+  return *std::move(p);
+}
+
 TEST_CASE(
     "the agent rides out a RabbitMQ restart without losing or repeating work") {
   PrivateBroker broker;
@@ -77,27 +112,14 @@ TEST_CASE(
   // second stream starts once the agent serves again, so that casts after
   // the restart exist however long the reconnection takes.
   constexpr int kAcross = 40, kAfter = 20;
-  std::vector<capsule::Capsule> capsules;
-  std::vector<nlohmann::json> across, after_restart;
-  for (int i = 0; i < kAcross + kAfter; ++i) {
-    capsules.push_back(
-        h.CreateCapsuleRows("r" + std::to_string(i), {"busybox"}));
-    (i < kAcross ? across : after_restart)
-        .push_back({{"method", "container_create"},
-                    {"args", h.CreateArgs(capsules.back())}});
-  }
+  const Casts work = MakeCasts(h, "r", kAcross, kAcross + kAfter);
+  const std::vector<capsule::Capsule>& capsules = work.capsules;
   auto publish = [&](const std::vector<nlohmann::json>& casts,
                      const std::string& log) {
-    auto p = Subprocess::Start(
-        {"/usr/bin/python3", SourceDir() + "/tests/tools/oslo_client.py",
-         "--url", broker.url(), "--interval", "0.15", "cast-paced", "--file",
-         h.WriteCastFile(casts)},
-        log, PyEnv());
-    REQUIRE(p.ok());
-    return *std::move(p);
+    return PublishPaced(h, broker.url(), casts, "0.15", log);
   };
   const std::string across_log = h.dir() + "/across.log";
-  auto first = publish(across, across_log);
+  auto first = publish(work.first, across_log);
   REQUIRE(PollUntil([&] { return SentTimes(across_log).size() >= 10; }));
 
   broker.Stop();
@@ -105,7 +127,7 @@ TEST_CASE(
   REQUIRE(h.WaitServing(absl::Seconds(120)));
   const double back = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
   const std::string after_log = h.dir() + "/after.log";
-  auto second = publish(after_restart, after_log);
+  auto second = publish(work.second, after_log);
 
   for (auto* p : {&first, &second}) {
     auto code = (*p)->Wait(absl::Seconds(240));
@@ -151,34 +173,22 @@ TEST_CASE(
   REQUIRE(h.WaitServing(absl::Seconds(60), durable));  // queues declared
 
   constexpr int kBefore = 10, kPaced = 30;
-  std::vector<capsule::Capsule> capsules;
-  std::vector<nlohmann::json> before, paced;
-  for (int i = 0; i < kBefore + kPaced; ++i) {
-    capsules.push_back(
-        h.CreateCapsuleRows("d" + std::to_string(i), {"busybox"}));
-    (i < kBefore ? before : paced)
-        .push_back({{"method", "container_create"},
-                    {"args", h.CreateArgs(capsules.back())}});
-  }
+  const Casts work = MakeCasts(h, "d", kBefore, kBefore + kPaced);
+  const std::vector<capsule::Capsule>& capsules = work.capsules;
   auto publish = [&](const std::vector<nlohmann::json>& casts,
                      const std::string& log) {
-    auto p = Subprocess::Start(
-        {"/usr/bin/python3", SourceDir() + "/tests/tools/oslo_client.py",
-         "--url", broker.url(), "--config-file", client_conf, "--interval",
-         "0.1", "cast-paced", "--file", h.WriteCastFile(casts)},
-        log, PyEnv());
-    REQUIRE(p.ok());
-    return *std::move(p);
+    return PublishPaced(h, broker.url(), casts, "0.1", log,
+                        {"--config-file", client_conf});
   };
   // Before: the agent is down, the casts wait in the broker.
   REQUIRE(h.StopAgent().ok());
   const std::string before_log = h.dir() + "/before.log";
-  auto first = publish(before, before_log);
+  auto first = publish(work.first, before_log);
   REQUIRE((*first->Wait(absl::Seconds(120))) == 0);
   REQUIRE(SentTimes(before_log).size() == kBefore);
   // During and after: a paced stream while the broker restarts.
   const std::string paced_log = h.dir() + "/paced.log";
-  auto second = publish(paced, paced_log);
+  auto second = publish(work.second, paced_log);
   REQUIRE(PollUntil([&] { return SentTimes(paced_log).size() >= 5; }));
   broker.Stop();
   broker.Start();
