@@ -93,6 +93,11 @@ Json AgentOverhead(const BenchConfig& cfg) {
     return rows.empty() || !rows[0]["n"] ? -1 : std::stoi(*rows[0]["n"]);
   };
   const int checkpoints0 = checkpoints();
+  // Where a paced create's time goes in the runtime: the agent's CRI time
+  // by call, ms per create.
+  const std::string cri_series = "zun_agent_cri_request_duration_seconds_sum";
+  const std::map<std::string, double> cri0 =
+      ScrapeBy(o.metrics_port, cri_series, "method");
   std::vector<absl::Time> psent;
   Summary paced_lat;
   if (CastCreates(h, paced, &psent, rate).ok() &&
@@ -102,6 +107,14 @@ Json AgentOverhead(const BenchConfig& cfg) {
     paced_lat = Summarize(RunningLatenciesMs(h, paced, psent, &plast));
   }
   const int paced_checkpoints = checkpoints() - checkpoints0;
+  Json paced_cri = Json::object();
+  for (const auto& [call, sum] :
+       ScrapeBy(o.metrics_port, cri_series, "method")) {
+    const auto at0 = cri0.find(call);
+    const double ms =
+        1000 * (sum - (at0 == cri0.end() ? 0 : at0->second));
+    if (ms > 0) paced_cri[call] = ms / paced_spec.capsules;
+  }
   std::vector<absl::Time> pdsent;
   CastDeletes(h, paced, &pdsent).IgnoreError();
   WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
@@ -134,6 +147,7 @@ Json AgentOverhead(const BenchConfig& cfg) {
       {"paced_cast_to_running_ms", SummaryJson(paced_lat)},
       {"paced_db_alone_two_commits_ms", SummaryJson(paced_db)},
       {"paced_run_postgresql_checkpoints_started", paced_checkpoints},
+      {"paced_agent_cri_ms_per_create_by_call", paced_cri},
       {"agent_cpu_ms_per_create", cpu_ms},
       {"agent_cpu_ms_per_create_by_thread", by_thread},
       {"fake_cri_cpu_ms_per_create", 1000 * (fake1 - fake0) / spec.capsules},
