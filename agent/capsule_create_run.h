@@ -12,10 +12,20 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "agent/capsule_ops.h"
 #include "capsule/status_sync.h"
 
 namespace zun::agent {
+
+// The sandbox's address, read on a helper thread beside the container
+// starts. Shared with that thread, which writes `result` before `done`.
+struct SandboxIpFetch {
+  std::string sandbox_id;
+  absl::Notification done;
+  absl::StatusOr<cri::SandboxStatusInfo> result =
+      absl::UnknownError("not read");
+};
 
 struct CapsuleOps::CreateRun {
   std::string uuid;
@@ -39,6 +49,9 @@ struct CapsuleOps::CreateRun {
   // Acknowledges the request (once); deferred until the ports are recorded.
   absl::AnyInvocable<void()>* on_claimed = nullptr;
   nlohmann::json addresses;  // the Neutron ports' addresses, once bound
+  // The address read of the last sandbox run (none with Neutron ports, whose
+  // addresses are ours), until the plan that declares the capsule up.
+  std::shared_ptr<SandboxIpFetch> ip_fetch;
 
   void Ack() {
     if (on_claimed == nullptr) return;

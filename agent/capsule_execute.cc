@@ -75,6 +75,11 @@ absl::Status CapsuleOps::Converge(CreateRun& run) {
         return plan.timed_out ? absl::DeadlineExceededError(plan.failure)
                               : absl::FailedPreconditionError(plan.failure);
       case Outcome::kUp:
+        if (run.ip_fetch) {
+          // The address is read beside the starts; plan again with it.
+          if (absl::Status s = AwaitSandboxIp(run); !s.ok()) return s;
+          continue;
+        }
         return WriteAndFinish(ToPatches(plan.rows), run.event_id, true, "");
       default:
         break;
@@ -176,8 +181,18 @@ absl::Status CapsuleOps::RunSandbox(CreateRun& run, uint32_t attempt) {
   }
   pod_logs_.Add(run.uuid, run.sandbox_config.log_directory);
   if (run.cancelled()) return CancelledByDelete();
+  // The images are made present beside the sandbox's start: neither needs
+  // the other, and a cold start takes the longer of the two, not the sum.
+  absl::Status images;
+  std::string image_child;
+  absl::Notification images_done;
+  Beside(absl::StrCat(run.uuid, "/images"), [&] {
+    images = EnsureImages(run, &image_child);
+    images_done.Notify();
+  });
   absl::StatusOr<std::string> id =
       cri_.RunPodSandbox(run.sandbox_config, run.handler);
+  images_done.WaitForNotification();
   if (!id.ok() && run.fresh && !run.cancelled()) {
     // An earlier create of this capsule may hold the name: look, and plan
     // again with what is there.
@@ -202,16 +217,45 @@ absl::Status CapsuleOps::RunSandbox(CreateRun& run, uint32_t attempt) {
   run.pod.sandbox_id = *id;
   run.pod.sandbox_attempt = run.sandbox_config.attempt;
   run.pod.state = cri::SandboxState::kReady;
-  if (ports_ == nullptr) {
-    // The address the runtime's CNI gave the pod.
-    absl::StatusOr<cri::SandboxStatusInfo> st = cri_.PodSandboxStatus(*id);
-    if (!st.ok()) return Step("reading the sandbox status", st.status());
-    run.pod.ip = st->ip;
+  run.ip_fetch.reset();
+  if (!images.ok()) {
+    run.SetFailed(image_child);
+    return images;
   }
-  return EnsureImages(run);
+  if (ports_ == nullptr) {
+    // The address the runtime's CNI gave the pod, read beside the container
+    // starts.
+    auto fetch = std::make_shared<SandboxIpFetch>();
+    fetch->sandbox_id = *id;
+    Beside(absl::StrCat(run.uuid, "/ip"), [this, fetch] {
+      fetch->result = cri_.PodSandboxStatus(fetch->sandbox_id);
+      fetch->done.Notify();
+    });
+    run.ip_fetch = std::move(fetch);
+  }
+  return absl::OkStatus();
 }
 
-absl::Status CapsuleOps::EnsureImages(CreateRun& run) {
+absl::Status CapsuleOps::AwaitSandboxIp(CreateRun& run) {
+  std::shared_ptr<SandboxIpFetch> fetch = std::move(run.ip_fetch);
+  run.ip_fetch.reset();
+  fetch->done.WaitForNotification();
+  if (!fetch->result.ok()) {
+    return Step("reading the sandbox status", fetch->result.status());
+  }
+  if (run.pod.present && run.pod.sandbox_id == fetch->sandbox_id) {
+    run.pod.ip = fetch->result->ip;
+  }
+  return absl::OkStatus();
+}
+
+void CapsuleOps::Beside(const std::string& key,
+                        const std::function<void()>& task) {
+  if (!helpers_->Submit(key, task)) task();  // shutting down: here
+}
+
+absl::Status CapsuleOps::EnsureImages(CreateRun& run,
+                                      std::string* failed_child) {
   const capsule::Capsule& c = run.capsule;
   for (const auto* list : {&c.init_containers, &c.containers}) {
     for (const ContainerRecord& child : *list) {
@@ -228,7 +272,7 @@ absl::Status CapsuleOps::EnsureImages(CreateRun& run) {
                     *auth, &run.sandbox_config)
               : absl::StatusOr<std::string>(auth.status());
       if (!ref.ok()) {
-        run.SetFailed(child.uuid);
+        *failed_child = child.uuid;
         return Step(
             absl::StrCat("container '", capsule::ContainerNameFor(child), "'"),
             ref.status());
@@ -303,9 +347,7 @@ absl::Status CapsuleOps::StartContainers(
       start_one(i);
       pending.DecrementCount();
     };
-    if (!helpers_->Submit(absl::StrCat(run.uuid, "/", i), task)) {
-      task();  // shutting down: start it here
-    }
+    Beside(absl::StrCat(run.uuid, "/", i), task);
   }
   start_one(starts.size() - 1);
   pending.Wait();

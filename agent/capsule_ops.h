@@ -87,10 +87,11 @@ struct OpsOptions {
   // it was deleted, its create failed, or it was refused. Thread-safe,
   // non-blocking (the PlacementReporter queues and retries). Optional.
   std::function<void(const std::string& uuid)> release_allocation;
-  // Threads that start a capsule's regular containers beside the create's
-  // own (reused across creates, created on demand, retired when idle);
-  // starts beyond this many wait for one. zun-agent sets it to
-  // [compute] max_concurrent_operations.
+  // Threads that make runtime calls beside a create's own (container
+  // starts, image look-ups, the sandbox's address) number twice this
+  // (reused across creates, created on demand, retired when idle); calls
+  // beyond that wait for one. zun-agent sets it to [compute]
+  // max_concurrent_operations.
   int start_helpers = 32;
 };
 
@@ -208,11 +209,21 @@ class CapsuleOps {
   // Stops and removes sandboxes the plan says are left over.
   absl::Status KillSandboxes(CreateRun& run,
                              const std::vector<std::string>& ids);
-  // Runs the sandbox (attempt `attempt`), reads its address and makes the
-  // images present; or, when a first delivery's sandbox cannot run, looks
-  // for what an earlier create left (the next plan removes it).
+  // Runs the sandbox (attempt `attempt`) while its images are made present
+  // on a helper thread, and starts reading its address on another (the
+  // plan that declares the capsule up waits for it: AwaitSandboxIp); or,
+  // when a first delivery's sandbox cannot run, looks for what an earlier
+  // create left (the next plan removes it).
   absl::Status RunSandbox(CreateRun& run, uint32_t attempt);
-  absl::Status EnsureImages(CreateRun& run);
+  // Resolves every image of the capsule not resolved yet into
+  // `run.image_refs`; on failure, `*failed_child` is the container whose
+  // image failed. Reads `run` only where RunSandbox leaves it unchanged.
+  absl::Status EnsureImages(CreateRun& run, std::string* failed_child);
+  // The address read RunSandbox started, into `run.pod.ip` (if it is still
+  // the sandbox's).
+  absl::Status AwaitSandboxIp(CreateRun& run);
+  // Runs `task` on a helper thread (here if the helpers are shutting down).
+  void Beside(const std::string& key, const std::function<void()>& task);
   // Reads the state of init container `uuid`; waits `poll` (and doubles
   // it, up to 1 s) while it runs.
   absl::Status WatchInit(CreateRun& run, const std::string& uuid,
@@ -308,7 +319,9 @@ class CapsuleOps {
   absl::Mutex cancel_mu_;
   std::map<std::string, std::shared_ptr<OpToken>> tokens_
       ABSL_GUARDED_BY(cancel_mu_);
-  // Container starts beside the create's own thread (StartContainers).
+  // Runtime calls beside the create's own thread: container starts, image
+  // look-ups, the sandbox's address (twice the operations: a create has at
+  // most two beside it at once).
   // Declared last: destroyed first, after its tasks finished.
   std::unique_ptr<KeyedExecutor> helpers_;
 };

@@ -5,8 +5,19 @@
 namespace zun::cri::fake {
 
 void FakeCriClient::Count(const char* method) {
+  std::function<void(std::string_view)> hook;
+  {
+    absl::MutexLock l(&mu_);
+    ++calls_[method];
+    hook = hook_;
+  }
+  if (hook) hook(method);
+}
+
+void FakeCriClient::SetCallHook(
+    std::function<void(std::string_view method)> hook) {
   absl::MutexLock l(&mu_);
-  ++calls_[method];
+  hook_ = std::move(hook);
 }
 
 std::map<std::string, int> FakeCriClient::CallCounts() const {

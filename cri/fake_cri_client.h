@@ -5,8 +5,10 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "absl/synchronization/mutex.h"
 #include "cri/cri_client.h"
@@ -21,6 +23,10 @@ class FakeCriClient final : public CriClient {
   // How many times each method was called, by name (Version and Status
   // are not counted), for tests that hold the agent to its runtime calls.
   std::map<std::string, int> CallCounts() const;
+  // Called with the method's name at the start of every counted call, on
+  // the calling thread, before the runtime serves it (tests hold a call
+  // until another one came). Set it before the calls it should see.
+  void SetCallHook(std::function<void(std::string_view method)> hook);
 
   // CriClient
   absl::StatusOr<VersionInfo> Version() override { return rt_.Version(); }
@@ -72,6 +78,7 @@ class FakeCriClient final : public CriClient {
   FakeRuntime& rt_;
   mutable absl::Mutex mu_;
   std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
+  std::function<void(std::string_view)> hook_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zun::cri::fake

@@ -159,6 +159,72 @@ TEST_CASE("a first delivery makes the runtime calls it needs and no more") {
                                    {"StartContainer", 2}});
 }
 
+TEST_CASE(
+    "a create looks its images up while the sandbox starts and reads the "
+    "sandbox's address while its containers start") {
+  Fixture f;
+  Capsule c = f.Make(
+      {f.Child("a", {"sleep", "3600"}), f.Child("b", {"sleep", "3600"})});
+  // A held call waits (10 s at most) for the call it should overlap with;
+  // one after the other, the wait would run out.
+  auto came = [&f](const std::string& method, int n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (f.cri.CallCounts()[method] < n) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return true;
+  };
+  std::atomic<bool> image_beside_sandbox{false}, address_beside_starts{false};
+  f.cri.SetCallHook([&](std::string_view method) {
+    if (method == "RunPodSandbox") {
+      image_beside_sandbox = came("ImageStatus", 1);
+    } else if (method == "PodSandboxStatus") {
+      address_beside_starts = came("StartContainer", 2);
+    }
+  });
+  CreateHints fresh;
+  fresh.first_delivery = true;
+  f.RunAdvancing([&] { f.ops->Create(c.uuid(), {}, fresh, [] {}); });
+  f.cri.SetCallHook(nullptr);
+  CHECK(image_beside_sandbox);
+  CHECK(address_beside_starts);
+  // The address read beside the starts is the one recorded.
+  const Capsule row = f.Row(c.uuid());
+  REQUIRE(row.record.status == "Running");
+  absl::StatusOr<cri::SandboxStatusInfo> st =
+      f.cri.PodSandboxStatus(*row.record.container_id);
+  REQUIRE(st.ok());
+  REQUIRE_FALSE(st->ip.empty());
+  CHECK(row.record.addresses.dump().find(st->ip) != std::string::npos);
+}
+
+TEST_CASE("an image that fails while the sandbox starts fails its container") {
+  Fixture f;
+  ContainerRecord ok = f.Child("ok", {"sleep", "3600"});
+  ContainerRecord never = f.Child("n", {"sleep", "1"});
+  never.image = "registry.example/absent:1";
+  never.image_pull_policy = "never";
+  Capsule c = f.Make({ok, never});
+  f.Create(c);
+  const Capsule row = f.Row(c.uuid());
+  CHECK(row.record.status == "Error");
+  CHECK_THAT(*row.record.status_reason, Catch::Contains("'never'"));
+  // The failure is the container's whose image failed, not its sibling's.
+  REQUIRE(row.containers.size() == 2);
+  for (const ContainerRecord& child : row.containers) {
+    CHECK(child.status == "Error");
+    CHECK_THAT(child.status_reason.value_or(""),
+               Catch::Contains(child.uuid == never.uuid ? "'never'"
+                                                        : "not started"));
+  }
+  // The sandbox that started beside the failed look-up is gone.
+  absl::StatusOr<std::vector<cri::SandboxInfo>> left =
+      f.cri.ListPodSandbox({});
+  REQUIRE(left.ok());
+  CHECK(left->empty());
+}
+
 TEST_CASE("a first delivery still replaces a sandbox a failed create left") {
   Fixture f;
   Capsule c = f.Make({f.Child("a", {"sleep", "3600"})});
