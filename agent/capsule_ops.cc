@@ -25,9 +25,9 @@ CapsuleOps::CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri,
       ports_(ports),
       puller_(cri),
       pod_logs_(options_.mapper.log_root),
-      helpers_(
-          std::make_unique<KeyedExecutor>(2 * std::max(1, options_.start_helpers),
-                                          absl::Seconds(30), "start-helper")) {}
+      helpers_(std::make_unique<KeyedExecutor>(
+          2 * std::max(1, options_.start_helpers), absl::Seconds(30),
+          "start-helper")) {}
 
 absl::Status CapsuleOps::RetryDbStatusWith(
     const BackoffPolicy& policy, int attempts,

@@ -111,8 +111,7 @@ Json AgentOverhead(const BenchConfig& cfg) {
   for (const auto& [call, sum] :
        ScrapeBy(o.metrics_port, cri_series, "method")) {
     const auto at0 = cri0.find(call);
-    const double ms =
-        1000 * (sum - (at0 == cri0.end() ? 0 : at0->second));
+    const double ms = 1000 * (sum - (at0 == cri0.end() ? 0 : at0->second));
     if (ms > 0) paced_cri[call] = ms / paced_spec.capsules;
   }
   std::vector<absl::Time> pdsent;

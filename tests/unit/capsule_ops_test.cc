@@ -214,13 +214,12 @@ TEST_CASE("an image that fails while the sandbox starts fails its container") {
   REQUIRE(row.containers.size() == 2);
   for (const ContainerRecord& child : row.containers) {
     CHECK(child.status == "Error");
-    CHECK_THAT(child.status_reason.value_or(""),
-               Catch::Contains(child.uuid == never.uuid ? "'never'"
-                                                        : "not started"));
+    CHECK_THAT(
+        child.status_reason.value_or(""),
+        Catch::Contains(child.uuid == never.uuid ? "'never'" : "not started"));
   }
   // The sandbox that started beside the failed look-up is gone.
-  absl::StatusOr<std::vector<cri::SandboxInfo>> left =
-      f.cri.ListPodSandbox({});
+  absl::StatusOr<std::vector<cri::SandboxInfo>> left = f.cri.ListPodSandbox({});
   REQUIRE(left.ok());
   CHECK(left->empty());
 }
