@@ -24,26 +24,7 @@ using internal::LoadWithChildren;
 
 }  // namespace
 
-namespace internal {
-
-absl::StatusOr<Capsule> LoadOne(pqxx::transaction_base& t,
-                                std::string_view uuid) {
-  pqxx::result rows =
-      SqlParams().Add(uuid).Exec(t, absl::StrCat("SELECT ", ContainerColumns(),
-                                                 " FROM container WHERE uuid = "
-                                                 "$1 AND container_type = 1"));
-  if (rows.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("capsule '", AV(uuid), "' not found"));
-  }
-  absl::StatusOr<std::vector<Capsule>> all = LoadWithChildren(t, rows);
-  if (!all.ok()) return all.status();
-  return std::move(all->front());
-}
-
-}  // namespace internal
-
-using internal::LoadOne;
+namespace internal {}  // namespace internal
 
 // Writers of one group commit: enough to carry a burst's status writes
 // (each a few statements) in a few transactions, few enough that one
@@ -61,11 +42,10 @@ PgCapsuleStore::~PgCapsuleStore() = default;
 
 absl::StatusOr<Capsule> PgCapsuleStore::LoadCapsule(std::string_view uuid) {
   absl::StatusOr<Capsule> out = absl::UnknownError("not run");
-  absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    ReadTransaction t(c);
-    out = LoadOne(t, uuid);
-    return absl::OkStatus();
-  });
+  // One statement, in autocommit: the capsule with its children (a
+  // snapshot of its own); volumes and registries only if they have any.
+  absl::Status s = pool_->RunStatement(
+      [&](pqxx::transaction_base& t) { out = internal::LoadIn(t, uuid); });
   if (!s.ok()) return s;
   return out;
 }
@@ -90,18 +70,15 @@ namespace internal {
 
 namespace {
 
-// The claim's UPDATE as the WITH query `cap` ($1 uuid, $2 host, $3 task
-// state), and the rows it returns: the capsule row, then its children with
-// whether any mounts a volume; `event_id` is one more column.
-std::string ClaimSql(std::string_view more_ctes, std::string_view event_id) {
+// A statement of the WITH query `cap` (`cap_query`, yielding the capsule
+// row's ContainerColumns()) and `more_ctes`, returning the capsule row, then
+// its children with whether any mounts a volume; `event_id` is one more
+// column.
+std::string CapsuleRowsSql(std::string_view cap_query,
+                           std::string_view more_ctes,
+                           std::string_view event_id) {
   return absl::StrCat(
-      "WITH cap AS (UPDATE container SET host = $2, task_state = CASE WHEN "
-      "task_state IS NULL OR task_state = $3 THEN $3 ELSE task_state END, "
-      "updated_at = ",
-      kNow,
-      " WHERE uuid = $1 AND container_type = 1 AND (host IS NULL OR host = "
-      "$2) RETURNING ",
-      ContainerColumns(), ")", AV(more_ctes),
+      "WITH cap AS (", AV(cap_query), ")", AV(more_ctes),
       " SELECT 0 AS zun_ord, false AS zun_has_volume, ", AV(event_id),
       " AS zun_event_id, ", ContainerColumns(),
       " FROM cap UNION ALL SELECT 1, EXISTS (SELECT 1 FROM volume_mapping vm "
@@ -109,6 +86,21 @@ std::string ClaimSql(std::string_view more_ctes, std::string_view event_id) {
       ContainerColumns(),
       " FROM container ch WHERE ch.capsule_id = (SELECT id FROM cap) AND "
       "ch.container_type IN (2, 3) ORDER BY zun_ord, id");
+}
+
+// The claim's UPDATE ($1 uuid, $2 host, $3 task state) as CapsuleRowsSql's
+// `cap`.
+std::string ClaimSql(std::string_view more_ctes, std::string_view event_id) {
+  return CapsuleRowsSql(
+      absl::StrCat(
+          "UPDATE container SET host = $2, task_state = CASE WHEN task_state "
+          "IS NULL OR task_state = $3 THEN $3 ELSE task_state END, "
+          "updated_at = ",
+          kNow,
+          " WHERE uuid = $1 AND container_type = 1 AND (host IS NULL OR host "
+          "= $2) RETURNING ",
+          ContainerColumns()),
+      more_ctes, event_id);
 }
 
 // Why a claim matched no row: NOT_FOUND, or FAILED_PRECONDITION naming the
@@ -126,15 +118,29 @@ absl::Status Unclaimed(pqxx::transaction_base& t, std::string_view uuid) {
 }
 
 absl::StatusOr<Capsule> Assemble(pqxx::transaction_base& t,
-                                 const pqxx::result& claimed) {
+                                 const pqxx::result& rows) {
   absl::StatusOr<std::vector<Capsule>> all =
-      internal::AssembleCapsules(t, {&claimed}, true);
+      internal::AssembleCapsules(t, {&rows}, true);
   if (!all.ok()) return all.status();
-  if (all->empty()) return absl::InternalError("the claimed row is missing");
+  if (all->empty()) return absl::InternalError("the capsule row is missing");
   return std::move(all->front());
 }
 
 }  // namespace
+
+absl::StatusOr<Capsule> LoadIn(pqxx::transaction_base& t,
+                               std::string_view uuid) {
+  static const std::string* sql = new std::string(CapsuleRowsSql(
+      absl::StrCat("SELECT ", ContainerColumns(),
+                   " FROM container WHERE uuid = $1 AND container_type = 1"),
+      "", "NULL::int"));
+  pqxx::result rows = SqlParams().Add(uuid).Exec(t, *sql);
+  if (rows.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("capsule '", AV(uuid), "' not found"));
+  }
+  return Assemble(t, rows);
+}
 
 absl::StatusOr<Capsule> ClaimIn(pqxx::transaction_base& t,
                                 std::string_view uuid, std::string_view host,

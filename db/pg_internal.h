@@ -25,9 +25,11 @@ namespace zun::db::internal {
 // Timestamps the agent writes (UTC: every session sets TIME ZONE 'UTC').
 inline constexpr char kNow[] = "LOCALTIMESTAMP";
 
-// The capsule row `uuid` with children and registries. NOT_FOUND if absent.
-absl::StatusOr<capsule::Capsule> LoadOne(pqxx::transaction_base& t,
-                                         std::string_view uuid);
+// The capsule row `uuid` with children and registries, its rows read by one
+// statement (then volumes and registries, only if it has any). NOT_FOUND if
+// absent.
+absl::StatusOr<capsule::Capsule> LoadIn(pqxx::transaction_base& t,
+                                        std::string_view uuid);
 
 // Capsules from container rows (pg_load.cc): `parts` hold capsule rows
 // (container_type 1) and children (2, 3), each capsule row before its

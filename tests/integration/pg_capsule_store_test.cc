@@ -46,6 +46,39 @@ capsule::Capsule TwoChildren(const std::string& name) {
   return c;
 }
 
+TEST_CASE("a loaded capsule brings its children's volumes and registries") {
+  ScratchDatabase db;
+  db::PgCapsuleStore store(db.options());
+  db::ApiStore api(db.options());
+  capsule::Capsule c = TwoChildren("mounts");
+  absl::StatusOr<int64_t> reg =
+      api.CreateRegistry("registry.example", "tenant", "token");
+  REQUIRE(reg.ok());
+  c.containers[1].registry_id = *reg;
+  absl::StatusOr<capsule::Capsule> stored = api.CreateCapsule(c);
+  REQUIRE(stored.ok());
+  absl::StatusOr<std::string> vol =
+      api.AddLocalVolume(stored->containers[0].uuid, "/data", true, "p");
+  REQUIRE(vol.ok());
+
+  absl::StatusOr<capsule::Capsule> loaded = store.LoadCapsule(c.uuid());
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->containers.size() == 2);
+  REQUIRE(loaded->containers[0].volumes.size() == 1);
+  CHECK(loaded->containers[0].volumes[0].volume_uuid == *vol);
+  CHECK(loaded->containers[0].volumes[0].container_path == "/data");
+  CHECK(loaded->containers[0].volumes[0].read_only);
+  CHECK(loaded->containers[0].volumes[0].provider == "local");
+  CHECK(loaded->containers[1].volumes.empty());
+  REQUIRE(loaded->registries.count(*reg) == 1);
+  CHECK(loaded->registries.at(*reg).domain == "registry.example");
+  CHECK(loaded->registries.at(*reg).username == "tenant");
+  // A capsule's children are not capsules: loading one by its uuid is
+  // NOT_FOUND.
+  CHECK(store.LoadCapsule(loaded->containers[0].uuid).status().code() ==
+        absl::StatusCode::kNotFound);
+}
+
 // The claim and the action's start are one statement, and so are a
 // create's last writes and its event's finish: what they write, row by row.
 TEST_CASE("a claim with its action, and writes merged with an event's end") {
