@@ -97,11 +97,14 @@ Agent::Agent(const config::AgentConfig& config, AgentDeps deps)
     };
   }
   // After each relist: metrics, and the memory of a finished burst back to
-  // the kernel (the reconciler's thread is the only caller).
+  // the kernel (the reconciler's thread is the only caller). The activity
+  // starts at 1: the recovery's read of every row is a burst of its own.
   reconciler_options.on_relist = [this,
                                   m = deps_.metrics](absl::Duration took) {
     if (m != nullptr) m->OnRelist(took);
-    idle_memory_.MaybeRelease(executor_->Submitted(), executor_->Pending());
+    idle_memory_.MaybeRelease(1 + executor_->Submitted() +
+                                  executor_->Retired() + ops_->HelpersRetired(),
+                              executor_->Pending());
   };
   if (deps_.placement != nullptr) {
     placement_reporter_ = std::make_unique<node::PlacementReporter>(
@@ -131,7 +134,7 @@ Agent::Agent(const config::AgentConfig& config, AgentDeps deps)
                                       registry_, std::move(ops_options),
                                       ports_.get());
   executor_ = std::make_unique<KeyedExecutor>(
-      config_.compute.max_concurrent_operations);
+      config_.compute.max_concurrent_operations, kIdleThreadTimeout);
   endpoint_ = std::make_unique<RpcEndpoint>(*ops_, *executor_);
   reconciler_ = std::make_unique<Reconciler>(
       *ops_, *executor_, registry_, deps_.cri, deps_.store, deps_.clock,

@@ -88,9 +88,9 @@ struct OpsOptions {
   // non-blocking (the PlacementReporter queues and retries). Optional.
   std::function<void(const std::string& uuid)> release_allocation;
   // Threads that make runtime calls beside a create's own (container
-  // starts, image look-ups, the sandbox's address) number twice this
-  // (reused across creates, created on demand, retired when idle); calls
-  // beyond that wait for one. zun-agent sets it to [compute]
+  // starts, image look-ups, the sandbox's address): reused across creates,
+  // created on demand, retired after kIdleThreadTimeout; calls beyond this
+  // many wait for one. zun-agent sets it to [compute]
   // max_concurrent_operations.
   int start_helpers = 32;
 };
@@ -169,6 +169,8 @@ class CapsuleOps {
   void Stop();
 
   const OpsOptions& options() const { return options_; }
+  // Helper threads retired after their idle timeout (only grows).
+  uint64_t HelpersRetired() const { return helpers_->Retired(); }
 
  private:
   struct CreateRun;
@@ -320,8 +322,7 @@ class CapsuleOps {
   std::map<std::string, std::shared_ptr<OpToken>> tokens_
       ABSL_GUARDED_BY(cancel_mu_);
   // Runtime calls beside the create's own thread: container starts, image
-  // look-ups, the sandbox's address (twice the operations: a create has at
-  // most two beside it at once).
+  // look-ups, the sandbox's address.
   // Declared last: destroyed first, after its tasks finished.
   std::unique_ptr<KeyedExecutor> helpers_;
 };

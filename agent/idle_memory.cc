@@ -11,10 +11,10 @@ IdleMemoryRelease::IdleMemoryRelease(std::function<void()> release)
   if (!release_) release_ = [] { malloc_trim(0); };
 }
 
-bool IdleMemoryRelease::MaybeRelease(uint64_t submitted, size_t in_flight) {
-  if (in_flight != 0 || submitted == released_at_) return false;
+bool IdleMemoryRelease::MaybeRelease(uint64_t activity, size_t in_flight) {
+  if (in_flight != 0 || activity == released_at_) return false;
   release_();
-  released_at_ = submitted;
+  released_at_ = activity;
   ++releases_;
   return true;
 }

@@ -20,11 +20,12 @@ class IdleMemoryRelease {
   // tests count calls instead).
   explicit IdleMemoryRelease(std::function<void()> release = {});
 
-  // Releases once per burst: when no operation is in flight and some
-  // operation was submitted since the last release (`submitted` only grows).
-  // In steady state (nothing submitted) it costs nothing. Returns whether
-  // it released.
-  bool MaybeRelease(uint64_t submitted, size_t in_flight);
+  // Releases once per burst: when no operation is in flight and there was
+  // activity since the last release. `activity` only grows: operations
+  // submitted, and threads retired (what they held is freed after the
+  // burst's release). In steady state (no activity) it costs nothing.
+  // Returns whether it released.
+  bool MaybeRelease(uint64_t activity, size_t in_flight);
 
   int releases() const { return releases_; }
 

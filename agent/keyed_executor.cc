@@ -73,11 +73,19 @@ void KeyedExecutor::Worker() {
     }
   }
   --threads_;
+  ++retired_;
+  // The workers that retired before this one are joined here, not at the
+  // next Submit: a quiet agent keeps no exited thread's stack.
+  std::vector<std::thread> earlier;
+  earlier.swap(finished_);
   auto self = workers_.find(std::this_thread::get_id());
   if (self != workers_.end()) {
     finished_.push_back(std::move(self->second));
     workers_.erase(self);
   }
+  mu_.Unlock();
+  for (auto& t : earlier) t.join();
+  mu_.Lock();
 }
 
 bool KeyedExecutor::Shutdown(absl::Duration timeout,
@@ -136,6 +144,11 @@ size_t KeyedExecutor::Pending() const {
 uint64_t KeyedExecutor::Submitted() const {
   absl::MutexLock l(&mu_);
   return submitted_;
+}
+
+uint64_t KeyedExecutor::Retired() const {
+  absl::MutexLock l(&mu_);
+  return retired_;
 }
 
 std::set<std::string> KeyedExecutor::BusyKeys() const {

@@ -21,6 +21,11 @@
 
 namespace zun::agent {
 
+// How long the agent's workers and helpers stay idle before they retire: a
+// burst's threads (hundreds) are gone, and their memory back to the kernel,
+// soon after it; a busy node reuses them.
+inline constexpr absl::Duration kIdleThreadTimeout = absl::Seconds(10);
+
 class KeyedExecutor {
  public:
   using Task = absl::AnyInvocable<void()>;
@@ -49,6 +54,9 @@ class KeyedExecutor {
   size_t Pending() const;
   // Tasks accepted since construction (only grows).
   uint64_t Submitted() const;
+  // Workers retired after their idle timeout since construction (only
+  // grows; the memory they held is free from then on).
+  uint64_t Retired() const;
   // Every key with a task queued or running, in one look (a relist asks
   // about every capsule at once).
   std::set<std::string> BusyKeys() const;
@@ -69,6 +77,7 @@ class KeyedExecutor {
   std::set<std::string> running_ ABSL_GUARDED_BY(mu_);
   size_t pending_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t retired_ ABSL_GUARDED_BY(mu_) = 0;
   int threads_ ABSL_GUARDED_BY(mu_) = 0;
   int idle_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> finished_ ABSL_GUARDED_BY(mu_);  // to join

@@ -86,6 +86,36 @@ TEST_CASE("memory is released once per burst, when the burst is over") {
   CHECK(real.MaybeRelease(1, 0));
 }
 
+TEST_CASE("memory is released again once a burst's threads have retired") {
+  int released = 0;
+  agent::IdleMemoryRelease idle([&] { ++released; });
+  // Idle for 2 s before retiring: long beside the few statements between
+  // the burst's end and the first release.
+  agent::KeyedExecutor executor(3, absl::Seconds(2));
+  auto activity = [&] { return executor.Submitted() + executor.Retired(); };
+  absl::Notification go;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(executor.Submit("k" + std::to_string(i),
+                            [&] { go.WaitForNotification(); }));
+  }
+  REQUIRE(testing::PollUntil([&] { return executor.threads() == 3; }));
+  go.Notify();
+  REQUIRE(testing::PollUntil([&] { return executor.Pending() == 0; }));
+  // The burst is over: released while its workers are still idle.
+  CHECK(idle.MaybeRelease(activity(), executor.Pending()));
+  CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
+  // They retire after their idle timeout, and what they held goes too.
+  REQUIRE(testing::PollUntil([&] { return executor.threads() == 0; }));
+  CHECK(executor.Retired() == 3);
+  CHECK(idle.MaybeRelease(activity(), executor.Pending()));
+  CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
+  CHECK(released == 2);
+  // A retired pool starts workers again for new work.
+  absl::Notification ran;
+  REQUIRE(executor.Submit("k", [&] { ran.Notify(); }));
+  CHECK(ran.WaitForNotificationWithTimeout(absl::Seconds(30)));
+}
+
 TEST_CASE("a simulated clock wakes waiters only when advanced past them") {
   SimulatedClock clock;
   Waker waker;
