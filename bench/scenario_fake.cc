@@ -55,8 +55,9 @@ Json AgentOverhead(const BenchConfig& cfg) {
   const bool all = WaitRows(h, "container_type = 1 AND status = 'Running'",
                             spec.capsules, absl::Minutes(10));
   const ProcStats after_create = ReadProcStats(pid);
-  // Per thread name (workers retire only after 30 s idle, so none of the
-  // window's threads has gone and taken its time with it).
+  // Per thread name (workers retire only after 10 s idle, longer than the
+  // burst, so none of the window's threads has gone and taken its time
+  // with it).
   const Json by_thread =
       CpuMsByThread(threads0, ReadThreadsCpu(pid), spec.capsules);
   const double pg1 = TreeCpuSeconds(pg_pid), rmq1 = TreeCpuSeconds(rmq_pid),
