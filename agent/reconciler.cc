@@ -61,6 +61,7 @@ absl::Status Reconciler::ResyncFromDb() {
       known = versions_;
     }
     const std::set<std::string> busy = executor_.BusyKeys();
+    std::vector<std::string> changed;
     for (const auto& [uuid, version] : *now) {
       in_db.insert(uuid);
       auto it = known.find(uuid);
@@ -70,10 +71,16 @@ absl::Status Reconciler::ResyncFromDb() {
         continue;
       }
       if (busy.count(uuid)) continue;  // read again next time
-      absl::StatusOr<capsule::Capsule> c = store_.LoadCapsule(uuid);
-      if (!c.ok()) continue;
-      registry_.Put(*c);
-      versions[uuid] = db::VersionOf(c->record);
+      changed.push_back(uuid);
+    }
+    // After a burst that is every capsule it touched: read in batches, not
+    // one by one.
+    absl::StatusOr<std::vector<capsule::Capsule>> rows =
+        store_.LoadCapsules(changed);
+    if (!rows.ok()) return rows.status();
+    for (const capsule::Capsule& c : *rows) {
+      registry_.Put(c);
+      versions[c.uuid()] = db::VersionOf(c.record);
     }
   }
   const std::set<std::string> busy = executor_.BusyKeys();

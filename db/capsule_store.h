@@ -82,6 +82,12 @@ class CapsuleStore {
   virtual absl::StatusOr<capsule::Capsule> LoadCapsule(
       std::string_view uuid) = 0;
 
+  // The capsules of `uuids` that exist (absent ones are left out), each as
+  // LoadCapsule returns it, in no particular order. The default loads them
+  // one by one.
+  virtual absl::StatusOr<std::vector<capsule::Capsule>> LoadCapsules(
+      const std::vector<std::string>& uuids);
+
   // Every capsule whose host is `host`, with children.
   virtual absl::StatusOr<std::vector<capsule::Capsule>> ListCapsules(
       std::string_view host) = 0;

@@ -50,6 +50,35 @@ absl::StatusOr<Capsule> PgCapsuleStore::LoadCapsule(std::string_view uuid) {
   return out;
 }
 
+absl::StatusOr<std::vector<Capsule>> PgCapsuleStore::LoadCapsules(
+    const std::vector<std::string>& uuids) {
+  constexpr size_t kBatch = 500;
+  std::vector<Capsule> out;
+  for (size_t at = 0; at < uuids.size(); at += kBatch) {
+    const std::vector<std::string> batch(
+        uuids.begin() + static_cast<std::ptrdiff_t>(at),
+        uuids.begin() +
+            static_cast<std::ptrdiff_t>(std::min(uuids.size(), at + kBatch)));
+    absl::StatusOr<std::vector<Capsule>> part = absl::UnknownError("not run");
+    absl::Status s = pool_->Run([&](pqxx::connection& c) {
+      ReadTransaction t(c);
+      pqxx::result rows =
+          SqlParams()
+              .Add(TextArray(batch))
+              .Exec(t, absl::StrCat(
+                           "SELECT ", ContainerColumns(),
+                           " FROM container WHERE uuid = ANY($1::varchar[]) "
+                           "AND container_type = 1 ORDER BY id"));
+      part = internal::LoadWithChildren(t, rows);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    if (!part.ok()) return part.status();
+    for (Capsule& c : *part) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<Capsule>> PgCapsuleStore::ListCapsules(
     std::string_view host) {
   absl::StatusOr<std::vector<Capsule>> out = absl::UnknownError("not run");

@@ -25,6 +25,10 @@ class PgCapsuleStore final : public CapsuleStore {
 
   // CapsuleStore
   absl::StatusOr<capsule::Capsule> LoadCapsule(std::string_view uuid) override;
+  // In batches of 500, each one read transaction (the capsule rows, their
+  // children, then volumes and registries if any).
+  absl::StatusOr<std::vector<capsule::Capsule>> LoadCapsules(
+      const std::vector<std::string>& uuids) override;
   absl::StatusOr<std::vector<capsule::Capsule>> ListCapsules(
       std::string_view host) override;
   absl::StatusOr<capsule::Capsule> ClaimCapsule(

@@ -19,7 +19,7 @@ std::map<std::string, std::vector<capsule::VolumeMount>> VolumesOf(
     pqxx::transaction_base& t, const std::vector<std::string>& child_uuids) {
   pqxx::result vols =
       SqlParams()
-          .Add(absl::StrCat("{", absl::StrJoin(child_uuids, ","), "}"))
+          .Add(TextArray(child_uuids))
           .Exec(t,
                 "SELECT vm.container_uuid, vm.container_path, vm.read_only, "
                 "v.uuid, v.volume_provider FROM volume_mapping vm JOIN "

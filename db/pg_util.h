@@ -16,6 +16,23 @@
 
 namespace zun::db {
 
+// A PostgreSQL array literal of `items` as text ('{"a","b"}'), each element
+// quoted, for a `$n::varchar[]` parameter.
+inline std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out.push_back(',');
+    out.push_back('"');
+    for (char ch : item) {
+      if (ch == '"' || ch == '\\') out.push_back('\\');
+      out.push_back(ch);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
 class SqlParams {
  public:
   SqlParams& Add(std::optional<std::string> v) {

@@ -138,6 +138,20 @@ std::string VersionOf(const capsule::ContainerRecord& r) {
       r.task_state.value_or(""), "|", r.status.value_or(""));
 }
 
+absl::StatusOr<std::vector<capsule::Capsule>> CapsuleStore::LoadCapsules(
+    const std::vector<std::string>& uuids) {
+  std::vector<capsule::Capsule> out;
+  for (const std::string& uuid : uuids) {
+    absl::StatusOr<capsule::Capsule> c = LoadCapsule(uuid);
+    if (c.ok()) {
+      out.push_back(*std::move(c));
+    } else if (c.status().code() != absl::StatusCode::kNotFound) {
+      return c.status();
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<std::map<std::string, std::string>>
 CapsuleStore::CapsuleVersions(std::string_view host) {
   absl::StatusOr<std::vector<capsule::Capsule>> all = ListCapsules(host);

@@ -4,6 +4,7 @@
 #include "db/pg_capsule_store.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "common/uuid.h"
 #include "db/api_store.h"
@@ -77,6 +78,28 @@ TEST_CASE("a loaded capsule brings its children's volumes and registries") {
   // NOT_FOUND.
   CHECK(store.LoadCapsule(loaded->containers[0].uuid).status().code() ==
         absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("capsules load in batches, every one of a list longer than one") {
+  ScratchDatabase db;
+  db::PgCapsuleStore store(db.options());
+  db::ApiStore api(db.options());
+  std::vector<std::string> uuids;
+  for (int i = 0; i < 501; ++i) {  // two batches of 500 and 1
+    absl::StatusOr<capsule::Capsule> stored =
+        api.CreateCapsule(TwoChildren("batch-" + std::to_string(i)));
+    REQUIRE(stored.ok());
+    uuids.push_back(stored->uuid());
+  }
+  absl::StatusOr<std::vector<capsule::Capsule>> all = store.LoadCapsules(uuids);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == uuids.size());
+  std::set<std::string> seen;
+  for (const capsule::Capsule& c : *all) {
+    seen.insert(c.uuid());
+    CHECK(c.containers.size() == 2);
+  }
+  CHECK(seen == std::set<std::string>(uuids.begin(), uuids.end()));
 }
 
 // The claim and the action's start are one statement, and so are a

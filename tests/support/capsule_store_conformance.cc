@@ -1,6 +1,7 @@
 #include "tests/support/capsule_store_conformance.h"
 
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "common/uuid.h"
 
@@ -70,6 +71,33 @@ void LoadAndList(const StoreTarget& t) {
   REQUIRE(none.ok());
   for (const Capsule& x : *none) CHECK(x.uuid() != c.uuid());
   CHECK(s.Ping().ok());
+}
+
+void LoadMany(const StoreTarget& t) {
+  db::CapsuleStore& s = *t.store;
+  const Capsule a = t.create(NewCapsule("many-a"));
+  const Capsule b = t.create(NewCapsule("many-b"));
+  auto none = s.LoadCapsules({});
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  // Absent uuids are left out, one that no uuid could be (quotes, a comma,
+  // braces, a backslash) included.
+  auto got = s.LoadCapsules({a.uuid(), NewUuid4(), "x\",}{\\y", b.uuid()});
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 2);
+  std::map<std::string, Capsule> by_uuid;
+  for (const Capsule& c : *got) by_uuid[c.uuid()] = c;
+  REQUIRE(by_uuid.count(a.uuid()) == 1);
+  REQUIRE(by_uuid.count(b.uuid()) == 1);
+  CHECK(by_uuid[b.uuid()].record.name == "many-b");
+  REQUIRE(by_uuid[a.uuid()].containers.size() == 2);
+  CHECK(by_uuid[a.uuid()].containers[0].name == "a");  // in order
+  CHECK(by_uuid[a.uuid()].containers[1].name == "b");
+  REQUIRE(by_uuid[a.uuid()].init_containers.size() == 1);
+  // A child's uuid is no capsule.
+  auto child = s.LoadCapsules({a.containers[0].uuid});
+  REQUIRE(child.ok());
+  CHECK(child->empty());
 }
 
 void Claims(const StoreTarget& t) {
@@ -249,6 +277,10 @@ void RunCapsuleStoreConformance(const StoreTarget& t) {
   {
     INFO("load and list");
     LoadAndList(t);
+  }
+  {
+    INFO("loads of many");
+    LoadMany(t);
   }
   {
     INFO("claims");
