@@ -26,7 +26,7 @@ CapsuleOps::CapsuleOps(db::CapsuleStore& store, cri::CriClient& cri,
       puller_(cri),
       pod_logs_(options_.mapper.log_root),
       helpers_(std::make_unique<KeyedExecutor>(
-          std::max(1, options_.start_helpers), kIdleThreadTimeout,
+          2 * std::max(1, options_.start_helpers), kIdleThreadTimeout,
           "start-helper")) {}
 
 absl::Status CapsuleOps::RetryDbStatusWith(

@@ -88,10 +88,10 @@ struct OpsOptions {
   // non-blocking (the PlacementReporter queues and retries). Optional.
   std::function<void(const std::string& uuid)> release_allocation;
   // Threads that make runtime calls beside a create's own (container
-  // starts, image look-ups, the sandbox's address): reused across creates,
-  // created on demand, retired after kIdleThreadTimeout; calls beyond this
-  // many wait for one. zun-agent sets it to [compute]
-  // max_concurrent_operations.
+  // starts, image look-ups, the sandbox's address) number up to twice this
+  // (a create has up to two calls beside its own): reused across creates,
+  // created on demand, retired after kIdleThreadTimeout; calls beyond that
+  // wait for one. zun-agent sets it to [compute] max_concurrent_operations.
   int start_helpers = 32;
 };
 
