@@ -237,8 +237,7 @@ absl::Status CapsuleOps::RunSandbox(CreateRun& run, uint32_t attempt) {
 }
 
 absl::Status CapsuleOps::AwaitSandboxIp(CreateRun& run) {
-  std::shared_ptr<SandboxIpFetch> fetch = std::move(run.ip_fetch);
-  run.ip_fetch.reset();
+  std::shared_ptr<SandboxIpFetch> fetch = std::move(run.ip_fetch);  // empties
   fetch->done.WaitForNotification();
   if (!fetch->result.ok()) {
     return Step("reading the sandbox status", fetch->result.status());
