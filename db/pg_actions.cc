@@ -29,6 +29,15 @@ std::string StartActionCtes(int first, std::string_view only_if) {
       "RETURNING id)");
 }
 
+void AddStartActionParams(SqlParams& params, std::string_view action,
+                          std::string_view event, const ActionContext& ctx) {
+  params.Add(action)
+      .Add(ctx.request_id)
+      .Add(ctx.user_id)
+      .Add(ctx.project_id)
+      .Add(event);
+}
+
 int64_t StartActionIn(pqxx::transaction_base& t, std::string_view uuid,
                       std::string_view action, std::string_view event,
                       const ActionContext& ctx) {
@@ -36,15 +45,10 @@ int64_t StartActionIn(pqxx::transaction_base& t, std::string_view uuid,
   // else insert one; then open the event.
   static const std::string* sql = new std::string(
       absl::StrCat("WITH ", StartActionCtes(2, ""), " SELECT id FROM ev"));
-  pqxx::result ev = SqlParams()
-                        .Add(uuid)
-                        .Add(action)
-                        .Add(ctx.request_id)
-                        .Add(ctx.user_id)
-                        .Add(ctx.project_id)
-                        .Add(event)
-                        .Exec(t, *sql);
-  return ev[0][0].as<int64_t>();
+  SqlParams params;
+  params.Add(uuid);
+  AddStartActionParams(params, action, event, ctx);
+  return params.Exec(t, *sql)[0][0].as<int64_t>();
 }
 
 void FinishActionIn(pqxx::transaction_base& t, int64_t event_id, bool success,

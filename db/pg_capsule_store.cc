@@ -24,8 +24,6 @@ using internal::LoadWithChildren;
 
 }  // namespace
 
-namespace internal {}  // namespace internal
-
 // Writers of one group commit: enough to carry a burst's status writes
 // (each a few statements) in a few transactions, few enough that one
 // transaction stays short.
@@ -53,6 +51,10 @@ absl::StatusOr<Capsule> PgCapsuleStore::LoadCapsule(std::string_view uuid) {
 absl::StatusOr<std::vector<Capsule>> PgCapsuleStore::LoadCapsules(
     const std::vector<std::string>& uuids) {
   constexpr size_t kBatch = 500;
+  static const std::string* sql = new std::string(
+      absl::StrCat("SELECT ", ContainerColumns(),
+                   " FROM container WHERE uuid = ANY($1::varchar[]) AND "
+                   "container_type = 1 ORDER BY id"));
   std::vector<Capsule> out;
   for (size_t at = 0; at < uuids.size(); at += kBatch) {
     const std::vector<std::string> batch(
@@ -62,13 +64,7 @@ absl::StatusOr<std::vector<Capsule>> PgCapsuleStore::LoadCapsules(
     absl::StatusOr<std::vector<Capsule>> part = absl::UnknownError("not run");
     absl::Status s = pool_->Run([&](pqxx::connection& c) {
       ReadTransaction t(c);
-      pqxx::result rows =
-          SqlParams()
-              .Add(TextArray(batch))
-              .Exec(t, absl::StrCat(
-                           "SELECT ", ContainerColumns(),
-                           " FROM container WHERE uuid = ANY($1::varchar[]) "
-                           "AND container_type = 1 ORDER BY id"));
+      pqxx::result rows = SqlParams().Add(TextArray(batch)).Exec(t, *sql);
       part = internal::LoadWithChildren(t, rows);
       return absl::OkStatus();
     });
@@ -194,16 +190,10 @@ absl::StatusOr<CapsuleStore::Claimed> ClaimWithActionIn(
   static const std::string* sql = new std::string(ClaimSql(
       absl::StrCat(", ", StartActionCtes(4, "EXISTS (SELECT 1 FROM cap)")),
       "(SELECT id FROM ev)"));
-  pqxx::result claimed = SqlParams()
-                             .Add(uuid)
-                             .Add(host)
-                             .Add(task_state)
-                             .Add(action)
-                             .Add(ctx.request_id)
-                             .Add(ctx.user_id)
-                             .Add(ctx.project_id)
-                             .Add(event)
-                             .Exec(t, *sql);
+  SqlParams params;
+  params.Add(uuid).Add(host).Add(task_state);
+  AddStartActionParams(params, action, event, ctx);
+  pqxx::result claimed = params.Exec(t, *sql);
   if (claimed.empty()) return Unclaimed(t, uuid);
   const pqxx::field id = claimed[0]["zun_event_id"];
   if (id.is_null()) return absl::InternalError("the action event is missing");

@@ -108,6 +108,10 @@ absl::StatusOr<CapsuleStore::Claimed> ClaimWithActionIn(
 // $first+2, project $first+3), and its event ($first+4) opened. `only_if`
 // (SQL; "" for always) guards the action's lookup and insert.
 std::string StartActionCtes(int first, std::string_view only_if);
+// Adds StartActionCtes' parameters $first..$first+4 to `params`, in their
+// order (the capsule's $1 is the caller's).
+void AddStartActionParams(SqlParams& params, std::string_view action,
+                          std::string_view event, const ActionContext& ctx);
 
 // StartAction / FinishAction inside `t`.
 int64_t StartActionIn(pqxx::transaction_base& t, std::string_view uuid,
