@@ -1,7 +1,5 @@
 #include "cri/grpc_cri_client.h"
 
-#include <google/protobuf/arena.h>
-
 #include <chrono>
 
 #include "absl/strings/match.h"
@@ -9,8 +7,11 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "cri/convert.h"
+#include "cri/list_decode.h"
 #include "cri/quirks.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "runtime/v1/api.grpc.pb.h"
 
 namespace zun::cri {
@@ -34,6 +35,7 @@ class GrpcCriClient::Impl {
     auto runtime_channel = grpc::CreateCustomChannel(
         options_.runtime_endpoint, grpc::InsecureChannelCredentials(), args);
     runtime_ = pb::RuntimeService::NewStub(runtime_channel);
+    runtime_raw_ = std::make_unique<grpc::GenericStub>(runtime_channel);
     auto image_channel = options_.image_endpoint == options_.runtime_endpoint
                              ? runtime_channel
                              : grpc::CreateCustomChannel(
@@ -72,6 +74,33 @@ class GrpcCriClient::Impl {
     }
   }
 
+  // A RuntimeService call whose answer is handed back as its bytes (the
+  // list calls decode those themselves: list_decode.h). Blocks until the
+  // call ends; `ctx` carries the deadline.
+  grpc::Status RuntimeRawCall(grpc::ClientContext* ctx, std::string_view method,
+                              const google::protobuf::MessageLite& request,
+                              grpc::ByteBuffer* answer) {
+    answer->Clear();
+    const std::string bytes = request.SerializeAsString();
+    grpc::Slice slice(bytes);
+    const grpc::ByteBuffer sent(&slice, 1);
+    grpc::CompletionQueue cq;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+        runtime_raw_->PrepareUnaryCall(
+            ctx, absl::StrCat("/runtime.v1.RuntimeService/", AV(method)), sent,
+            &cq);
+    call->StartCall();
+    grpc::Status status;
+    call->Finish(answer, &status, this);
+    void* tag;
+    bool ok;
+    cq.Next(&tag, &ok);  // the call's only event: it has ended
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
+    return status;
+  }
+
   const GrpcCriOptions& options() const { return options_; }
   pb::RuntimeService::Stub& runtime() { return *runtime_; }
   pb::ImageService::Stub& image() { return *image_; }
@@ -80,6 +109,7 @@ class GrpcCriClient::Impl {
   GrpcCriOptions options_;
   Clock& clock_;
   std::unique_ptr<pb::RuntimeService::Stub> runtime_;
+  std::unique_ptr<grpc::GenericStub> runtime_raw_;
   std::unique_ptr<pb::ImageService::Stub> image_;
 };
 
@@ -204,41 +234,21 @@ absl::StatusOr<SandboxStatusInfo> GrpcCriClient::PodSandboxStatus(
   return FromProto(resp.status());
 }
 
-namespace {
-
-// Arena blocks for list answers: 64 KiB first, growing to 1 MiB.
-google::protobuf::ArenaOptions ListArenaOptions() {
-  google::protobuf::ArenaOptions o;
-  o.start_block_size = 64 << 10;
-  o.max_block_size = 1 << 20;
-  return o;
-}
-
-}  // namespace
-
 absl::StatusOr<std::vector<SandboxInfo>> GrpcCriClient::ListPodSandbox(
     const SandboxFilter& filter) {
   pb::ListPodSandboxRequest req;
   ToProto(filter, req.mutable_filter());
-  // A relist's answer is thousands of small messages: parsed into an arena,
-  // they cost one allocation per block instead of one per string, and
-  // nothing to free one by one.
-  google::protobuf::Arena arena(ListArenaOptions());
-  auto* resp =
-      google::protobuf::Arena::CreateMessage<pb::ListPodSandboxResponse>(
-          &arena);
-  absl::Status s =
-      impl_->Invoke("ListPodSandbox", true, impl_->options().request_timeout,
-                    [&](grpc::ClientContext* c) {
-                      return impl_->runtime().ListPodSandbox(c, req, resp);
-                    });
+  // A relist's answer is thousands of items: decoded straight into what
+  // `filter.keep` asks for (list_decode.h).
+  grpc::ByteBuffer answer;
+  absl::Status s = impl_->Invoke(
+      "ListPodSandbox", true, impl_->options().request_timeout,
+      [&](grpc::ClientContext* c) {
+        return impl_->RuntimeRawCall(c, "ListPodSandbox", req, &answer);
+      });
   if (!s.ok()) return s;
-  std::vector<SandboxInfo> out;
-  out.reserve(resp->items_size());
-  for (const auto& item : resp->items()) {
-    out.push_back(FromProto(item, filter.keep));
-  }
-  return out;
+  grpc::ProtoBufferReader reader(&answer);
+  return internal::DecodeSandboxList(reader, filter.keep);
 }
 
 absl::StatusOr<std::string> GrpcCriClient::CreateContainer(
@@ -310,22 +320,15 @@ absl::StatusOr<std::vector<ContainerInfo>> GrpcCriClient::ListContainers(
     const ContainerFilter& filter) {
   pb::ListContainersRequest req;
   ToProto(filter, req.mutable_filter());
-  google::protobuf::Arena arena(ListArenaOptions());  // as ListPodSandbox
-  auto* resp =
-      google::protobuf::Arena::CreateMessage<pb::ListContainersResponse>(
-          &arena);
-  absl::Status s =
-      impl_->Invoke("ListContainers", true, impl_->options().request_timeout,
-                    [&](grpc::ClientContext* c) {
-                      return impl_->runtime().ListContainers(c, req, resp);
-                    });
+  grpc::ByteBuffer answer;  // as ListPodSandbox
+  absl::Status s = impl_->Invoke(
+      "ListContainers", true, impl_->options().request_timeout,
+      [&](grpc::ClientContext* c) {
+        return impl_->RuntimeRawCall(c, "ListContainers", req, &answer);
+      });
   if (!s.ok()) return s;
-  std::vector<ContainerInfo> out;
-  out.reserve(resp->containers_size());
-  for (const auto& item : resp->containers()) {
-    out.push_back(FromProto(item, filter.keep));
-  }
-  return out;
+  grpc::ProtoBufferReader reader(&answer);
+  return internal::DecodeContainerList(reader, filter.keep);
 }
 
 absl::StatusOr<ContainerStatusInfo> GrpcCriClient::ContainerStatus(
