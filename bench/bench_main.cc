@@ -5,6 +5,8 @@
 //
 // Prints a table and writes every figure as JSON to FILE (default
 // build/bench/results.json). Figures are reported, never asserted.
+#include <sys/vfs.h>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -16,6 +18,7 @@
 #include "common/cli_args.h"
 #include "common/logging.h"
 #include "tests/support/e2e_env.h"
+#include "tests/support/test_env.h"
 
 namespace {
 
@@ -64,6 +67,23 @@ void PrintScenario(const Json& r) {
   }
 }
 
+// The filesystem of the scenarios' scratch directories (pod logs, the
+// agents' state, fake-cri's log files), by its magic number.
+std::string ScratchFs() {
+  const std::string root = zun::testing::ScratchRoot();
+  struct statfs fs;
+  if (statfs(root.c_str(), &fs) != 0) return "?";
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case 0x01021994:
+      return "tmpfs";
+    case 0xEF53:
+      return absl::StrCat("ext2/3/4 (", root, ")");
+    default:
+      return absl::StrCat("filesystem 0x", absl::Hex(fs.f_type), " (", root,
+                          ")");
+  }
+}
+
 std::string Machine() {
   std::ifstream cpu("/proc/cpuinfo");
   std::string line, model;
@@ -76,7 +96,8 @@ std::string Machine() {
   }
   std::ifstream mem("/proc/meminfo");
   std::getline(mem, line);
-  return absl::StrCat(cores, " cores (", model, "), ", line);
+  return absl::StrCat(cores, " cores (", model, "), ", line,
+                      "; scratch directories on ", ScratchFs());
 }
 
 }  // namespace

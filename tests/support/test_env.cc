@@ -48,8 +48,13 @@ const TestEnv& TestEnv::Get() {
 std::string SourceDir() { return ZUN_SOURCE_DIR; }
 std::string BinDir() { return ZUN_BIN_DIR; }
 
+std::string ScratchRoot() {
+  const char* root = std::getenv("ZUN_TEST_TMPDIR");
+  return root != nullptr && *root != '\0' ? root : "/tmp";
+}
+
 std::string MakeTempDir(const std::string& prefix) {
-  std::string tmpl = "/tmp/" + prefix + "XXXXXX";
+  std::string tmpl = ScratchRoot() + "/" + prefix + "XXXXXX";
   char* p = mkdtemp(tmpl.data());
   if (p == nullptr) {
     std::perror("mkdtemp");

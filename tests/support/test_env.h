@@ -27,8 +27,12 @@ struct TestEnv {
 
 std::string SourceDir();
 std::string BinDir();  // <build>/bin
-// A fresh directory under /tmp with a short path (unix socket paths must
-// stay under 108 bytes). Removed by the caller (ScopedTempDir does it).
+// Where scratch directories go: $ZUN_TEST_TMPDIR if set (make bench points
+// it at a tmpfs: scripts/bench.sh says why), else /tmp. Keep it short.
+std::string ScratchRoot();
+// A fresh directory under ScratchRoot() with a short path (unix socket
+// paths must stay under 108 bytes). Removed by the caller (ScopedTempDir
+// does it).
 std::string MakeTempDir(const std::string& prefix);
 
 class ScopedTempDir {
