@@ -18,6 +18,8 @@ using google::protobuf::io::CodedInputStream;
 constexpr uint32_t kVarint = 0;
 constexpr uint32_t kFixed64 = 1;
 constexpr uint32_t kLen = 2;
+constexpr uint32_t kStartGroup = 3;
+constexpr uint32_t kEndGroup = 4;
 constexpr uint32_t kFixed32 = 5;
 constexpr int kMapKey = 1;
 constexpr int kMapValue = 2;
@@ -26,9 +28,22 @@ constexpr uint32_t Tag(int number, uint32_t wire_type) {
   return (static_cast<uint32_t>(number) << 3) | wire_type;
 }
 
-// Skips the field whose tag was just read; false on bad bytes or a group.
+// Skips the field whose tag was just read (a group up to its end, nested
+// no deeper than the stream's recursion limit); false on bad bytes.
 bool SkipField(CodedInputStream& in, uint32_t tag) {
   switch (tag & 7) {
+    case kStartGroup: {
+      if (!in.IncrementRecursionDepth()) return false;
+      for (;;) {
+        const uint32_t inner = in.ReadTag();
+        if (inner == 0) return false;
+        if ((inner & 7) == kEndGroup) {
+          in.DecrementRecursionDepth();
+          return inner >> 3 == tag >> 3;
+        }
+        if (!SkipField(in, inner)) return false;
+      }
+    }
     case kVarint: {
       uint64_t v;
       return in.ReadVarint64(&v);

@@ -14,12 +14,14 @@
 //
 // Contract: for any input the generated parser accepts, the result equals
 // FromProto(parsed, keep) for each item (tests/unit/list_decode_test.cc
-// checks this on random, merged, truncated and mutated encodings). Unlike
-// the generated parser, strings are not checked for valid UTF-8: a runtime
-// that returns one odd label does not fail the whole relist. Unknown fields,
-// and known field numbers with an unexpected wire type, are skipped, as the
-// generated parser does. Returns INTERNAL on bytes that are not a message
-// (truncated, bad tag, bad length, group wire types).
+// checks this on random, merged, truncated and mutated encodings, and
+// fuzz/cri_list_fuzz.cc on what libFuzzer finds). Unlike the generated
+// parser, strings are not checked for valid UTF-8: a runtime that returns
+// one odd label does not fail the whole relist. Unknown fields (groups
+// too), and known field numbers with an unexpected wire type, are skipped,
+// as the generated parser does. Returns INTERNAL on bytes that are not a
+// message (cut short, a zero tag, an invalid wire type, a bad length, a
+// group not closed by its own number).
 //
 // Pure functions, thread-safe.
 #pragma once

@@ -100,7 +100,7 @@ class Gen {
     for (int i = Int(0, 3); i > 0; --i) {
       const uint32_t number =
           static_cast<uint32_t>(Int(0, 1) ? Int(1, 9) : Int(20, 500));
-      switch (Int(0, 3)) {
+      switch (Int(0, 4)) {
         case 0:
           o.WriteTag(number << 3 | 0);
           o.WriteVarint64(static_cast<uint64_t>(Int(0, 1 << 30)) << Int(0, 30));
@@ -112,6 +112,14 @@ class Gen {
         case 2:
           o.WriteTag(number << 3 | 5);
           o.WriteLittleEndian32(7);
+          break;
+        case 3:  // a group (deprecated, but protobuf skips them)
+          o.WriteTag(number << 3 | 3);
+          o.WriteTag(7 << 3 | 3);
+          o.WriteTag(1 << 3 | 0);
+          o.WriteVarint32(5);
+          o.WriteTag(7 << 3 | 4);
+          o.WriteTag(number << 3 | 4);
           break;
         default:
           if (number <= 9) break;  // a known field's own type is not noise
@@ -258,14 +266,24 @@ TEST_CASE("projected list decoding rejects what is not a message") {
       CHECK(ours == parsed);
     }
   }
+  // Rejected by both: a cut item, a zero tag, an item longer than 2 GiB,
+  // wire type 7, a group never ended, ended by another number, or an end
+  // with no start.
   for (const std::string& bad :
        {std::string("\x0a\x05\x0a", 3), std::string("\x00", 1),
-        std::string("\x0b\x0c", 2), std::string("\x0a\xff\xff\xff\xff\x0f", 6),
-        std::string("\x0f", 1)}) {
+        std::string("\x0a\xff\xff\xff\xff\x0f", 6), std::string("\x0f", 1),
+        std::string("\x0b", 1), std::string("\x0b\x14", 2),
+        std::string("\x0c", 1)}) {
+    CHECK_FALSE(pb::ListContainersResponse().ParseFromString(bad));
     ArrayInputStream in(bad.data(), static_cast<int>(bad.size()));
     CHECK(DecodeContainerList(in, {}).status().code() ==
           absl::StatusCode::kInternal);
   }
+  // An unknown group, even one on the items' own number, is skipped.
+  const std::string group("\x0b\x08\x01\x0c", 4);
+  ArrayInputStream in(group.data(), static_cast<int>(group.size()));
+  CHECK(DecodeContainerList(in, {}).ok());
+  CHECK(pb::ListContainersResponse().ParseFromString(group));
 }
 
 TEST_CASE("projected list decoding survives random mutations") {
