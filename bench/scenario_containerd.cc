@@ -116,7 +116,7 @@ double DirectBatch(cri::CriClient& cri, const capsule::MapperOptions& m,
 // the times come from commit timestamps, and a faster poll takes CPU from
 // containerd (a 2 ms poll slowed its calls by a quarter on two cores).
 double AgentBatch(AgentHarness& h, int width,
-                  std::vector<capsule::Capsule>* all) {
+                  std::vector<capsule::Capsule>* all, absl::Time* end) {
   FleetSpec spec;
   spec.capsules = width;
   spec.image = kImage;
@@ -132,8 +132,17 @@ double AgentBatch(AgentHarness& h, int width,
   }
   absl::Time last;
   RunningLatenciesMs(h, caps, sent, &last);
+  *end = last;
   return absl::ToDoubleMilliseconds(last - sent.front());
 }
+
+// The quiet time the runtime gets after every batch, whichever arm ran it.
+// An agent batch ends at its last Running commit, which the bench sees only
+// at its next poll (up to 50 ms later); a direct batch ends when its calls
+// return. Without a common gap, direct batches started after that poll's
+// delay and agent batches straight after a direct one, into whatever
+// containerd was still finishing.
+constexpr absl::Duration kSettle = absl::Milliseconds(100);
 
 // `total` capsules in batches of `width`, alternating between the direct
 // calls and the agent batch by batch (the first of each pair rotating), so
@@ -160,11 +169,14 @@ absl::StatusOr<Alternated> Alternate(AgentHarness& h,
     for (int k = 0; k < 2 && !failed; ++k) {
       if ((round + k) % 2 == 0) {
         out.direct.push_back(DirectBatch(h.cri(), m, w, &ids, &failed));
+        absl::SleepFor(kSettle);
         continue;
       }
       const std::map<std::string, double> c0 =
           ScrapeBy(metrics_port, series, "method");
-      const double ms = AgentBatch(h, w, &all);
+      absl::Time end;
+      const double ms = AgentBatch(h, w, &all, &end);
+      absl::SleepFor(end + kSettle - absl::Now());  // <= 0: no wait
       for (const auto& [call, s] : ScrapeBy(metrics_port, series, "method")) {
         const auto before = c0.find(call);
         agent_ms[call] +=
