@@ -70,12 +70,20 @@ bool ReadString(CodedInputStream& in, std::string* out) {
   return in.ReadVarintSizeAsInt(&n) && in.ReadString(out, n);
 }
 
+// Integers and enums (an enum's value converts through its int, as the
+// generated parser's does).
 template <typename T>
 bool ReadVarint(CodedInputStream& in, T* out) {
   uint64_t v;
   if (!in.ReadVarint64(&v)) return false;
   *out = static_cast<T>(v);  // truncates, as the generated parser does
   return true;
+}
+
+// A string the projection may leave out: read when `wanted`, else skipped.
+bool ReadStringIf(bool wanted, CodedInputStream& in, uint32_t tag,
+                  std::string* out) {
+  return wanted ? ReadString(in, out) : SkipField(in, tag);
 }
 
 // Calls field(tag) for each field of the length-delimited message that
@@ -130,11 +138,11 @@ bool ReadSandboxMetadata(CodedInputStream& in, bool details, SandboxInfo& out) {
       case Tag(M::kAttemptFieldNumber, kVarint):
         return ReadVarint(in, &out.attempt);
       case Tag(M::kNameFieldNumber, kLen):
-        return details ? ReadString(in, &out.name) : SkipField(in, tag);
+        return ReadStringIf(details, in, tag, &out.name);
       case Tag(M::kUidFieldNumber, kLen):
-        return details ? ReadString(in, &out.uid) : SkipField(in, tag);
+        return ReadStringIf(details, in, tag, &out.uid);
       case Tag(M::kNamespaceFieldNumber, kLen):
-        return details ? ReadString(in, &out.namespace_) : SkipField(in, tag);
+        return ReadStringIf(details, in, tag, &out.namespace_);
       default:
         return SkipField(in, tag);
     }
@@ -151,12 +159,8 @@ bool ReadSandbox(CodedInputStream& in, const ListProjection& keep, Scratch& s,
         return ReadString(in, &out.id);
       case Tag(M::kMetadataFieldNumber, kLen):
         return ReadSandboxMetadata(in, keep.details, out);
-      case Tag(M::kStateFieldNumber, kVarint): {
-        int32_t state;
-        if (!ReadVarint(in, &state)) return false;
-        out.state = static_cast<SandboxState>(state);
-        return true;
-      }
+      case Tag(M::kStateFieldNumber, kVarint):
+        return ReadVarint(in, &out.state);
       case Tag(M::kCreatedAtFieldNumber, kVarint):
         return ReadVarint(in, &out.created_at);
       case Tag(M::kLabelsFieldNumber, kLen):
@@ -165,8 +169,7 @@ bool ReadSandbox(CodedInputStream& in, const ListProjection& keep, Scratch& s,
         return keep.details ? ReadMapEntry(in, nullptr, out.annotations, s)
                             : SkipField(in, tag);
       case Tag(M::kRuntimeHandlerFieldNumber, kLen):
-        return keep.details ? ReadString(in, &out.runtime_handler)
-                            : SkipField(in, tag);
+        return ReadStringIf(keep.details, in, tag, &out.runtime_handler);
       default:
         return SkipField(in, tag);
     }
@@ -181,7 +184,7 @@ bool ReadContainerMetadata(CodedInputStream& in, bool details,
       case Tag(M::kAttemptFieldNumber, kVarint):
         return ReadVarint(in, &out.attempt);
       case Tag(M::kNameFieldNumber, kLen):
-        return details ? ReadString(in, &out.name) : SkipField(in, tag);
+        return ReadStringIf(details, in, tag, &out.name);
       default:
         return SkipField(in, tag);
     }
@@ -212,14 +215,9 @@ bool ReadContainer(CodedInputStream& in, const ListProjection& keep, Scratch& s,
       case Tag(M::kImageFieldNumber, kLen):
         return keep.details ? ReadImageSpec(in, out) : SkipField(in, tag);
       case Tag(M::kImageRefFieldNumber, kLen):
-        return keep.details ? ReadString(in, &out.image_ref)
-                            : SkipField(in, tag);
-      case Tag(M::kStateFieldNumber, kVarint): {
-        int32_t state;
-        if (!ReadVarint(in, &state)) return false;
-        out.state = static_cast<ContainerState>(state);
-        return true;
-      }
+        return ReadStringIf(keep.details, in, tag, &out.image_ref);
+      case Tag(M::kStateFieldNumber, kVarint):
+        return ReadVarint(in, &out.state);
       case Tag(M::kCreatedAtFieldNumber, kVarint):
         return ReadVarint(in, &out.created_at);
       case Tag(M::kLabelsFieldNumber, kLen):
@@ -242,19 +240,17 @@ absl::StatusOr<std::vector<Info>> DecodeList(
   CodedInputStream in(&stream);
   std::vector<Info> out;
   Scratch scratch;
-  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
-    bool ok;
-    if (tag == Tag(items_field, kLen)) {
-      ok = read(in, scratch, out.emplace_back());
-    } else {
-      ok = SkipField(in, tag);
+  bool ok = true;
+  while (ok) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) {
+      ok = in.ConsumedEntireMessage();
+      break;
     }
-    if (!ok) {
-      return absl::InternalError(absl::StrCat(
-          "malformed ", what, " answer near byte ", in.CurrentPosition()));
-    }
+    ok = tag == Tag(items_field, kLen) ? read(in, scratch, out.emplace_back())
+                                       : SkipField(in, tag);
   }
-  if (!in.ConsumedEntireMessage()) {
+  if (!ok) {
     return absl::InternalError(absl::StrCat(
         "malformed ", what, " answer near byte ", in.CurrentPosition()));
   }
