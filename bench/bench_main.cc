@@ -5,6 +5,7 @@
 //
 // Prints a table and writes every figure as JSON to FILE (default
 // build/bench/results.json). Figures are reported, never asserted.
+#include <linux/magic.h>
 #include <sys/vfs.h>
 
 #include <fstream>
@@ -68,15 +69,15 @@ void PrintScenario(const Json& r) {
 }
 
 // The filesystem of the scenarios' scratch directories (pod logs, the
-// agents' state, fake-cri's log files), by its magic number.
+// agents' state, fake-cri's log files).
 std::string ScratchFs() {
   const std::string root = zun::testing::ScratchRoot();
   struct statfs fs;
   if (statfs(root.c_str(), &fs) != 0) return "?";
   switch (static_cast<unsigned long>(fs.f_type)) {
-    case 0x01021994:
+    case TMPFS_MAGIC:
       return "tmpfs";
-    case 0xEF53:
+    case EXT4_SUPER_MAGIC:
       return absl::StrCat("ext2/3/4 (", root, ")");
     default:
       return absl::StrCat("filesystem 0x", absl::Hex(fs.f_type), " (", root,
