@@ -197,35 +197,20 @@ void Reconciler::ScheduleSync(const std::string& uuid, absl::Time at) {
 
 void Reconciler::RelistOnce() {
   const auto started = std::chrono::steady_clock::now();
-  cri::SandboxFilter sf;
-  sf.labels = {
-      {std::string(cs::kLabelManagedBy), std::string(cs::kManagedByValue)},
-      {std::string(cs::kLabelHost), options_.host}};
   // Triage reads ids, states, attempts and the two uuid labels: thousands
-  // of items copy nothing else.
-  sf.keep.label_keys = {std::string(cs::kLabelCapsuleUuid)};
-  sf.keep.details = false;
-  cri::ContainerFilter cf;
-  cf.labels = sf.labels;
-  cf.keep.label_keys = {std::string(cs::kLabelCapsuleUuid),
-                        std::string(cs::kLabelContainerUuid)};
-  cf.keep.details = false;
-  absl::StatusOr<std::vector<cri::SandboxInfo>> sandboxes =
-      cri_.ListPodSandbox(sf);
-  absl::StatusOr<std::vector<cri::ContainerInfo>> containers =
-      sandboxes.ok()
-          ? cri_.ListContainers(cf)
-          : absl::StatusOr<std::vector<cri::ContainerInfo>>(sandboxes.status());
-  if (!containers.ok()) {
+  // of items, as views into the runtime's answers (cri::PodListing).
+  absl::StatusOr<cri::PodListing> listing =
+      cri_.ListPods(cs::RelistSandboxFilter(options_.host),
+                    cs::RelistContainerFilter(options_.host));
+  if (!listing.ok()) {
     absl::MutexLock l(&mu_);
     if (stats_.relist_errors++ % 30 == 0) {
       ZUN_LOG(kAgent, warn, "relist failed (statuses left as they are): {}",
-              containers.status().message());
+              listing.status().message());
     }
     return;
   }
-  const cs::RuntimeView rt =
-      cs::BuildRuntimeView(*std::move(sandboxes), *std::move(containers));
+  const cs::RuntimeView rt = cs::BuildRuntimeView(*std::move(listing));
 
   bool resync_due;
   {
@@ -247,7 +232,7 @@ void Reconciler::RelistOnce() {
   }
   // Sandboxes no capsule row claims: every one, less those the rows name
   // (views of rt's keys, which outlive this function's use of them).
-  absl::flat_hash_set<absl::string_view> unclaimed;
+  absl::flat_hash_set<std::string_view> unclaimed;
   unclaimed.reserve(rt.sandbox.size());
   for (const auto& [uuid, sb] : rt.sandbox) unclaimed.insert(uuid);
   const std::set<std::string> busy = executor_.BusyKeys();
@@ -267,12 +252,12 @@ void Reconciler::RelistOnce() {
         to_delete.push_back(c.uuid());
         break;
       case cs::RelistAction::kRemoveSandbox:
-        unowned[c.uuid()] = rt.sandbox.at(c.uuid()).id;
+        unowned[c.uuid()] = std::string(rt.sandbox.at(c.uuid())->id);
         break;
     }
   });
-  for (absl::string_view uuid : unclaimed) {
-    unowned[std::string(uuid)] = rt.sandbox.find(uuid)->second.id;
+  for (std::string_view uuid : unclaimed) {
+    unowned[std::string(uuid)] = std::string(rt.sandbox.find(uuid)->second->id);
   }
   for (const std::string& uuid : to_sync) SubmitSync(uuid);
   for (const std::string& uuid : to_resume) {

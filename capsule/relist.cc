@@ -13,10 +13,11 @@ const std::string& Empty() {
   return *kEmpty;
 }
 
-const std::string& LabelOf(const cri::Labels& l, std::string_view key) {
-  auto it = l.find(key);
-  return it == l.end() ? Empty() : it->second;
-}
+// Where each filter's kept labels land in a listed item (cri::PodListing:
+// labels[i] is the value of keep.label_keys[i]).
+constexpr size_t kSandboxCapsuleUuid = 0;
+constexpr size_t kContainerCapsuleUuid = 0;
+constexpr size_t kContainerChildUuid = 1;
 
 const std::string& OrEmpty(const std::optional<std::string>& s) {
   return s ? *s : Empty();
@@ -29,10 +30,11 @@ bool Drifted(const Capsule& c, const RuntimeView& rt, bool restart_scheduled) {
   const bool should_run =
       status == kStatusRunning || status == kStatusRestarting;
   auto sb = rt.sandbox.find(c.uuid());
-  if (sb == rt.sandbox.end() || sb->second.state != cri::SandboxState::kReady) {
+  if (sb == rt.sandbox.end() ||
+      sb->second->state != cri::SandboxState::kReady) {
     return should_run;  // vanished or stopped behind our back
   }
-  if (c.record.container_id != sb->second.id) return should_run;
+  if (c.record.container_id != sb->second->id) return should_run;
   for (const auto& child : c.containers) {
     const std::string& cstatus = OrEmpty(child.status);
     auto it = rt.container.find(child.uuid);
@@ -40,7 +42,7 @@ bool Drifted(const Capsule& c, const RuntimeView& rt, bool restart_scheduled) {
       if (cstatus != kStatusError) return true;
       continue;
     }
-    const cri::ContainerInfo& ci = it->second;
+    const cri::ListedContainer& ci = *it->second;
     if (child.container_id != ci.id) return true;
     switch (ci.state) {
       case cri::ContainerState::kRunning:
@@ -66,34 +68,49 @@ bool Drifted(const Capsule& c, const RuntimeView& rt, bool restart_scheduled) {
 
 }  // namespace
 
-RuntimeView BuildRuntimeView(std::vector<cri::SandboxInfo> sandboxes,
-                             std::vector<cri::ContainerInfo> containers) {
+cri::SandboxFilter RelistSandboxFilter(const std::string& host) {
+  cri::SandboxFilter f;
+  f.labels = {{std::string(kLabelManagedBy), std::string(kManagedByValue)},
+              {std::string(kLabelHost), host}};
+  f.keep.label_keys.resize(1);
+  f.keep.label_keys[kSandboxCapsuleUuid] = kLabelCapsuleUuid;
+  f.keep.details = false;
+  return f;
+}
+
+cri::ContainerFilter RelistContainerFilter(const std::string& host) {
+  cri::ContainerFilter f;
+  f.labels = {{std::string(kLabelManagedBy), std::string(kManagedByValue)},
+              {std::string(kLabelHost), host}};
+  f.keep.label_keys.resize(2);
+  f.keep.label_keys[kContainerCapsuleUuid] = kLabelCapsuleUuid;
+  f.keep.label_keys[kContainerChildUuid] = kLabelContainerUuid;
+  f.keep.details = false;
+  return f;
+}
+
+RuntimeView BuildRuntimeView(cri::PodListing listing) {
   RuntimeView rt;
-  rt.sandbox.reserve(sandboxes.size());
-  rt.container.reserve(containers.size());
-  for (cri::SandboxInfo& sb : sandboxes) {
-    std::string uuid = LabelOf(sb.labels, kLabelCapsuleUuid);
+  rt.listing = std::move(listing);  // element addresses stay as they were
+  rt.sandbox.reserve(rt.listing.sandboxes.size());
+  rt.container.reserve(rt.listing.containers.size());
+  for (const cri::ListedSandbox& sb : rt.listing.sandboxes) {
+    const std::string_view uuid = sb.labels[kSandboxCapsuleUuid];
     if (uuid.empty()) continue;
-    auto it = rt.sandbox.find(uuid);
-    if (it == rt.sandbox.end()) {
-      rt.sandbox.emplace(std::move(uuid), std::move(sb));
-    } else if (sb.attempt > it->second.attempt ||
-               (sb.attempt == it->second.attempt &&
-                sb.created_at > it->second.created_at)) {
-      it->second = std::move(sb);
+    auto [it, added] = rt.sandbox.try_emplace(uuid, &sb);
+    if (!added && (sb.attempt > it->second->attempt ||
+                   (sb.attempt == it->second->attempt &&
+                    sb.created_at > it->second->created_at))) {
+      it->second = &sb;
     }
   }
-  for (cri::ContainerInfo& ci : containers) {
-    std::string child = LabelOf(ci.labels, kLabelContainerUuid);
+  for (const cri::ListedContainer& ci : rt.listing.containers) {
+    const std::string_view child = ci.labels[kContainerChildUuid];
     if (child.empty()) continue;
-    auto sb = rt.sandbox.find(LabelOf(ci.labels, kLabelCapsuleUuid));
-    if (sb == rt.sandbox.end() || sb->second.id != ci.sandbox_id) continue;
-    auto it = rt.container.find(child);
-    if (it == rt.container.end()) {
-      rt.container.emplace(std::move(child), std::move(ci));
-    } else if (ci.attempt > it->second.attempt) {
-      it->second = std::move(ci);
-    }
+    auto sb = rt.sandbox.find(ci.labels[kContainerCapsuleUuid]);
+    if (sb == rt.sandbox.end() || sb->second->id != ci.sandbox_id) continue;
+    auto [it, added] = rt.container.try_emplace(child, &ci);
+    if (!added && ci.attempt > it->second->attempt) it->second = &ci;
   }
   return rt;
 }

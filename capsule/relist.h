@@ -8,27 +8,36 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "capsule/model.h"
+#include "cri/pod_listing.h"
 #include "cri/types.h"
 
 namespace zun::capsule {
 
-// The runtime's view of this host's capsules, from the two list calls.
-// Hashed: a relist looks up every capsule and child of the host.
+// The filters a relist lists this host's capsules with: ours, on `host`,
+// keeping the labels BuildRuntimeView reads (and nothing else).
+cri::SandboxFilter RelistSandboxFilter(const std::string& host);
+cri::ContainerFilter RelistContainerFilter(const std::string& host);
+
+// The runtime's view of this host's capsules, from one compact listing
+// (CriClient::ListPods with the filters above). Hashed: a relist looks up
+// every capsule and child of the host. The maps point into `listing`, which
+// the view owns: move it, never copy it.
 struct RuntimeView {
-  absl::flat_hash_map<std::string, cri::SandboxInfo>
-      sandbox;  // capsule uuid -> newest
+  cri::PodListing listing;
+  // Capsule uuid -> its newest sandbox.
+  absl::flat_hash_map<std::string_view, const cri::ListedSandbox*> sandbox;
   // Child uuid -> newest container in its capsule's newest sandbox.
-  absl::flat_hash_map<std::string, cri::ContainerInfo> container;
+  absl::flat_hash_map<std::string_view, const cri::ListedContainer*> container;
 };
 
-// Builds the view from the lists (their entries are moved); entries without
-// our labels are ignored.
-RuntimeView BuildRuntimeView(std::vector<cri::SandboxInfo> sandboxes,
-                             std::vector<cri::ContainerInfo> containers);
+// Builds the view from a listing made with the filters above; items
+// without our labels are ignored.
+RuntimeView BuildRuntimeView(cri::PodListing listing);
 
 enum class RelistAction {
   kNone,           // the rows agree with the runtime

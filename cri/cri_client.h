@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cri/pod_listing.h"
 #include "cri/types.h"
 
 namespace zun::cri {
@@ -75,6 +76,14 @@ class CriClient {
   virtual absl::Status ReopenContainerLog(std::string_view container_id) = 0;
   virtual absl::StatusOr<std::vector<ContainerInfo>> ListContainers(
       const ContainerFilter& filter) = 0;
+  // The sandboxes `sandboxes` matches, then the containers `containers`
+  // matches (two list calls, each retried as a read), compactly for a
+  // periodic relist: ids, state, attempt, creation time and the values of
+  // each filter's keep.label_keys (PodListing; keep.details is ignored).
+  // INVALID_ARGUMENT for more than kListedLabels keys; INTERNAL for an
+  // answer that is not a list; the first call's error stops the second.
+  virtual absl::StatusOr<PodListing> ListPods(
+      const SandboxFilter& sandboxes, const ContainerFilter& containers) = 0;
   // NOT_FOUND if the container does not exist.
   virtual absl::StatusOr<ContainerStatusInfo> ContainerStatus(
       std::string_view container_id) = 0;

@@ -97,6 +97,20 @@ absl::StatusOr<std::vector<ContainerInfo>> FakeCriClient::ListContainers(
   return out;
 }
 
+absl::StatusOr<PodListing> FakeCriClient::ListPods(
+    const SandboxFilter& sandboxes, const ContainerFilter& containers) {
+  if (sandboxes.keep.label_keys.size() > kListedLabels ||
+      containers.keep.label_keys.size() > kListedLabels) {
+    return absl::InvalidArgumentError("ListPods keeps at most two labels");
+  }
+  absl::StatusOr<std::vector<SandboxInfo>> sb = ListPodSandbox(sandboxes);
+  if (!sb.ok()) return sb.status();
+  absl::StatusOr<std::vector<ContainerInfo>> c = ListContainers(containers);
+  if (!c.ok()) return c.status();
+  return MakePodListing(*sb, sandboxes.keep.label_keys, *c,
+                        containers.keep.label_keys);
+}
+
 absl::StatusOr<ContainerStatusInfo> FakeCriClient::ContainerStatus(
     std::string_view container_id) {
   Count("ContainerStatus");

@@ -50,6 +50,10 @@ class FakeCriClient final : public CriClient {
   absl::Status RemoveContainer(std::string_view container_id) override;
   absl::StatusOr<std::vector<ContainerInfo>> ListContainers(
       const ContainerFilter& filter) override;
+  // Counted (and hooked) as its two calls.
+  absl::StatusOr<PodListing> ListPods(
+      const SandboxFilter& sandboxes,
+      const ContainerFilter& containers) override;
   absl::StatusOr<ContainerStatusInfo> ContainerStatus(
       std::string_view container_id) override;
   absl::Status UpdateContainerResources(

@@ -101,6 +101,29 @@ class GrpcCriClient::Impl {
     return status;
   }
 
+  // A list call's answer, flattened into one string (the compact decoders
+  // read it in place; one copy of about 1.7 MB for a 1,000-capsule relist).
+  absl::StatusOr<std::unique_ptr<const std::string>> ListBytes(
+      std::string_view method, const google::protobuf::MessageLite& request) {
+    grpc::ByteBuffer answer;
+    absl::Status s = Invoke(
+        method, true, options_.request_timeout, [&](grpc::ClientContext* c) {
+          return RuntimeRawCall(c, method, request, &answer);
+        });
+    if (!s.ok()) return s;
+    std::vector<grpc::Slice> slices;
+    if (!answer.Dump(&slices).ok()) {
+      return absl::InternalError(
+          absl::StrCat("CRI ", AV(method), ": unreadable answer"));
+    }
+    auto bytes = std::make_unique<std::string>();
+    bytes->reserve(answer.Length());
+    for (const grpc::Slice& slice : slices) {
+      bytes->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+    return bytes;
+  }
+
   const GrpcCriOptions& options() const { return options_; }
   pb::RuntimeService::Stub& runtime() { return *runtime_; }
   pb::ImageService::Stub& image() { return *image_; }
@@ -329,6 +352,34 @@ absl::StatusOr<std::vector<ContainerInfo>> GrpcCriClient::ListContainers(
   if (!s.ok()) return s;
   grpc::ProtoBufferReader reader(&answer);
   return internal::DecodeContainerList(reader, filter.keep);
+}
+
+absl::StatusOr<PodListing> GrpcCriClient::ListPods(
+    const SandboxFilter& sandboxes, const ContainerFilter& containers) {
+  if (sandboxes.keep.label_keys.size() > kListedLabels ||
+      containers.keep.label_keys.size() > kListedLabels) {
+    return absl::InvalidArgumentError("ListPods keeps at most two labels");
+  }
+  pb::ListPodSandboxRequest sreq;
+  ToProto(sandboxes, sreq.mutable_filter());
+  pb::ListContainersRequest creq;
+  ToProto(containers, creq.mutable_filter());
+  PodListing out;
+  absl::StatusOr<std::unique_ptr<const std::string>> sb =
+      impl_->ListBytes("ListPodSandbox", sreq);
+  if (!sb.ok()) return sb.status();
+  absl::Status s = internal::DecodeListedSandboxes(
+      **sb, sandboxes.keep.label_keys, &out.sandboxes);
+  if (!s.ok()) return s;
+  out.bytes.push_back(*std::move(sb));  // the views stay valid: same string
+  absl::StatusOr<std::unique_ptr<const std::string>> c =
+      impl_->ListBytes("ListContainers", creq);
+  if (!c.ok()) return c.status();
+  s = internal::DecodeListedContainers(**c, containers.keep.label_keys,
+                                       &out.containers);
+  if (!s.ok()) return s;
+  out.bytes.push_back(*std::move(c));
+  return out;
 }
 
 absl::StatusOr<ContainerStatusInfo> GrpcCriClient::ContainerStatus(

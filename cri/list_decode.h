@@ -23,12 +23,23 @@
 // message (cut short, a zero tag, an invalid wire type, a bad length, a
 // group not closed by its own number).
 //
+// The compact decoders (listing_decode.cc) read the same answers into
+// PodListing items: views into `bytes`, which must outlive them; the
+// labels kept are the values of the first kListedLabels of `keys`. For any
+// input the generated parser accepts, the result equals MakePodListing of
+// the full decoders' (list_decode_test.cc, cri_list_fuzz.cc); they reject
+// exactly what those reject, and then leave `out` as it was.
+//
 // Pure functions, thread-safe.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cri/pod_listing.h"
 #include "cri/types.h"
 #include "google/protobuf/io/zero_copy_stream.h"
 
@@ -41,5 +52,15 @@ absl::StatusOr<std::vector<SandboxInfo>> DecodeSandboxList(
 // `in` holds one runtime.v1.ListContainersResponse.
 absl::StatusOr<std::vector<ContainerInfo>> DecodeContainerList(
     google::protobuf::io::ZeroCopyInputStream& in, const ListProjection& keep);
+
+// `bytes` holds one ListPodSandboxResponse; its items are appended to *out.
+absl::Status DecodeListedSandboxes(std::string_view bytes,
+                                   const std::vector<std::string>& keys,
+                                   std::vector<ListedSandbox>* out);
+
+// `bytes` holds one ListContainersResponse; its items are appended to *out.
+absl::Status DecodeListedContainers(std::string_view bytes,
+                                    const std::vector<std::string>& keys,
+                                    std::vector<ListedContainer>* out);
 
 }  // namespace zun::cri::internal

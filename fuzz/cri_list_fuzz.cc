@@ -2,7 +2,9 @@
 // even) and ListContainers (odd), the rest of the input being the answer's
 // bytes, as cri/list_decode.h decodes them. Any bytes: no crash, no leak.
 // Bytes the generated parser accepts: the same items as FromProto gives,
-// for every projection; a difference aborts.
+// for every projection. Any bytes: the compact decoders accept exactly
+// what the full ones accept (details off), with the items MakePodListing
+// makes of theirs. A difference aborts.
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/stubs/logging.h>
 
@@ -15,6 +17,7 @@
 
 #include "cri/convert.h"
 #include "cri/list_decode.h"
+#include "cri/pod_listing.h"
 #include "fuzz/fuzz_common.h"
 
 namespace {
@@ -29,6 +32,38 @@ auto Fields(const cri::SandboxInfo& s) {
 auto Fields(const cri::ContainerInfo& c) {
   return std::tie(c.id, c.sandbox_id, c.name, c.attempt, c.image, c.image_ref,
                   c.state, c.created_at, c.labels, c.annotations);
+}
+
+auto Fields(const cri::ListedSandbox& s) {
+  return std::tie(s.id, s.attempt, s.state, s.created_at, s.labels);
+}
+auto Fields(const cri::ListedContainer& c) {
+  return std::tie(c.id, c.sandbox_id, c.attempt, c.state, c.created_at,
+                  c.labels);
+}
+
+template <typename Listed, typename Full, typename Compact, typename Pick>
+void CheckListed(const std::string& bytes, Full full, Compact compact,
+                 Pick pick) {
+  static const std::vector<std::vector<std::string>> kKeys = {
+      {},
+      {"zun.openstack.org/capsule-uuid", "zun.openstack.org/container-uuid"},
+      {"a"}};
+  for (const std::vector<std::string>& keys : kKeys) {
+    google::protobuf::io::ArrayInputStream in(bytes.data(),
+                                              static_cast<int>(bytes.size()));
+    auto items = full(in, cri::ListProjection{keys, false});
+    std::vector<Listed> got;
+    const bool ok = compact(bytes, keys, &got).ok();
+    if (ok != items.ok() || (!ok && !got.empty())) abort();
+    if (!ok) continue;
+    cri::PodListing listing;
+    const std::vector<Listed>& want = pick(listing, *items, keys);
+    if (got.size() != want.size()) abort();
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (Fields(got[i]) != Fields(want[i])) abort();
+    }
+  }
 }
 
 template <typename Response, typename Items, typename Decode>
@@ -70,12 +105,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           return r.items();
         },
         cri::internal::DecodeSandboxList);
+    CheckListed<cri::ListedSandbox>(
+        bytes, cri::internal::DecodeSandboxList,
+        cri::internal::DecodeListedSandboxes,
+        [](cri::PodListing & l, const std::vector<cri::SandboxInfo>& items,
+           const std::vector<std::string>& keys) -> const auto& {
+          l = cri::MakePodListing(items, keys, {}, {});
+          return l.sandboxes;
+        });
   } else {
     Check<pb::ListContainersResponse>(
         bytes, [](const pb::ListContainersResponse& r) -> const auto& {
           return r.containers();
         },
         cri::internal::DecodeContainerList);
+    CheckListed<cri::ListedContainer>(
+        bytes, cri::internal::DecodeContainerList,
+        cri::internal::DecodeListedContainers,
+        [](cri::PodListing & l, const std::vector<cri::ContainerInfo>& items,
+           const std::vector<std::string>& keys) -> const auto& {
+          l = cri::MakePodListing({}, {}, items, keys);
+          return l.containers;
+        });
   }
   return 0;
 }

@@ -1,6 +1,8 @@
 // cri/list_decode.h against the generated parser: for every encoding the
 // generated parser accepts, the projected decode must equal FromProto of
-// each parsed item, for every projection. Encodings: random lists, items
+// each parsed item, for every projection; the compact decoders must equal
+// MakePodListing of the projected decode's items, and reject exactly what
+// it rejects. Encodings: random lists, items
 // sent as several merged pieces, unknown fields and unexpected wire types,
 // every truncation, and random byte mutations (the sanitizer builds run
 // these too).
@@ -154,6 +156,67 @@ std::string Show(const ContainerInfo& c) {
                       "|", c.created_at, "|", Show(c.labels), "|",
                       Show(c.annotations));
 }
+std::string Show(const ListedSandbox& s) {
+  return absl::StrCat(std::string(s.id), "|", s.attempt, "|",
+                      static_cast<int>(s.state), "|", s.created_at, "|",
+                      std::string(s.labels[0]), "|", std::string(s.labels[1]));
+}
+std::string Show(const ListedContainer& c) {
+  return absl::StrCat(std::string(c.id), "|", std::string(c.sandbox_id), "|",
+                      c.attempt, "|", static_cast<int>(c.state), "|",
+                      c.created_at, "|", std::string(c.labels[0]), "|",
+                      std::string(c.labels[1]));
+}
+
+// The compact decoders against MakePodListing of the full decoder's items
+// (details off, the same label keys): the same acceptance and the same
+// items, appended after what `out` held (kept as it was on an error).
+template <typename Listed, typename Full, typename Compact, typename Pick>
+void ListedAgree(const std::string& bytes, Full full, Compact compact,
+                 Pick pick) {
+  for (const ListProjection& p : Projections()) {
+    const ListProjection keep{p.label_keys, false};
+    ArrayInputStream in(bytes.data(), static_cast<int>(bytes.size()));
+    auto items = full(in, keep);
+    std::vector<Listed> got(1);
+    got[0].attempt = 77;
+    const absl::Status s = compact(bytes, keep.label_keys, &got);
+    REQUIRE(s.ok() == items.ok());
+    REQUIRE(!got.empty());
+    CHECK(got[0].attempt == 77);
+    if (!s.ok()) {
+      CHECK(s.code() == absl::StatusCode::kInternal);
+      CHECK(got.size() == 1);
+      continue;
+    }
+    const std::vector<Listed>& want = pick(*items, keep.label_keys);
+    REQUIRE(got.size() == want.size() + 1);
+    for (size_t i = 0; i < want.size(); ++i) {
+      CHECK(Show(got[i + 1]) == Show(want[i]));
+    }
+  }
+}
+
+void ListedSandboxesAgree(const std::string& bytes) {
+  PodListing listing;  // holds what `want` views
+  ListedAgree<ListedSandbox>(
+      bytes, DecodeSandboxList, DecodeListedSandboxes,
+      [&](const std::vector<SandboxInfo>& items,
+          const std::vector<std::string>& keys) -> const auto& {
+        listing = MakePodListing(items, keys, {}, {});
+        return listing.sandboxes;
+      });
+}
+void ListedContainersAgree(const std::string& bytes) {
+  PodListing listing;
+  ListedAgree<ListedContainer>(
+      bytes, DecodeContainerList, DecodeListedContainers,
+      [&](const std::vector<ContainerInfo>& items,
+          const std::vector<std::string>& keys) -> const auto& {
+        listing = MakePodListing({}, {}, items, keys);
+        return listing.containers;
+      });
+}
 
 // The list field (number 1 in both answers) written item by item, each
 // item as the concatenation of its pieces (protobuf merges them).
@@ -194,6 +257,7 @@ bool Agree(const std::string& bytes, Items items, Decode decode) {
 }
 
 bool SandboxesAgree(const std::string& bytes) {
+  ListedSandboxesAgree(bytes);
   return Agree<pb::ListPodSandboxResponse, SandboxInfo>(
       bytes, [](const pb::ListPodSandboxResponse& r) -> const auto& {
         return r.items();
@@ -201,6 +265,7 @@ bool SandboxesAgree(const std::string& bytes) {
       DecodeSandboxList);
 }
 bool ContainersAgree(const std::string& bytes) {
+  ListedContainersAgree(bytes);
   return Agree<pb::ListContainersResponse, ContainerInfo>(
       bytes, [](const pb::ListContainersResponse& r) -> const auto& {
         return r.containers();
@@ -289,6 +354,9 @@ TEST_CASE("projected list decoding rejects what is not a message") {
     CHECK_FALSE(pb::ListContainersResponse().ParseFromString(bad));
     ArrayInputStream in(bad.data(), static_cast<int>(bad.size()));
     CHECK(DecodeContainerList(in, {}).status().code() ==
+          absl::StatusCode::kInternal);
+    std::vector<ListedContainer> listed;
+    CHECK(DecodeListedContainers(bad, {kKeyA}, &listed).code() ==
           absl::StatusCode::kInternal);
   }
   // An unknown group, even one on the items' own number, is skipped.

@@ -45,8 +45,16 @@ Capsule Running() {
   return c;
 }
 
+// The view of full items, listed as the relist lists them.
+RuntimeView ViewOf(const std::vector<cri::SandboxInfo>& sandboxes,
+                   const std::vector<cri::ContainerInfo>& containers) {
+  return BuildRuntimeView(cri::MakePodListing(
+      sandboxes, RelistSandboxFilter("h").keep.label_keys, containers,
+      RelistContainerFilter("h").keep.label_keys));
+}
+
 RuntimeView View(cri::SandboxState sb_state, cri::ContainerState c_state) {
-  return BuildRuntimeView(
+  return ViewOf(
       {Sb("cap", "sb-0", 0, cri::SandboxState::kNotReady),
        Sb("cap", "sb-1", 1, sb_state)},
       {Ctr("cap", "c1", "c1-0", "sb-0", cri::ContainerState::kExited),
@@ -58,9 +66,38 @@ TEST_CASE("the runtime view keeps the newest sandbox and its containers") {
   RuntimeView rt =
       View(cri::SandboxState::kReady, cri::ContainerState::kRunning);
   REQUIRE(rt.sandbox.size() == 1);
-  CHECK(rt.sandbox.at("cap").id == "sb-1");
+  CHECK(rt.sandbox.at("cap")->id == "sb-1");
   REQUIRE(rt.container.size() == 1);
-  CHECK(rt.container.at("c1").id == "c1-1");
+  CHECK(rt.container.at("c1")->id == "c1-1");
+}
+
+TEST_CASE("a relist lists our pods on this host, keeping the uuid labels") {
+  const cri::SandboxFilter sf = RelistSandboxFilter("node-1");
+  const cri::ContainerFilter cf = RelistContainerFilter("node-1");
+  for (const cri::Labels* l : {&sf.labels, &cf.labels}) {
+    CHECK(l->at(std::string(kLabelHost)) == "node-1");
+    CHECK(l->at(std::string(kLabelManagedBy)) == kManagedByValue);
+  }
+  CHECK_FALSE(sf.keep.details);
+  CHECK_FALSE(cf.keep.details);
+  CHECK(sf.keep.label_keys.size() <= cri::kListedLabels);
+  CHECK(cf.keep.label_keys.size() <= cri::kListedLabels);
+}
+
+TEST_CASE("the runtime view points into the listing it owns, moved or not") {
+  RuntimeView a =
+      View(cri::SandboxState::kReady, cri::ContainerState::kRunning);
+  const RuntimeView b = std::move(a);
+  CHECK(b.sandbox.at("cap")->id == "sb-1");
+  CHECK(b.container.at("c1")->id == "c1-1");
+  CHECK(b.container.at("c1")->sandbox_id == "sb-1");
+  // Short strings (within std::string's inline buffer) too.
+  RuntimeView s =
+      ViewOf({Sb("k", "s", 0, cri::SandboxState::kReady)},
+             {Ctr("k", "c", "i", "s", cri::ContainerState::kExited)});
+  const RuntimeView t = std::move(s);
+  CHECK(t.sandbox.at("k")->id == "s");
+  CHECK(t.container.at("c")->state == cri::ContainerState::kExited);
 }
 
 TEST_CASE("a relist triages each capsule") {
