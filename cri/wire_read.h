@@ -83,7 +83,7 @@ inline bool ReadVarint(CodedInputStream& in, T* out) {
 
 // A string the projection may leave out: read when `wanted`, else skipped.
 inline bool ReadStringIf(bool wanted, CodedInputStream& in, uint32_t tag,
-                  std::string* out) {
+                         std::string* out) {
   return wanted ? ReadString(in, out) : SkipField(in, tag);
 }
 
