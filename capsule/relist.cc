@@ -66,12 +66,17 @@ bool Drifted(const Capsule& c, const RuntimeView& rt, bool restart_scheduled) {
   return false;
 }
 
+// Ours, on `host`: what both list calls of a relist select.
+cri::Labels OursOn(const std::string& host) {
+  return {{std::string(kLabelManagedBy), std::string(kManagedByValue)},
+          {std::string(kLabelHost), host}};
+}
+
 }  // namespace
 
 cri::SandboxFilter RelistSandboxFilter(const std::string& host) {
   cri::SandboxFilter f;
-  f.labels = {{std::string(kLabelManagedBy), std::string(kManagedByValue)},
-              {std::string(kLabelHost), host}};
+  f.labels = OursOn(host);
   f.keep.label_keys.resize(1);
   f.keep.label_keys[kSandboxCapsuleUuid] = kLabelCapsuleUuid;
   f.keep.details = false;
@@ -80,8 +85,7 @@ cri::SandboxFilter RelistSandboxFilter(const std::string& host) {
 
 cri::ContainerFilter RelistContainerFilter(const std::string& host) {
   cri::ContainerFilter f;
-  f.labels = {{std::string(kLabelManagedBy), std::string(kManagedByValue)},
-              {std::string(kLabelHost), host}};
+  f.labels = OursOn(host);
   f.keep.label_keys.resize(2);
   f.keep.label_keys[kContainerCapsuleUuid] = kLabelCapsuleUuid;
   f.keep.label_keys[kContainerChildUuid] = kLabelContainerUuid;

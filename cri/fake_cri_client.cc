@@ -99,9 +99,8 @@ absl::StatusOr<std::vector<ContainerInfo>> FakeCriClient::ListContainers(
 
 absl::StatusOr<PodListing> FakeCriClient::ListPods(
     const SandboxFilter& sandboxes, const ContainerFilter& containers) {
-  if (sandboxes.keep.label_keys.size() > kListedLabels ||
-      containers.keep.label_keys.size() > kListedLabels) {
-    return absl::InvalidArgumentError("ListPods keeps at most two labels");
+  if (absl::Status s = CheckListPodsArgs(sandboxes, containers); !s.ok()) {
+    return s;
   }
   absl::StatusOr<std::vector<SandboxInfo>> sb = ListPodSandbox(sandboxes);
   if (!sb.ok()) return sb.status();

@@ -356,9 +356,8 @@ absl::StatusOr<std::vector<ContainerInfo>> GrpcCriClient::ListContainers(
 
 absl::StatusOr<PodListing> GrpcCriClient::ListPods(
     const SandboxFilter& sandboxes, const ContainerFilter& containers) {
-  if (sandboxes.keep.label_keys.size() > kListedLabels ||
-      containers.keep.label_keys.size() > kListedLabels) {
-    return absl::InvalidArgumentError("ListPods keeps at most two labels");
+  if (absl::Status s = CheckListPodsArgs(sandboxes, containers); !s.ok()) {
+    return s;
   }
   pb::ListPodSandboxRequest sreq;
   ToProto(sandboxes, sreq.mutable_filter());

@@ -115,10 +115,13 @@ template <typename Item, typename ReadItem>
 absl::Status DecodeListed(std::string_view bytes, int items_field,
                           const char* what, std::vector<Item>* out,
                           ReadItem&& read) {
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
+    return absl::InternalError(absl::StrCat(what, " answer over 2 GiB"));
+  }
   const size_t size0 = out->size();
   CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
                       static_cast<int>(bytes.size()));
-  bool ok = bytes.size() <= static_cast<size_t>(INT32_MAX);
+  bool ok = true;
   while (ok) {
     const uint32_t tag = in.ReadTag();
     if (tag == 0) {

@@ -1,5 +1,7 @@
 #include "cri/pod_listing.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace zun::cri {
 namespace {
 
@@ -35,6 +37,16 @@ void ForKept(const Labels& labels, const std::vector<std::string>& keys,
 }
 
 }  // namespace
+
+absl::Status CheckListPodsArgs(const SandboxFilter& sandboxes,
+                               const ContainerFilter& containers) {
+  if (sandboxes.keep.label_keys.size() > kListedLabels ||
+      containers.keep.label_keys.size() > kListedLabels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ListPods keeps at most ", kListedLabels, " labels"));
+  }
+  return absl::OkStatus();
+}
 
 PodListing MakePodListing(const std::vector<SandboxInfo>& sandboxes,
                           const std::vector<std::string>& sandbox_keys,

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "cri/types.h"
 
 namespace zun::cri {
@@ -62,6 +63,11 @@ struct PodListing {
   // What the views above point into (owned; never resized once viewed).
   std::vector<std::unique_ptr<const std::string>> bytes;
 };
+
+// What every CriClient::ListPods checks first: INVALID_ARGUMENT when a
+// filter asks to keep more than kListedLabels labels, else OK.
+absl::Status CheckListPodsArgs(const SandboxFilter& sandboxes,
+                               const ContainerFilter& containers);
 
 // The listing of items already held as SandboxInfo / ContainerInfo (the
 // in-process fake, tests): copies every string it keeps into one buffer.

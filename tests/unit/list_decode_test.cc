@@ -327,6 +327,18 @@ TEST_CASE("projected list decoding keeps only the labels asked for") {
   CHECK(got->front().image.empty());
 }
 
+TEST_CASE("a compact listing keeps at most kListedLabels labels per item") {
+  SandboxFilter sf;
+  ContainerFilter cf;
+  cf.keep.label_keys = {kKeyA, kKeyB};
+  CHECK(CheckListPodsArgs(sf, cf).ok());
+  sf.keep.label_keys = {kKeyA, kKeyB, "third"};
+  CHECK(CheckListPodsArgs(sf, cf).code() == absl::StatusCode::kInvalidArgument);
+  sf.keep.label_keys.pop_back();
+  cf.keep.label_keys.push_back("third");
+  CHECK(CheckListPodsArgs(sf, cf).code() == absl::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("projected list decoding rejects what is not a message") {
   Gen g(7);
   const std::string sandboxes = RandomList(g, true);
