@@ -1,7 +1,7 @@
 // File: blocking_calls.h  (internal to cri/)
 // Runs the fake CRI server's calls that may block (scripted latencies,
 // hangs, slow sandboxes and pulls) each on a thread of its own, so that a
-// slow call never holds one of gRPC's few callback threads, and waits for
+// slow call never holds the server's polling thread, and waits for
 // them at shutdown. Threads are kept for a while after their call and
 // reused: a benchmark's thousands of slow calls do not each create and
 // destroy a thread (that was a third of fake-cri's CPU). Every call still

@@ -57,6 +57,7 @@ class FakeCriServer::Control final : public cpb::FakeCriControl::Service {
 };
 
 struct FakeCriServer::ServerHolder {
+  std::unique_ptr<FakeCriServing> serving;  // outlives the server
   std::unique_ptr<grpc::Server> server;
   std::string path;
 };
@@ -103,8 +104,7 @@ absl::Status FakeCriServer::Start(const std::string& endpoint) {
   }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(endpoint, grpc::InsecureServerCredentials());
-  builder.RegisterService(service_->runtime_service());
-  builder.RegisterService(service_->image_service());
+  std::unique_ptr<FakeCriServing> serving = service_->AttachTo(builder);
   builder.RegisterService(control_.get());
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.SetMaxSendMessageSize(64 << 20);
@@ -112,7 +112,9 @@ absl::Status FakeCriServer::Start(const std::string& endpoint) {
   if (!server) {
     return absl::UnavailableError("fake-cri: cannot listen on " + endpoint);
   }
+  serving->Start();
   auto holder = std::make_unique<ServerHolder>();
+  holder->serving = std::move(serving);
   holder->server = std::move(server);
   holder->path = endpoint;
   absl::MutexLock l(&mu_);
@@ -130,8 +132,11 @@ void FakeCriServer::Shutdown() {
   if (!holder) return;
   holder->server->Shutdown(std::chrono::system_clock::now() +
                            std::chrono::seconds(2));
-  holder->server->Wait();
+  // The calls still running on threads of their own answer before the
+  // queue closes.
   service_->Drain();
+  holder->serving->Stop();
+  holder->server->Wait();
 }
 
 }  // namespace zun::cri::fake

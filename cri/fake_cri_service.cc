@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "cri/async_unary.h"
 #include "cri/blocking_calls.h"
 #include "cri/convert.h"
+#include "cri/fake_script.h"
 #include "cri/fake_validation.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/v1/api.grpc.pb.h"
@@ -18,41 +20,60 @@ using internal::FromProto;
 using internal::ToGrpc;
 using internal::ToProto;
 
-// Both CRI services in one object (gRPC's callback API: a call that cannot
-// block is served on the thread that read it, with no hand-off); every
-// handler applies faults, logs the call and converts between protobuf and
-// the runtime's domain types.
-class ServicesImpl final : public FakeCriServices,
-                           public pb::RuntimeService::CallbackService,
-                           public pb::ImageService::CallbackService {
+using internal::AsyncUnaryServer;
+
+// A pull of an image scripted to take time blocks its thread.
+bool PullTakesTime(const pb::PullImageRequest& req) {
+  return ImageBehaviourOf(req.image().image()).pull_latency >
+         absl::ZeroDuration();
+}
+
+// The two services as one server serves them: fresh AsyncService objects
+// (gRPC binds one to a single server) and the engine that polls for their
+// calls.
+struct Serving final : FakeCriServing {
+  Serving(grpc::ServerBuilder& builder, AsyncUnaryServer::Offload offload)
+      : engine(builder, std::move(offload)) {}
+  void Start() override { engine.Start(); }
+  void Stop() override { engine.Stop(); }
+
+  pb::RuntimeService::AsyncService runtime;
+  pb::ImageService::AsyncService image;
+  AsyncUnaryServer engine;  // declared last: stops before the services go
+};
+
+// Both CRI services' handlers; every handler applies faults, logs the call
+// and converts between protobuf and the runtime's domain types. A call is
+// answered on the polling thread, unless it may block (faults set for its
+// method, a scripted pull time): then on a thread of its own.
+class ServicesImpl final : public FakeCriServices {
  public:
   ServicesImpl(FakeRuntime& rt, FaultInjector& faults)
       : rt_(rt), faults_(faults) {}
   ~ServicesImpl() override { blocking_.Drain(); }
 
-  grpc::Service* runtime_service() override {
-    return static_cast<pb::RuntimeService::CallbackService*>(this);
-  }
-  grpc::Service* image_service() override {
-    return static_cast<pb::ImageService::CallbackService*>(this);
-  }
+  std::unique_ptr<FakeCriServing> AttachTo(
+      grpc::ServerBuilder& builder) override;
   void Drain() override { blocking_.Drain(); }
 
-  // Serves one call with `body` (which returns its status): inline, or on
-  // a thread of its own when it `may_block` or faults are set for it.
-  template <typename Body>
-  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx,
-                                  std::string_view method, bool may_block,
-                                  Body body) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    if (!may_block && !faults_.HasFaults(method)) {
-      reactor->Finish(body());
-      return reactor;
-    }
-    blocking_.Run([reactor, body = std::move(body)]() mutable {
-      reactor->Finish(body());
-    });
-    return reactor;
+ private:
+  // Serves `request` of `svc` with the handler `fn`: on a thread of its
+  // own when faults are set for `method` or `blocks` says so.
+  template <class Svc, class Base, class Req, class Resp>
+  void Bind(Serving& s, Svc* svc,
+            AsyncUnaryServer::RequestFn<Base, Req, Resp> request,
+            std::string_view method,
+            grpc::Status (ServicesImpl::*fn)(grpc::ServerContext*, const Req*,
+                                             Resp*),
+            bool (*blocks)(const Req&) = nullptr) {
+    s.engine.Add(
+        svc, request,
+        [this, method, blocks](const Req& req) {
+          return faults_.HasFaults(method) || (blocks && blocks(req));
+        },
+        [this, fn](grpc::ServerContext* ctx, const Req* req, Resp* resp) {
+          return (this->*fn)(ctx, req, resp);
+        });
   }
 
 #define ZUN_FAKE_PREAMBLE(method)                                   \
@@ -63,356 +84,329 @@ class ServicesImpl final : public FakeCriServices,
     return ToGrpc(fault);                                           \
   }
 
-  grpc::ServerUnaryReactor* Version(grpc::CallbackServerContext* ctx,
-                                    const pb::VersionRequest*,
-                                    pb::VersionResponse* resp) override {
-    return Serve(ctx, "Version", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("Version");
-                   VersionInfo v = rt_.Version();
-                   resp->set_version(v.version);
-                   resp->set_runtime_name(v.runtime_name);
-                   resp->set_runtime_version(v.runtime_version);
-                   resp->set_runtime_api_version(v.runtime_api_version);
-                   return grpc::Status::OK;
-                 });
+  grpc::Status Version(grpc::ServerContext* ctx, const pb::VersionRequest*,
+                       pb::VersionResponse* resp) {
+    ZUN_FAKE_PREAMBLE("Version");
+    VersionInfo v = rt_.Version();
+    resp->set_version(v.version);
+    resp->set_runtime_name(v.runtime_name);
+    resp->set_runtime_version(v.runtime_version);
+    resp->set_runtime_api_version(v.runtime_api_version);
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
-                                   const pb::StatusRequest*,
-                                   pb::StatusResponse* resp) override {
-    return Serve(ctx, "Status", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("Status");
-                   ToProto(rt_.Status(), resp);
-                   return grpc::Status::OK;
-                 });
+  grpc::Status Status(grpc::ServerContext* ctx, const pb::StatusRequest*,
+                      pb::StatusResponse* resp) {
+    ZUN_FAKE_PREAMBLE("Status");
+    ToProto(rt_.Status(), resp);
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* RunPodSandbox(
-      grpc::CallbackServerContext* ctx, const pb::RunPodSandboxRequest* req,
-      pb::RunPodSandboxResponse* resp) override {
-    return Serve(
-        ctx, "RunPodSandbox", /*may_block=*/true, [=, this]() -> grpc::Status {
-          ZUN_LOG(kCri, debug, "fake-cri: RunPodSandbox");
-          // Latency is spent after the name is reserved, as containerd does.
-          absl::StatusOr<absl::Duration> latency =
-              faults_.Check("RunPodSandbox", absl::FromChrono(ctx->deadline()));
-          if (!latency.ok()) return ToGrpc(latency.status());
-          if (absl::Status s = ValidateSandboxConfig(req->config()); !s.ok()) {
-            return ToGrpc(s);
-          }
-          auto id = rt_.RunPodSandbox(FromProto(req->config()),
-                                      req->runtime_handler(), *latency);
-          if (!id.ok()) return ToGrpc(id.status());
-          resp->set_pod_sandbox_id(*id);
-          return grpc::Status::OK;
-        });
+  grpc::Status RunPodSandbox(grpc::ServerContext* ctx,
+                             const pb::RunPodSandboxRequest* req,
+                             pb::RunPodSandboxResponse* resp) {
+    ZUN_LOG(kCri, debug, "fake-cri: RunPodSandbox");
+    // Latency is spent after the name is reserved, as containerd does.
+    absl::StatusOr<absl::Duration> latency =
+        faults_.Check("RunPodSandbox", absl::FromChrono(ctx->deadline()));
+    if (!latency.ok()) return ToGrpc(latency.status());
+    if (absl::Status s = ValidateSandboxConfig(req->config()); !s.ok()) {
+      return ToGrpc(s);
+    }
+    auto id = rt_.RunPodSandbox(FromProto(req->config()),
+                                req->runtime_handler(), *latency);
+    if (!id.ok()) return ToGrpc(id.status());
+    resp->set_pod_sandbox_id(*id);
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* StopPodSandbox(
-      grpc::CallbackServerContext* ctx, const pb::StopPodSandboxRequest* req,
-      pb::StopPodSandboxResponse*) override {
-    return Serve(ctx, "StopPodSandbox", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("StopPodSandbox");
-                   return ToGrpc(rt_.StopPodSandbox(req->pod_sandbox_id()));
-                 });
+  grpc::Status StopPodSandbox(grpc::ServerContext* ctx,
+                              const pb::StopPodSandboxRequest* req,
+                              pb::StopPodSandboxResponse*) {
+    ZUN_FAKE_PREAMBLE("StopPodSandbox");
+    return ToGrpc(rt_.StopPodSandbox(req->pod_sandbox_id()));
   }
 
-  grpc::ServerUnaryReactor* RemovePodSandbox(
-      grpc::CallbackServerContext* ctx, const pb::RemovePodSandboxRequest* req,
-      pb::RemovePodSandboxResponse*) override {
-    return Serve(ctx, "RemovePodSandbox", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("RemovePodSandbox");
-                   return ToGrpc(rt_.RemovePodSandbox(req->pod_sandbox_id()));
-                 });
+  grpc::Status RemovePodSandbox(grpc::ServerContext* ctx,
+                                const pb::RemovePodSandboxRequest* req,
+                                pb::RemovePodSandboxResponse*) {
+    ZUN_FAKE_PREAMBLE("RemovePodSandbox");
+    return ToGrpc(rt_.RemovePodSandbox(req->pod_sandbox_id()));
   }
 
-  grpc::ServerUnaryReactor* PodSandboxStatus(
-      grpc::CallbackServerContext* ctx, const pb::PodSandboxStatusRequest* req,
-      pb::PodSandboxStatusResponse* resp) override {
-    return Serve(ctx, "PodSandboxStatus", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("PodSandboxStatus");
-                   auto st = rt_.PodSandboxStatus(req->pod_sandbox_id());
-                   if (!st.ok()) return ToGrpc(st.status());
-                   ToProto(*st, resp->mutable_status());
-                   return grpc::Status::OK;
-                 });
+  grpc::Status PodSandboxStatus(grpc::ServerContext* ctx,
+                                const pb::PodSandboxStatusRequest* req,
+                                pb::PodSandboxStatusResponse* resp) {
+    ZUN_FAKE_PREAMBLE("PodSandboxStatus");
+    auto st = rt_.PodSandboxStatus(req->pod_sandbox_id());
+    if (!st.ok()) return ToGrpc(st.status());
+    ToProto(*st, resp->mutable_status());
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* ListPodSandbox(
-      grpc::CallbackServerContext* ctx, const pb::ListPodSandboxRequest* req,
-      pb::ListPodSandboxResponse* resp) override {
-    return Serve(
-        ctx, "ListPodSandbox", /*may_block=*/false,
-        [=, this]() -> grpc::Status {
-          ZUN_FAKE_PREAMBLE("ListPodSandbox");
-          for (const auto& sb : rt_.ListPodSandbox(FromProto(req->filter()))) {
-            ToProto(sb, resp->add_items());
-          }
-          return grpc::Status::OK;
-        });
+  grpc::Status ListPodSandbox(grpc::ServerContext* ctx,
+                              const pb::ListPodSandboxRequest* req,
+                              pb::ListPodSandboxResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ListPodSandbox");
+    for (const auto& sb : rt_.ListPodSandbox(FromProto(req->filter()))) {
+      ToProto(sb, resp->add_items());
+    }
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* CreateContainer(
-      grpc::CallbackServerContext* ctx, const pb::CreateContainerRequest* req,
-      pb::CreateContainerResponse* resp) override {
-    return Serve(ctx, "CreateContainer", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("CreateContainer");
-                   if (absl::Status s = ValidateContainerConfig(req->config());
-                       !s.ok()) {
-                     return ToGrpc(s);
-                   }
-                   auto id = rt_.CreateContainer(req->pod_sandbox_id(),
-                                                 FromProto(req->config()));
-                   if (!id.ok()) return ToGrpc(id.status());
-                   resp->set_container_id(*id);
-                   return grpc::Status::OK;
-                 });
+  grpc::Status CreateContainer(grpc::ServerContext* ctx,
+                               const pb::CreateContainerRequest* req,
+                               pb::CreateContainerResponse* resp) {
+    ZUN_FAKE_PREAMBLE("CreateContainer");
+    if (absl::Status s = ValidateContainerConfig(req->config()); !s.ok()) {
+      return ToGrpc(s);
+    }
+    auto id =
+        rt_.CreateContainer(req->pod_sandbox_id(), FromProto(req->config()));
+    if (!id.ok()) return ToGrpc(id.status());
+    resp->set_container_id(*id);
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* ReopenContainerLog(
-      grpc::CallbackServerContext* ctx,
-      const pb::ReopenContainerLogRequest* req,
-      pb::ReopenContainerLogResponse*) override {
-    return Serve(ctx, "ReopenContainerLog", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("ReopenContainerLog");
-                   return ToGrpc(rt_.ReopenContainerLog(req->container_id()));
-                 });
+  grpc::Status ReopenContainerLog(grpc::ServerContext* ctx,
+                                  const pb::ReopenContainerLogRequest* req,
+                                  pb::ReopenContainerLogResponse*) {
+    ZUN_FAKE_PREAMBLE("ReopenContainerLog");
+    return ToGrpc(rt_.ReopenContainerLog(req->container_id()));
   }
 
-  grpc::ServerUnaryReactor* StartContainer(
-      grpc::CallbackServerContext* ctx, const pb::StartContainerRequest* req,
-      pb::StartContainerResponse*) override {
-    return Serve(ctx, "StartContainer", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("StartContainer");
-                   return ToGrpc(rt_.StartContainer(req->container_id()));
-                 });
+  grpc::Status StartContainer(grpc::ServerContext* ctx,
+                              const pb::StartContainerRequest* req,
+                              pb::StartContainerResponse*) {
+    ZUN_FAKE_PREAMBLE("StartContainer");
+    return ToGrpc(rt_.StartContainer(req->container_id()));
   }
 
-  grpc::ServerUnaryReactor* StopContainer(grpc::CallbackServerContext* ctx,
-                                          const pb::StopContainerRequest* req,
-                                          pb::StopContainerResponse*) override {
-    return Serve(
-        ctx, "StopContainer", /*may_block=*/false, [=, this]() -> grpc::Status {
-          ZUN_FAKE_PREAMBLE("StopContainer");
-          return ToGrpc(rt_.StopContainer(req->container_id(), req->timeout()));
-        });
+  grpc::Status StopContainer(grpc::ServerContext* ctx,
+                             const pb::StopContainerRequest* req,
+                             pb::StopContainerResponse*) {
+    ZUN_FAKE_PREAMBLE("StopContainer");
+    return ToGrpc(rt_.StopContainer(req->container_id(), req->timeout()));
   }
 
-  grpc::ServerUnaryReactor* RemoveContainer(
-      grpc::CallbackServerContext* ctx, const pb::RemoveContainerRequest* req,
-      pb::RemoveContainerResponse*) override {
-    return Serve(ctx, "RemoveContainer", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("RemoveContainer");
-                   return ToGrpc(rt_.RemoveContainer(req->container_id()));
-                 });
+  grpc::Status RemoveContainer(grpc::ServerContext* ctx,
+                               const pb::RemoveContainerRequest* req,
+                               pb::RemoveContainerResponse*) {
+    ZUN_FAKE_PREAMBLE("RemoveContainer");
+    return ToGrpc(rt_.RemoveContainer(req->container_id()));
   }
 
-  grpc::ServerUnaryReactor* ListContainers(
-      grpc::CallbackServerContext* ctx, const pb::ListContainersRequest* req,
-      pb::ListContainersResponse* resp) override {
-    return Serve(
-        ctx, "ListContainers", /*may_block=*/false,
-        [=, this]() -> grpc::Status {
-          ZUN_FAKE_PREAMBLE("ListContainers");
-          for (const auto& c : rt_.ListContainers(FromProto(req->filter()))) {
-            ToProto(c, resp->add_containers());
-          }
-          return grpc::Status::OK;
-        });
+  grpc::Status ListContainers(grpc::ServerContext* ctx,
+                              const pb::ListContainersRequest* req,
+                              pb::ListContainersResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ListContainers");
+    for (const auto& c : rt_.ListContainers(FromProto(req->filter()))) {
+      ToProto(c, resp->add_containers());
+    }
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* ContainerStatus(
-      grpc::CallbackServerContext* ctx, const pb::ContainerStatusRequest* req,
-      pb::ContainerStatusResponse* resp) override {
-    return Serve(ctx, "ContainerStatus", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("ContainerStatus");
-                   auto st = rt_.ContainerStatus(req->container_id());
-                   if (!st.ok()) return ToGrpc(st.status());
-                   ToProto(*st, resp->mutable_status());
-                   return grpc::Status::OK;
-                 });
+  grpc::Status ContainerStatus(grpc::ServerContext* ctx,
+                               const pb::ContainerStatusRequest* req,
+                               pb::ContainerStatusResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ContainerStatus");
+    auto st = rt_.ContainerStatus(req->container_id());
+    if (!st.ok()) return ToGrpc(st.status());
+    ToProto(*st, resp->mutable_status());
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* UpdateContainerResources(
-      grpc::CallbackServerContext* ctx,
-      const pb::UpdateContainerResourcesRequest* req,
-      pb::UpdateContainerResourcesResponse*) override {
-    return Serve(ctx, "UpdateContainerResources", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("UpdateContainerResources");
-                   return ToGrpc(rt_.UpdateContainerResources(
-                       req->container_id(), FromProto(req->linux())));
-                 });
+  grpc::Status UpdateContainerResources(
+      grpc::ServerContext* ctx, const pb::UpdateContainerResourcesRequest* req,
+      pb::UpdateContainerResourcesResponse*) {
+    ZUN_FAKE_PREAMBLE("UpdateContainerResources");
+    return ToGrpc(rt_.UpdateContainerResources(req->container_id(),
+                                               FromProto(req->linux())));
   }
 
-  grpc::ServerUnaryReactor* ExecSync(grpc::CallbackServerContext* ctx,
-                                     const pb::ExecSyncRequest* req,
-                                     pb::ExecSyncResponse* resp) override {
-    return Serve(
-        ctx, "ExecSync", /*may_block=*/false, [=, this]() -> grpc::Status {
-          ZUN_FAKE_PREAMBLE("ExecSync");
-          auto r = rt_.ExecSync(
-              req->container_id(),
-              std::vector<std::string>(req->cmd().begin(), req->cmd().end()));
-          if (!r.ok()) return ToGrpc(r.status());
-          resp->set_stdout(r->stdout_data);
-          resp->set_stderr(r->stderr_data);
-          resp->set_exit_code(r->exit_code);
-          return grpc::Status::OK;
-        });
+  grpc::Status ExecSync(grpc::ServerContext* ctx,
+                        const pb::ExecSyncRequest* req,
+                        pb::ExecSyncResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ExecSync");
+    auto r = rt_.ExecSync(
+        req->container_id(),
+        std::vector<std::string>(req->cmd().begin(), req->cmd().end()));
+    if (!r.ok()) return ToGrpc(r.status());
+    resp->set_stdout(r->stdout_data);
+    resp->set_stderr(r->stderr_data);
+    resp->set_exit_code(r->exit_code);
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* ContainerStats(
-      grpc::CallbackServerContext* ctx, const pb::ContainerStatsRequest* req,
-      pb::ContainerStatsResponse* resp) override {
-    return Serve(ctx, "ContainerStats", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("ContainerStats");
-                   auto st = rt_.ContainerStats(req->container_id());
-                   if (!st.ok()) return ToGrpc(st.status());
-                   ToProto(*st, resp->mutable_stats());
-                   return grpc::Status::OK;
-                 });
+  grpc::Status ContainerStats(grpc::ServerContext* ctx,
+                              const pb::ContainerStatsRequest* req,
+                              pb::ContainerStatsResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ContainerStats");
+    auto st = rt_.ContainerStats(req->container_id());
+    if (!st.ok()) return ToGrpc(st.status());
+    ToProto(*st, resp->mutable_stats());
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* ListContainerStats(
-      grpc::CallbackServerContext* ctx,
-      const pb::ListContainerStatsRequest* req,
-      pb::ListContainerStatsResponse* resp) override {
-    return Serve(ctx, "ListContainerStats", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("ListContainerStats");
-                   Labels labels(req->filter().label_selector().begin(),
-                                 req->filter().label_selector().end());
-                   for (const auto& st : rt_.ListContainerStats(labels)) {
-                     ToProto(st, resp->add_stats());
-                   }
-                   return grpc::Status::OK;
-                 });
+  grpc::Status ListContainerStats(grpc::ServerContext* ctx,
+                                  const pb::ListContainerStatsRequest* req,
+                                  pb::ListContainerStatsResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ListContainerStats");
+    Labels labels(req->filter().label_selector().begin(),
+                  req->filter().label_selector().end());
+    for (const auto& st : rt_.ListContainerStats(labels)) {
+      ToProto(st, resp->add_stats());
+    }
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* PodSandboxStats(
-      grpc::CallbackServerContext* ctx, const pb::PodSandboxStatsRequest* req,
-      pb::PodSandboxStatsResponse* resp) override {
-    return Serve(ctx, "PodSandboxStats", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("PodSandboxStats");
-                   if (req->pod_sandbox_id().empty()) {
-                     return ToGrpc(
-                         absl::InvalidArgumentError("pod sandbox id is empty"));
-                   }
-                   std::vector<SandboxStatsInfo> st =
-                       rt_.ListPodSandboxStats(req->pod_sandbox_id(), {});
-                   if (st.empty()) {
-                     return ToGrpc(absl::NotFoundError(absl::StrCat(
-                         "an error occurred when try to find sandbox \"",
-                         req->pod_sandbox_id(), "\": not found")));
-                   }
-                   ToProto(st.front(), resp->mutable_stats());
-                   return grpc::Status::OK;
-                 });
+  grpc::Status PodSandboxStats(grpc::ServerContext* ctx,
+                               const pb::PodSandboxStatsRequest* req,
+                               pb::PodSandboxStatsResponse* resp) {
+    ZUN_FAKE_PREAMBLE("PodSandboxStats");
+    if (req->pod_sandbox_id().empty()) {
+      return ToGrpc(absl::InvalidArgumentError("pod sandbox id is empty"));
+    }
+    std::vector<SandboxStatsInfo> st =
+        rt_.ListPodSandboxStats(req->pod_sandbox_id(), {});
+    if (st.empty()) {
+      return ToGrpc(absl::NotFoundError(
+          absl::StrCat("an error occurred when try to find sandbox \"",
+                       req->pod_sandbox_id(), "\": not found")));
+    }
+    ToProto(st.front(), resp->mutable_stats());
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* ListPodSandboxStats(
-      grpc::CallbackServerContext* ctx,
-      const pb::ListPodSandboxStatsRequest* req,
-      pb::ListPodSandboxStatsResponse* resp) override {
-    return Serve(ctx, "ListPodSandboxStats", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("ListPodSandboxStats");
-                   Labels labels(req->filter().label_selector().begin(),
-                                 req->filter().label_selector().end());
-                   for (const auto& st :
-                        rt_.ListPodSandboxStats(req->filter().id(), labels)) {
-                     ToProto(st, resp->add_stats());
-                   }
-                   return grpc::Status::OK;
-                 });
+  grpc::Status ListPodSandboxStats(grpc::ServerContext* ctx,
+                                   const pb::ListPodSandboxStatsRequest* req,
+                                   pb::ListPodSandboxStatsResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ListPodSandboxStats");
+    Labels labels(req->filter().label_selector().begin(),
+                  req->filter().label_selector().end());
+    for (const auto& st : rt_.ListPodSandboxStats(req->filter().id(), labels)) {
+      ToProto(st, resp->add_stats());
+    }
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* ImageStatus(
-      grpc::CallbackServerContext* ctx, const pb::ImageStatusRequest* req,
-      pb::ImageStatusResponse* resp) override {
-    return Serve(ctx, "ImageStatus", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("ImageStatus");
-                   ImageInfo info = rt_.ImageStatus(req->image().image());
-                   if (!info.id.empty()) ToProto(info, resp->mutable_image());
-                   return grpc::Status::OK;
-                 });
+  grpc::Status ImageStatus(grpc::ServerContext* ctx,
+                           const pb::ImageStatusRequest* req,
+                           pb::ImageStatusResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ImageStatus");
+    ImageInfo info = rt_.ImageStatus(req->image().image());
+    if (!info.id.empty()) ToProto(info, resp->mutable_image());
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* PullImage(grpc::CallbackServerContext* ctx,
-                                      const pb::PullImageRequest* req,
-                                      pb::PullImageResponse* resp) override {
-    return Serve(ctx, "PullImage", /*may_block=*/true,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("PullImage");
-                   AuthConfig auth = FromProto(req->auth());
-                   auto ref = rt_.PullImage(req->image().image(),
-                                            req->has_auth() ? &auth : nullptr);
-                   if (!ref.ok()) return ToGrpc(ref.status());
-                   resp->set_image_ref(*ref);
-                   return grpc::Status::OK;
-                 });
+  grpc::Status PullImage(grpc::ServerContext* ctx,
+                         const pb::PullImageRequest* req,
+                         pb::PullImageResponse* resp) {
+    ZUN_FAKE_PREAMBLE("PullImage");
+    AuthConfig auth = FromProto(req->auth());
+    auto ref =
+        rt_.PullImage(req->image().image(), req->has_auth() ? &auth : nullptr);
+    if (!ref.ok()) return ToGrpc(ref.status());
+    resp->set_image_ref(*ref);
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* ListImages(grpc::CallbackServerContext* ctx,
-                                       const pb::ListImagesRequest*,
-                                       pb::ListImagesResponse* resp) override {
-    return Serve(ctx, "ListImages", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("ListImages");
-                   for (const auto& img : rt_.ListImages())
-                     ToProto(img, resp->add_images());
-                   return grpc::Status::OK;
-                 });
+  grpc::Status ListImages(grpc::ServerContext* ctx,
+                          const pb::ListImagesRequest*,
+                          pb::ListImagesResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ListImages");
+    for (const auto& img : rt_.ListImages()) ToProto(img, resp->add_images());
+    return grpc::Status::OK;
   }
 
-  grpc::ServerUnaryReactor* RemoveImage(grpc::CallbackServerContext* ctx,
-                                        const pb::RemoveImageRequest* req,
-                                        pb::RemoveImageResponse*) override {
-    return Serve(ctx, "RemoveImage", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("RemoveImage");
-                   return ToGrpc(rt_.RemoveImage(req->image().image()));
-                 });
+  grpc::Status RemoveImage(grpc::ServerContext* ctx,
+                           const pb::RemoveImageRequest* req,
+                           pb::RemoveImageResponse*) {
+    ZUN_FAKE_PREAMBLE("RemoveImage");
+    return ToGrpc(rt_.RemoveImage(req->image().image()));
   }
 
-  grpc::ServerUnaryReactor* ImageFsInfo(
-      grpc::CallbackServerContext* ctx, const pb::ImageFsInfoRequest*,
-      pb::ImageFsInfoResponse* resp) override {
-    return Serve(ctx, "ImageFsInfo", /*may_block=*/false,
-                 [=, this]() -> grpc::Status {
-                   ZUN_FAKE_PREAMBLE("ImageFsInfo");
-                   for (const auto& fs : rt_.ImageFsInfo()) {
-                     auto* p = resp->add_image_filesystems();
-                     p->set_timestamp(fs.timestamp);
-                     p->mutable_fs_id()->set_mountpoint(fs.mountpoint);
-                     p->mutable_used_bytes()->set_value(fs.used_bytes);
-                     p->mutable_inodes_used()->set_value(fs.inodes_used);
-                   }
-                   return grpc::Status::OK;
-                 });
+  grpc::Status ImageFsInfo(grpc::ServerContext* ctx,
+                           const pb::ImageFsInfoRequest*,
+                           pb::ImageFsInfoResponse* resp) {
+    ZUN_FAKE_PREAMBLE("ImageFsInfo");
+    for (const auto& fs : rt_.ImageFsInfo()) {
+      auto* p = resp->add_image_filesystems();
+      p->set_timestamp(fs.timestamp);
+      p->mutable_fs_id()->set_mountpoint(fs.mountpoint);
+      p->mutable_used_bytes()->set_value(fs.used_bytes);
+      p->mutable_inodes_used()->set_value(fs.inodes_used);
+    }
+    return grpc::Status::OK;
   }
 
 #undef ZUN_FAKE_PREAMBLE
 
- private:
   FakeRuntime& rt_;
   FaultInjector& faults_;
   BlockingCalls blocking_;
 };
+
+std::unique_ptr<FakeCriServing> ServicesImpl::AttachTo(
+    grpc::ServerBuilder& builder) {
+  auto s = std::make_unique<Serving>(builder,
+                                     [this](absl::AnyInvocable<void()> call) {
+                                       blocking_.Run(std::move(call));
+                                     });
+  builder.RegisterService(&s->runtime);
+  builder.RegisterService(&s->image);
+  using Rt = pb::RuntimeService::AsyncService;
+  using Im = pb::ImageService::AsyncService;
+  pb::RuntimeService::AsyncService* rt = &s->runtime;
+  pb::ImageService::AsyncService* im = &s->image;
+  Bind(*s, rt, &Rt::RequestVersion, "Version", &ServicesImpl::Version);
+  Bind(*s, rt, &Rt::RequestStatus, "Status", &ServicesImpl::Status);
+  Bind(*s, rt, &Rt::RequestRunPodSandbox, "RunPodSandbox",
+       &ServicesImpl::RunPodSandbox);
+  Bind(*s, rt, &Rt::RequestStopPodSandbox, "StopPodSandbox",
+       &ServicesImpl::StopPodSandbox);
+  Bind(*s, rt, &Rt::RequestRemovePodSandbox, "RemovePodSandbox",
+       &ServicesImpl::RemovePodSandbox);
+  Bind(*s, rt, &Rt::RequestPodSandboxStatus, "PodSandboxStatus",
+       &ServicesImpl::PodSandboxStatus);
+  Bind(*s, rt, &Rt::RequestListPodSandbox, "ListPodSandbox",
+       &ServicesImpl::ListPodSandbox);
+  Bind(*s, rt, &Rt::RequestCreateContainer, "CreateContainer",
+       &ServicesImpl::CreateContainer);
+  Bind(*s, rt, &Rt::RequestReopenContainerLog, "ReopenContainerLog",
+       &ServicesImpl::ReopenContainerLog);
+  Bind(*s, rt, &Rt::RequestStartContainer, "StartContainer",
+       &ServicesImpl::StartContainer);
+  Bind(*s, rt, &Rt::RequestStopContainer, "StopContainer",
+       &ServicesImpl::StopContainer);
+  Bind(*s, rt, &Rt::RequestRemoveContainer, "RemoveContainer",
+       &ServicesImpl::RemoveContainer);
+  Bind(*s, rt, &Rt::RequestListContainers, "ListContainers",
+       &ServicesImpl::ListContainers);
+  Bind(*s, rt, &Rt::RequestContainerStatus, "ContainerStatus",
+       &ServicesImpl::ContainerStatus);
+  Bind(*s, rt, &Rt::RequestUpdateContainerResources, "UpdateContainerResources",
+       &ServicesImpl::UpdateContainerResources);
+  Bind(*s, rt, &Rt::RequestExecSync, "ExecSync", &ServicesImpl::ExecSync);
+  Bind(*s, rt, &Rt::RequestContainerStats, "ContainerStats",
+       &ServicesImpl::ContainerStats);
+  Bind(*s, rt, &Rt::RequestListContainerStats, "ListContainerStats",
+       &ServicesImpl::ListContainerStats);
+  Bind(*s, rt, &Rt::RequestPodSandboxStats, "PodSandboxStats",
+       &ServicesImpl::PodSandboxStats);
+  Bind(*s, rt, &Rt::RequestListPodSandboxStats, "ListPodSandboxStats",
+       &ServicesImpl::ListPodSandboxStats);
+  Bind(*s, im, &Im::RequestImageStatus, "ImageStatus",
+       &ServicesImpl::ImageStatus);
+  Bind(*s, im, &Im::RequestPullImage, "PullImage", &ServicesImpl::PullImage,
+       &PullTakesTime);
+  Bind(*s, im, &Im::RequestListImages, "ListImages", &ServicesImpl::ListImages);
+  Bind(*s, im, &Im::RequestRemoveImage, "RemoveImage",
+       &ServicesImpl::RemoveImage);
+  Bind(*s, im, &Im::RequestImageFsInfo, "ImageFsInfo",
+       &ServicesImpl::ImageFsInfo);
+  return s;
+}
 
 }  // namespace
 

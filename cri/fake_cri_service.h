@@ -1,11 +1,12 @@
 // File: fake_cri_service.h  (internal to cri/)
 // The CRI services of fake-cri: RuntimeService and ImageService serving a
-// FakeRuntime on gRPC's callback API, with faults from a FaultInjector
-// applied before each call. A call that cannot block is served on the
-// thread that read it (no hand-off); a call that may (faults set, scripted
-// sandbox or pull time) runs on a thread of its own (BlockingCalls).
+// FakeRuntime with gRPC's async API on one polling thread (async_unary.h),
+// with faults from a FaultInjector applied before each call. A call that
+// cannot block is answered on the polling thread (no hand-off); a call
+// that may (faults set for its method, a scripted pull time) runs on a
+// thread of its own (BlockingCalls).
 //
-// Thread-safe: gRPC calls the services from any thread; Drain from any.
+// Thread-safe: handlers run on any thread; AttachTo and Drain from any.
 #pragma once
 
 #include <memory>
@@ -14,18 +15,30 @@
 #include "cri/fault_injector.h"
 
 namespace grpc {
-class Service;
+class ServerBuilder;
 }  // namespace grpc
 
 namespace zun::cri::fake {
 
+// The two services as one server serves them. To stop: the server's
+// Shutdown, FakeCriServices::Drain, then Stop (or destruction), before the
+// server is destroyed.
+class FakeCriServing {
+ public:
+  virtual ~FakeCriServing() = default;  // Stops.
+  // After the server is built and started: starts answering calls.
+  virtual void Start() = 0;
+  // Drains and joins the polling thread. Idempotent.
+  virtual void Stop() = 0;
+};
+
 class FakeCriServices {
  public:
   virtual ~FakeCriServices() = default;  // Drains first.
-  // The two services to register with a server (owned by this object,
-  // which must outlive every server they are registered with).
-  virtual grpc::Service* runtime_service() = 0;
-  virtual grpc::Service* image_service() = 0;
+  // Registers the two services with the server `builder` is to build, and
+  // returns their serving (this object must outlive it).
+  virtual std::unique_ptr<FakeCriServing> AttachTo(
+      grpc::ServerBuilder& builder) = 0;
   // Waits for the calls running on threads of their own (after a server's
   // shutdown, so that none still uses the runtime).
   virtual void Drain() = 0;

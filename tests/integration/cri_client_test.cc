@@ -2,7 +2,9 @@
 // socket: the conformance suite, then deadlines, retries, reconnects, the
 // reserved-name quirk and the version handshake, with faults injected
 // through fake-cri's control service.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "common/clock.h"
 #include "cri/fake_control_client.h"
@@ -85,6 +87,31 @@ TEST_CASE("every call has a deadline") {
   auto r = client->ListPodSandbox({});
   CHECK(r.status().code() == absl::StatusCode::kDeadlineExceeded);
   CHECK(absl::Now() - start < absl::Seconds(5));
+}
+
+TEST_CASE("a call a fault holds does not hold the runtime's other calls") {
+  FakeServer f;
+  auto held_client = f.Client(absl::Seconds(3));
+  auto client = f.Client();
+  REQUIRE(f.control.SetFaults({{"ListPodSandbox", "hang"}}).ok());
+  std::atomic<bool> returned{false};
+  std::thread held([&] {
+    CHECK(held_client->ListPodSandbox({}).status().code() ==
+          absl::StatusCode::kDeadlineExceeded);
+    returned = true;
+  });
+  // Once the held call is in the runtime, calls of every other kind are
+  // answered while it waits for its deadline.
+  REQUIRE(PollUntil([&] { return f.Calls("ListPodSandbox") == 1; },
+                    absl::Seconds(10)));
+  for (int i = 0; i < 20; ++i) {
+    auto id = client->RunPodSandbox(Pod("beside-" + std::to_string(i)), "");
+    REQUIRE(id.ok());
+    REQUIRE(client->PodSandboxStatus(*id).ok());
+  }
+  CHECK_FALSE(returned.load());
+  held.join();
+  CHECK(f.runtime.NumSandboxes() == 20);
 }
 
 TEST_CASE("UNAVAILABLE is retried for idempotent calls only") {
