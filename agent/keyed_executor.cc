@@ -23,14 +23,21 @@ bool KeyedExecutor::Submit(const std::string& key, Task task) {
     q.push_back(std::move(task));
     ++pending_;
     ++submitted_;
-    if (q.size() == 1 && !running_.count(key)) ready_.push_back(key);
-    // Each ready key needs a worker of its own: one idle worker must not
-    // be counted on for two keys (if the first one blocks, the second
-    // would wait behind it for no reason).
-    if (ready_.size() > static_cast<size_t>(idle_) && threads_ < max_threads_) {
-      ++threads_;
-      std::thread t([this] { Worker(); });
-      workers_.emplace(t.get_id(), std::move(t));
+    if (q.size() == 1 && !running_.count(key)) {
+      ready_.push_back(key);
+      // Each ready key needs a worker of its own: the idle one that ran
+      // last (its stack and caches are warm; the others keep idling
+      // towards retirement), else a new one.
+      if (!idle_stack_.empty()) {
+        IdleSlot* slot = idle_stack_.back();
+        idle_stack_.pop_back();
+        slot->woken = true;
+        slot->cv.Signal();
+      } else if (threads_ < max_threads_) {
+        ++threads_;
+        std::thread t([this] { Worker(); });
+        workers_.emplace(t.get_id(), std::move(t));
+      }
     }
     to_join.swap(finished_);
   }
@@ -42,16 +49,24 @@ void KeyedExecutor::Worker() {
   SetCurrentThreadName(name_);
   absl::MutexLock l(&mu_);
   for (;;) {
-    ++idle_;
-    auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !ready_.empty() || shutting_down_;
-    };
-    const bool woke =
-        mu_.AwaitWithTimeout(absl::Condition(&has_work), idle_timeout_);
-    --idle_;
     if (ready_.empty()) {
-      if (shutting_down_ || !woke) break;  // retire
-      continue;
+      if (shutting_down_) break;
+      // Idle on a condition variable of its own, on top of the idle stack
+      // (Submit wakes the top: the last to idle, the first to work).
+      IdleSlot slot;
+      idle_stack_.push_back(&slot);
+      ++idle_;
+      const absl::Time deadline = absl::Now() + idle_timeout_;
+      bool timed_out = false;
+      while (!slot.woken && !shutting_down_ && !timed_out) {
+        timed_out = slot.cv.WaitWithDeadline(&mu_, deadline);
+      }
+      --idle_;
+      if (!slot.woken) {  // still on the stack: shutting down or timed out
+        std::erase(idle_stack_, &slot);
+        if (ready_.empty()) break;  // retire
+      }
+      if (ready_.empty()) continue;
     }
     std::string key = std::move(ready_.front());
     ready_.pop_front();
@@ -95,6 +110,7 @@ bool KeyedExecutor::Shutdown(absl::Duration timeout,
   {
     absl::MutexLock l(&mu_);
     shutting_down_ = true;
+    for (IdleSlot* slot : idle_stack_) slot->cv.Signal();
     auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return pending_ == 0;
     };

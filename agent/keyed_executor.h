@@ -2,7 +2,9 @@
 // Runs tasks keyed by capsule uuid: tasks with the same key run one at a
 // time, in submission order; tasks with different keys run concurrently on
 // up to `max_threads` worker threads, created on demand and retired after
-// being idle for a while (so an idle agent holds few threads).
+// being idle for a while (so an idle agent holds few threads). The worker
+// that idled last is the first woken: a steady trickle after a burst runs
+// on a few warm threads, and the burst's others retire.
 // Thread-safe.
 #pragma once
 
@@ -65,6 +67,12 @@ class KeyedExecutor {
   int idle_threads() const;
 
  private:
+  // An idle worker's wake-up call (on that worker's stack).
+  struct IdleSlot {
+    absl::CondVar cv;
+    bool woken = false;  // by Submit, which took it off the stack
+  };
+
   void Worker();
 
   const int max_threads_;
@@ -80,6 +88,7 @@ class KeyedExecutor {
   uint64_t retired_ ABSL_GUARDED_BY(mu_) = 0;
   int threads_ ABSL_GUARDED_BY(mu_) = 0;
   int idle_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<IdleSlot*> idle_stack_ ABSL_GUARDED_BY(mu_);  // last idled on top
   std::vector<std::thread> finished_ ABSL_GUARDED_BY(mu_);  // to join
   std::map<std::thread::id, std::thread> workers_ ABSL_GUARDED_BY(mu_);
 };

@@ -7,7 +7,9 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -186,6 +188,43 @@ TEST_CASE(
     release.Notify();
     if (!ran.load()) break;
   }
+}
+
+TEST_CASE(
+    "after a burst, keyed executor runs a trickle on the worker that idled "
+    "last, and the others retire") {
+  agent::KeyedExecutor ex(8, absl::Milliseconds(300));
+  absl::Notification go;
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(ex.Submit("burst" + std::to_string(i),
+                      [&] { go.WaitForNotification(); }));
+  }
+  REQUIRE(testing::PollUntil([&] { return ex.threads() == 4; }));
+  go.Notify();
+  REQUIRE(testing::PollUntil([&] { return ex.idle_threads() == 4; }));
+  // One task at a time, each submitted once every worker idles again.
+  std::set<std::thread::id> ran_on;
+  auto one = [&] {
+    absl::Notification done;
+    std::thread::id id;
+    REQUIRE(ex.Submit("trickle", [&] {
+      id = std::this_thread::get_id();
+      done.Notify();
+    }));
+    done.WaitForNotification();
+    ran_on.insert(id);
+    REQUIRE(testing::PollUntil(
+        [&] { return ex.idle_threads() == ex.threads(); }));
+  };
+  for (int i = 0; i < 20; ++i) one();
+  CHECK(ran_on.size() == 1);
+  // The trickle goes on; the three workers it does not need retire.
+  CHECK(testing::PollUntil([&] {
+    one();
+    return ex.threads() == 1;
+  }));
+  CHECK(ran_on.size() == 1);
+  CHECK(ex.Retired() == 3);
 }
 
 TEST_CASE("keyed executor serialises one key and runs keys concurrently") {
