@@ -213,8 +213,8 @@ TEST_CASE(
     }));
     done.WaitForNotification();
     ran_on.insert(id);
-    REQUIRE(testing::PollUntil(
-        [&] { return ex.idle_threads() == ex.threads(); }));
+    REQUIRE(
+        testing::PollUntil([&] { return ex.idle_threads() == ex.threads(); }));
   };
   for (int i = 0; i < 20; ++i) one();
   CHECK(ran_on.size() == 1);
