@@ -12,6 +12,7 @@ struct GroupCommitter::Writer {
   bool single_statement = false;
   absl::Status result;
   bool done = false;
+  absl::CondVar cv;  // signalled when done, or when it comes to lead
 };
 
 GroupCommitter::GroupCommitter(PgPool* pool, size_t max_group, bool idempotent)
@@ -26,11 +27,10 @@ absl::Status GroupCommitter::Commit(const Statements& statements,
   w.single_statement = single_statement;
   mu_.Lock();
   queue_.push_back(&w);
-  // Wait until a leader committed our statements, or we lead.
-  auto ready = [this, &w]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return w.done || queue_.front() == &w;
-  };
-  mu_.Await(absl::Condition(&ready));
+  // Wait until a leader committed our statements, or we lead. Each writer
+  // waits on a variable of its own: a burst's hundred waiting writers are
+  // not each re-examined at every unlock.
+  while (!w.done && queue_.front() != &w) w.cv.Wait(&mu_);
   if (w.done) {
     mu_.Unlock();
     return w.result;
@@ -51,8 +51,10 @@ absl::Status GroupCommitter::Commit(const Statements& statements,
   mu_.Lock();
   for (size_t i = 0; i < group.size(); ++i) {
     queue_.pop_front();
-    group[i]->done = true;  // followers wake up in Await
+    group[i]->done = true;
+    group[i]->cv.Signal();  // a follower: its statements are committed
   }
+  if (!queue_.empty()) queue_.front()->cv.Signal();  // the next leader
   mu_.Unlock();
   return w.result;
 }
