@@ -49,14 +49,14 @@ class AsyncUnaryServer {
 
   // Serves `request` of `service` (registered with the builder, outliving
   // this object): `blocks(req)` says whether the call may block (it then
-  // runs on the offload), `handler` answers it. Before Start only.
+  // runs on the offload), `handler` answers it, told whether it runs on
+  // the offload (only there may it wait). Before Start only.
   template <class Service, class Base, class Req, class Resp>
-  void Add(
-      Service* service, RequestFn<Base, Req, Resp> request,
-      std::type_identity_t<std::function<bool(const Req&)>> blocks,
-      std::type_identity_t<
-          std::function<grpc::Status(grpc::ServerContext*, const Req*, Resp*)>>
-          handler) {
+  void Add(Service* service, RequestFn<Base, Req, Resp> request,
+           std::type_identity_t<std::function<bool(const Req&)>> blocks,
+           std::type_identity_t<std::function<
+               grpc::Status(grpc::ServerContext*, const Req*, Resp*, bool)>>
+               handler) {
     auto m = std::make_shared<Method<Req, Resp>>();
     m->request = [service, request](grpc::ServerContext* ctx, Req* req,
                                     grpc::ServerAsyncResponseWriter<Resp>* w,
@@ -104,7 +104,7 @@ class AsyncUnaryServer {
                        grpc::ServerCompletionQueue*, void*)>
         request;
     std::function<bool(const Req&)> blocks;
-    std::function<grpc::Status(grpc::ServerContext*, const Req*, Resp*)>
+    std::function<grpc::Status(grpc::ServerContext*, const Req*, Resp*, bool)>
         handler;
     const Offload* offload = nullptr;
     Queue* queue = nullptr;
@@ -132,15 +132,15 @@ class AsyncUnaryServer {
       if (!next->Ask()) delete next;
       answered_ = true;
       if (m_->blocks && m_->blocks(req_)) {
-        (*m_->offload)([this] { Answer(); });
+        (*m_->offload)([this] { Answer(/*offloaded=*/true); });
       } else {
-        Answer();
+        Answer(/*offloaded=*/false);
       }
     }
 
    private:
-    void Answer() {
-      const grpc::Status status = m_->handler(&ctx_, &req_, &resp_);
+    void Answer(bool offloaded) {
+      const grpc::Status status = m_->handler(&ctx_, &req_, &resp_, offloaded);
       {
         absl::MutexLock l(&m_->queue->mu);
         if (m_->queue->open) {

@@ -28,6 +28,12 @@ bool PullTakesTime(const pb::PullImageRequest& req) {
          absl::ZeroDuration();
 }
 
+// Whether the call this thread serves may wait for its faults: not on the
+// polling thread. A call found without faults when it arrived is served as
+// if it came before any set while it was being dispatched, so that the
+// polling thread never sleeps.
+thread_local bool t_may_wait = true;
+
 // The two services as one server serves them: fresh AsyncService objects
 // (gRPC binds one to a single server) and the engine that polls for their
 // calls.
@@ -71,17 +77,21 @@ class ServicesImpl final : public FakeCriServices {
         [this, method, blocks](const Req& req) {
           return faults_.HasFaults(method) || (blocks && blocks(req));
         },
-        [this, fn](grpc::ServerContext* ctx, const Req* req, Resp* resp) {
-          return (this->*fn)(ctx, req, resp);
+        [this, fn](grpc::ServerContext* ctx, const Req* req, Resp* resp,
+                   bool offloaded) {
+          t_may_wait = offloaded;
+          const grpc::Status status = (this->*fn)(ctx, req, resp);
+          t_may_wait = true;
+          return status;
         });
   }
 
-#define ZUN_FAKE_PREAMBLE(method)                                   \
-  ZUN_LOG(kCri, debug, "fake-cri: {}", method);                     \
-  if (absl::Status fault =                                          \
-          faults_.Apply(method, absl::FromChrono(ctx->deadline())); \
-      !fault.ok()) {                                                \
-    return ToGrpc(fault);                                           \
+#define ZUN_FAKE_PREAMBLE(method)                                 \
+  ZUN_LOG(kCri, debug, "fake-cri: {}", method);                   \
+  if (absl::Status fault = faults_.Apply(                         \
+          method, absl::FromChrono(ctx->deadline()), t_may_wait); \
+      !fault.ok()) {                                              \
+    return ToGrpc(fault);                                         \
   }
 
   grpc::Status Version(grpc::ServerContext* ctx, const pb::VersionRequest*,
@@ -107,8 +117,8 @@ class ServicesImpl final : public FakeCriServices {
                              pb::RunPodSandboxResponse* resp) {
     ZUN_LOG(kCri, debug, "fake-cri: RunPodSandbox");
     // Latency is spent after the name is reserved, as containerd does.
-    absl::StatusOr<absl::Duration> latency =
-        faults_.Check("RunPodSandbox", absl::FromChrono(ctx->deadline()));
+    absl::StatusOr<absl::Duration> latency = faults_.Check(
+        "RunPodSandbox", absl::FromChrono(ctx->deadline()), t_may_wait);
     if (!latency.ok()) return ToGrpc(latency.status());
     if (absl::Status s = ValidateSandboxConfig(req->config()); !s.ok()) {
       return ToGrpc(s);

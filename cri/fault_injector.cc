@@ -67,9 +67,9 @@ absl::Status FaultInjector::SetFromFlag(std::string_view flag) {
   return absl::OkStatus();
 }
 
-absl::Status FaultInjector::Apply(std::string_view method,
-                                  absl::Time deadline) {
-  absl::StatusOr<absl::Duration> latency = Check(method, deadline);
+absl::Status FaultInjector::Apply(std::string_view method, absl::Time deadline,
+                                  bool may_wait) {
+  absl::StatusOr<absl::Duration> latency = Check(method, deadline, may_wait);
   if (!latency.ok()) return latency.status();
   if (*latency > absl::ZeroDuration()) clock_.SleepFor(*latency);
   return absl::OkStatus();
@@ -86,12 +86,14 @@ std::map<std::string, int64_t> FaultInjector::AllCalls() {
 }
 
 absl::StatusOr<absl::Duration> FaultInjector::Check(std::string_view method,
-                                                    absl::Time deadline) {
+                                                    absl::Time deadline,
+                                                    bool may_wait) {
   MethodFaults f;
   bool fail = false;
   {
     absl::MutexLock l(&mu_);
     ++calls_[std::string(method)];
+    if (!may_wait) return absl::ZeroDuration();
     auto it = faults_.find(AV(method));
     if (it == faults_.end()) it = faults_.find("*");
     if (it == faults_.end()) return absl::ZeroDuration();

@@ -44,13 +44,17 @@ class FaultInjector {
 
   // Applies the faults of `method` for one call: sleeps the latency, hangs
   // until `deadline` if asked (returning DEADLINE_EXCEEDED), or returns the
-  // injected error. OK means: serve the call normally.
-  absl::Status Apply(std::string_view method, absl::Time deadline);
+  // injected error. OK means: serve the call normally. Unless `may_wait`,
+  // the call only counts: it was found without faults when it arrived, and
+  // is served as if it came before any set since.
+  absl::Status Apply(std::string_view method, absl::Time deadline,
+                     bool may_wait = true);
   // Like Apply, but returns the latency instead of sleeping it (for calls
   // that spend it in the middle of their work, like RunPodSandbox, which
   // reserves the name first).
   absl::StatusOr<absl::Duration> Check(std::string_view method,
-                                       absl::Time deadline);
+                                       absl::Time deadline,
+                                       bool may_wait = true);
   std::map<std::string, int64_t> AllCalls();
   // Whether any fault is set for `method` (or for every method): a call
   // without one never waits, and may be served without a thread of its own.
