@@ -55,13 +55,11 @@ void KeyedExecutor::Worker() {
       // (Submit wakes the top: the last to idle, the first to work).
       IdleSlot slot;
       idle_stack_.push_back(&slot);
-      ++idle_;
       const absl::Time deadline = absl::Now() + idle_timeout_;
       bool timed_out = false;
       while (!slot.woken && !shutting_down_ && !timed_out) {
         timed_out = slot.cv.WaitWithDeadline(&mu_, deadline);
       }
-      --idle_;
       if (!slot.woken) {  // still on the stack: shutting down or timed out
         std::erase(idle_stack_, &slot);
         if (ready_.empty()) break;  // retire
@@ -181,7 +179,7 @@ int KeyedExecutor::threads() const {
 
 int KeyedExecutor::idle_threads() const {
   absl::MutexLock l(&mu_);
-  return idle_;
+  return static_cast<int>(idle_stack_.size());
 }
 
 }  // namespace zun::agent

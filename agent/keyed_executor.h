@@ -87,7 +87,6 @@ class KeyedExecutor {
   uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t retired_ ABSL_GUARDED_BY(mu_) = 0;
   int threads_ ABSL_GUARDED_BY(mu_) = 0;
-  int idle_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<IdleSlot*> idle_stack_ ABSL_GUARDED_BY(mu_);  // last idled on top
   std::vector<std::thread> finished_ ABSL_GUARDED_BY(mu_);  // to join
   std::map<std::thread::id, std::thread> workers_ ABSL_GUARDED_BY(mu_);
