@@ -59,6 +59,19 @@ TEST_CASE("threads are named, and background ones run at a lower priority") {
   CHECK(named_loop == "my-loop");
 }
 
+// Runs `n` tasks on `n` keys at once, each holding its worker until all
+// have started, and waits until they are done.
+void RunBurst(agent::KeyedExecutor& ex, int n) {
+  absl::Notification go;
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(ex.Submit("burst" + std::to_string(i),
+                      [&] { go.WaitForNotification(); }));
+  }
+  REQUIRE(testing::PollUntil([&] { return ex.threads() == n; }));
+  go.Notify();
+  REQUIRE(testing::PollUntil([&] { return ex.Pending() == 0; }));
+}
+
 TEST_CASE("memory is released once per burst, when the burst is over") {
   int released = 0;
   agent::IdleMemoryRelease idle([&] { ++released; });
@@ -95,14 +108,7 @@ TEST_CASE("memory is released again once a burst's threads have retired") {
   // the burst's end and the first release.
   agent::KeyedExecutor executor(3, absl::Seconds(2));
   auto activity = [&] { return executor.Submitted() + executor.Retired(); };
-  absl::Notification go;
-  for (int i = 0; i < 3; ++i) {
-    REQUIRE(executor.Submit("k" + std::to_string(i),
-                            [&] { go.WaitForNotification(); }));
-  }
-  REQUIRE(testing::PollUntil([&] { return executor.threads() == 3; }));
-  go.Notify();
-  REQUIRE(testing::PollUntil([&] { return executor.Pending() == 0; }));
+  RunBurst(executor, 3);
   // The burst is over: released while its workers are still idle.
   CHECK(idle.MaybeRelease(activity(), executor.Pending()));
   CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
@@ -194,13 +200,7 @@ TEST_CASE(
     "after a burst, keyed executor runs a trickle on the worker that idled "
     "last, and the others retire") {
   agent::KeyedExecutor ex(8, absl::Milliseconds(300));
-  absl::Notification go;
-  for (int i = 0; i < 4; ++i) {
-    REQUIRE(ex.Submit("burst" + std::to_string(i),
-                      [&] { go.WaitForNotification(); }));
-  }
-  REQUIRE(testing::PollUntil([&] { return ex.threads() == 4; }));
-  go.Notify();
+  RunBurst(ex, 4);
   REQUIRE(testing::PollUntil([&] { return ex.idle_threads() == 4; }));
   // One task at a time, each submitted once every worker idles again.
   std::set<std::thread::id> ran_on;
