@@ -25,6 +25,34 @@ Json SummaryJson(const Summary& s) {
   return {{"median", s.median}, {"p99", s.p99}, {"max", s.max}, {"n", s.n}};
 }
 
+// A burst of `spec.capsules` cast at `per_second`: cast all at once, the
+// last capsule waits behind all the others, so a p99 under 1 s would need
+// more than 2,000 creates a second; spread over the cast, the tail is how
+// far the agent falls behind the arrivals. Deletes them afterwards.
+Json BurstAtRate(AgentHarness& h, const FleetSpec& spec, int pid,
+                 double per_second) {
+  Json out = {{"cast_rate_per_s", per_second}};
+  std::vector<capsule::Capsule> caps = MakeCapsules(h, spec);
+  std::vector<absl::Time> sent;
+  const double agent0 = ReadProcStats(pid).cpu_seconds;
+  const bool ok = CastCreates(h, caps, &sent, per_second).ok() &&
+                  WaitRows(h, "container_type = 1 AND status = 'Running'",
+                           spec.capsules, absl::Minutes(10));
+  const double agent1 = ReadProcStats(pid).cpu_seconds;
+  if (ok) {
+    absl::Time last;
+    out["cast_to_running_ms"] =
+        SummaryJson(Summarize(RunningLatenciesMs(h, caps, sent, &last)));
+    out["capsules_per_s"] =
+        spec.capsules / absl::ToDoubleSeconds(last - sent.front());
+    out["agent_cpu_ms_per_create"] = 1000 * (agent1 - agent0) / spec.capsules;
+  }
+  std::vector<absl::Time> dsent;
+  CastDeletes(h, caps, &dsent).IgnoreError();
+  WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
+  return out;
+}
+
 }  // namespace
 
 Json AgentOverhead(const BenchConfig& cfg) {
@@ -130,6 +158,10 @@ Json AgentOverhead(const BenchConfig& cfg) {
   std::vector<absl::Time> pdsent;
   CastDeletes(h, paced, &pdsent).IgnoreError();
   WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
+
+  // The burst as the review cast it: a raw AMQP publisher at about
+  // 626 casts a second.
+  const Json review_rate = BurstAtRate(h, spec, pid, 626);
   // The database alone at that rate: the paced p99 cannot beat the tail of
   // two durable commits in a row on this machine's disk.
   const Summary paced_db = Summarize(
@@ -155,6 +187,7 @@ Json AgentOverhead(const BenchConfig& cfg) {
       {"all_running", all},
       {"create_throughput_capsules_per_s", throughput},
       {"burst_cast_to_running_ms", SummaryJson(lat)},
+      {"burst_cast_at_review_rate", review_rate},
       {"paced_rate_per_s", rate},
       {"paced_cast_to_running_ms", SummaryJson(paced_lat)},
       {"paced_db_alone_two_commits_ms", SummaryJson(paced_db)},
@@ -185,8 +218,13 @@ Json AgentOverhead(const BenchConfig& cfg) {
       absl::ToDoubleSeconds(create_time) / absl::ToDoubleSeconds(floor);
   out["target"] =
       ">= 500 capsules/s, < 1 ms agent CPU per capsule, p99 cast-to-Running "
-      "< 20 ms (paced)";
-  out["met"] = throughput >= 500 && cpu_ms < 1 && paced_lat.p99 < 20;
+      "< 1 s in the burst cast at the review's rate and < 20 ms paced";
+  const double review_p99 =
+      review_rate.contains("cast_to_running_ms")
+          ? review_rate["cast_to_running_ms"]["p99"].get<double>()
+          : 1e9;
+  out["met"] = throughput >= 500 && cpu_ms < 1 && paced_lat.p99 < 20 &&
+               review_p99 < 1000;
   return out;
 }
 

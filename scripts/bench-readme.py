@@ -21,7 +21,11 @@ KEY_FIGURES = {
           ("paced_cast_to_running_ms.p99", "paced p99 {:.1f} ms"),
           ("paced_db_alone_two_commits_ms.p99",
            "the database alone at that pace (two commits in a row) p99 {:.1f} ms"),
-          ("burst_cast_to_running_ms.p99", "burst p99 {:.0f} ms"),
+          ("burst_cast_at_review_rate.cast_to_running_ms.p99",
+           "burst cast at 626/s (the review's rate) p99 {:.0f} ms"),
+          ("burst_cast_at_review_rate.capsules_per_s",
+           "{:.0f} capsules/s"),
+          ("burst_cast_to_running_ms.p99", "burst cast all at once p99 {:.0f} ms"),
           ("peak_rss_mib", "peak RSS {:.0f} MiB")],
     "2": [("time_until_all_running_ms", "all Running after {:.0f} ms")],
     "3": [("one_at_a_time_agent_ms.median", "one at a time {:.0f} ms"),
@@ -53,7 +57,8 @@ KEY_FIGURES = {
 # what it is, the bound, and whether the figure must stay below it.
 TARGETS = {
     "1": [("create_throughput_capsules_per_s", "burst capsules/s", 500, False),
-          ("burst_cast_to_running_ms.p99", "burst p99 ms", 1000, True),
+          ("burst_cast_at_review_rate.cast_to_running_ms.p99",
+           "burst p99 ms (cast at 626/s)", 1000, True),
           ("agent_cpu_ms_per_create", "agent ms CPU/create", 1.0, True),
           ("paced_cast_to_running_ms.p99", "paced p99 ms", 20, True),
           ("idle_rss_mib", "MiB RSS idle", 30, True)],
