@@ -111,12 +111,18 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
     // Behind a transaction pooler the session is not ours: each
     // transaction sets what it needs (RunMode).
     if (options_.transaction_pooling) return c;
+    // One round trip. Every statement the agent prepares looks rows up by
+    // key, so the generic plan is the right one: without
+    // force_generic_plan each prepared statement is planned afresh at its
+    // first five executions on every connection, and again after each
+    // ANALYZE of its tables (0.3-1.8 ms a time for the claim's and the
+    // status write's statements, against 0.03 ms for a cached plan).
+    const int64_t ms = absl::ToInt64Milliseconds(options_.statement_timeout);
     pqxx::nontransaction n(*c);
-    n.exec(absl::StrCat("SET statement_timeout = ",
-                        absl::ToInt64Milliseconds(options_.statement_timeout)));
-    n.exec(absl::StrCat("SET lock_timeout = ",
-                        absl::ToInt64Milliseconds(options_.statement_timeout)));
-    n.exec("SET TIME ZONE 'UTC'");
+    n.exec(absl::StrCat("SET statement_timeout = ", ms,
+                        "; SET lock_timeout = ", ms,
+                        "; SET TIME ZONE 'UTC'"
+                        "; SET plan_cache_mode = force_generic_plan"));
     return c;
   } catch (const std::exception& e) {
     return FromPqxx(e);
