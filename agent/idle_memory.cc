@@ -12,7 +12,9 @@ IdleMemoryRelease::IdleMemoryRelease(std::function<void()> release)
 }
 
 bool IdleMemoryRelease::MaybeRelease(uint64_t activity, size_t in_flight) {
-  if (in_flight != 0 || activity == released_at_) return false;
+  const bool quiet = activity == seen_;
+  seen_ = activity;
+  if (in_flight != 0 || !quiet || activity == released_at_) return false;
   release_();
   released_at_ = activity;
   ++releases_;

@@ -20,10 +20,15 @@ class IdleMemoryRelease {
   // tests count calls instead).
   explicit IdleMemoryRelease(std::function<void()> release = {});
 
-  // Releases once per burst: when no operation is in flight and there was
-  // activity since the last release. `activity` only grows: operations
-  // submitted, and threads retired (what they held is freed after the
-  // burst's release). In steady state (no activity) it costs nothing.
+  // Releases once per burst: when no operation is in flight, there was
+  // activity since the last release, and none since the previous call (a
+  // whole relist interval without new work). `activity` only grows:
+  // operations submitted, and threads retired (what they held is freed
+  // after the burst's release). In steady state (no activity) it costs
+  // nothing. Under a steady trickle of work it never releases: the
+  // moments between two operations are not idleness, and malloc_trim
+  // then held each arena's lock while the next operations allocated (the
+  // spikes of a paced run, every relist that found nothing in flight).
   // Returns whether it released.
   bool MaybeRelease(uint64_t activity, size_t in_flight);
 
@@ -32,6 +37,7 @@ class IdleMemoryRelease {
  private:
   std::function<void()> release_;
   uint64_t released_at_ = 0;
+  uint64_t seen_ = 0;  // `activity` at the previous call
   int releases_ = 0;
 };
 

@@ -76,28 +76,42 @@ TEST_CASE("memory is released once per burst, when the burst is over") {
   int released = 0;
   agent::IdleMemoryRelease idle([&] { ++released; });
   agent::KeyedExecutor executor(4);
+  auto look = [&] {
+    return idle.MaybeRelease(executor.Submitted(), executor.Pending());
+  };
   // Nothing ever submitted: steady state costs nothing.
-  CHECK_FALSE(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
+  CHECK_FALSE(look());
+  CHECK_FALSE(look());
   absl::Notification go;
   for (int i = 0; i < 3; ++i) {
     REQUIRE(executor.Submit("k" + std::to_string(i),
                             [&] { go.WaitForNotification(); }));
   }
   CHECK(executor.Submitted() == 3);
-  // In flight: not yet.
-  CHECK_FALSE(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
+  // In flight: not yet, however long it lasts.
+  CHECK_FALSE(look());
+  CHECK_FALSE(look());
   go.Notify();
   REQUIRE(testing::PollUntil([&] { return executor.Pending() == 0; }));
-  CHECK(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
+  // Over, and a whole interval without new work since the last look.
+  CHECK(look());
   // Once: the next idle looks find nothing new.
-  CHECK_FALSE(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
-  REQUIRE(executor.Submit("k", [] {}));
-  REQUIRE(testing::PollUntil([&] { return executor.Pending() == 0; }));
-  CHECK(idle.MaybeRelease(executor.Submitted(), executor.Pending()));
+  CHECK_FALSE(look());
+  CHECK(released == 1);
+  // A trickle: something new at every look, so never idle, even when
+  // nothing is in flight at the moment of the look.
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(executor.Submit("k", [] {}));
+    REQUIRE(testing::PollUntil([&] { return executor.Pending() == 0; }));
+    CHECK_FALSE(look());
+  }
+  // The trickle stopped: the next quiet interval releases.
+  CHECK(look());
   CHECK(released == 2);
   CHECK(idle.releases() == 2);
   // The default releases with malloc_trim, harmlessly at any time.
   agent::IdleMemoryRelease real;
+  CHECK_FALSE(real.MaybeRelease(1, 0));
   CHECK(real.MaybeRelease(1, 0));
 }
 
@@ -109,12 +123,15 @@ TEST_CASE("memory is released again once a burst's threads have retired") {
   agent::KeyedExecutor executor(3, absl::Seconds(2));
   auto activity = [&] { return executor.Submitted() + executor.Retired(); };
   RunBurst(executor, 3);
-  // The burst is over: released while its workers are still idle.
+  // The burst is over: released while its workers are still idle, at the
+  // first look after a quiet one.
+  CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
   CHECK(idle.MaybeRelease(activity(), executor.Pending()));
   CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
   // They retire after their idle timeout, and what they held goes too.
   REQUIRE(testing::PollUntil([&] { return executor.threads() == 0; }));
   CHECK(executor.Retired() == 3);
+  CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
   CHECK(idle.MaybeRelease(activity(), executor.Pending()));
   CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
   CHECK(released == 2);
