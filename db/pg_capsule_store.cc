@@ -29,39 +29,12 @@ using internal::LoadWithChildren;
 // transaction stays short.
 constexpr size_t kMaxGroup = 64;
 
-namespace {
-
-// The shared pool's options: `pool_size` less the committers' own
-// connections, when it has room for them (CommitterPool).
-PgOptions SharedPoolOptions(PgOptions o) {
-  if (o.pool_size >= 3) o.pool_size -= 2;
-  return o;
-}
-
-// A group committer's own connection, when the pool size leaves the shared
-// pool at least one. A prepared statement is parsed and planned on each
-// connection it runs on: a claim that landed on a connection a burst of
-// deletes had just opened paid 2-5 ms for that (measured at the start of
-// a paced run after a delete burst), and every claim behind it waited.
-std::unique_ptr<PgPool> CommitterPool(const PgOptions& o) {
-  if (o.pool_size < 3) return nullptr;
-  PgOptions one = o;
-  one.pool_size = 1;
-  return std::make_unique<PgPool>(std::move(one));
-}
-
-}  // namespace
-
 PgCapsuleStore::PgCapsuleStore(const PgOptions& options)
-    : pool_(std::make_unique<PgPool>(SharedPoolOptions(options))),
-      write_pool_(CommitterPool(options)),
-      claim_pool_(CommitterPool(options)),
-      writes_(std::make_unique<GroupCommitter>(
-          write_pool_ ? write_pool_.get() : pool_.get(), kMaxGroup,
-          /*idempotent=*/true)),
-      claims_(std::make_unique<GroupCommitter>(
-          claim_pool_ ? claim_pool_.get() : pool_.get(), kMaxGroup,
-          /*idempotent=*/false)) {}
+    : pool_(std::make_unique<PgPool>(options)),
+      writes_(std::make_unique<GroupCommitter>(pool_.get(), kMaxGroup,
+                                               /*idempotent=*/true)),
+      claims_(std::make_unique<GroupCommitter>(pool_.get(), kMaxGroup,
+                                               /*idempotent=*/false)) {}
 
 PgCapsuleStore::~PgCapsuleStore() = default;
 
@@ -314,19 +287,7 @@ absl::Status PgCapsuleStore::Ping() {
   });
 }
 
-PoolStats PgCapsuleStore::pool_stats() const {
-  PoolStats out = pool_->Stats();
-  for (const PgPool* p : {write_pool_.get(), claim_pool_.get()}) {
-    if (p == nullptr) continue;
-    const PoolStats s = p->Stats();
-    out.statements += s.statements;
-    out.errors += s.errors;
-    out.connects += s.connects;
-    out.connect_errors += s.connect_errors;
-    out.broken += s.broken;
-  }
-  return out;
-}
+PoolStats PgCapsuleStore::pool_stats() const { return pool_->Stats(); }
 
 absl::Status PgCapsuleStore::Health(absl::Duration max_age) {
   const PoolStats s = pool_->Stats();

@@ -59,8 +59,7 @@ class PgCapsuleStore final : public CapsuleStore {
                                     int64_t event_id, bool success,
                                     std::string_view message) override;
 
-  // Counters of the connection pools, summed (for metrics); the latest
-  // outcome and error are the shared pool's.
+  // Counters of the connection pool (for metrics).
   PoolStats pool_stats() const;
 
   // The database's health from the work already done: OK without a round
@@ -71,12 +70,6 @@ class PgCapsuleStore final : public CapsuleStore {
 
  private:
   std::unique_ptr<PgPool> pool_;
-  // Each group committer runs one transaction at a time, on a connection
-  // of its own when the pool size allows it (CommitterPool): its prepared
-  // statements stay planned, whatever bursts of other statements did to
-  // the shared pool. Null when the committer shares `pool_`.
-  std::unique_ptr<PgPool> write_pool_;
-  std::unique_ptr<PgPool> claim_pool_;
   // Apply and ApplyAndFinishAction share commits (pg_group_commit.h), and
   // so do concurrent claims (ClaimCapsuleWithAction).
   std::unique_ptr<GroupCommitter> writes_;
