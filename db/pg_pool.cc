@@ -118,8 +118,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
     const int64_t ms = absl::ToInt64Milliseconds(options_.statement_timeout);
     pqxx::nontransaction n(*c);
     n.exec(absl::StrCat("SET statement_timeout = ", ms,
-                        "; SET lock_timeout = ", ms,
-                        "; SET TIME ZONE 'UTC'"));
+                        "; SET lock_timeout = ", ms, "; SET TIME ZONE 'UTC'"));
     return c;
   } catch (const std::exception& e) {
     return FromPqxx(e);
