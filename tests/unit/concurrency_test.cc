@@ -213,35 +213,52 @@ TEST_CASE(
   }
 }
 
+namespace {
+
+// Runs one task on `ex` and waits until every worker idles again; returns
+// the thread it ran on.
+std::thread::id RunOneAndIdle(agent::KeyedExecutor& ex) {
+  absl::Notification done;
+  std::thread::id id;
+  REQUIRE(ex.Submit("trickle", [&] {
+    id = std::this_thread::get_id();
+    done.Notify();
+  }));
+  done.WaitForNotification();
+  REQUIRE(
+      testing::PollUntil([&] { return ex.idle_threads() == ex.threads(); }));
+  return id;
+}
+
+}  // namespace
+
 TEST_CASE(
     "after a burst, keyed executor runs a trickle on the worker that idled "
-    "last, and the others retire") {
+    "last") {
+  // No worker can retire during the test: whichever runs the trickle was
+  // chosen by the wake-up order alone.
+  agent::KeyedExecutor ex(8, absl::Seconds(60));
+  RunBurst(ex, 4);
+  REQUIRE(testing::PollUntil([&] { return ex.idle_threads() == 4; }));
+  std::set<std::thread::id> ran_on;
+  for (int i = 0; i < 20; ++i) ran_on.insert(RunOneAndIdle(ex));
+  CHECK(ran_on.size() == 1);
+  CHECK(ex.threads() == 4);
+}
+
+TEST_CASE(
+    "under a trickle after a burst, the workers it does not need retire") {
   agent::KeyedExecutor ex(8, absl::Milliseconds(300));
   RunBurst(ex, 4);
   REQUIRE(testing::PollUntil([&] { return ex.idle_threads() == 4; }));
-  // One task at a time, each submitted once every worker idles again.
-  std::set<std::thread::id> ran_on;
-  auto one = [&] {
-    absl::Notification done;
-    std::thread::id id;
-    REQUIRE(ex.Submit("trickle", [&] {
-      id = std::this_thread::get_id();
-      done.Notify();
-    }));
-    done.WaitForNotification();
-    ran_on.insert(id);
-    REQUIRE(
-        testing::PollUntil([&] { return ex.idle_threads() == ex.threads(); }));
-  };
-  for (int i = 0; i < 20; ++i) one();
-  CHECK(ran_on.size() == 1);
-  // The trickle goes on; the three workers it does not need retire.
+  // Woken in turn, every worker would stay younger than its idle timeout.
+  // (On a loaded machine the trickle's own worker may retire too, between
+  // two tasks, and a new one start: hence at least three.)
   CHECK(testing::PollUntil([&] {
-    one();
+    RunOneAndIdle(ex);
     return ex.threads() == 1;
   }));
-  CHECK(ran_on.size() == 1);
-  CHECK(ex.Retired() == 3);
+  CHECK(ex.Retired() >= 3);
 }
 
 TEST_CASE("keyed executor serialises one key and runs keys concurrently") {
