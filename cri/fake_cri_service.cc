@@ -28,6 +28,19 @@ bool PullTakesTime(const pb::PullImageRequest& req) {
          absl::ZeroDuration();
 }
 
+// A list may carry thousands of items (a relist of a full node: a few
+// milliseconds to copy, convert and serialise): it is answered on a thread
+// of its own, so that the calls behind it are not held for that long on
+// the polling thread. containerd, too, answers calls concurrently.
+template <class Req>
+bool IsList(const Req&) {
+  return true;
+}
+
+// Items a list takes from the runtime at a time (FakeRuntime::ListPodSandbox):
+// the runtime is held for a page, not for the whole list.
+constexpr size_t kListPage = 64;
+
 // Whether the call this thread serves may wait for its faults: not on the
 // polling thread. A call found without faults when it arrived is served as
 // if it came before any set while it was being dispatched, so that the
@@ -51,7 +64,7 @@ struct Serving final : FakeCriServing {
 // Both CRI services' handlers; every handler applies faults, logs the call
 // and converts between protobuf and the runtime's domain types. A call is
 // answered on the polling thread, unless it may block (faults set for its
-// method, a scripted pull time): then on a thread of its own.
+// method, a scripted pull time) or is a list: then on a thread of its own.
 class ServicesImpl final : public FakeCriServices {
  public:
   ServicesImpl(FakeRuntime& rt, FaultInjector& faults)
@@ -158,10 +171,15 @@ class ServicesImpl final : public FakeCriServices {
                               const pb::ListPodSandboxRequest* req,
                               pb::ListPodSandboxResponse* resp) {
     ZUN_FAKE_PREAMBLE("ListPodSandbox");
-    for (const auto& sb : rt_.ListPodSandbox(FromProto(req->filter()))) {
-      ToProto(sb, resp->add_items());
+    const SandboxFilter filter = FromProto(req->filter());
+    std::string after;
+    for (;;) {
+      const std::vector<SandboxInfo> page =
+          rt_.ListPodSandbox(filter, after, kListPage);
+      for (const SandboxInfo& sb : page) ToProto(sb, resp->add_items());
+      if (page.size() < kListPage) return grpc::Status::OK;
+      after = page.back().id;
     }
-    return grpc::Status::OK;
   }
 
   grpc::Status CreateContainer(grpc::ServerContext* ctx,
@@ -210,10 +228,15 @@ class ServicesImpl final : public FakeCriServices {
                               const pb::ListContainersRequest* req,
                               pb::ListContainersResponse* resp) {
     ZUN_FAKE_PREAMBLE("ListContainers");
-    for (const auto& c : rt_.ListContainers(FromProto(req->filter()))) {
-      ToProto(c, resp->add_containers());
+    const ContainerFilter filter = FromProto(req->filter());
+    std::string after;
+    for (;;) {
+      const std::vector<ContainerInfo> page =
+          rt_.ListContainers(filter, after, kListPage);
+      for (const ContainerInfo& c : page) ToProto(c, resp->add_containers());
+      if (page.size() < kListPage) return grpc::Status::OK;
+      after = page.back().id;
     }
-    return grpc::Status::OK;
   }
 
   grpc::Status ContainerStatus(grpc::ServerContext* ctx,
@@ -380,7 +403,7 @@ std::unique_ptr<FakeCriServing> ServicesImpl::AttachTo(
   Bind(*s, rt, &Rt::RequestPodSandboxStatus, "PodSandboxStatus",
        &ServicesImpl::PodSandboxStatus);
   Bind(*s, rt, &Rt::RequestListPodSandbox, "ListPodSandbox",
-       &ServicesImpl::ListPodSandbox);
+       &ServicesImpl::ListPodSandbox, &IsList);
   Bind(*s, rt, &Rt::RequestCreateContainer, "CreateContainer",
        &ServicesImpl::CreateContainer);
   Bind(*s, rt, &Rt::RequestReopenContainerLog, "ReopenContainerLog",
@@ -392,7 +415,7 @@ std::unique_ptr<FakeCriServing> ServicesImpl::AttachTo(
   Bind(*s, rt, &Rt::RequestRemoveContainer, "RemoveContainer",
        &ServicesImpl::RemoveContainer);
   Bind(*s, rt, &Rt::RequestListContainers, "ListContainers",
-       &ServicesImpl::ListContainers);
+       &ServicesImpl::ListContainers, &IsList);
   Bind(*s, rt, &Rt::RequestContainerStatus, "ContainerStatus",
        &ServicesImpl::ContainerStatus);
   Bind(*s, rt, &Rt::RequestUpdateContainerResources, "UpdateContainerResources",
@@ -401,11 +424,11 @@ std::unique_ptr<FakeCriServing> ServicesImpl::AttachTo(
   Bind(*s, rt, &Rt::RequestContainerStats, "ContainerStats",
        &ServicesImpl::ContainerStats);
   Bind(*s, rt, &Rt::RequestListContainerStats, "ListContainerStats",
-       &ServicesImpl::ListContainerStats);
+       &ServicesImpl::ListContainerStats, &IsList);
   Bind(*s, rt, &Rt::RequestPodSandboxStats, "PodSandboxStats",
        &ServicesImpl::PodSandboxStats);
   Bind(*s, rt, &Rt::RequestListPodSandboxStats, "ListPodSandboxStats",
-       &ServicesImpl::ListPodSandboxStats);
+       &ServicesImpl::ListPodSandboxStats, &IsList);
   Bind(*s, im, &Im::RequestImageStatus, "ImageStatus",
        &ServicesImpl::ImageStatus);
   Bind(*s, im, &Im::RequestPullImage, "PullImage", &ServicesImpl::PullImage,

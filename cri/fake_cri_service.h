@@ -3,8 +3,9 @@
 // FakeRuntime with gRPC's async API on one polling thread (async_unary.h),
 // with faults from a FaultInjector applied before each call. A call that
 // cannot block is answered on the polling thread (no hand-off); a call
-// that may (faults set for its method, a scripted pull time) runs on a
-// thread of its own (BlockingCalls).
+// that may (faults set for its method, a scripted pull time) and a list
+// (thousands of items on a full node) run on a thread of its own
+// (BlockingCalls).
 //
 // Thread-safe: handlers run on any thread; AttachTo and Drain from any.
 #pragma once

@@ -259,7 +259,7 @@ absl::StatusOr<SandboxStatusInfo> FakeRuntime::PodSandboxStatus(
 }
 
 std::vector<SandboxInfo> FakeRuntime::ListPodSandbox(
-    const SandboxFilter& filter) {
+    const SandboxFilter& filter, const std::string& after, size_t limit) {
   absl::MutexLock l(&mu_);
   std::vector<SandboxInfo> out;
   auto consider = [&](const std::string& id, const Sandbox& sb) {
@@ -269,13 +269,20 @@ std::vector<SandboxInfo> FakeRuntime::ListPodSandbox(
     out.push_back(sb.info);
   };
   if (filter.labels.empty()) {
-    for (const auto& [id, sb] : sandboxes_) consider(id, sb);
+    for (auto it = sandboxes_.upper_bound(after);
+         it != sandboxes_.end() && out.size() < limit; ++it) {
+      consider(it->first, it->second);
+    }
     return out;
   }
   // Only the sandboxes that carry the filter's first label, in id order.
-  auto it = sandboxes_by_label_.find(*filter.labels.begin());
-  if (it == sandboxes_by_label_.end()) return out;
-  for (const std::string& id : it->second) consider(id, sandboxes_.at(id));
+  auto by_label = sandboxes_by_label_.find(*filter.labels.begin());
+  if (by_label == sandboxes_by_label_.end()) return out;
+  const std::set<std::string>& ids = by_label->second;
+  for (auto it = ids.upper_bound(after); it != ids.end() && out.size() < limit;
+       ++it) {
+    consider(*it, sandboxes_.at(*it));
+  }
   return out;
 }
 
@@ -436,11 +443,14 @@ absl::Status FakeRuntime::RemoveContainer(const std::string& id) {
 }
 
 std::vector<ContainerInfo> FakeRuntime::ListContainers(
-    const ContainerFilter& filter) {
+    const ContainerFilter& filter, const std::string& after, size_t limit) {
   const int64_t now = NowNanos();
   absl::MutexLock l(&mu_);
   std::vector<ContainerInfo> out;
-  for (auto& [id, c] : containers_) {
+  for (auto it = containers_.upper_bound(after);
+       it != containers_.end() && out.size() < limit; ++it) {
+    const std::string& id = it->first;
+    Container& c = it->second;
     RefreshLocked(c, now);
     if (!filter.id.empty() && !absl::StartsWith(id, filter.id)) continue;
     if (!filter.sandbox_id.empty() &&

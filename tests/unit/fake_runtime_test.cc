@@ -3,8 +3,10 @@
 // scripts on simulated time.
 #include "cri/fake_runtime.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <functional>
 
 #include "cri/fake_cri_client.h"
 #include "tests/support/test_env.h"
@@ -279,6 +281,61 @@ TEST_CASE("the fake holds thousands of pods") {
   ContainerFilter cf;
   cf.state = ContainerState::kRunning;
   CHECK(rt.ListContainers(cf).size() == 3000);
+}
+
+// Takes every page of `list` (a FakeRuntime list by `after` and `limit`),
+// calling `between` after each page; returns the ids in the order listed.
+template <class List>
+std::vector<std::string> Paged(List list, size_t limit,
+                               const std::function<void()>& between) {
+  std::vector<std::string> ids;
+  std::string after;
+  for (;;) {
+    const auto page = list(after, limit);
+    for (const auto& item : page) ids.push_back(item.id);
+    between();
+    if (page.size() < limit) return ids;
+    after = page.back().id;
+  }
+}
+
+TEST_CASE("a list is taken page by page, in id order, each item once") {
+  SimulatedClock clock;
+  FakeRuntime rt(clock, FakeRuntimeOptions{});
+  std::vector<std::string> pods, ctrs;
+  for (int i = 0; i < 10; ++i) {
+    pods.push_back(*rt.RunPodSandbox(Pod("p" + std::to_string(i)), ""));
+    ctrs.push_back(*rt.CreateContainer(pods.back(), Ctr("c", "")));
+  }
+  std::sort(pods.begin(), pods.end());
+  std::sort(ctrs.begin(), ctrs.end());
+  SandboxFilter by_label;
+  by_label.labels = {{"owner", "test"}};
+  for (const SandboxFilter& f : {SandboxFilter{}, by_label}) {
+    CHECK(Paged([&](const std::string& after,
+                    size_t n) { return rt.ListPodSandbox(f, after, n); },
+                3, [] {}) == pods);
+    CHECK(Paged([&](const std::string& after,
+                    size_t n) { return rt.ListPodSandbox(f, after, n); },
+                5, [] {}) == pods);  // the last page is empty
+  }
+  CHECK(Paged([&](const std::string& after,
+                  size_t n) { return rt.ListContainers({}, after, n); },
+              4, [] {}) == ctrs);
+  // The runtime changes between pages: what is gone is not listed, nothing
+  // is listed twice, and what stayed is listed once.
+  int page = 0;
+  const std::vector<std::string> listed =
+      Paged([&](const std::string& after,
+                size_t n) { return rt.ListContainers({}, after, n); },
+            4,
+            [&] {
+              if (++page == 1) {
+                REQUIRE(rt.RemoveContainer(ctrs[9]).ok());
+                REQUIRE(rt.RemoveContainer(ctrs[0]).ok());
+              }
+            });
+  CHECK(listed == std::vector<std::string>(ctrs.begin(), ctrs.end() - 1));
 }
 
 TEST_CASE("what a workload echoes goes to its CRI log file, line by line") {
