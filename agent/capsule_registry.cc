@@ -54,8 +54,18 @@ size_t CapsuleRegistry::size() const {
 
 void CapsuleRegistry::ForEach(
     const std::function<void(const capsule::Capsule&)>& fn) const {
-  absl::MutexLock l(&mu_);
-  for (const auto& [uuid, c] : capsules_) fn(c);
+  // Capsules visited per hold of the lock.
+  constexpr int kBatch = 64;
+  std::optional<std::string> last;  // the last uuid visited
+  for (;;) {
+    absl::MutexLock l(&mu_);
+    auto it = last ? capsules_.upper_bound(*last) : capsules_.begin();
+    for (int n = 0; n < kBatch && it != capsules_.end(); ++n, ++it) {
+      fn(it->second);
+      last = it->first;
+    }
+    if (it == capsules_.end()) return;
+  }
 }
 
 void CapsuleRegistry::ApplyPatches(const std::vector<db::RowPatch>& patches) {

@@ -29,7 +29,11 @@ class CapsuleRegistry {
   bool Contains(const std::string& uuid) const;
   std::vector<std::string> Uuids() const;
   size_t size() const;
-  // Calls `fn` for every capsule under the lock (fn must not call back).
+  // Calls `fn` for every capsule, in uuid order, holding the lock for a
+  // batch of capsules at a time (fn must not call back): a relist of
+  // thousands, on a low-priority thread, does not hold Put and Get for its
+  // whole length. A capsule put or removed meanwhile may be seen or not;
+  // every other is seen exactly once, each as one consistent state.
   void ForEach(const std::function<void(const capsule::Capsule&)>& fn) const;
   // Mirrors a successful database write.
   void ApplyPatches(const std::vector<db::RowPatch>& patches);
