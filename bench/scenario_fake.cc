@@ -25,31 +25,57 @@ Json SummaryJson(const Summary& s) {
   return {{"median", s.median}, {"p99", s.p99}, {"max", s.max}, {"n", s.n}};
 }
 
-// A burst of `spec.capsules` cast at `per_second`: cast all at once, the
-// last capsule waits behind all the others, so a p99 under 1 s would need
-// more than 2,000 creates a second; spread over the cast, the tail is how
-// far the agent falls behind the arrivals. Deletes them afterwards.
-Json BurstAtRate(AgentHarness& h, const FleetSpec& spec, int pid,
-                 double per_second) {
-  Json out = {{"cast_rate_per_s", per_second}};
+// What CastAtRate measured.
+struct RateRun {
+  bool all_running = false;
+  Summary latency;            // cast -> the Running commit, ms
+  double capsules_per_s = 0;  // until the last one was Running
+};
+
+// Makes `spec.capsules` new capsules, casts their creates at `per_second`,
+// waits until all are Running, then deletes them and waits until they are
+// gone. `before` runs right before the first cast and `after` once all are
+// Running (or the wait gave up), before the deletes: what a phase measures
+// besides the latencies.
+RateRun CastAtRate(AgentHarness& h, const FleetSpec& spec, double per_second,
+                   const std::function<void()>& before,
+                   const std::function<void()>& after) {
+  RateRun out;
   std::vector<capsule::Capsule> caps = MakeCapsules(h, spec);
   std::vector<absl::Time> sent;
-  const double agent0 = ReadProcStats(pid).cpu_seconds;
-  const bool ok = CastCreates(h, caps, &sent, per_second).ok() &&
-                  WaitRows(h, "container_type = 1 AND status = 'Running'",
-                           spec.capsules, absl::Minutes(10));
-  const double agent1 = ReadProcStats(pid).cpu_seconds;
-  if (ok) {
+  before();
+  out.all_running = CastCreates(h, caps, &sent, per_second).ok() &&
+                    WaitRows(h, "container_type = 1 AND status = 'Running'",
+                             spec.capsules, absl::Minutes(10));
+  after();
+  if (out.all_running) {
     absl::Time last;
-    out["cast_to_running_ms"] =
-        SummaryJson(Summarize(RunningLatenciesMs(h, caps, sent, &last)));
-    out["capsules_per_s"] =
+    out.latency = Summarize(RunningLatenciesMs(h, caps, sent, &last));
+    out.capsules_per_s =
         spec.capsules / absl::ToDoubleSeconds(last - sent.front());
-    out["agent_cpu_ms_per_create"] = 1000 * (agent1 - agent0) / spec.capsules;
   }
   std::vector<absl::Time> dsent;
   CastDeletes(h, caps, &dsent).IgnoreError();
   WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
+  return out;
+}
+
+// A burst of `spec.capsules` cast at `per_second`: cast all at once, the
+// last capsule waits behind all the others, so a p99 under 1 s would need
+// more than 2,000 creates a second; spread over the cast, the tail is how
+// far the agent falls behind the arrivals.
+Json BurstAtRate(AgentHarness& h, const FleetSpec& spec, int pid,
+                 double per_second) {
+  Json out = {{"cast_rate_per_s", per_second}};
+  double agent0 = 0, agent1 = 0;
+  const RateRun run = CastAtRate(
+      h, spec, per_second, [&] { agent0 = ReadProcStats(pid).cpu_seconds; },
+      [&] { agent1 = ReadProcStats(pid).cpu_seconds; });
+  if (run.all_running) {
+    out["cast_to_running_ms"] = SummaryJson(run.latency);
+    out["capsules_per_s"] = run.capsules_per_s;
+    out["agent_cpu_ms_per_create"] = 1000 * (agent1 - agent0) / spec.capsules;
+  }
   return out;
 }
 
@@ -112,7 +138,6 @@ Json AgentOverhead(const BenchConfig& cfg) {
       std::min(500.0, 0.5 * spec.capsules / absl::ToDoubleSeconds(create_time));
   FleetSpec paced_spec = spec;
   paced_spec.capsules = std::min(spec.capsules, 1000);
-  std::vector<capsule::Capsule> paced = MakeCapsules(h, paced_spec);
   // Checkpoints during the paced run (their data-file fsyncs share the disk
   // with the commits the latency ends at).
   auto checkpoints = [&h] {
@@ -121,43 +146,43 @@ Json AgentOverhead(const BenchConfig& cfg) {
         "pg_stat_bgwriter");
     return rows.empty() || !rows[0]["n"] ? -1 : std::stoi(*rows[0]["n"]);
   };
-  const int checkpoints0 = checkpoints();
   // Where a paced create's time goes in the runtime: the agent's CRI time
   // by call, ms per create.
   const std::string cri_series = "zun_agent_cri_request_duration_seconds_sum";
-  const std::map<std::string, double> cri0 =
-      ScrapeBy(o.metrics_port, cri_series, "method");
   // What each process spends per paced create: at this pace nothing is
   // batched, so every call and commit pays its own wake-ups, and the two
   // cores' load is what the paced tail queues behind.
-  const double ppg0 = TreeCpuSeconds(pg_pid), prmq0 = TreeCpuSeconds(rmq_pid),
-               pfake0 = TreeCpuSeconds(fake),
-               pagent0 = ReadProcStats(pid).cpu_seconds;
-  std::vector<absl::Time> psent;
-  Summary paced_lat;
-  if (CastCreates(h, paced, &psent, rate).ok() &&
-      WaitRows(h, "container_type = 1 AND status = 'Running'",
-               paced_spec.capsules, absl::Minutes(10))) {
-    absl::Time plast;
-    paced_lat = Summarize(RunningLatenciesMs(h, paced, psent, &plast));
-  }
+  int checkpoints0 = 0, paced_checkpoints = 0;
+  std::map<std::string, double> cri0;
+  double ppg0 = 0, prmq0 = 0, pfake0 = 0, pagent0 = 0;
+  Json paced_cpu, paced_cri = Json::object();
   const double per = 1000.0 / paced_spec.capsules;
-  const Json paced_cpu = {
-      {"agent", per * (ReadProcStats(pid).cpu_seconds - pagent0)},
-      {"fake_cri", per * (TreeCpuSeconds(fake) - pfake0)},
-      {"postgresql", per * (TreeCpuSeconds(pg_pid) - ppg0)},
-      {"rabbitmq", per * (TreeCpuSeconds(rmq_pid) - prmq0)}};
-  const int paced_checkpoints = checkpoints() - checkpoints0;
-  Json paced_cri = Json::object();
-  for (const auto& [call, sum] :
-       ScrapeBy(o.metrics_port, cri_series, "method")) {
-    const auto at0 = cri0.find(call);
-    const double ms = 1000 * (sum - (at0 == cri0.end() ? 0 : at0->second));
-    if (ms > 0) paced_cri[call] = ms / paced_spec.capsules;
-  }
-  std::vector<absl::Time> pdsent;
-  CastDeletes(h, paced, &pdsent).IgnoreError();
-  WaitRows(h, "container_type = 1", 0, absl::Minutes(10));
+  const RateRun paced = CastAtRate(
+      h, paced_spec, rate,
+      [&] {
+        checkpoints0 = checkpoints();
+        cri0 = ScrapeBy(o.metrics_port, cri_series, "method");
+        ppg0 = TreeCpuSeconds(pg_pid);
+        prmq0 = TreeCpuSeconds(rmq_pid);
+        pfake0 = TreeCpuSeconds(fake);
+        pagent0 = ReadProcStats(pid).cpu_seconds;
+      },
+      [&] {
+        paced_cpu = {
+            {"agent", per * (ReadProcStats(pid).cpu_seconds - pagent0)},
+            {"fake_cri", per * (TreeCpuSeconds(fake) - pfake0)},
+            {"postgresql", per * (TreeCpuSeconds(pg_pid) - ppg0)},
+            {"rabbitmq", per * (TreeCpuSeconds(rmq_pid) - prmq0)}};
+        paced_checkpoints = checkpoints() - checkpoints0;
+        for (const auto& [call, sum] :
+             ScrapeBy(o.metrics_port, cri_series, "method")) {
+          const auto at0 = cri0.find(call);
+          const double ms =
+              1000 * (sum - (at0 == cri0.end() ? 0 : at0->second));
+          if (ms > 0) paced_cri[call] = ms / paced_spec.capsules;
+        }
+      });
+  const Summary paced_lat = paced.latency;
 
   // The burst as the review cast it: a raw AMQP publisher at about
   // 626 casts a second.
@@ -184,7 +209,9 @@ Json AgentOverhead(const BenchConfig& cfg) {
   out["figures"] = {
       {"capsules", spec.capsules},
       {"containers_per_capsule", spec.containers},
-      {"all_running", all},
+      // Every phase's capsules: one that never ran fails the scenario.
+      {"all_running",
+       all && paced.all_running && review_rate.contains("cast_to_running_ms")},
       {"create_throughput_capsules_per_s", throughput},
       {"burst_cast_to_running_ms", SummaryJson(lat)},
       {"burst_cast_at_review_rate", review_rate},
