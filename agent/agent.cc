@@ -104,7 +104,7 @@ Agent::Agent(const config::AgentConfig& config, AgentDeps deps)
     if (m != nullptr) m->OnRelist(took);
     idle_memory_.MaybeRelease(1 + executor_->Submitted() +
                                   executor_->Retired() + ops_->HelpersRetired(),
-                              executor_->Pending());
+                              executor_->Pending(), deps_.clock.Now());
   };
   if (deps_.placement != nullptr) {
     placement_reporter_ = std::make_unique<node::PlacementReporter>(

@@ -74,14 +74,17 @@ void RunBurst(agent::KeyedExecutor& ex, int n) {
 
 TEST_CASE("memory is released once per burst, when the burst is over") {
   int released = 0;
-  agent::IdleMemoryRelease idle([&] { ++released; });
+  agent::IdleMemoryRelease idle(absl::Seconds(10), [&] { ++released; });
   agent::KeyedExecutor executor(4);
-  auto look = [&] {
-    return idle.MaybeRelease(executor.Submitted(), executor.Pending());
+  absl::Time now = absl::UnixEpoch();
+  // A relist `after` the previous one.
+  auto look = [&](absl::Duration after) {
+    now += after;
+    return idle.MaybeRelease(executor.Submitted(), executor.Pending(), now);
   };
   // Nothing ever submitted: steady state costs nothing.
-  CHECK_FALSE(look());
-  CHECK_FALSE(look());
+  CHECK_FALSE(look(absl::Seconds(2)));
+  CHECK_FALSE(look(absl::Seconds(20)));
   absl::Notification go;
   for (int i = 0; i < 3; ++i) {
     REQUIRE(executor.Submit("k" + std::to_string(i),
@@ -89,51 +92,60 @@ TEST_CASE("memory is released once per burst, when the burst is over") {
   }
   CHECK(executor.Submitted() == 3);
   // In flight: not yet, however long it lasts.
-  CHECK_FALSE(look());
-  CHECK_FALSE(look());
+  CHECK_FALSE(look(absl::Seconds(2)));
+  CHECK_FALSE(look(absl::Seconds(20)));
   go.Notify();
   REQUIRE(testing::PollUntil([&] { return executor.Pending() == 0; }));
-  // Over, and a whole interval without new work since the last look.
-  CHECK(look());
+  // Over: released once nothing was new nor in flight for 10 s.
+  CHECK_FALSE(look(absl::Seconds(2)));
+  CHECK_FALSE(look(absl::Seconds(7)));
+  CHECK(look(absl::Seconds(2)));
   // Once: the next idle looks find nothing new.
-  CHECK_FALSE(look());
+  CHECK_FALSE(look(absl::Seconds(20)));
   CHECK(released == 1);
   // A trickle: something new at every look, so never idle, even when
-  // nothing is in flight at the moment of the look.
-  for (int i = 0; i < 5; ++i) {
+  // nothing is in flight at the moment of the look and the trickle lasts
+  // longer than the quiet period.
+  for (int i = 0; i < 6; ++i) {
     REQUIRE(executor.Submit("k", [] {}));
     REQUIRE(testing::PollUntil([&] { return executor.Pending() == 0; }));
-    CHECK_FALSE(look());
+    CHECK_FALSE(look(absl::Seconds(3)));
   }
-  // The trickle stopped: the next quiet interval releases.
-  CHECK(look());
+  // The trickle stopped: released 10 s after its last operation.
+  CHECK_FALSE(look(absl::Seconds(3)));
+  CHECK(look(absl::Seconds(7)));
   CHECK(released == 2);
   CHECK(idle.releases() == 2);
   // The default releases with malloc_trim, harmlessly at any time.
   agent::IdleMemoryRelease real;
-  CHECK_FALSE(real.MaybeRelease(1, 0));
-  CHECK(real.MaybeRelease(1, 0));
+  CHECK_FALSE(real.MaybeRelease(1, 0, now));
+  CHECK(real.MaybeRelease(1, 0, now + absl::Seconds(10)));
 }
 
 TEST_CASE("memory is released again once a burst's threads have retired") {
   int released = 0;
-  agent::IdleMemoryRelease idle([&] { ++released; });
+  agent::IdleMemoryRelease idle(absl::Seconds(10), [&] { ++released; });
   // Idle for 2 s before retiring: long beside the few statements between
   // the burst's end and the first release.
   agent::KeyedExecutor executor(3, absl::Seconds(2));
   auto activity = [&] { return executor.Submitted() + executor.Retired(); };
+  absl::Time now = absl::UnixEpoch();
+  auto look = [&](absl::Duration after) {
+    now += after;
+    return idle.MaybeRelease(activity(), executor.Pending(), now);
+  };
   RunBurst(executor, 3);
-  // The burst is over: released while its workers are still idle, at the
-  // first look after a quiet one.
-  CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
-  CHECK(idle.MaybeRelease(activity(), executor.Pending()));
-  CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
+  // The burst is over: released 10 s later, while its workers are still
+  // idle (their 2 s is real time; the looks' is not).
+  CHECK_FALSE(look(absl::Seconds(2)));
+  CHECK(look(absl::Seconds(10)));
+  CHECK_FALSE(look(absl::Seconds(10)));
   // They retire after their idle timeout, and what they held goes too.
   REQUIRE(testing::PollUntil([&] { return executor.threads() == 0; }));
   CHECK(executor.Retired() == 3);
-  CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
-  CHECK(idle.MaybeRelease(activity(), executor.Pending()));
-  CHECK_FALSE(idle.MaybeRelease(activity(), executor.Pending()));
+  CHECK_FALSE(look(absl::Seconds(2)));
+  CHECK(look(absl::Seconds(10)));
+  CHECK_FALSE(look(absl::Seconds(10)));
   CHECK(released == 2);
   // A retired pool starts workers again for new work.
   absl::Notification ran;
