@@ -28,31 +28,48 @@ Json SummaryJson(const Summary& s) {
 // What CastAtRate measured.
 struct RateRun {
   bool all_running = false;
+  int cast = 0;               // creates cast, the warm-up's included
   Summary latency;            // cast -> the Running commit, ms
+  Summary warmup_latency;     // the same for the warm-up's casts
   double capsules_per_s = 0;  // until the last one was Running
 };
 
 // Makes `spec.capsules` new capsules, casts their creates at `per_second`,
 // waits until all are Running, then deletes them and waits until they are
-// gone. `before` runs right before the first cast and `after` once all are
-// Running (or the wait gave up), before the deletes: what a phase measures
-// besides the latencies.
+// gone. `warmup` more capsules are cast first, at the same rate and in the
+// same stream, and timed apart: after a lull, this machine kind runs the
+// first tens of milliseconds of work slowly (the longer the lull, the
+// slower: a 4 s pause before the cast doubled the first 20 casts'
+// latency), which a steady-state latency should not count. `before` runs
+// right before the first cast and `after` once all are Running (or the
+// wait gave up), before the deletes: what a phase measures besides the
+// latencies.
 RateRun CastAtRate(AgentHarness& h, const FleetSpec& spec, double per_second,
-                   const std::function<void()>& before,
+                   int warmup, const std::function<void()>& before,
                    const std::function<void()>& after) {
   RateRun out;
-  std::vector<capsule::Capsule> caps = MakeCapsules(h, spec);
+  FleetSpec all = spec;
+  all.capsules = spec.capsules + warmup;
+  std::vector<capsule::Capsule> caps = MakeCapsules(h, all);
   std::vector<absl::Time> sent;
   before();
+  out.cast = all.capsules;
   out.all_running = CastCreates(h, caps, &sent, per_second).ok() &&
                     WaitRows(h, "container_type = 1 AND status = 'Running'",
-                             spec.capsules, absl::Minutes(10));
+                             all.capsules, absl::Minutes(10));
   after();
   if (out.all_running) {
-    absl::Time last;
-    out.latency = Summarize(RunningLatenciesMs(h, caps, sent, &last));
+    const auto split = caps.begin() + warmup;
+    const auto sent_split = sent.begin() + warmup;
+    absl::Time last, warm_last;
+    out.latency = Summarize(RunningLatenciesMs(
+        h, {split, caps.end()}, {sent_split, sent.end()}, &last));
+    if (warmup > 0) {
+      out.warmup_latency = Summarize(RunningLatenciesMs(
+          h, {caps.begin(), split}, {sent.begin(), sent_split}, &warm_last));
+    }
     out.capsules_per_s =
-        spec.capsules / absl::ToDoubleSeconds(last - sent.front());
+        spec.capsules / absl::ToDoubleSeconds(last - sent[warmup]);
   }
   std::vector<absl::Time> dsent;
   CastDeletes(h, caps, &dsent).IgnoreError();
@@ -69,7 +86,8 @@ Json BurstAtRate(AgentHarness& h, const FleetSpec& spec, int pid,
   Json out = {{"cast_rate_per_s", per_second}};
   double agent0 = 0, agent1 = 0;
   const RateRun run = CastAtRate(
-      h, spec, per_second, [&] { agent0 = ReadProcStats(pid).cpu_seconds; },
+      h, spec, per_second, /*warmup=*/0,
+      [&] { agent0 = ReadProcStats(pid).cpu_seconds; },
       [&] { agent1 = ReadProcStats(pid).cpu_seconds; });
   if (run.all_running) {
     out["cast_to_running_ms"] = SummaryJson(run.latency);
@@ -156,9 +174,12 @@ Json AgentOverhead(const BenchConfig& cfg) {
   std::map<std::string, double> cri0;
   double ppg0 = 0, prmq0 = 0, pfake0 = 0, pagent0 = 0;
   Json paced_cpu, paced_cri = Json::object();
-  const double per = 1000.0 / paced_spec.capsules;
+  // The warm-up casts' work is in the processes' CPU: per cast, all of
+  // them.
+  constexpr int kPacedWarmup = 100;
+  const double per = 1000.0 / (paced_spec.capsules + kPacedWarmup);
   const RateRun paced = CastAtRate(
-      h, paced_spec, rate,
+      h, paced_spec, rate, kPacedWarmup,
       [&] {
         checkpoints0 = checkpoints();
         cri0 = ScrapeBy(o.metrics_port, cri_series, "method");
@@ -179,7 +200,7 @@ Json AgentOverhead(const BenchConfig& cfg) {
           const auto at0 = cri0.find(call);
           const double ms =
               1000 * (sum - (at0 == cri0.end() ? 0 : at0->second));
-          if (ms > 0) paced_cri[call] = ms / paced_spec.capsules;
+          if (ms > 0) paced_cri[call] = ms * per / 1000;
         }
       });
   const Summary paced_lat = paced.latency;
@@ -217,6 +238,8 @@ Json AgentOverhead(const BenchConfig& cfg) {
       {"burst_cast_at_review_rate", review_rate},
       {"paced_rate_per_s", rate},
       {"paced_cast_to_running_ms", SummaryJson(paced_lat)},
+      {"paced_warmup_casts", kPacedWarmup},
+      {"paced_warmup_cast_to_running_ms", SummaryJson(paced.warmup_latency)},
       {"paced_db_alone_two_commits_ms", SummaryJson(paced_db)},
       {"paced_cpu_ms_per_create_by_process", paced_cpu},
       {"paced_run_postgresql_checkpoints_started", paced_checkpoints},

@@ -19,6 +19,8 @@ KEY_FIGURES = {
     "1": [("create_throughput_capsules_per_s", "{:.0f} capsules/s"),
           ("agent_cpu_ms_per_create", "agent CPU {:.2f} ms/capsule"),
           ("paced_cast_to_running_ms.p99", "paced p99 {:.1f} ms"),
+          ("paced_warmup_cast_to_running_ms.p99",
+           "the {paced_warmup} warm-up casts before them p99 {:.1f} ms"),
           ("paced_db_alone_two_commits_ms.p99",
            "the database alone at that pace (two commits in a row) p99 {:.1f} ms"),
           ("burst_cast_at_review_rate.cast_to_running_ms.p99",
@@ -80,9 +82,12 @@ TARGETS = {
 
 def named(figures):
     """The figures a label may name, besides the one it shows: the rate the
-    scenario cast its burst at (labels say it as zun-bench measured it)."""
+    scenario cast its burst at and the paced phase's warm-up casts (labels
+    say them as zun-bench recorded them)."""
     rate = lookup(figures, "burst_cast_at_review_rate.cast_rate_per_s")
-    return {"review_rate": rate if isinstance(rate, (int, float)) else float("nan")}
+    warmup = lookup(figures, "paced_warmup_casts")
+    return {"review_rate": rate if isinstance(rate, (int, float)) else float("nan"),
+            "paced_warmup": warmup if isinstance(warmup, int) else "?"}
 
 
 def targets(num, s):
