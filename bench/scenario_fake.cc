@@ -28,7 +28,6 @@ Json SummaryJson(const Summary& s) {
 // What CastAtRate measured.
 struct RateRun {
   bool all_running = false;
-  int cast = 0;               // creates cast, the warm-up's included
   Summary latency;            // cast -> the Running commit, ms
   Summary warmup_latency;     // the same for the warm-up's casts
   double capsules_per_s = 0;  // until the last one was Running
@@ -38,9 +37,9 @@ struct RateRun {
 // waits until all are Running, then deletes them and waits until they are
 // gone. `warmup` more capsules are cast first, at the same rate and in the
 // same stream, and timed apart: after a lull, this machine kind runs the
-// first tens of milliseconds of work slowly (the longer the lull, the
-// slower: a 4 s pause before the cast doubled the first 20 casts'
-// latency), which a steady-state latency should not count. `before` runs
+// first tens of milliseconds of work slowly (a 4 s pause before the cast
+// made the first 20 casts slower, not faster: mean 36-64 ms against 19-60
+// ms), which a steady-state latency should not count. `before` runs
 // right before the first cast and `after` once all are Running (or the
 // wait gave up), before the deletes: what a phase measures besides the
 // latencies.
@@ -53,7 +52,6 @@ RateRun CastAtRate(AgentHarness& h, const FleetSpec& spec, double per_second,
   std::vector<capsule::Capsule> caps = MakeCapsules(h, all);
   std::vector<absl::Time> sent;
   before();
-  out.cast = all.capsules;
   out.all_running = CastCreates(h, caps, &sent, per_second).ok() &&
                     WaitRows(h, "container_type = 1 AND status = 'Running'",
                              all.capsules, absl::Minutes(10));
