@@ -41,6 +41,19 @@ bool IsList(const Req&) {
 // the runtime is held for a page, not for the whole list.
 constexpr size_t kListPage = 64;
 
+// Takes a list from the runtime page by page: `page(after, limit)` is one
+// of FakeRuntime's paged lists, and `add` puts an item into the answer.
+template <class PageFn, class AddFn>
+void ForEachPaged(PageFn page, AddFn add) {
+  std::string after;
+  for (;;) {
+    const auto items = page(after, kListPage);
+    for (const auto& item : items) add(item);
+    if (items.size() < kListPage) return;
+    after = items.back().id;
+  }
+}
+
 // Whether the call this thread serves may wait for its faults: not on the
 // polling thread. A call found without faults when it arrived is served as
 // if it came before any set while it was being dispatched, so that the
@@ -172,14 +185,12 @@ class ServicesImpl final : public FakeCriServices {
                               pb::ListPodSandboxResponse* resp) {
     ZUN_FAKE_PREAMBLE("ListPodSandbox");
     const SandboxFilter filter = FromProto(req->filter());
-    std::string after;
-    for (;;) {
-      const std::vector<SandboxInfo> page =
-          rt_.ListPodSandbox(filter, after, kListPage);
-      for (const SandboxInfo& sb : page) ToProto(sb, resp->add_items());
-      if (page.size() < kListPage) return grpc::Status::OK;
-      after = page.back().id;
-    }
+    ForEachPaged(
+        [&](const std::string& after, size_t limit) {
+          return rt_.ListPodSandbox(filter, after, limit);
+        },
+        [&](const SandboxInfo& sb) { ToProto(sb, resp->add_items()); });
+    return grpc::Status::OK;
   }
 
   grpc::Status CreateContainer(grpc::ServerContext* ctx,
@@ -229,14 +240,12 @@ class ServicesImpl final : public FakeCriServices {
                               pb::ListContainersResponse* resp) {
     ZUN_FAKE_PREAMBLE("ListContainers");
     const ContainerFilter filter = FromProto(req->filter());
-    std::string after;
-    for (;;) {
-      const std::vector<ContainerInfo> page =
-          rt_.ListContainers(filter, after, kListPage);
-      for (const ContainerInfo& c : page) ToProto(c, resp->add_containers());
-      if (page.size() < kListPage) return grpc::Status::OK;
-      after = page.back().id;
-    }
+    ForEachPaged(
+        [&](const std::string& after, size_t limit) {
+          return rt_.ListContainers(filter, after, limit);
+        },
+        [&](const ContainerInfo& c) { ToProto(c, resp->add_containers()); });
+    return grpc::Status::OK;
   }
 
   grpc::Status ContainerStatus(grpc::ServerContext* ctx,
