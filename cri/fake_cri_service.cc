@@ -7,6 +7,7 @@
 #include "cri/async_unary.h"
 #include "cri/blocking_calls.h"
 #include "cri/convert.h"
+#include "cri/fake_list_wire.h"
 #include "cri/fake_script.h"
 #include "cri/fake_validation.h"
 #include "grpcpp/grpcpp.h"
@@ -35,23 +36,6 @@ bool PullTakesTime(const pb::PullImageRequest& req) {
 template <class Req>
 bool IsList(const Req&) {
   return true;
-}
-
-// Items a list takes from the runtime at a time (FakeRuntime::ListPodSandbox):
-// the runtime is held for a page, not for the whole list.
-constexpr size_t kListPage = 64;
-
-// Takes a list from the runtime page by page: `page(after, limit)` is one
-// of FakeRuntime's paged lists, and `add` puts an item into the answer.
-template <class PageFn, class AddFn>
-void ForEachPaged(PageFn page, AddFn add) {
-  std::string after;
-  for (;;) {
-    const auto items = page(after, kListPage);
-    for (const auto& item : items) add(item);
-    if (items.size() < kListPage) return;
-    after = items.back().id;
-  }
 }
 
 // Whether the call this thread serves may wait for its faults: not on the
@@ -184,12 +168,7 @@ class ServicesImpl final : public FakeCriServices {
                               const pb::ListPodSandboxRequest* req,
                               pb::ListPodSandboxResponse* resp) {
     ZUN_FAKE_PREAMBLE("ListPodSandbox");
-    const SandboxFilter filter = FromProto(req->filter());
-    ForEachPaged(
-        [&](const std::string& after, size_t limit) {
-          return rt_.ListPodSandbox(filter, after, limit);
-        },
-        [&](const SandboxInfo& sb) { ToProto(sb, resp->add_items()); });
+    ListPodSandboxInto(rt_, FromProto(req->filter()), resp);
     return grpc::Status::OK;
   }
 
@@ -239,12 +218,7 @@ class ServicesImpl final : public FakeCriServices {
                               const pb::ListContainersRequest* req,
                               pb::ListContainersResponse* resp) {
     ZUN_FAKE_PREAMBLE("ListContainers");
-    const ContainerFilter filter = FromProto(req->filter());
-    ForEachPaged(
-        [&](const std::string& after, size_t limit) {
-          return rt_.ListContainers(filter, after, limit);
-        },
-        [&](const ContainerInfo& c) { ToProto(c, resp->add_containers()); });
+    ListContainersInto(rt_, FromProto(req->filter()), resp);
     return grpc::Status::OK;
   }
 

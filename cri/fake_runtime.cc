@@ -260,30 +260,39 @@ absl::StatusOr<SandboxStatusInfo> FakeRuntime::PodSandboxStatus(
 
 std::vector<SandboxInfo> FakeRuntime::ListPodSandbox(
     const SandboxFilter& filter, const std::string& after, size_t limit) {
-  absl::MutexLock l(&mu_);
   std::vector<SandboxInfo> out;
-  auto consider = [&](const std::string& id, const Sandbox& sb) {
+  VisitPodSandboxes(filter, after, limit,
+                    [&](const ListedSandbox& sb) { out.push_back(sb.info); });
+  return out;
+}
+
+size_t FakeRuntime::VisitPodSandboxes(
+    const SandboxFilter& filter, const std::string& after, size_t limit,
+    absl::FunctionRef<void(const ListedSandbox&)> visit) {
+  absl::MutexLock l(&mu_);
+  size_t n = 0;
+  auto consider = [&](const std::string& id, Sandbox& sb) {
     if (!filter.id.empty() && !absl::StartsWith(id, filter.id)) return;
     if (filter.state && sb.info.state != *filter.state) return;
     if (!LabelsMatch(sb.info.labels, filter.labels)) return;
-    out.push_back(sb.info);
+    visit(ListedSandbox{sb.info, sb.list_wire});
+    ++n;
   };
   if (filter.labels.empty()) {
     for (auto it = sandboxes_.upper_bound(after);
-         it != sandboxes_.end() && out.size() < limit; ++it) {
+         it != sandboxes_.end() && n < limit; ++it) {
       consider(it->first, it->second);
     }
-    return out;
+    return n;
   }
   // Only the sandboxes that carry the filter's first label, in id order.
   auto by_label = sandboxes_by_label_.find(*filter.labels.begin());
-  if (by_label == sandboxes_by_label_.end()) return out;
+  if (by_label == sandboxes_by_label_.end()) return n;
   const std::set<std::string>& ids = by_label->second;
-  for (auto it = ids.upper_bound(after); it != ids.end() && out.size() < limit;
-       ++it) {
+  for (auto it = ids.upper_bound(after); it != ids.end() && n < limit; ++it) {
     consider(*it, sandboxes_.at(*it));
   }
-  return out;
+  return n;
 }
 
 absl::StatusOr<std::string> FakeRuntime::CreateContainer(
@@ -444,11 +453,20 @@ absl::Status FakeRuntime::RemoveContainer(const std::string& id) {
 
 std::vector<ContainerInfo> FakeRuntime::ListContainers(
     const ContainerFilter& filter, const std::string& after, size_t limit) {
+  std::vector<ContainerInfo> out;
+  VisitContainers(filter, after, limit,
+                  [&](const ListedContainer& c) { out.push_back(c.info()); });
+  return out;
+}
+
+size_t FakeRuntime::VisitContainers(
+    const ContainerFilter& filter, const std::string& after, size_t limit,
+    absl::FunctionRef<void(const ListedContainer&)> visit) {
   const int64_t now = NowNanos();
   absl::MutexLock l(&mu_);
-  std::vector<ContainerInfo> out;
+  size_t n = 0;
   for (auto it = containers_.upper_bound(after);
-       it != containers_.end() && out.size() < limit; ++it) {
+       it != containers_.end() && n < limit; ++it) {
     const std::string& id = it->first;
     Container& c = it->second;
     RefreshLocked(c, now);
@@ -459,12 +477,22 @@ std::vector<ContainerInfo> FakeRuntime::ListContainers(
     }
     if (filter.state && c.status.state != *filter.state) continue;
     if (!LabelsMatch(c.status.labels, filter.labels)) continue;
-    out.push_back(ContainerInfo{
-        id, c.sandbox_id, c.status.name, c.status.attempt, c.status.image,
-        c.status.image_ref, c.status.state, c.status.created_at,
-        c.status.labels, c.status.annotations});
+    auto info = [&id, &c] {
+      return ContainerInfo{id,
+                           c.sandbox_id,
+                           c.status.name,
+                           c.status.attempt,
+                           c.status.image,
+                           c.status.image_ref,
+                           c.status.state,
+                           c.status.created_at,
+                           c.status.labels,
+                           c.status.annotations};
+    };
+    visit(ListedContainer{id, c.status.state, info, c.list_wire});
+    ++n;
   }
-  return out;
+  return n;
 }
 
 absl::StatusOr<ContainerStatusInfo> FakeRuntime::ContainerStatus(

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
@@ -92,6 +93,30 @@ class FakeRuntime {
   std::vector<SandboxInfo> ListPodSandbox(const SandboxFilter& filter,
                                           const std::string& after = "",
                                           size_t limit = SIZE_MAX);
+  // One item as a list visit sees it, under the runtime's lock. Every field
+  // but the state is fixed once the item exists (CRI changes none of
+  // them), so a server may encode them once: `wire` is kept with the item
+  // for that encoding, empty until the server fills it (FakeCriService);
+  // the runtime never reads it.
+  struct ListedSandbox {
+    const SandboxInfo& info;
+    std::string& wire;
+  };
+  struct ListedContainer {
+    const std::string& id;
+    ContainerState state;
+    absl::FunctionRef<ContainerInfo()> info;  // built on demand
+    std::string& wire;
+  };
+  // ListPodSandbox and ListContainers without the copies: `visit` runs for
+  // each item of the page, in id order, under the runtime's lock (it must
+  // not call the runtime). Returns the page's size.
+  size_t VisitPodSandboxes(const SandboxFilter& filter,
+                           const std::string& after, size_t limit,
+                           absl::FunctionRef<void(const ListedSandbox&)> visit);
+  size_t VisitContainers(const ContainerFilter& filter,
+                         const std::string& after, size_t limit,
+                         absl::FunctionRef<void(const ListedContainer&)> visit);
   absl::StatusOr<std::string> CreateContainer(const std::string& sandbox_id,
                                               const ContainerConfig& config);
   absl::Status StartContainer(const std::string& id);
@@ -145,6 +170,7 @@ class FakeRuntime {
     PodSandboxConfig config;
     std::string ip;
     std::set<std::string> containers;
+    std::string list_wire;  // ListedSandbox::wire
   };
   struct Container {
     ContainerStatusInfo status;
@@ -155,6 +181,7 @@ class FakeRuntime {
     // how many of the script's output lines are in it.
     std::string log_file;
     size_t log_lines_written = 0;
+    std::string list_wire;  // ListedContainer::wire
   };
 
   // containerd-style reference normalisation ("busybox" ->
