@@ -38,46 +38,47 @@ void AppendItem(UnknownFieldSet* out, int items_field, const std::string& fixed,
   }
 }
 
+// Puts into `out` the items `visit_page` visits, page by page: a
+// FakeRuntime visitor bound to its filter, `visit_page(after, limit,
+// visit)`. `Item` is the items' message; its fixed fields are encoded the
+// first time the item is listed.
+template <class Item, class VisitPageFn>
+void EncodeList(google::protobuf::Message* out, int items_field,
+                VisitPageFn visit_page) {
+  UnknownFieldSet* items = out->GetReflection()->MutableUnknownFields(out);
+  ForEachPage([&](const std::string& after, size_t limit, std::string* last) {
+    return visit_page(after, limit, [&](const auto& listed) {
+      if (listed.wire.empty()) {
+        Item fixed;
+        internal::ToProto(listed.info(), &fixed);
+        fixed.clear_state();
+        listed.wire = fixed.SerializeAsString();
+      }
+      AppendItem(items, items_field, listed.wire, Item::kStateFieldNumber,
+                 static_cast<int>(listed.state));
+      *last = listed.id;
+    });
+  });
+}
+
 }  // namespace
 
 void ListPodSandboxInto(FakeRuntime& rt, const SandboxFilter& filter,
                         pb::ListPodSandboxResponse* out) {
-  UnknownFieldSet* items = out->GetReflection()->MutableUnknownFields(out);
-  ForEachPage([&](const std::string& after, size_t limit, std::string* last) {
-    return rt.VisitPodSandboxes(
-        filter, after, limit, [&](const FakeRuntime::ListedSandbox& sb) {
-          if (sb.wire.empty()) {
-            pb::PodSandbox fixed;
-            internal::ToProto(sb.info, &fixed);
-            fixed.clear_state();
-            sb.wire = fixed.SerializeAsString();
-          }
-          AppendItem(items, pb::ListPodSandboxResponse::kItemsFieldNumber,
-                     sb.wire, pb::PodSandbox::kStateFieldNumber,
-                     static_cast<int>(sb.info.state));
-          *last = sb.info.id;
-        });
-  });
+  EncodeList<pb::PodSandbox>(
+      out, pb::ListPodSandboxResponse::kItemsFieldNumber,
+      [&](const std::string& after, size_t limit, const auto& visit) {
+        return rt.VisitPodSandboxes(filter, after, limit, visit);
+      });
 }
 
 void ListContainersInto(FakeRuntime& rt, const ContainerFilter& filter,
                         pb::ListContainersResponse* out) {
-  UnknownFieldSet* items = out->GetReflection()->MutableUnknownFields(out);
-  ForEachPage([&](const std::string& after, size_t limit, std::string* last) {
-    return rt.VisitContainers(
-        filter, after, limit, [&](const FakeRuntime::ListedContainer& c) {
-          if (c.wire.empty()) {
-            pb::Container fixed;
-            internal::ToProto(c.info(), &fixed);
-            fixed.clear_state();
-            c.wire = fixed.SerializeAsString();
-          }
-          AppendItem(items, pb::ListContainersResponse::kContainersFieldNumber,
-                     c.wire, pb::Container::kStateFieldNumber,
-                     static_cast<int>(c.state));
-          *last = c.id;
-        });
-  });
+  EncodeList<pb::Container>(
+      out, pb::ListContainersResponse::kContainersFieldNumber,
+      [&](const std::string& after, size_t limit, const auto& visit) {
+        return rt.VisitContainers(filter, after, limit, visit);
+      });
 }
 
 }  // namespace zun::cri::fake

@@ -13,14 +13,6 @@
 
 namespace zun::cri::fake {
 
-bool LabelsMatch(const Labels& have, const Labels& want) {
-  for (const auto& [k, v] : want) {
-    auto it = have.find(k);
-    if (it == have.end() || it->second != v) return false;
-  }
-  return true;
-}
-
 namespace {
 
 // The options' range; an invalid one (fake-cri validates its flag first)
@@ -258,43 +250,6 @@ absl::StatusOr<SandboxStatusInfo> FakeRuntime::PodSandboxStatus(
   return st;
 }
 
-std::vector<SandboxInfo> FakeRuntime::ListPodSandbox(
-    const SandboxFilter& filter, const std::string& after, size_t limit) {
-  std::vector<SandboxInfo> out;
-  VisitPodSandboxes(filter, after, limit,
-                    [&](const ListedSandbox& sb) { out.push_back(sb.info); });
-  return out;
-}
-
-size_t FakeRuntime::VisitPodSandboxes(
-    const SandboxFilter& filter, const std::string& after, size_t limit,
-    absl::FunctionRef<void(const ListedSandbox&)> visit) {
-  absl::MutexLock l(&mu_);
-  size_t n = 0;
-  auto consider = [&](const std::string& id, Sandbox& sb) {
-    if (!filter.id.empty() && !absl::StartsWith(id, filter.id)) return;
-    if (filter.state && sb.info.state != *filter.state) return;
-    if (!LabelsMatch(sb.info.labels, filter.labels)) return;
-    visit(ListedSandbox{sb.info, sb.list_wire});
-    ++n;
-  };
-  if (filter.labels.empty()) {
-    for (auto it = sandboxes_.upper_bound(after);
-         it != sandboxes_.end() && n < limit; ++it) {
-      consider(it->first, it->second);
-    }
-    return n;
-  }
-  // Only the sandboxes that carry the filter's first label, in id order.
-  auto by_label = sandboxes_by_label_.find(*filter.labels.begin());
-  if (by_label == sandboxes_by_label_.end()) return n;
-  const std::set<std::string>& ids = by_label->second;
-  for (auto it = ids.upper_bound(after); it != ids.end() && n < limit; ++it) {
-    consider(*it, sandboxes_.at(*it));
-  }
-  return n;
-}
-
 absl::StatusOr<std::string> FakeRuntime::CreateContainer(
     const std::string& sandbox_id, const ContainerConfig& config) {
   absl::StatusOr<Script> script = ScriptOf(config);
@@ -449,50 +404,6 @@ absl::Status FakeRuntime::RemoveContainer(const std::string& id) {
       absl::StrCat(c->sandbox_id, "/", c->status.name, "_", c->status.attempt));
   containers_.erase(c->status.id);
   return absl::OkStatus();
-}
-
-std::vector<ContainerInfo> FakeRuntime::ListContainers(
-    const ContainerFilter& filter, const std::string& after, size_t limit) {
-  std::vector<ContainerInfo> out;
-  VisitContainers(filter, after, limit,
-                  [&](const ListedContainer& c) { out.push_back(c.info()); });
-  return out;
-}
-
-size_t FakeRuntime::VisitContainers(
-    const ContainerFilter& filter, const std::string& after, size_t limit,
-    absl::FunctionRef<void(const ListedContainer&)> visit) {
-  const int64_t now = NowNanos();
-  absl::MutexLock l(&mu_);
-  size_t n = 0;
-  for (auto it = containers_.upper_bound(after);
-       it != containers_.end() && n < limit; ++it) {
-    const std::string& id = it->first;
-    Container& c = it->second;
-    RefreshLocked(c, now);
-    if (!filter.id.empty() && !absl::StartsWith(id, filter.id)) continue;
-    if (!filter.sandbox_id.empty() &&
-        !absl::StartsWith(c.sandbox_id, filter.sandbox_id)) {
-      continue;
-    }
-    if (filter.state && c.status.state != *filter.state) continue;
-    if (!LabelsMatch(c.status.labels, filter.labels)) continue;
-    auto info = [&id, &c] {
-      return ContainerInfo{id,
-                           c.sandbox_id,
-                           c.status.name,
-                           c.status.attempt,
-                           c.status.image,
-                           c.status.image_ref,
-                           c.status.state,
-                           c.status.created_at,
-                           c.status.labels,
-                           c.status.annotations};
-    };
-    visit(ListedContainer{id, c.status.state, info, c.list_wire});
-    ++n;
-  }
-  return n;
 }
 
 absl::StatusOr<ContainerStatusInfo> FakeRuntime::ContainerStatus(

@@ -98,16 +98,15 @@ class FakeRuntime {
   // them), so a server may encode them once: `wire` is kept with the item
   // for that encoding, empty until the server fills it (FakeCriService);
   // the runtime never reads it.
-  struct ListedSandbox {
-    const SandboxInfo& info;
-    std::string& wire;
-  };
-  struct ListedContainer {
+  template <class Info, class State>
+  struct Listed {
     const std::string& id;
-    ContainerState state;
-    absl::FunctionRef<ContainerInfo()> info;  // built on demand
+    State state;
+    absl::FunctionRef<Info()> info;  // the whole item, built on demand
     std::string& wire;
   };
+  using ListedSandbox = Listed<SandboxInfo, SandboxState>;
+  using ListedContainer = Listed<ContainerInfo, ContainerState>;
   // ListPodSandbox and ListContainers without the copies: `visit` runs for
   // each item of the page, in id order, under the runtime's lock (it must
   // not call the runtime). Returns the page's size.
