@@ -7,15 +7,42 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 extern char** environ;
 
 namespace zun::testing {
+namespace {
+
+// Live (not zombie) processes of process group `pgid`, from /proc: the
+// child leads its own group, so these are what it started (a wrapper
+// script's perf and agent) and still runs after it has gone.
+std::vector<pid_t> LiveGroupMembers(pid_t pgid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(e.path().filename().string(), &pid)) continue;
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parens.
+    const std::string stat = ReadFile(e.path().string() + "/stat");
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (!(rest >> state >> ppid >> pgrp)) continue;
+    if (pgrp == pgid && state != 'Z') out.push_back(pid);
+  }
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
     const std::vector<std::string>& argv, const std::string& log_path,
@@ -56,6 +83,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
 
 Subprocess::~Subprocess() {
   if (!reaped_) {
+    kill(-pid_, SIGKILL);  // the whole group: a wrapper's children too
     kill(pid_, SIGKILL);
     int st;
     waitpid(pid_, &st, 0);
@@ -96,11 +124,26 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
 
 absl::StatusOr<int> Subprocess::Stop(absl::Duration grace) {
   if (!Running()) return Wait(absl::ZeroDuration());
-  kill(pid_, SIGTERM);
+  const absl::Time deadline = absl::Now() + grace;
+  // The group, not only the child: a wrapper script dies on SIGTERM without
+  // passing it on, and what it started would outlive the test.
+  if (kill(-pid_, SIGTERM) != 0) kill(pid_, SIGTERM);
   absl::StatusOr<int> r = Wait(grace);
-  if (r.ok()) return r;
-  kill(pid_, SIGKILL);
-  return Wait(absl::Seconds(10));
+  if (!r.ok()) {
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+    r = Wait(absl::Seconds(10));
+  }
+  // The group outlives its leader while members run; they are not our
+  // children, so look for them until the deadline, then kill them.
+  while (!LiveGroupMembers(pid_).empty()) {
+    if (absl::Now() >= deadline) {
+      for (pid_t m : LiveGroupMembers(pid_)) kill(m, SIGKILL);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return r;
 }
 
 std::string ReadFile(const std::string& path) {

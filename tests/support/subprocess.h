@@ -1,8 +1,11 @@
 // File: subprocess.h
 // Child processes for tests (the agent, fake-cri, the Python oslo client):
 // started with fork/exec, output to a log file, stopped by signal with a
-// deadline. The destructor kills (SIGKILL) and reaps a child still running,
-// so a failing test leaves no process behind.
+// deadline. Each child leads a process group of its own: Stop() and the
+// destructor signal the whole group, so a wrapper (a script running perf
+// running the agent) leaves nothing behind either. The destructor kills
+// (SIGKILL) and reaps a child still running, so a failing test leaves no
+// process behind. Thread-compatible: one thread drives a Subprocess.
 #pragma once
 
 #include <sys/types.h>
@@ -28,11 +31,13 @@ class Subprocess {
 
   pid_t pid() const { return pid_; }
   bool Running();
+  // Signals the child alone (a script's trap decides what follows).
   absl::Status Signal(int sig);
   // Waits for exit; returns the exit status (128+signal if killed), or
   // DEADLINE_EXCEEDED.
   absl::StatusOr<int> Wait(absl::Duration timeout);
-  // SIGTERM, then SIGKILL after `grace`; returns the exit status.
+  // SIGTERM to the child's group, then SIGKILL after `grace` (to what of
+  // the group still runs by then); returns the child's exit status.
   absl::StatusOr<int> Stop(absl::Duration grace = absl::Seconds(10));
   const std::string& log_path() const { return log_path_; }
 
