@@ -41,6 +41,9 @@ void PrintScenario(const Json& r) {
     std::cout << "   skipped: " << r["skipped"].get<std::string>() << "\n";
     return;
   }
+  if (r.contains("error")) {
+    std::cout << "   FAILED: " << r["error"].get<std::string>() << "\n";
+  }
   if (r.contains("figures")) {
     for (const auto& [k, v] : r["figures"].items()) {
       if (v.is_object()) {

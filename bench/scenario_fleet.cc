@@ -116,6 +116,19 @@ std::unique_ptr<AgentHarness> StartNode(const Broker& broker,
   return std::make_unique<AgentHarness>(o);
 }
 
+// Why a node failed, for the scenario's error: whether its agent still
+// runs, and the end of its log (the scratch directory goes with the run).
+std::string NodeFailure(AgentHarness& h) {
+  testing::Subprocess* agent = h.agent();
+  std::string why = absl::StrCat(h.host(), agent != nullptr && agent->Running()
+                                               ? " (running)"
+                                               : " (not running)");
+  if (agent == nullptr) return why;
+  const std::string log = testing::ReadFile(agent->log_path());
+  const size_t from = log.size() > 2000 ? log.size() - 2000 : 0;
+  return absl::StrCat(why, "; the end of its log:\n", log.substr(from));
+}
+
 // The lines of "rabbitmqctl list_<what> pid" (one per item, cluster-wide).
 std::vector<std::string> BrokerList(const Broker& broker,
                                     const std::string& what) {
@@ -211,7 +224,7 @@ Json Fleet(const BenchConfig& c) {
     }
     for (Node& node : nodes) {
       if (!node.h->WaitServing(absl::Seconds(120), broker.client_args)) {
-        r["error"] = "an agent did not serve: " + node.h->host();
+        r["error"] = "an agent did not serve: " + NodeFailure(*node.h);
         return r;
       }
     }
@@ -223,7 +236,8 @@ Json Fleet(const BenchConfig& c) {
                 return Scrape(node.metrics_port, "zun_agent_placement_up") == 1;
               },
               absl::Seconds(120), absl::Milliseconds(200))) {
-        r["error"] = "an agent did not report to Placement: " + node.h->host();
+        r["error"] =
+            "an agent did not report to Placement: " + NodeFailure(*node.h);
         return r;
       }
     }

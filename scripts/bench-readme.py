@@ -134,6 +134,11 @@ def row(s):
             parts.append(text.format(v, **named(figures)))
     if not parts and "measured" in s:
         parts.append(fmt(s["measured"]))
+    if "error" in s:
+        # The first line only (an agent's log may follow), without the
+        # characters that would break the table.
+        first = s["error"].splitlines()[0] if s["error"] else "?"
+        parts.insert(0, "failed: " + first.replace("|", "/"))
     baseline = s.get("baseline", {})
     base = f"{baseline.get('what', '')}: {fmt(baseline.get('value', ''))}"
     ratio = f"{s['ratio']:.2f}x" if isinstance(s.get("ratio"), (int, float)) else ""
