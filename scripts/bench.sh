@@ -6,7 +6,8 @@
 #
 #   bench.sh [zun-bench args...]      e.g. --only 1,2  or  --quick
 #
-# Results: the table on stdout and build/bench/results.json.
+# Results: the table on stdout and build/bench/results.json; containerd's
+# log in build/bench/containerd.log (scripts/bench-containerd-spans.py).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
@@ -29,6 +30,10 @@ RMQC_PORT="${ZUN_BENCH_RMQC_PORT:-5740}"
 SCRATCH=/tmp/zun-bench-scratch  # a tmpfs, mounted below
 
 stop() {
+  # containerd's log (each CRI call's start and end) outlives its purge:
+  # scripts/bench-containerd-spans.py reads scenario 3's calls from it.
+  cp "$ZUN_TEST_CRI_DIR/log/containerd.log" "$BUILD_DIR/bench/containerd.log" \
+    2>/dev/null || true
   "$ROOT/scripts/stop-rabbitmq-cluster.sh" "$RMQC_DIR" --purge >/dev/null 2>&1 || true
   "$ROOT/scripts/stop-placement.sh" "$ENV_DIR/placement" --purge >/dev/null 2>&1 || true
   "$ROOT/scripts/stop-keystone.sh" "$ENV_DIR/keystone" --purge >/dev/null 2>&1 || true
