@@ -6,8 +6,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -83,6 +85,20 @@ absl::StatusOr<HttpResponse> HttpRequestTo(const std::string& ipv4, int port,
 }
 
 int FreeTcpPort() {
+  constexpr int kFirst = 27000, kLast = 32767;
+  static std::atomic<uint32_t> next{
+      static_cast<uint32_t>(std::random_device{}() % (kLast - kFirst + 1))};
+  for (int tries = 0; tries <= kLast - kFirst; ++tries) {
+    const int port =
+        kFirst + static_cast<int>(next.fetch_add(1) % (kLast - kFirst + 1));
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) break;
+    sockaddr_in a = Address("127.0.0.1", port);
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  // All taken (never seen): any port the kernel gives.
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a = Address("127.0.0.1", 0);
   bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));

@@ -25,7 +25,13 @@ absl::StatusOr<HttpResponse> HttpRequest(
     int port, const std::string& method, const std::string& path,
     absl::Duration timeout = absl::Seconds(10));
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that was free a moment ago, for a child to
+// listen on. Taken from 27000-32767: below the kernel's ephemeral range
+// (32768-60999), so that no outgoing connection's local port takes it
+// between this look and the child's bind (tens of agents starting at once
+// open hundreds of connections), and above the fixed ports of our scripts
+// (Keystone, Placement and Neutron at 21500-22000, RabbitMQ's
+// distribution ports at its AMQP port + 20000). Thread-safe.
 int FreeTcpPort();
 
 // The value of `series` ("name" or "name{labels}", as exposed) in a
