@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/poll.h"
 
 extern char** environ;
 
@@ -136,12 +138,10 @@ absl::StatusOr<int> Subprocess::Stop(absl::Duration grace) {
   }
   // The group outlives its leader while members run; they are not our
   // children, so look for them until the deadline, then kill them.
-  while (!LiveGroupMembers(pid_).empty()) {
-    if (absl::Now() >= deadline) {
-      for (pid_t m : LiveGroupMembers(pid_)) kill(m, SIGKILL);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!PollUntil([&] { return LiveGroupMembers(pid_).empty(); },
+                 std::max(deadline - absl::Now(), absl::ZeroDuration()),
+                 absl::Milliseconds(10))) {
+    for (pid_t m : LiveGroupMembers(pid_)) kill(m, SIGKILL);
   }
   return r;
 }

@@ -6,12 +6,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <cstdlib>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "tests/support/poll.h"
+#include "tests/support/test_env.h"
 
 namespace zun::testing {
 namespace {
@@ -24,26 +24,17 @@ bool Alive(pid_t pid) {
          stat[close + 2] != 'Z';
 }
 
-struct Scratch {
-  Scratch() {
-    char tmpl[] = "/tmp/zun-subprocess-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~Scratch() { std::system(("rm -rf " + dir).c_str()); }
-  std::string dir;
-};
-
 // Starts `sh -c script` (which writes its child's pid to dir/pid) and
 // returns the child's pid, once written.
-pid_t StartWrapped(const Scratch& s, const std::string& script,
+pid_t StartWrapped(const ScopedTempDir& s, const std::string& script,
                    std::unique_ptr<Subprocess>* out) {
-  auto p = Subprocess::Start({"/bin/sh", "-c", script}, s.dir + "/log",
-                             {{"PIDFILE", s.dir + "/pid"}});
+  auto p = Subprocess::Start({"/bin/sh", "-c", script}, s.path() + "/log",
+                             {{"PIDFILE", s.path() + "/pid"}});
   REQUIRE(p.ok());
   *out = std::move(*p);
   int pid = 0;
   REQUIRE(PollUntil([&] {
-    const std::string text = ReadFile(s.dir + "/pid");
+    const std::string text = ReadFile(s.path() + "/pid");
     return absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &pid) && pid > 0;
   }));
   REQUIRE(Alive(pid));
@@ -51,7 +42,7 @@ pid_t StartWrapped(const Scratch& s, const std::string& script,
 }
 
 TEST_CASE("Stop ends what a wrapper script started", "[subprocess]") {
-  Scratch s;
+  ScopedTempDir s("sp");
   std::unique_ptr<Subprocess> p;
   // `sleep` is a child of the shell, not exec'd: the shell dies on SIGTERM.
   const pid_t child =
@@ -63,7 +54,7 @@ TEST_CASE("Stop ends what a wrapper script started", "[subprocess]") {
 
 TEST_CASE("Stop kills at the deadline a wrapper's child that ignores TERM",
           "[subprocess]") {
-  Scratch s;
+  ScopedTempDir s("sp");
   std::unique_ptr<Subprocess> p;
   const pid_t child = StartWrapped(
       s,
@@ -76,7 +67,7 @@ TEST_CASE("Stop kills at the deadline a wrapper's child that ignores TERM",
 }
 
 TEST_CASE("The destructor kills a wrapper's children", "[subprocess]") {
-  Scratch s;
+  ScopedTempDir s("sp");
   std::unique_ptr<Subprocess> p;
   const pid_t child =
       StartWrapped(s, "sleep 300 & echo $! > \"$PIDFILE\"; wait", &p);
@@ -85,7 +76,7 @@ TEST_CASE("The destructor kills a wrapper's children", "[subprocess]") {
 }
 
 TEST_CASE("Signal reaches the child alone", "[subprocess]") {
-  Scratch s;
+  ScopedTempDir s("sp");
   std::unique_ptr<Subprocess> p;
   // The shell's trap answers SIGUSR1; its child (which SIGUSR1 would end)
   // must not see it.
